@@ -1,0 +1,71 @@
+#pragma once
+// The daemon's configuration: one TOML file, or the embedded default.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kpiwatch/result.hpp"
+#include "kpiwatch/submission.hpp"
+
+namespace kpiwatch {
+
+// A bearer token, kept only as the SHA-256 of its text.
+struct TokenConfig {
+  std::string name;
+  std::array<unsigned char, 32> sha256{};
+  std::vector<std::string> bodies;  // reporting bodies whose KPIs it may submit
+  std::vector<std::string> kpis;    // single KPIs it may submit
+  bool admin = false;               // may submit anything and administer
+};
+
+struct Settings {
+  std::string source = "<embedded default>";  // the file these came from
+
+  // [server]
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  std::size_t max_connections = 512;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};   // a whole request must arrive within it
+  std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connections idle longer are closed
+  std::chrono::milliseconds shutdown_timeout{10'000};
+
+  // [storage]
+  std::string state_directory;  // resolved: config, $STATE_DIRECTORY, or ./kpiwatch-state
+  std::string database = "kpiwatch.db";  // relative to state_directory
+  std::string synchronous = "full";      // SQLite PRAGMA synchronous: normal | full | extra
+  int busy_timeout_ms = 5000;
+
+  // [catalog] / [dataset]
+  std::string catalog_path;  // empty: the embedded catalog
+  bool load_bundled_dataset = true;
+
+  // [limits]
+  ValidationLimits limits;
+
+  // [log]
+  std::string log_level = "info";
+
+  // [[tokens]]
+  std::vector<TokenConfig> tokens;
+
+  std::string database_path() const;
+};
+
+// The embedded default: no file needed. The state directory is
+// $STATE_DIRECTORY (as systemd sets it) or ./kpiwatch-state.
+Settings default_settings();
+
+// Parses a config file's text; unknown keys and wrong types are errors.
+// Relative paths are resolved against `base_dir`.
+Loaded<Settings> parse_settings(std::string_view toml, const std::string& source, const std::string& base_dir);
+Loaded<Settings> load_settings(const std::string& path);
+
+// Lower-case hex SHA-256 of `text`.
+std::string sha256_hex(std::string_view text);
+
+}  // namespace kpiwatch

@@ -1,0 +1,213 @@
+#include "kpiwatch/catalog.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "embedded.hpp"
+#include "kpiwatch/toml_reader.hpp"
+
+namespace kpiwatch {
+namespace {
+
+constexpr int kSchema = 1;
+
+bool parse_unit(std::string_view text, Unit& out) {
+  for (auto unit : {Unit::count, Unit::percent, Unit::years, Unit::ratio, Unit::items}) {
+    if (text == to_string(unit)) {
+      out = unit;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool is_kpi_id(std::string_view id, int& goal) {
+  static const std::regex pattern("^g([0-9]{2})\\.[a-z][a-z0-9_]*$");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_match(id.begin(), id.end(), m, pattern)) return false;
+  goal = std::stoi(m[1].str());
+  return true;
+}
+
+}  // namespace
+
+std::string_view to_string(Unit unit) {
+  switch (unit) {
+    case Unit::count: return "count";
+    case Unit::percent: return "percent";
+    case Unit::years: return "years";
+    case Unit::ratio: return "ratio";
+    case Unit::items: return "items";
+  }
+  return "count";
+}
+
+bool Dimension::allows(std::string_view value) const {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+const Dimension* Kpi::dimension(std::string_view name) const {
+  for (const auto& d : dims)
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+bool Kpi::submittable_by(std::string_view body) const {
+  return std::find(bodies.begin(), bodies.end(), body) != bodies.end();
+}
+
+const Kpi* Catalog::find(std::string_view id) const {
+  auto it = kpi_index_.find(id);
+  return it == kpi_index_.end() ? nullptr : &kpis_[it->second];
+}
+
+const Goal* Catalog::goal(int number) const {
+  for (const auto& g : goals_)
+    if (g.number == number) return &g;
+  return nullptr;
+}
+
+const Body* Catalog::body(std::string_view id) const {
+  for (const auto& b : bodies_)
+    if (b.id == id) return &b;
+  return nullptr;
+}
+
+Loaded<std::shared_ptr<const Catalog>> Catalog::parse(std::string_view text, const std::string& source) {
+  Diagnostics diags;
+  auto root = parse_toml(text, source, diags);
+  if (!root) return diags;
+
+  auto catalog = std::make_shared<Catalog>();
+  TomlTable top(*root, "", source, diags);
+  if (auto schema = top.integer("schema", true); schema && *schema != kSchema)
+    top.error(*root->get("schema"), fmt::format("unsupported catalog schema {} (this kpiwatch reads {})", *schema,
+                                                kSchema));
+
+  for (std::size_t i = 0; const auto* t : top.tables("bodies", true)) {
+    TomlTable r(*t, fmt::format("bodies[{}]", i++), source, diags);
+    Body b;
+    b.id = r.string("id", true).value_or("");
+    b.name_ja = r.string("name_ja", true).value_or("");
+    b.name_en = r.string("name_en", true).value_or("");
+    r.reject_unknown_keys();
+    if (!b.id.empty() && !is_identifier(b.id)) r.error(fmt::format("body id \"{}\" must match [a-z][a-z0-9_]*", b.id));
+    if (catalog->body(b.id)) r.error(fmt::format("duplicate body id \"{}\"", b.id));
+    catalog->bodies_.push_back(std::move(b));
+  }
+
+  for (std::size_t i = 0; const auto* t : top.tables("goals", true)) {
+    TomlTable r(*t, fmt::format("goals[{}]", i++), source, diags);
+    Goal g;
+    g.number = static_cast<int>(r.integer("number", true).value_or(0));
+    g.name_ja = r.string("name_ja", true).value_or("");
+    g.name_en = r.string("name_en", true).value_or("");
+    g.bodies = r.strings("bodies").value_or(std::vector<std::string>{});
+    r.reject_unknown_keys();
+    if (g.number < 1 || g.number > 99) r.error(fmt::format("goal number {} must be 1–99", g.number));
+    if (catalog->goal(g.number)) r.error(fmt::format("duplicate goal number {}", g.number));
+    for (const auto& b : g.bodies)
+      if (!catalog->body(b)) r.error(fmt::format("unknown reporting body \"{}\"", b));
+    catalog->goals_.push_back(std::move(g));
+  }
+
+  for (std::size_t i = 0; const auto* t : top.tables("kpis", true)) {
+    std::string where = fmt::format("kpis[{}]", i++);
+    if (const auto* id = t->get_as<std::string>("id")) where = fmt::format("kpi \"{}\"", id->get());
+    TomlTable r(*t, where, source, diags);
+    Kpi k;
+    k.id = r.string("id", true).value_or("");
+    k.goal = static_cast<int>(r.integer("goal", true).value_or(0));
+    k.name_ja = r.string("name_ja", true).value_or("");
+    k.name_en = r.string("name_en", true).value_or("");
+    k.description_ja = r.string("description_ja").value_or("");
+    k.description_en = r.string("description_en").value_or("");
+    if (auto unit = r.string("unit", true); unit && !parse_unit(*unit, k.unit))
+      r.error(*t->get("unit"), fmt::format("unknown unit \"{}\" (count, percent, years, ratio, items)", *unit));
+    if (auto period = r.string("period", true); period && !parse_period_kind(*period, k.period))
+      r.error(*t->get("period"),
+              fmt::format("unknown period kind \"{}\" (year, fiscal_year, quarter, month)", *period));
+    k.bodies = r.strings("bodies", true).value_or(std::vector<std::string>{});
+    k.min = r.number("min");
+    k.max = r.number("max");
+    if (const auto* dims = r.table("dims")) {
+      for (const auto& [name, node] : *dims) {
+        Dimension d;
+        d.name = std::string(name.str());
+        if (!is_identifier(d.name)) r.error(node, fmt::format("dimension name \"{}\" must match [a-z][a-z0-9_]*", d.name));
+        const auto* dt = node.as_table();
+        if (!dt) {
+          r.error(node, fmt::format("dimension \"{}\" must be a table with \"values\"", d.name));
+          continue;
+        }
+        TomlTable dr(*dt, fmt::format("kpi \"{}\" dimension \"{}\"", k.id, d.name), source, diags);
+        d.values = dr.strings("values", true).value_or(std::vector<std::string>{});
+        d.default_value = dr.string("default");
+        dr.reject_unknown_keys();
+        std::set<std::string> seen;
+        for (const auto& v : d.values) {
+          if (!is_identifier(v)) dr.error(fmt::format("dimension value \"{}\" must match [a-z][a-z0-9_]*", v));
+          if (!seen.insert(v).second) dr.error(fmt::format("duplicate dimension value \"{}\"", v));
+        }
+        if (d.values.empty()) dr.error("a dimension needs at least one value");
+        if (d.default_value && !d.allows(*d.default_value))
+          dr.error(fmt::format("default \"{}\" is not one of the values", *d.default_value));
+        k.dims.push_back(std::move(d));
+      }
+    }
+    r.reject_unknown_keys();
+
+    int id_goal = 0;
+    if (!k.id.empty() && !is_kpi_id(k.id, id_goal))
+      r.error(fmt::format("KPI id \"{}\" must look like g06.stage_up_rate (g, two-digit goal, dot, name)", k.id));
+    else if (!k.id.empty() && id_goal != k.goal)
+      r.error(fmt::format("KPI id \"{}\" names goal {} but goal = {}", k.id, id_goal, k.goal));
+    if (k.goal && !catalog->goal(k.goal)) r.error(fmt::format("unknown goal {}", k.goal));
+    for (const auto& b : k.bodies)
+      if (!catalog->body(b)) r.error(fmt::format("unknown reporting body \"{}\"", b));
+    if (k.bodies.empty()) r.error("\"bodies\" must name at least one reporting body");
+    if (k.is_items() && (k.min || k.max)) r.error("an items KPI has no valid range (min/max)");
+    if (k.unit == Unit::count && !k.min) k.min = 0;
+    if (k.unit == Unit::percent) {
+      if (!k.min) k.min = 0;
+      if (!k.max) k.max = 100;
+    }
+    if (k.min && k.max && *k.min > *k.max) r.error("min is greater than max");
+    if (catalog->find(k.id)) r.error(fmt::format("duplicate KPI id \"{}\"", k.id));
+    catalog->kpi_index_.emplace(k.id, catalog->kpis_.size());
+    catalog->kpis_.push_back(std::move(k));
+  }
+  top.reject_unknown_keys();
+
+  if (!diags.empty()) return diags;
+  return std::shared_ptr<const Catalog>(std::move(catalog));
+}
+
+Loaded<std::shared_ptr<const Catalog>> Catalog::load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Diagnostics{{path, 0, 0, "cannot open catalog file"}};
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse(text.str(), path);
+}
+
+std::shared_ptr<const Catalog> Catalog::embedded() {
+  static const std::shared_ptr<const Catalog> catalog = [] {
+    auto loaded = parse(embedded::catalog_toml(), "config/catalog.toml (embedded)");
+    // The build checks the shipped catalog; a broken one must not start.
+    if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
+      for (const auto& d : *diags) fmt::print(stderr, "{}\n", d.str());
+      std::abort();
+    }
+    return std::get<0>(loaded);
+  }();
+  return catalog;
+}
+
+}  // namespace kpiwatch

@@ -1,0 +1,307 @@
+#include "kpiwatch/submission.hpp"
+
+#include <cmath>
+#include <set>
+#include <tuple>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace kpiwatch {
+namespace json = boost::json;
+
+namespace {
+
+Error fail(std::string code, std::string message, std::string field = {}) {
+  return {std::move(code), std::move(message), std::move(field), std::nullopt};
+}
+
+std::string_view kind_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null: return "null";
+    case json::kind::bool_: return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+    case json::kind::double_: return "a number";
+    case json::kind::string: return "a string";
+    case json::kind::array: return "an array";
+    case json::kind::object: return "an object";
+  }
+  return "a value";
+}
+
+Error wrong_type(std::string_view field, std::string_view expected, const json::value& got) {
+  return fail("invalid_type", fmt::format("\"{}\" must be {}, not {}", field, expected, kind_name(got)),
+              std::string(field));
+}
+
+Result<std::string> text_field(const json::object& obj, std::string_view field, bool required,
+                               const ValidationLimits& limits) {
+  const json::value* v = obj.if_contains(field);
+  if (!v) {
+    if (required) return fail("missing_field", fmt::format("\"{}\" is required", field), std::string(field));
+    return std::string();
+  }
+  if (!v->is_string()) return wrong_type(field, "a string", *v);
+  const auto& s = v->get_string();
+  if (s.size() > limits.max_text)
+    return fail("text_too_long", fmt::format("\"{}\" is longer than {} bytes", field, limits.max_text),
+                std::string(field));
+  return std::string(s);
+}
+
+bool line_column(std::string_view text, std::size_t offset, std::size_t& line, std::size_t& column) {
+  line = 1;
+  column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string dims_key(const Dims& dims) {
+  std::string key;
+  for (const auto& [name, value] : dims) {
+    if (!key.empty()) key += ',';
+    key += name;
+    key += '=';
+    key += value;
+  }
+  return key;
+}
+
+Result<Submission> parse_submission(const Catalog& catalog, const json::value& input,
+                                    const ValidationLimits& limits) {
+  if (!input.is_object()) return fail("invalid_type", fmt::format("a submission must be an object, not {}",
+                                                                  kind_name(input)));
+  const auto& obj = input.get_object();
+  static const std::set<std::string_view> known = {"kpi", "period", "dims", "value", "items",
+                                                   "body", "source", "note"};
+  for (const auto& member : obj)
+    if (!known.contains(member.key()))
+      return fail("unknown_field",
+                  fmt::format("unknown field \"{}\" (known: kpi, period, dims, value, items, body, source, note)",
+                              std::string_view(member.key())),
+                  std::string(member.key()));
+
+  Submission s;
+  auto kpi_id = text_field(obj, "kpi", true, limits);
+  if (!kpi_id) return kpi_id.error();
+  s.kpi = kpi_id.value();
+  const Kpi* kpi = catalog.find(s.kpi);
+  if (!kpi) return fail("unknown_kpi", fmt::format("unknown KPI \"{}\"", s.kpi), "kpi");
+
+  auto period = text_field(obj, "period", true, limits);
+  if (!period) return period.error();
+  auto parsed_period = parse_period(period.value(), kpi->period);
+  if (!parsed_period) return parsed_period.error();
+  s.period = parsed_period.value();
+
+  if (const json::value* dims = obj.if_contains("dims"); dims && !dims->is_null()) {
+    if (!dims->is_object()) return wrong_type("dims", "an object of dimension names to values", *dims);
+    for (const auto& [name, value] : dims->get_object()) {
+      std::string field = fmt::format("dims.{}", std::string_view(name));
+      const Dimension* dim = kpi->dimension(name);
+      if (!dim) {
+        std::string allowed;
+        for (const auto& d : kpi->dims) allowed += (allowed.empty() ? "" : ", ") + d.name;
+        return fail("unknown_dimension",
+                    fmt::format("KPI \"{}\" has no dimension \"{}\" ({})", s.kpi, std::string_view(name),
+                                allowed.empty() ? "it has no dimensions" : "it has: " + allowed),
+                    field);
+      }
+      if (!value.is_string()) return wrong_type(field, "a string", value);
+      if (!dim->allows(value.get_string())) {
+        return fail("invalid_dimension_value",
+                    fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})",
+                                std::string_view(value.get_string()), dim->name, s.kpi,
+                                fmt::join(dim->values, ", ")),
+                    field);
+      }
+      s.dims[dim->name] = std::string(value.get_string());
+    }
+  }
+  for (const auto& dim : kpi->dims) {
+    if (s.dims.contains(dim.name)) continue;
+    if (!dim.default_value)
+      return fail("missing_dimension",
+                  fmt::format("KPI \"{}\" needs dimension \"{}\" (one of: {})", s.kpi, dim.name,
+                              fmt::join(dim.values, ", ")),
+                  "dims." + dim.name);
+    s.dims[dim.name] = *dim.default_value;
+  }
+
+  const json::value* value = obj.if_contains("value");
+  const json::value* items = obj.if_contains("items");
+  if (kpi->is_items()) {
+    if (value) return fail("unexpected_field", fmt::format("KPI \"{}\" is an item list: give \"items\", not \"value\"",
+                                                           s.kpi), "value");
+    if (!items) return fail("missing_field", fmt::format("KPI \"{}\" is an item list: \"items\" is required", s.kpi),
+                            "items");
+    if (!items->is_array()) return wrong_type("items", "an array of strings", *items);
+    const auto& array = items->get_array();
+    if (array.size() > limits.max_items)
+      return fail("too_many_items", fmt::format("\"items\" has {} entries; at most {}", array.size(), limits.max_items),
+                  "items");
+    std::set<std::string_view> seen;
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      std::string field = fmt::format("items[{}]", i);
+      if (!array[i].is_string()) return wrong_type(field, "a string", array[i]);
+      std::string_view item = array[i].get_string();
+      if (item.empty()) return fail("invalid_item", "an item must not be empty", field);
+      if (item.size() > limits.max_text)
+        return fail("text_too_long", fmt::format("an item is longer than {} bytes", limits.max_text), field);
+      if (!seen.insert(item).second)
+        return fail("duplicate_item", fmt::format("item \"{}\" is listed twice", item), field);
+      s.items.emplace_back(item);
+    }
+  } else {
+    if (items) return fail("unexpected_field",
+                           fmt::format("KPI \"{}\" is a number ({}): give \"value\", not \"items\"", s.kpi,
+                                       to_string(kpi->unit)),
+                           "items");
+    if (!value) return fail("missing_field", "\"value\" is required", "value");
+    double v = 0;
+    bool integral = false;
+    switch (value->kind()) {
+      case json::kind::int64: v = static_cast<double>(value->get_int64()); integral = true; break;
+      case json::kind::uint64: v = static_cast<double>(value->get_uint64()); integral = true; break;
+      case json::kind::double_: v = value->get_double(); integral = std::trunc(v) == v; break;
+      default: return wrong_type("value", "a number", *value);
+    }
+    if (!std::isfinite(v)) return fail("not_finite", "\"value\" must be a finite number", "value");
+    if (kpi->unit == Unit::count && !integral)
+      return fail("not_integer", fmt::format("KPI \"{}\" counts: \"value\" must be a whole number, not {}", s.kpi, v),
+                  "value");
+    if ((kpi->min && v < *kpi->min) || (kpi->max && v > *kpi->max)) {
+      return fail("out_of_range",
+                  fmt::format("\"value\" {} is outside the valid range of KPI \"{}\" ({} to {} {})", v, s.kpi,
+                              kpi->min ? fmt::format("{}", *kpi->min) : "-inf",
+                              kpi->max ? fmt::format("{}", *kpi->max) : "+inf", to_string(kpi->unit)),
+                  "value");
+    }
+    s.value = v;
+  }
+
+  auto body = text_field(obj, "body", false, limits);
+  if (!body) return body.error();
+  s.body = body.value();
+  if (!s.body.empty() && !kpi->submittable_by(s.body))
+    return fail("body_not_allowed",
+                fmt::format("reporting body \"{}\" does not report KPI \"{}\" (it is reported by: {})", s.body, s.kpi,
+                            fmt::join(kpi->bodies, ", ")),
+                "body");
+  auto source = text_field(obj, "source", false, limits);
+  if (!source) return source.error();
+  s.source = source.value();
+  auto note = text_field(obj, "note", false, limits);
+  if (!note) return note.error();
+  s.note = note.value();
+  return s;
+}
+
+Status check_unique(const std::vector<Submission>& batch) {
+  std::map<std::tuple<std::string_view, std::string, int>, std::size_t> seen;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    const auto& s = batch[i];
+    auto [it, inserted] = seen.emplace(std::make_tuple(std::string_view(s.kpi), dims_key(s.dims), s.period.ordinal()), i);
+    if (!inserted) {
+      Error e = fail("duplicate_entry",
+                     fmt::format("entry repeats KPI \"{}\" period {} dims {{{}}} of entry {}", s.kpi, s.period.str(),
+                                 dims_key(s.dims), it->second),
+                     "");
+      e.index = i;
+      return e;
+    }
+  }
+  return ok_status();
+}
+
+Result<std::vector<Submission>> parse_submissions(const Catalog& catalog, std::string_view text,
+                                                  const ValidationLimits& limits) {
+  json::parse_options options;
+  options.max_depth = 16;
+  json::stream_parser parser({}, options);
+  boost::system::error_code ec;
+  std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    std::size_t line = 0, column = 0;
+    line_column(text, consumed, line, column);
+    return fail("invalid_json", fmt::format("malformed JSON at line {} column {}: {}", line, column, ec.message()));
+  }
+  json::value root = parser.release();
+
+  std::vector<Submission> batch;
+  if (root.is_object() && root.get_object().contains("submissions")) {
+    const auto& obj = root.get_object();
+    if (obj.size() != 1)
+      for (const auto& member : obj)
+        if (member.key() != "submissions")
+          return fail("unknown_field",
+                      fmt::format("unknown field \"{}\" beside \"submissions\"", std::string_view(member.key())),
+                      std::string(member.key()));
+    const auto& list = obj.at("submissions");
+    if (!list.is_array()) return wrong_type("submissions", "an array", list);
+    const auto& array = list.get_array();
+    if (array.empty()) return fail("empty_batch", "\"submissions\" is empty", "submissions");
+    if (array.size() > limits.max_batch)
+      return fail("batch_too_large",
+                  fmt::format("a batch holds at most {} submissions; this one has {}", limits.max_batch, array.size()),
+                  "submissions");
+    batch.reserve(array.size());
+    for (std::size_t i = 0; i < array.size(); ++i) {
+      auto s = parse_submission(catalog, array[i], limits);
+      if (!s) {
+        Error e = s.error();
+        e.index = i;
+        return e;
+      }
+      batch.push_back(std::move(s.value()));
+    }
+  } else {
+    auto s = parse_submission(catalog, root, limits);
+    if (!s) return s.error();
+    batch.push_back(std::move(s.value()));
+  }
+  if (auto unique = check_unique(batch); !unique) return unique.error();
+  return batch;
+}
+
+json::object to_json(const Revision& r) {
+  const auto& s = r.submission;
+  json::object o;
+  o["id"] = r.id;
+  o["kpi"] = s.kpi;
+  o["period"] = s.period.str();
+  json::object dims;
+  for (const auto& [k, v] : s.dims) dims[k] = v;
+  o["dims"] = std::move(dims);
+  if (s.value) {
+    // Whole numbers are written as JSON integers, as clients sent them.
+    if (std::trunc(*s.value) == *s.value && std::fabs(*s.value) < 9.0e15)
+      o["value"] = static_cast<std::int64_t>(*s.value);
+    else
+      o["value"] = *s.value;
+  } else {
+    json::array items;
+    for (const auto& i : s.items) items.emplace_back(i);
+    o["items"] = std::move(items);
+  }
+  o["revision"] = r.revision;
+  if (!s.body.empty()) o["body"] = s.body;
+  if (!s.source.empty()) o["source"] = s.source;
+  if (!s.note.empty()) o["note"] = s.note;
+  o["submitted_by"] = r.submitted_by;
+  o["received_at"] = r.received_at;
+  return o;
+}
+
+}  // namespace kpiwatch

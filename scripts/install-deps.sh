@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages kpiwatch builds, tests and runs with.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config git curl
+  libboost1.81-dev libboost-json1.81-dev
+  libsqlite3-dev sqlite3 libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libssl-dev libsystemd-dev libcli11-dev libcsv-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing packages: ${missing[*]} (run as root, or install them)" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

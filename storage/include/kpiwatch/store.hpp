@@ -1,0 +1,82 @@
+#pragma once
+// The SQLite store: append-only revisions of KPI figures.
+// One Store is one connection; use it from one thread at a time.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kpiwatch/result.hpp"
+#include "kpiwatch/submission.hpp"
+
+struct sqlite3;
+
+namespace kpiwatch {
+
+struct StoreOptions {
+  std::string path;                  // the database file; created if missing
+  std::string synchronous = "full";  // normal | full | extra
+  int busy_timeout_ms = 5000;
+};
+
+struct SeriesQuery {
+  std::string kpi;
+  Dims dims;               // only series whose dims include these pairs
+  bool revisions = false;  // every revision, not only the current one
+};
+
+class Store {
+ public:
+  // Opens (creating and migrating) the database; WAL mode.
+  static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // The schema version this build writes (PRAGMA user_version).
+  static int current_schema_version();
+  int schema_version();
+
+  // BEGIN IMMEDIATE / COMMIT / ROLLBACK. REQUIRES: no open transaction for begin().
+  Status begin();
+  Status commit();
+  void rollback();
+  // A nested scope inside the open transaction, for group commit.
+  Status savepoint();
+  Status release();
+  void rollback_to();
+
+  // Appends one revision per submission. REQUIRES: an open transaction.
+  // Revision numbers continue from the newest stored one of (kpi, dims, period).
+  Result<std::vector<Revision>> insert(const std::vector<Submission>& batch, const std::string& submitted_by,
+                                       const std::string& received_at);
+  // insert() in its own transaction: all or nothing.
+  Result<std::vector<Revision>> append(const std::vector<Submission>& batch, const std::string& submitted_by,
+                                       const std::string& received_at);
+
+  // Current values (newest revision per period) or the whole history,
+  // ordered by dims, period, revision.
+  Result<std::vector<Revision>> series(const SeriesQuery& query);
+  Result<std::int64_t> revision_count();
+
+  Result<std::optional<std::string>> meta(const std::string& key);
+  // REQUIRES: an open transaction.
+  Status set_meta(const std::string& key, const std::string& value);
+
+ private:
+  struct Statements;
+  explicit Store(sqlite3* db);
+  Status exec(const char* sql);
+  Status migrate();
+  Result<std::int64_t> series_id(const Submission& s);
+
+  sqlite3* db_;
+  std::unique_ptr<Statements> stmts_;
+  std::map<std::string, std::int64_t> series_ids_;          // committed
+  std::map<std::string, std::int64_t> pending_series_ids_;  // created in the open transaction
+};
+
+}  // namespace kpiwatch

@@ -1,0 +1,388 @@
+#include "kpiwatch/store.hpp"
+
+#include <filesystem>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "migrations.hpp"
+
+namespace kpiwatch {
+namespace {
+
+Error db_error(sqlite3* db, std::string_view what) {
+  return {"storage_error", fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"), "", std::nullopt};
+}
+
+// A prepared statement, reset after each use.
+class Stmt {
+ public:
+  Stmt() = default;
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Status prepare(sqlite3* db, const char* sql) {
+    db_ = db;
+    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+      return db_error(db, "prepare");
+    return ok_status();
+  }
+  sqlite3_stmt* get() { return stmt_; }
+  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
+  void bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
+  void bind(int i, std::string_view v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void bind_null(int i) { sqlite3_bind_null(stmt_, i); }
+  int step() { return sqlite3_step(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  std::int64_t int64(int col) { return sqlite3_column_int64(stmt_, col); }
+  double real(int col) { return sqlite3_column_double(stmt_, col); }
+  bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  std::string text(int col) {
+    const auto* p = sqlite3_column_text(stmt_, col);
+    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets a statement when the scope ends, whatever the outcome.
+struct ResetGuard {
+  Stmt& stmt;
+  ~ResetGuard() { stmt.reset(); }
+};
+
+Dims parse_dims_key(const std::string& key) {
+  Dims dims;
+  std::size_t start = 0;
+  while (start < key.size()) {
+    auto end = key.find(',', start);
+    if (end == std::string::npos) end = key.size();
+    auto pair = key.substr(start, end - start);
+    auto eq = pair.find('=');
+    if (eq != std::string::npos) dims[pair.substr(0, eq)] = pair.substr(eq + 1);
+    start = end + 1;
+  }
+  return dims;
+}
+
+std::string series_cache_key(const Submission& s) { return s.kpi + '\x1f' + dims_key(s.dims); }
+
+}  // namespace
+
+struct Store::Statements {
+  Stmt begin, commit, rollback, savepoint, release, rollback_to;
+  Stmt find_series, insert_series, next_revision, insert_revision;
+  Stmt get_meta, set_meta, count;
+};
+
+int Store::current_schema_version() { return static_cast<int>(migrations::kSteps.size()); }
+
+Store::Store(sqlite3* db) : db_(db), stmts_(std::make_unique<Statements>()) {}
+
+Store::~Store() {
+  stmts_.reset();  // finalize statements before closing
+  sqlite3_close_v2(db_);
+}
+
+Status Store::exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+    Error e{"storage_error", message ? message : sqlite3_errmsg(db_), "", std::nullopt};
+    sqlite3_free(message);
+    return e;
+  }
+  return ok_status();
+}
+
+Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
+  std::error_code ec;
+  auto parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec) return Error{"storage_error", fmt::format("cannot create {}: {}", parent.string(), ec.message()), "", {}};
+
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(options.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  std::unique_ptr<Store> store(new Store(db));
+  if (rc != SQLITE_OK) return db_error(db, fmt::format("cannot open {}", options.path));
+  sqlite3_busy_timeout(db, options.busy_timeout_ms);
+  sqlite3_extended_result_codes(db, 1);
+
+  std::string sync = options.synchronous;
+  if (sync != "normal" && sync != "full" && sync != "extra")
+    return Error{"storage_error", fmt::format("unknown synchronous setting \"{}\"", sync), "synchronous", {}};
+  if (auto s = store->exec("PRAGMA journal_mode = WAL"); !s) return s.error();
+  if (auto s = store->exec(fmt::format("PRAGMA synchronous = {}", sync).c_str()); !s) return s.error();
+  if (auto s = store->exec("PRAGMA foreign_keys = ON"); !s) return s.error();
+  if (auto s = store->migrate(); !s) return s.error();
+
+  auto& st = *store->stmts_;
+  for (auto [stmt, sql] : std::initializer_list<std::pair<Stmt*, const char*>>{
+           {&st.begin, "BEGIN IMMEDIATE"},
+           {&st.commit, "COMMIT"},
+           {&st.rollback, "ROLLBACK"},
+           {&st.savepoint, "SAVEPOINT batch"},
+           {&st.release, "RELEASE batch"},
+           {&st.rollback_to, "ROLLBACK TO batch"},
+           {&st.find_series, "SELECT id FROM series WHERE kpi = ?1 AND dims = ?2"},
+           {&st.insert_series, "INSERT INTO series (kpi, dims, period_kind) VALUES (?1, ?2, ?3)"},
+           {&st.next_revision,
+            "SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE series_id = ?1 AND period_ord = ?2"},
+           {&st.insert_revision,
+            "INSERT INTO revisions (series_id, period, period_ord, revision, value, items, body, source, note, "
+            "submitted_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
+           {&st.get_meta, "SELECT value FROM meta WHERE key = ?1"},
+           {&st.set_meta, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+           {&st.count, "SELECT COUNT(*) FROM revisions"},
+       }) {
+    if (auto s = stmt->prepare(db, sql); !s) return s.error();
+  }
+  return store;
+}
+
+Status Store::migrate() {
+  int version = schema_version();
+  int target = current_schema_version();
+  if (version > target)
+    return Error{"storage_error",
+                 fmt::format("the database has schema version {}, newer than this kpiwatch ({})", version, target), "",
+                 {}};
+  for (; version < target; ++version) {
+    if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
+    auto step = exec(migrations::kSteps[static_cast<std::size_t>(version)]);
+    if (step) step = exec(fmt::format("PRAGMA user_version = {}", version + 1).c_str());
+    if (step) step = exec("COMMIT");
+    if (!step) {
+      (void)exec("ROLLBACK");
+      Error e = step.error();
+      e.message = fmt::format("migration to schema version {} failed: {}", version + 1, e.message);
+      return e;
+    }
+  }
+  return ok_status();
+}
+
+int Store::schema_version() {
+  sqlite3_stmt* stmt = nullptr;
+  int version = -1;
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+    version = sqlite3_column_int(stmt, 0);
+  sqlite3_finalize(stmt);
+  return version;
+}
+
+namespace {
+Status step_done(Stmt& stmt, sqlite3* db, std::string_view what) {
+  ResetGuard guard{stmt};
+  if (stmt.step() != SQLITE_DONE) return db_error(db, what);
+  return ok_status();
+}
+}  // namespace
+
+Status Store::begin() {
+  pending_series_ids_.clear();
+  return step_done(stmts_->begin, db_, "begin");
+}
+
+Status Store::commit() {
+  auto s = step_done(stmts_->commit, db_, "commit");
+  if (s) {
+    series_ids_.merge(pending_series_ids_);
+  } else {
+    rollback();
+  }
+  pending_series_ids_.clear();
+  return s;
+}
+
+void Store::rollback() {
+  pending_series_ids_.clear();
+  if (!sqlite3_get_autocommit(db_)) (void)step_done(stmts_->rollback, db_, "rollback");
+}
+
+Status Store::savepoint() { return step_done(stmts_->savepoint, db_, "savepoint"); }
+Status Store::release() { return step_done(stmts_->release, db_, "release"); }
+void Store::rollback_to() {
+  pending_series_ids_.clear();  // ids created inside may be gone; they are looked up again
+  (void)step_done(stmts_->rollback_to, db_, "rollback to savepoint");
+  (void)step_done(stmts_->release, db_, "release");
+}
+
+Result<std::int64_t> Store::series_id(const Submission& s) {
+  std::string key = series_cache_key(s);
+  if (auto it = series_ids_.find(key); it != series_ids_.end()) return it->second;
+  if (auto it = pending_series_ids_.find(key); it != pending_series_ids_.end()) return it->second;
+  std::string dims = dims_key(s.dims);
+  {
+    auto& find = stmts_->find_series;
+    ResetGuard guard{find};
+    find.bind(1, std::string_view(s.kpi));
+    find.bind(2, std::string_view(dims));
+    int rc = find.step();
+    if (rc == SQLITE_ROW) {
+      auto id = find.int64(0);
+      pending_series_ids_[key] = id;
+      return id;
+    }
+    if (rc != SQLITE_DONE) return db_error(db_, "find series");
+  }
+  auto& insert = stmts_->insert_series;
+  ResetGuard guard{insert};
+  insert.bind(1, std::string_view(s.kpi));
+  insert.bind(2, std::string_view(dims));
+  insert.bind(3, to_string(s.period.kind));
+  if (insert.step() != SQLITE_DONE) return db_error(db_, "insert series");
+  auto id = sqlite3_last_insert_rowid(db_);
+  pending_series_ids_[key] = id;
+  return id;
+}
+
+Result<std::vector<Revision>> Store::insert(const std::vector<Submission>& batch, const std::string& submitted_by,
+                                            const std::string& received_at) {
+  std::vector<Revision> out;
+  out.reserve(batch.size());
+  for (const auto& s : batch) {
+    auto sid = series_id(s);
+    if (!sid) return sid.error();
+    Revision r;
+    r.submission = s;
+    r.submitted_by = submitted_by;
+    r.received_at = received_at;
+    {
+      auto& next = stmts_->next_revision;
+      ResetGuard guard{next};
+      next.bind(1, sid.value());
+      next.bind(2, static_cast<std::int64_t>(s.period.ordinal()));
+      if (next.step() != SQLITE_ROW) return db_error(db_, "next revision");
+      r.revision = static_cast<int>(next.int64(0));
+    }
+    auto& ins = stmts_->insert_revision;
+    ResetGuard guard{ins};
+    ins.bind(1, sid.value());
+    std::string period = s.period.str();
+    ins.bind(2, std::string_view(period));
+    ins.bind(3, static_cast<std::int64_t>(s.period.ordinal()));
+    ins.bind(4, static_cast<std::int64_t>(r.revision));
+    std::string items;
+    if (s.value) {
+      ins.bind(5, *s.value);
+      ins.bind_null(6);
+    } else {
+      boost::json::array array;
+      for (const auto& i : s.items) array.emplace_back(i);
+      items = boost::json::serialize(array);
+      ins.bind_null(5);
+      ins.bind(6, std::string_view(items));
+    }
+    ins.bind(7, std::string_view(s.body));
+    ins.bind(8, std::string_view(s.source));
+    ins.bind(9, std::string_view(s.note));
+    ins.bind(10, std::string_view(submitted_by));
+    ins.bind(11, std::string_view(received_at));
+    if (ins.step() != SQLITE_DONE) return db_error(db_, "insert revision");
+    r.id = sqlite3_last_insert_rowid(db_);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<Revision>> Store::append(const std::vector<Submission>& batch, const std::string& submitted_by,
+                                            const std::string& received_at) {
+  if (auto s = begin(); !s) return s.error();
+  auto result = insert(batch, submitted_by, received_at);
+  if (!result) {
+    rollback();
+    return result;
+  }
+  if (auto s = commit(); !s) return s.error();
+  return result;
+}
+
+Result<std::vector<Revision>> Store::series(const SeriesQuery& query) {
+  // Ad-hoc statement: the dims filter varies per query.
+  std::string sql =
+      "SELECT s.dims, s.period_kind, r.id, r.period, r.revision, r.value, r.items, r.body, r.source, r.note, "
+      "r.submitted_by, r.received_at FROM revisions r JOIN series s ON s.id = r.series_id WHERE s.kpi = ?1";
+  if (!query.revisions)
+    sql += " AND r.revision = (SELECT MAX(r2.revision) FROM revisions r2 WHERE r2.series_id = r.series_id AND "
+           "r2.period_ord = r.period_ord)";
+  int param = 2;
+  for (std::size_t i = 0; i < query.dims.size(); ++i, ++param)
+    sql += fmt::format(" AND instr(',' || s.dims || ',', ',' || ?{} || ',') > 0", param);
+  sql += " ORDER BY s.dims, r.period_ord, r.revision";
+
+  Stmt stmt;
+  if (auto s = stmt.prepare(db_, sql.c_str()); !s) return s.error();
+  stmt.bind(1, std::string_view(query.kpi));
+  param = 2;
+  std::vector<std::string> pairs;
+  for (const auto& [k, v] : query.dims) pairs.push_back(k + "=" + v);
+  for (const auto& p : pairs) stmt.bind(param++, std::string_view(p));
+
+  std::vector<Revision> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) {
+    Revision r;
+    auto& s = r.submission;
+    s.kpi = query.kpi;
+    s.dims = parse_dims_key(stmt.text(0));
+    PeriodKind kind{};
+    parse_period_kind(stmt.text(1), kind);
+    r.id = stmt.int64(2);
+    auto period = parse_period(stmt.text(3), kind);
+    if (!period) return Error{"storage_error", "stored period does not parse: " + stmt.text(3), "", {}};
+    s.period = period.value();
+    r.revision = static_cast<int>(stmt.int64(4));
+    if (!stmt.is_null(5)) s.value = stmt.real(5);
+    if (!stmt.is_null(6)) {
+      boost::system::error_code ec;
+      auto items = boost::json::parse(stmt.text(6), ec);
+      if (!ec && items.is_array())
+        for (const auto& i : items.get_array())
+          if (i.is_string()) s.items.emplace_back(i.get_string());
+    }
+    s.body = stmt.text(7);
+    s.source = stmt.text(8);
+    s.note = stmt.text(9);
+    r.submitted_by = stmt.text(10);
+    r.received_at = stmt.text(11);
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "read series");
+  return out;
+}
+
+Result<std::int64_t> Store::revision_count() {
+  auto& count = stmts_->count;
+  ResetGuard guard{count};
+  if (count.step() != SQLITE_ROW) return db_error(db_, "count");
+  return count.int64(0);
+}
+
+Result<std::optional<std::string>> Store::meta(const std::string& key) {
+  auto& get = stmts_->get_meta;
+  ResetGuard guard{get};
+  get.bind(1, std::string_view(key));
+  int rc = get.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(get.text(0));
+  if (rc != SQLITE_DONE) return db_error(db_, "read meta");
+  return std::optional<std::string>();
+}
+
+Status Store::set_meta(const std::string& key, const std::string& value) {
+  auto& set = stmts_->set_meta;
+  set.bind(1, std::string_view(key));
+  set.bind(2, std::string_view(value));
+  return step_done(set, db_, "write meta");
+}
+
+}  // namespace kpiwatch
