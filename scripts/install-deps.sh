@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config git curl
-  libboost1.81-dev libboost-json1.81-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev sqlite3 libtomlplusplus-dev libspdlog-dev libfmt-dev
   libssl-dev libsystemd-dev libcli11-dev libcsv-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -275,15 +275,17 @@ Result<std::vector<Submission>> parse_submissions(const Catalog& catalog, std::s
   return batch;
 }
 
-json::object to_json(const Revision& r) {
+json::object to_json(const Revision& r, bool with_series) {
   const auto& s = r.submission;
   json::object o;
   o["id"] = r.id;
-  o["kpi"] = s.kpi;
+  if (with_series) {
+    o["kpi"] = s.kpi;
+    json::object dims;
+    for (const auto& [k, v] : s.dims) dims[k] = v;
+    o["dims"] = std::move(dims);
+  }
   o["period"] = s.period.str();
-  json::object dims;
-  for (const auto& [k, v] : s.dims) dims[k] = v;
-  o["dims"] = std::move(dims);
   if (s.value) {
     // Whole numbers are written as JSON integers, as clients sent them.
     if (std::trunc(*s.value) == *s.value && std::fabs(*s.value) < 9.0e15)

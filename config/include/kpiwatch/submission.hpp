@@ -62,6 +62,7 @@ Result<std::vector<Submission>> parse_submissions(const Catalog& catalog, std::s
 // Rejects a second entry for the same (kpi, dims, period); sets `index`.
 Status check_unique(const std::vector<Submission>& batch);
 
-boost::json::object to_json(const Revision& revision);
+// The API's JSON form of a stored revision; without kpi and dims if !with_series.
+boost::json::object to_json(const Revision& revision, bool with_series = true);
 
 }  // namespace kpiwatch

@@ -1,0 +1,25 @@
+#pragma once
+// Time as a dependency, so that deadlines, backoff and alert times are testable.
+
+#include <chrono>
+#include <string>
+
+namespace kpiwatch {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint now() const override { return std::chrono::system_clock::now(); }
+};
+
+// "2024-06-30T12:34:56.789Z"
+std::string format_rfc3339(TimePoint t);
+
+}  // namespace kpiwatch

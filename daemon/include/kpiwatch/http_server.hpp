@@ -1,0 +1,55 @@
+#pragma once
+// HTTP/1.1 server on Boost.Beast: keep-alive, a body size limit, timeouts that
+// defeat slow clients, a connection cap, and a graceful stop. Runs on one
+// io_context thread; handlers answer through the Respond callback, which
+// must be called on that thread.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
+
+#include "kpiwatch/result.hpp"
+
+namespace kpiwatch {
+
+namespace http = boost::beast::http;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+using Respond = std::function<void(Response)>;
+using Handler = std::function<void(Request&&, Respond)>;
+
+struct ServerLimits {
+  std::size_t max_connections = 512;
+  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  std::chrono::milliseconds read_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, ServerLimits limits, Handler handler);
+  ~HttpServer();
+
+  // Binds and starts accepting; returns the bound endpoint (port 0 picks one).
+  Result<boost::asio::ip::tcp::endpoint> listen(const std::string& host, unsigned short port);
+  // Stops accepting, closes idle connections, lets in-flight requests finish,
+  // and calls `drained` once no connection is left (or after `deadline`).
+  void stop(std::chrono::milliseconds deadline, std::function<void()> drained);
+  std::size_t connections() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
+};
+
+// A JSON response with the given status.
+Response json_response(http::status status, std::string body, unsigned version = 11);
+
+}  // namespace kpiwatch

@@ -1,0 +1,95 @@
+#include "kpiwatch/ingest.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace kpiwatch {
+
+Ingest::Ingest(std::unique_ptr<Store> store, const Clock& clock, std::size_t max_group_rows)
+    : store_(std::move(store)), clock_(clock), max_group_rows_(max_group_rows) {}
+
+Ingest::~Ingest() { stop(); }
+
+void Ingest::start() { thread_ = std::thread([this] { run(); }); }
+
+void Ingest::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  store_.reset();
+}
+
+void Ingest::submit(std::vector<Submission> batch, std::string submitted_by, Done done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      done(Error{"shutting_down", "kpiwatch is stopping; submit again later", "", {}});
+      return;
+    }
+    queue_.push_back({std::move(batch), std::move(submitted_by), std::move(done)});
+  }
+  wake_.notify_one();
+}
+
+Ingest::Stats Ingest::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void Ingest::run() {
+  for (;;) {
+    std::vector<Pending> group;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      std::size_t rows = 0;
+      while (!queue_.empty() && (group.empty() || rows + queue_.front().batch.size() <= max_group_rows_)) {
+        rows += queue_.front().batch.size();
+        group.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    write_group(group);
+  }
+}
+
+void Ingest::write_group(std::vector<Pending>& group) {
+  std::vector<Result<std::vector<Revision>>> results;
+  results.reserve(group.size());
+  std::string received_at = format_rfc3339(clock_.now());
+
+  auto fail_all = [&](const Error& e) {
+    spdlog::error("storing {} batch(es) failed: {}", group.size(), e.message);
+    for (auto& p : group) p.done(Error{"storage_error", "the figures could not be stored: " + e.message, "", {}});
+  };
+
+  if (auto s = store_->begin(); !s) return fail_all(s.error());
+  for (auto& p : group) {
+    if (auto s = store_->savepoint(); !s) {
+      store_->rollback();
+      return fail_all(s.error());
+    }
+    auto stored = store_->insert(p.batch, p.submitted_by, received_at);
+    if (stored) {
+      if (auto s = store_->release(); !s) {
+        store_->rollback();
+        return fail_all(s.error());
+      }
+    } else {
+      store_->rollback_to();
+    }
+    results.push_back(std::move(stored));
+  }
+  if (auto s = store_->commit(); !s) return fail_all(s.error());
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.commits;
+    stats_.batches += group.size();
+  }
+  for (std::size_t i = 0; i < group.size(); ++i) group[i].done(std::move(results[i]));
+}
+
+}  // namespace kpiwatch
