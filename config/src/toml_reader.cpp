@@ -130,7 +130,10 @@ std::vector<const toml::table*> TomlTable::tables(std::string_view key, bool req
 
 void TomlTable::reject_unknown_keys() {
   for (const auto& [key, node] : table_) {
-    if (!seen_.contains(key.str())) error(node, fmt::format("unknown key \"{}\"", key.str()));
+    if (seen_.contains(key.str())) continue;
+    const auto& at = key.source().begin ? key.source().begin : node.source().begin;
+    diags_.push_back({file_, static_cast<int>(at.line), static_cast<int>(at.column),
+                      (where_.empty() ? "" : where_ + ": ") + fmt::format("unknown key \"{}\"", key.str())});
   }
 }
 

@@ -66,7 +66,15 @@ Api::Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, St
          const Auth& auth, ValidationLimits limits)
     : io_(io), catalog_(std::move(catalog)), reader_(reader), ingest_(ingest), auth_(auth), limits_(limits) {}
 
-void Api::handle(Request&& request, Respond respond) {
+void Api::handle(Request&& request, Respond inner_respond) {
+  spdlog::debug("request {} {} ({} bytes)", request.method_string(), request.target(), request.body().size());
+  auto started = std::chrono::steady_clock::now();
+  Respond respond = [inner = std::move(inner_respond), started, method = std::string(request.method_string()),
+                     target = std::string(request.target())](Response res) {
+    auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    spdlog::debug("response {} {} {} in {:.1f} ms", res.result_int(), method, target, ms);
+    inner(std::move(res));
+  };
   auto target = boost::urls::parse_origin_form(request.target());
   if (!target) return respond(error_response(http::status::bad_request, "bad_target", "malformed request target"));
   std::string path = target->encoded_path().decode();
