@@ -1,0 +1,313 @@
+// The KPI catalog: the shipped one loads, and a malformed one is reported as
+// `file:line:col: message`, every problem at once.
+
+#include "kpiwatch/catalog.hpp"
+
+#include <set>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace kpiwatch {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A small valid catalog; tests replace or append lines to break it.
+const std::string kBodies = R"(schema = 1
+
+[[bodies]]
+id = "amed"
+name_ja = "機構"
+name_en = "Agency"
+
+[[goals]]
+number = 1
+name_ja = "目標1"
+name_en = "Goal 1"
+bodies = ["amed"]
+)";
+
+std::string kpi_block(const std::string& id, const std::string& extra = "", const std::string& goal = "1",
+                      const std::string& unit = "\"count\"") {
+  return "\n[[kpis]]\nid = \"" + id + "\"\ngoal = " + goal + "\nname_ja = \"指標\"\nname_en = \"A KPI\"\nunit = " + unit +
+         "\nperiod = \"year\"\nbodies = [\"amed\"]\n" + extra;
+}
+
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+
+// 1-based line and column where `needle` first occurs at or after `from`.
+Position position_of(const std::string& text, const std::string& needle, std::size_t from = 0) {
+  auto at = text.find(needle, from);
+  EXPECT_NE(at, std::string::npos) << needle;
+  if (at == std::string::npos) return {};
+  Position p{1, 1};
+  for (std::size_t i = 0; i < at; ++i) {
+    if (text[i] == '\n') {
+      ++p.line;
+      p.column = 1;
+    } else {
+      ++p.column;
+    }
+  }
+  return p;
+}
+
+Diagnostics diagnostics_of(const std::string& text, const std::string& file = "catalog.toml") {
+  auto loaded = Catalog::parse(text, file);
+  if (auto* diags = std::get_if<Diagnostics>(&loaded)) return *diags;
+  ADD_FAILURE() << "the catalog was accepted:\n" << text;
+  return {};
+}
+
+std::string joined(const Diagnostics& diags) {
+  std::string out;
+  for (const auto& d : diags) out += d.str() + "\n";
+  return out;
+}
+
+// Expects exactly one diagnostic, at `where`, whose message contains `message`.
+void expect_single(const std::string& text, Position where, const std::string& message) {
+  auto diags = diagnostics_of(text);
+  ASSERT_EQ(diags.size(), 1u) << joined(diags);
+  EXPECT_EQ(diags[0].file, "catalog.toml");
+  EXPECT_EQ(diags[0].line, where.line) << diags[0].str();
+  EXPECT_EQ(diags[0].column, where.column) << diags[0].str();
+  EXPECT_THAT(diags[0].message, HasSubstr(message));
+  EXPECT_THAT(diags[0].str(), ::testing::StartsWith("catalog.toml:" + std::to_string(where.line) + ":" +
+                                                    std::to_string(where.column) + ": "));
+}
+
+TEST(EmbeddedCatalog, HasTheElevenGoalsOfThePlan) {
+  auto catalog = Catalog::embedded();
+  ASSERT_NE(catalog, nullptr);
+  ASSERT_EQ(catalog->goals().size(), 11u);
+  for (int n = 1; n <= 11; ++n) {
+    const Goal* goal = catalog->goal(n);
+    ASSERT_NE(goal, nullptr) << "goal " << n;
+    EXPECT_FALSE(goal->name_ja.empty()) << "goal " << n;
+    EXPECT_FALSE(goal->name_en.empty()) << "goal " << n;
+  }
+}
+
+TEST(EmbeddedCatalog, EveryGoalHasAtLeastOneKpi) {
+  auto catalog = Catalog::embedded();
+  for (const auto& goal : catalog->goals()) {
+    int count = 0;
+    for (const auto& kpi : catalog->kpis()) count += kpi.goal == goal.number;
+    EXPECT_GE(count, 1) << "goal " << goal.number;
+  }
+}
+
+TEST(EmbeddedCatalog, HasItemListKpisForGoalsTenAndEleven) {
+  auto catalog = Catalog::embedded();
+  for (int goal : {10, 11}) {
+    bool found = false;
+    for (const auto& kpi : catalog->kpis()) found |= kpi.goal == goal && kpi.is_items();
+    EXPECT_TRUE(found) << "goal " << goal;
+  }
+  const Kpi* countries = catalog->find("g10.new_reference_countries");
+  ASSERT_NE(countries, nullptr);
+  EXPECT_EQ(countries->unit, Unit::items);
+  const Kpi* products = catalog->find("g11.supply_instability_products");
+  ASSERT_NE(products, nullptr);
+  EXPECT_EQ(products->unit, Unit::items);
+}
+
+TEST(EmbeddedCatalog, EveryKpiIsFindableAndNamesKnownGoalAndBodies) {
+  auto catalog = Catalog::embedded();
+  std::set<std::string> ids;
+  for (const auto& kpi : catalog->kpis()) {
+    EXPECT_TRUE(ids.insert(kpi.id).second) << kpi.id;
+    EXPECT_EQ(catalog->find(kpi.id), &kpi) << kpi.id;
+    EXPECT_NE(catalog->goal(kpi.goal), nullptr) << kpi.id;
+    EXPECT_FALSE(kpi.bodies.empty()) << kpi.id;
+    for (const auto& body : kpi.bodies) EXPECT_NE(catalog->body(body), nullptr) << kpi.id << " " << body;
+    EXPECT_FALSE(kpi.name_ja.empty()) << kpi.id;
+    EXPECT_FALSE(kpi.name_en.empty()) << kpi.id;
+    for (const auto& dim : kpi.dims)
+      if (dim.default_value) EXPECT_TRUE(dim.allows(*dim.default_value)) << kpi.id << " " << dim.name;
+  }
+  EXPECT_EQ(catalog->find("g99.nothing"), nullptr);
+}
+
+TEST(EmbeddedCatalog, CountsAndPercentsGetTheirImplicitRanges) {
+  auto catalog = Catalog::embedded();
+  for (const auto& kpi : catalog->kpis()) {
+    if (kpi.unit == Unit::count) {
+      ASSERT_TRUE(kpi.min.has_value()) << kpi.id;
+      EXPECT_GE(*kpi.min, 0) << kpi.id;
+    }
+    if (kpi.unit == Unit::percent) {
+      ASSERT_TRUE(kpi.min && kpi.max) << kpi.id;
+      EXPECT_GE(*kpi.min, 0) << kpi.id;
+      EXPECT_LE(*kpi.max, 100) << kpi.id;
+    }
+  }
+}
+
+TEST(Catalog, AValidSmallCatalogLoadsWithItsDimensions) {
+  std::string text = kBodies + kpi_block("g01.courses", "\n[kpis.dims.stage]\nvalues = [\"basic\", \"all\"]\n"
+                                                        "default = \"all\"\n");
+  auto loaded = Catalog::parse(text, "catalog.toml");
+  ASSERT_EQ(loaded.index(), 0u) << joined(std::get<1>(loaded));
+  const auto& catalog = std::get<0>(loaded);
+  const Kpi* kpi = catalog->find("g01.courses");
+  ASSERT_NE(kpi, nullptr);
+  EXPECT_EQ(kpi->goal, 1);
+  EXPECT_EQ(kpi->unit, Unit::count);
+  EXPECT_EQ(kpi->period, PeriodKind::year);
+  EXPECT_TRUE(kpi->submittable_by("amed"));
+  EXPECT_FALSE(kpi->submittable_by("mhlw"));
+  const Dimension* stage = kpi->dimension("stage");
+  ASSERT_NE(stage, nullptr);
+  EXPECT_EQ(stage->values, (std::vector<std::string>{"basic", "all"}));
+  EXPECT_EQ(stage->default_value, "all");
+  EXPECT_EQ(kpi->dimension("phase"), nullptr);
+  EXPECT_EQ(kpi->min, 0.0);  // counts are non-negative
+}
+
+TEST(Catalog, ReportsAnUnknownKeyAtItsValue) {
+  std::string text = kBodies + kpi_block("g01.courses", "colour = \"red\"\n");
+  expect_single(text, position_of(text, "\"red\""), "unknown key \"colour\"");
+}
+
+TEST(Catalog, ReportsAnUnknownTopLevelKey) {
+  std::string text = kBodies + "owner = \"someone\"\n" + kpi_block("g01.courses");
+  expect_single(text, position_of(text, "\"someone\""), "unknown key \"owner\"");
+}
+
+TEST(Catalog, ReportsAWrongTypeAtTheValue) {
+  std::string text = kBodies + kpi_block("g01.courses", "min = \"zero\"\n");
+  expect_single(text, position_of(text, "\"zero\""), "\"min\" must be a number");
+}
+
+TEST(Catalog, ReportsAGoalNumberGivenAsAString) {
+  std::string text = kBodies + kpi_block("g01.courses", "", "\"1\"");
+  auto diags = diagnostics_of(text);
+  ASSERT_FALSE(diags.empty());
+  EXPECT_EQ(diags[0].line, position_of(text, "goal = \"1\"").line) << joined(diags);
+  EXPECT_THAT(diags[0].message, HasSubstr("\"goal\" must be an integer"));
+}
+
+TEST(Catalog, ReportsAnUnknownUnit) {
+  std::string text = kBodies + kpi_block("g01.courses", "", "1", "\"litres\"");
+  expect_single(text, position_of(text, "\"litres\""), "unknown unit \"litres\"");
+}
+
+TEST(Catalog, ReportsAnUnknownPeriodKind) {
+  std::string text = kBodies + kpi_block("g01.courses");
+  auto at = text.find("\"year\"");
+  text.replace(at, 6, "\"decade\"");
+  expect_single(text, position_of(text, "\"decade\""), "unknown period kind \"decade\"");
+}
+
+TEST(Catalog, ReportsAnUnknownGoalAtTheKpi) {
+  std::string text = kBodies + kpi_block("g07.courses", "", "7");
+  expect_single(text, position_of(text, "[[kpis]]"), "unknown goal 7");
+}
+
+TEST(Catalog, ReportsAnUnknownReportingBody) {
+  std::string text = kBodies + kpi_block("g01.courses");
+  text.replace(text.rfind("[\"amed\"]"), 8, "[\"nobody\"]");
+  auto diags = diagnostics_of(text);
+  ASSERT_EQ(diags.size(), 1u) << joined(diags);
+  EXPECT_THAT(diags[0].message, HasSubstr("unknown reporting body \"nobody\""));
+  EXPECT_EQ(diags[0].line, position_of(text, "[[kpis]]").line);
+}
+
+TEST(Catalog, ReportsADuplicateKpiIdAtTheSecondOne) {
+  std::string text = kBodies + kpi_block("g01.courses") + kpi_block("g01.courses");
+  auto second = text.find("[[kpis]]", text.find("[[kpis]]") + 1);
+  expect_single(text, position_of(text, "[[kpis]]", second), "duplicate KPI id \"g01.courses\"");
+}
+
+TEST(Catalog, ReportsAKpiIdWhoseGoalDigitsDisagreeWithItsGoal) {
+  std::string text = kBodies + kpi_block("g02.courses", "", "1");
+  expect_single(text, position_of(text, "[[kpis]]"), "names goal 2 but goal = 1");
+}
+
+TEST(Catalog, ReportsAMalformedKpiId) {
+  std::string text = kBodies + kpi_block("courses");
+  expect_single(text, position_of(text, "[[kpis]]"), "must look like g06.stage_up_rate");
+}
+
+TEST(Catalog, ReportsADimensionDefaultThatIsNotOneOfItsValues) {
+  std::string text =
+      kBodies + kpi_block("g01.courses", "\n[kpis.dims.stage]\nvalues = [\"basic\", \"all\"]\ndefault = \"none\"\n");
+  expect_single(text, position_of(text, "[kpis.dims.stage]"), "default \"none\" is not one of the values");
+}
+
+TEST(Catalog, ReportsADimensionWithoutValues) {
+  std::string text = kBodies + kpi_block("g01.courses", "\n[kpis.dims.stage]\nvalues = []\n");
+  auto diags = diagnostics_of(text);
+  ASSERT_EQ(diags.size(), 1u) << joined(diags);
+  EXPECT_THAT(diags[0].message, HasSubstr("at least one value"));
+  EXPECT_EQ(diags[0].line, position_of(text, "[kpis.dims.stage]").line);
+}
+
+TEST(Catalog, ReportsARangeOnAnItemsKpi) {
+  std::string text = kBodies + kpi_block("g01.products", "min = 0\n", "1", "\"items\"");
+  expect_single(text, position_of(text, "[[kpis]]"), "an items KPI has no valid range");
+}
+
+TEST(Catalog, ReportsMinGreaterThanMax) {
+  std::string text = kBodies + kpi_block("g01.courses", "min = 10\nmax = 5\n");
+  expect_single(text, position_of(text, "[[kpis]]"), "min is greater than max");
+}
+
+TEST(Catalog, ReportsAMissingRequiredKey) {
+  std::string text = kBodies + kpi_block("g01.courses");
+  text.erase(text.find("name_en = \"A KPI\"\n"), 18);
+  expect_single(text, position_of(text, "[[kpis]]"), "missing required key \"name_en\"");
+}
+
+TEST(Catalog, ReportsAnUnsupportedSchema) {
+  std::string text = kBodies + kpi_block("g01.courses");
+  text.replace(0, 10, "schema = 2");
+  expect_single(text, Position{1, 10}, "unsupported catalog schema 2");
+}
+
+TEST(Catalog, ReportsTruncatedTomlWithItsPosition) {
+  std::string text = kBodies + kpi_block("g01.courses");
+  text.resize(text.find("name_en = \"A KPI\"") + 14);  // cut inside the string
+  auto diags = diagnostics_of(text);
+  ASSERT_EQ(diags.size(), 1u) << joined(diags);
+  EXPECT_EQ(diags[0].file, "catalog.toml");
+  EXPECT_EQ(diags[0].line, position_of(text, "name_en = \"A K").line);
+  EXPECT_GT(diags[0].column, 1);
+  EXPECT_FALSE(diags[0].message.empty());
+}
+
+TEST(Catalog, ReportsEveryErrorInOneFile) {
+  std::string text = kBodies + kpi_block("g01.courses", "colour = \"red\"\n", "1", "\"litres\"") +
+                     kpi_block("g07.themes", "", "7") + kpi_block("g01.courses");
+  auto diags = diagnostics_of(text);
+  std::string all = joined(diags);
+  EXPECT_EQ(diags.size(), 4u) << all;
+  EXPECT_THAT(all, HasSubstr("unknown unit \"litres\""));
+  EXPECT_THAT(all, HasSubstr("unknown key \"colour\""));
+  EXPECT_THAT(all, HasSubstr("unknown goal 7"));
+  EXPECT_THAT(all, HasSubstr("duplicate KPI id \"g01.courses\""));
+  for (const auto& d : diags) {
+    EXPECT_EQ(d.file, "catalog.toml");
+    EXPECT_GT(d.line, 0) << d.str();
+    EXPECT_GT(d.column, 0) << d.str();
+  }
+}
+
+TEST(Catalog, LoadFileNamesAMissingFile) {
+  auto loaded = Catalog::load_file("/nonexistent/kpiwatch/catalog.toml");
+  ASSERT_EQ(loaded.index(), 1u);
+  const auto& diags = std::get<1>(loaded);
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_EQ(diags[0].file, "/nonexistent/kpiwatch/catalog.toml");
+  EXPECT_THAT(diags[0].message, HasSubstr("cannot open"));
+}
+
+}  // namespace
+}  // namespace kpiwatch
