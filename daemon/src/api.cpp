@@ -63,8 +63,55 @@ json::object kpi_json(const Kpi& k) {
 }  // namespace
 
 Api::Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, Store& reader, Ingest& ingest,
-         const Auth& auth, ValidationLimits limits)
-    : io_(io), catalog_(std::move(catalog)), reader_(reader), ingest_(ingest), auth_(auth), limits_(limits) {}
+         std::shared_ptr<const Auth> auth, ValidationLimits limits)
+    : io_(io),
+      catalog_(std::move(catalog)),
+      reader_(reader),
+      ingest_(ingest),
+      auth_(std::move(auth)),
+      limits_(limits) {}
+
+void Api::swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Auth> auth, ValidationLimits limits) {
+  catalog_ = std::move(catalog);
+  auth_ = std::move(auth);
+  limits_ = limits;
+}
+
+const TokenConfig* Api::authenticate(const Request& request, const Respond& respond) const {
+  auto unauthorized = [&](std::string message) {
+    auto res = error_response(http::status::unauthorized, "unauthorized", std::move(message));
+    res.set(http::field::www_authenticate, R"(Bearer realm="kpiwatch")");
+    respond(std::move(res));
+  };
+  auto header = request[http::field::authorization];
+  if (header.empty()) {
+    unauthorized("writes need an \"Authorization: Bearer <token>\" header");
+    return nullptr;
+  }
+  const TokenConfig* token = auth_->authenticate(header);
+  if (!token) unauthorized("the bearer token is not valid");
+  return token;
+}
+
+void Api::post_reload(const Request& request, Respond respond) {
+  const TokenConfig* token = authenticate(request, respond);
+  if (!token) return;
+  if (!token->admin)
+    return respond(error_response(http::status::forbidden, "forbidden", "reloading needs an admin token"));
+  if (!reloader_)
+    return respond(error_response(http::status::service_unavailable, "not_ready", "reload is not available yet"));
+  auto diags = reloader_();
+  if (diags.empty()) return respond(json_response(http::status::ok, R"({"status":"reloaded"})"));
+  json::array errors;
+  for (const auto& d : diags) errors.emplace_back(d.str());
+  json::object e{{"code", "reload_failed"},
+                 {"message", fmt::format("the new configuration has {} error(s); the previous one keeps running",
+                                         diags.size())},
+                 {"field", ""},
+                 {"index", nullptr},
+                 {"diagnostics", std::move(errors)}};
+  respond(json_response(http::status::unprocessable_entity, json::serialize(json::object{{"error", std::move(e)}})));
+}
 
 void Api::handle(Request&& request, Respond inner_respond) {
   spdlog::debug("request {} {} ({} bytes)", request.method_string(), request.target(), request.body().size());
@@ -107,6 +154,10 @@ void Api::handle(Request&& request, Respond inner_respond) {
     if (only(http::verb::post, "POST")) post_submissions(request, std::move(respond));
     return;
   }
+  if (path == "/api/v1/reload") {
+    if (only(http::verb::post, "POST")) post_reload(request, std::move(respond));
+    return;
+  }
   if (path == "/api/v1/kpis") {
     if (only(http::verb::get, "GET, HEAD")) respond(get_kpis());
     return;
@@ -128,27 +179,23 @@ void Api::handle(Request&& request, Respond inner_respond) {
 }
 
 void Api::post_submissions(const Request& request, Respond respond) {
-  auto unauthorized = [&](std::string message) {
-    auto res = error_response(http::status::unauthorized, "unauthorized", std::move(message));
-    res.set(http::field::www_authenticate, R"(Bearer realm="kpiwatch")");
-    respond(std::move(res));
-  };
-  auto header = request[http::field::authorization];
-  if (header.empty()) return unauthorized("writes need an \"Authorization: Bearer <token>\" header");
-  const TokenConfig* token = auth_.authenticate(header);
-  if (!token) return unauthorized("the bearer token is not valid");
+  // Held for the whole request, so that a reload does not pull them away.
+  auto catalog = catalog_;
+  auto auth = auth_;
+  const TokenConfig* token = authenticate(request, respond);
+  if (!token) return;
 
   auto content_type = request[http::field::content_type];
   if (!content_type.empty() && content_type.find("json") == std::string_view::npos)
     return respond(error_response(http::status::unsupported_media_type, "unsupported_media_type",
                                   "submissions must be sent as application/json"));
 
-  auto batch = parse_submissions(*catalog_, request.body(), limits_);
+  auto batch = parse_submissions(*catalog, request.body(), limits_);
   if (!batch) return respond(error_response(batch.error()));
 
   for (std::size_t i = 0; i < batch->size(); ++i) {
     auto& s = (*batch)[i];
-    const Kpi* kpi = catalog_->find(s.kpi);
+    const Kpi* kpi = catalog->find(s.kpi);
     if (!Auth::may_submit(*token, *kpi, s.body)) {
       Error e{"forbidden",
               fmt::format("token \"{}\" may not submit KPI \"{}\"{}", token->name, s.kpi,

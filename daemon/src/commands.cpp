@@ -31,16 +31,13 @@ void init_logging(const std::string& level) {
   spdlog::set_default_logger(logger);
 }
 
-std::optional<Setup> load_setup(const CommonOptions& options) {
+Loaded<Setup> load_setup(const CommonOptions& options) {
   Setup setup;
   if (options.config_path.empty()) {
     setup.settings = default_settings();
   } else {
     auto loaded = load_settings(options.config_path);
-    if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
-      print(*diags);
-      return std::nullopt;
-    }
+    if (auto* diags = std::get_if<Diagnostics>(&loaded)) return *diags;
     setup.settings = std::get<Settings>(std::move(loaded));
   }
   auto& s = setup.settings;
@@ -49,10 +46,7 @@ std::optional<Setup> load_setup(const CommonOptions& options) {
   if (!options.listen.empty()) {
     auto text = fmt::format("[server]\nlisten = \"{}\"\n", options.listen);
     auto parsed = parse_settings(text, "--listen", "");
-    if (auto* diags = std::get_if<Diagnostics>(&parsed)) {
-      print(*diags);
-      return std::nullopt;
-    }
+    if (auto* diags = std::get_if<Diagnostics>(&parsed)) return *diags;
     s.listen_host = std::get<Settings>(parsed).listen_host;
     s.listen_port = std::get<Settings>(parsed).listen_port;
   }
@@ -61,17 +55,20 @@ std::optional<Setup> load_setup(const CommonOptions& options) {
     setup.catalog = Catalog::embedded();
   } else {
     auto loaded = Catalog::load_file(s.catalog_path);
-    if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
-      print(*diags);
-      return std::nullopt;
-    }
+    if (auto* diags = std::get_if<Diagnostics>(&loaded)) return *diags;
     setup.catalog = std::get<0>(loaded);
   }
-  if (auto diags = check_token_scopes(s, *setup.catalog); !diags.empty()) {
-    print(diags);
+  if (auto diags = check_token_scopes(s, *setup.catalog); !diags.empty()) return diags;
+  return setup;
+}
+
+std::optional<Setup> load_setup_or_print(const CommonOptions& options) {
+  auto loaded = load_setup(options);
+  if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
+    print(*diags);
     return std::nullopt;
   }
-  return setup;
+  return std::get<Setup>(std::move(loaded));
 }
 
 Result<std::size_t> load_bundled_dataset(Store& store, const Catalog& catalog, const Clock& clock) {
@@ -100,7 +97,7 @@ Result<std::size_t> load_bundled_dataset(Store& store, const Catalog& catalog, c
 }
 
 int run_import(const CommonOptions& options, const std::string& file, const std::string& submitted_by) {
-  auto setup = load_setup(options);
+  auto setup = load_setup_or_print(options);
   if (!setup) return 2;
   init_logging(setup->settings.log_level);
 
@@ -136,7 +133,7 @@ int run_import(const CommonOptions& options, const std::string& file, const std:
 }
 
 int run_check(const CommonOptions& options) {
-  auto setup = load_setup(options);
+  auto setup = load_setup_or_print(options);
   if (!setup) return 1;
   auto dataset = parse_submissions(*setup->catalog, bundled_dataset_json(), ValidationLimits{.max_batch = 100000});
   if (!dataset) {

@@ -1,6 +1,7 @@
 // `kpiwatch serve`: start-up is a list of steps, each a small function.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,7 @@
 #include "kpiwatch/commands.hpp"
 #include "kpiwatch/http_server.hpp"
 #include "kpiwatch/ingest.hpp"
+#include "kpiwatch/service_notifier.hpp"
 #include "setup.hpp"
 
 namespace kpiwatch {
@@ -17,21 +19,38 @@ namespace asio = boost::asio;
 namespace {
 
 struct Daemon {
+  CommonOptions options;
   Setup setup;
   SystemClock clock;
+  ServiceNotifier notifier;
   asio::io_context io{1};
   std::unique_ptr<Store> reader;
   std::unique_ptr<Ingest> ingest;
-  std::unique_ptr<Auth> auth;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
-  std::unique_ptr<asio::signal_set> signals;
+  std::unique_ptr<asio::signal_set> stop_signals;
+  std::unique_ptr<asio::signal_set> reload_signal;
+  std::unique_ptr<asio::steady_timer> watchdog;
+  std::string listening;
 };
 
 StoreOptions store_options(const Settings& s) { return {s.database_path(), s.synchronous, s.busy_timeout_ms}; }
 
+std::string serving_status(const Daemon& d) {
+  return fmt::format("serving {} KPIs on {}", d.setup.catalog->kpis().size(), d.listening);
+}
+
+void warn_if_no_tokens(const Settings& s) {
+  if (s.tokens.empty())
+    spdlog::warn(
+        "no tokens are configured, so submissions are refused (401). Create one with "
+        "`kpiwatch token create --name NAME --body BODY` and add the printed block to a config file "
+        "(see config/kpiwatch.example.toml)");
+}
+
 bool open_storage(Daemon& d) {
   const auto& s = d.setup.settings;
+  d.notifier.status("opening the database");
   auto writer = Store::open(store_options(s));
   if (!writer) {
     spdlog::critical("cannot open the database {}: {}", s.database_path(), writer.error().message);
@@ -58,49 +77,102 @@ bool open_storage(Daemon& d) {
   return true;
 }
 
-void init_access(Daemon& d) {
-  d.auth = std::make_unique<Auth>(d.setup.settings.tokens);
-  if (d.auth->empty())
-    spdlog::warn(
-        "no tokens are configured, so submissions are refused (401). Create one with "
-        "`kpiwatch token create --name NAME --body BODY` and add the printed block to a config file "
-        "(see config/kpiwatch.example.toml)");
+// A full dry-run load of config and catalog, swapped in only if it succeeds.
+Diagnostics reload(Daemon& d) {
+  spdlog::info("reloading {}", d.setup.settings.source);
+  d.notifier.reloading("reloading configuration");
+  auto loaded = load_setup(d.options);
+  if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
+    for (const auto& diag : *diags) spdlog::error("reload: {}", diag.str());
+    spdlog::error("reload failed with {} error(s); the previous configuration keeps running", diags->size());
+    d.notifier.ready(fmt::format("reload failed; {}", serving_status(d)));
+    return *diags;
+  }
+  auto next = std::get<Setup>(std::move(loaded));
+  const auto& old = d.setup.settings;
+  const auto& now = next.settings;
+  if (now.listen_host != old.listen_host || now.listen_port != old.listen_port ||
+      now.database_path() != old.database_path() || now.synchronous != old.synchronous)
+    spdlog::warn("listen address and storage settings take effect at the next restart");
+  d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens), now.limits);
+  spdlog::set_level(spdlog::level::from_str(now.log_level));
+  warn_if_no_tokens(now);
+  d.setup = std::move(next);
+  spdlog::info("reloaded: {} KPIs, {} token(s)", d.setup.catalog->kpis().size(), d.setup.settings.tokens.size());
+  d.notifier.ready(serving_status(d));
+  return {};
 }
 
 bool start_http(Daemon& d) {
   const auto& s = d.setup.settings;
-  d.api = std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest, *d.auth, s.limits);
+  warn_if_no_tokens(s);
+  d.api = std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest, std::make_shared<Auth>(s.tokens),
+                                s.limits);
+  d.api->set_reloader([&d] { return reload(d); });
   ServerLimits limits{s.max_connections, s.max_body_bytes, 16 * 1024, s.read_timeout, s.idle_timeout};
-  d.server = std::make_unique<HttpServer>(d.io, limits,
-                                          [api = d.api.get()](Request&& req, Respond respond) {
-                                            api->handle(std::move(req), std::move(respond));
-                                          });
+  d.server = std::make_unique<HttpServer>(d.io, limits, [api = d.api.get()](Request&& req, Respond respond) {
+    api->handle(std::move(req), std::move(respond));
+  });
   auto endpoint = d.server->listen(s.listen_host, s.listen_port);
   if (!endpoint) {
     spdlog::critical("{}", endpoint.error().message);
     return false;
   }
-  spdlog::info("listening on {}:{}", endpoint->address().to_string(), endpoint->port());
+  d.listening = fmt::format("{}:{}", endpoint->address().to_string(), endpoint->port());
+  spdlog::info("listening on {}", d.listening);
   return true;
 }
 
 void handle_signals(Daemon& d) {
-  d.signals = std::make_unique<asio::signal_set>(d.io, SIGTERM, SIGINT);
-  d.signals->async_wait([&d](const boost::system::error_code& ec, int signal) {
+  d.stop_signals = std::make_unique<asio::signal_set>(d.io, SIGTERM, SIGINT);
+  d.stop_signals->async_wait([&d](const boost::system::error_code& ec, int signal) {
     if (ec) return;
     spdlog::info("{} received: finishing in-flight requests, then stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    d.notifier.stopping("finishing in-flight requests");
     d.api->set_ready(false);
-    d.server->stop(d.setup.settings.shutdown_timeout, [&d] {
-      d.signals->cancel();
-    });
+    d.reload_signal->cancel();
+    if (d.watchdog) d.watchdog->cancel();
+    d.server->stop(d.setup.settings.shutdown_timeout, [] {});
   });
+
+  d.reload_signal = std::make_unique<asio::signal_set>(d.io, SIGHUP);
+  struct OnHangup {
+    Daemon& d;
+    void operator()(const boost::system::error_code& ec, int) const {
+      if (ec) return;
+      spdlog::info("SIGHUP received");
+      (void)reload(d);
+      d.reload_signal->async_wait(*this);
+    }
+  };
+  d.reload_signal->async_wait(OnHangup{d});
+}
+
+// Pings systemd's watchdog from the event loop, so that a hung loop is restarted.
+void start_watchdog(Daemon& d) {
+  auto interval = d.notifier.watchdog_interval();
+  if (!interval) return;
+  d.watchdog = std::make_unique<asio::steady_timer>(d.io);
+  struct Ping {
+    Daemon& d;
+    std::chrono::microseconds interval;
+    void operator()(const boost::system::error_code& ec) const {
+      if (ec) return;
+      d.notifier.watchdog();
+      d.watchdog->expires_after(interval);
+      d.watchdog->async_wait(*this);
+    }
+  };
+  Ping{d, *interval}(boost::system::error_code{});
+  spdlog::info("watchdog pings every {} ms", interval->count() / 1000);
 }
 
 }  // namespace
 
 int run_serve(const CommonOptions& options) {
   Daemon d;
-  auto setup = load_setup(options);
+  d.options = options;
+  auto setup = load_setup_or_print(options);
   if (!setup) return 2;
   d.setup = std::move(*setup);
   init_logging(d.setup.settings.log_level);
@@ -108,10 +180,11 @@ int run_serve(const CommonOptions& options) {
                d.setup.catalog->goals().size(), d.setup.catalog->kpis().size());
 
   if (!open_storage(d)) return 1;
-  init_access(d);
   if (!start_http(d)) return 1;
   handle_signals(d);
+  start_watchdog(d);
   d.api->set_ready(true);
+  d.notifier.ready(serving_status(d));
 
   d.io.run();
 

@@ -18,8 +18,10 @@ struct Setup {
 };
 
 // Reads the config (or the embedded default), applies command-line overrides,
-// loads the catalog and checks token scopes; prints every error to stderr.
-std::optional<Setup> load_setup(const CommonOptions& options);
+// loads the catalog and checks token scopes. Check and reload share this path.
+Loaded<Setup> load_setup(const CommonOptions& options);
+// load_setup(), printing every error to stderr.
+std::optional<Setup> load_setup_or_print(const CommonOptions& options);
 
 // spdlog to stderr at `level`.
 void init_logging(const std::string& level);

@@ -2,6 +2,7 @@
 // The HTTP API under /api/v1, plus /healthz and /readyz.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include <boost/asio/io_context.hpp>
@@ -19,14 +20,24 @@ class Api {
  public:
   // `reader` is used on the io_context thread only; writes go through `ingest`.
   Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, Store& reader, Ingest& ingest,
-      const Auth& auth, ValidationLimits limits);
+      std::shared_ptr<const Auth> auth, ValidationLimits limits);
 
+  // Called on the io_context thread.
   void handle(Request&& request, Respond respond);
   // /readyz answers 200 only while ready.
   void set_ready(bool ready) { ready_ = ready; }
+  // Swaps in a reloaded catalog and tokens; requests already running keep theirs.
+  // REQUIRES: called on the io_context thread.
+  void swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Auth> auth, ValidationLimits limits);
+  // What POST /api/v1/reload runs: a full dry-run load, swapped in only if it succeeds.
+  using Reloader = std::function<Diagnostics()>;
+  void set_reloader(Reloader reloader) { reloader_ = std::move(reloader); }
 
  private:
   void post_submissions(const Request& request, Respond respond);
+  void post_reload(const Request& request, Respond respond);
+  // The token of the Authorization header; answers 401 and returns null if none.
+  const TokenConfig* authenticate(const Request& request, const Respond& respond) const;
   Response get_kpis() const;
   Response get_kpi(const Kpi& kpi) const;
   using QueryParams = std::vector<std::pair<std::string, std::string>>;
@@ -36,8 +47,9 @@ class Api {
   std::shared_ptr<const Catalog> catalog_;
   Store& reader_;
   Ingest& ingest_;
-  const Auth& auth_;
+  std::shared_ptr<const Auth> auth_;
   ValidationLimits limits_;
+  Reloader reloader_;
   std::atomic<bool> ready_ = false;
 };
 

@@ -1,0 +1,38 @@
+#pragma once
+// The load driver: keep-alive HTTP/1.1 connections to 127.0.0.1 on Boost.Asio/
+// Beast, each sending its own list of POST bodies one after another.
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+namespace kpiwatch::bench {
+
+struct LoadPlan {
+  unsigned short port = 0;
+  std::string target = "/api/v1/submissions";
+  std::string token;
+  // bodies[c] are sent in order on connection c; every connection runs concurrently.
+  std::vector<std::vector<std::string>> bodies;
+  unsigned expected_status = 201;
+  std::chrono::milliseconds request_timeout = std::chrono::seconds(60);
+  std::chrono::milliseconds total_timeout = std::chrono::seconds(600);
+};
+
+struct LoadResult {
+  std::size_t requests = 0;  // answered with the expected status
+  std::size_t failed = 0;    // other status, or I/O error
+  double seconds = 0;        // first request sent to last response read (connect excluded)
+  std::vector<double> latencies_ms;  // one per answered request, sorted
+  std::string first_error;
+
+  double percentile_ms(double p) const;
+};
+
+// Connects every connection first (not timed), then runs the plan on one
+// thread. Bounded: a request that takes longer than request_timeout fails its
+// connection, and the whole run stops at total_timeout.
+LoadResult run_load(LoadPlan plan);
+
+}  // namespace kpiwatch::bench

@@ -1,0 +1,409 @@
+// kpiwatch_bench_ingest: the ingest benchmarks of docs/BENCHMARKS.md.
+//
+// (a) batch ingest: batches of 1,000 submissions POSTed over one keep-alive
+//     connection to the real daemon, against the same rows inserted straight
+//     into SQLite, one transaction per 1,000 rows.
+// (b) concurrent single submissions: 64 keep-alive connections each POSTing
+//     single submissions one after another, against the same rows inserted
+//     straight into SQLite with one transaction per row.
+//
+// Both sides use the schema of kpiwatch::Store, WAL, and the same `synchronous`
+// setting (FULL by default). Each figure is reported as a ratio of two
+// measurements taken in the same run, because absolute rates depend on the
+// machine and on whatever else runs on it.
+
+#include <sys/statfs.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include "bench_daemon.hpp"
+#include "bench_http.hpp"
+#include "bench_raw.hpp"
+#include "kpiwatch/catalog.hpp"
+#include "kpiwatch/clock.hpp"
+#include "kpiwatch/settings.hpp"
+#include "kpiwatch/submission.hpp"
+
+#ifndef KPIWATCH_BINARY
+#error "KPIWATCH_BINARY (the path of the kpiwatch binary) must be defined by the build"
+#endif
+
+namespace kpiwatch::bench {
+namespace {
+
+constexpr const char* kKpi = "g01.bench_monthly";
+constexpr const char* kTokenName = "bench";
+
+struct Options {
+  std::string kpiwatch = KPIWATCH_BINARY;
+  std::string tmp_dir = "/tmp";
+  std::string synchronous = "full";
+  int runs = 1;
+  std::string only;  // "", "a" or "b"
+  std::size_t institutions = 2000;
+  // (a)
+  std::size_t batches = 50;
+  std::size_t batch_size = 1000;
+  // (b)
+  std::size_t connections = 64;
+  std::size_t requests_per_connection = 50;
+  bool keep = false;
+};
+
+// ---------------------------------------------------------------------------
+// The workload: one monthly count KPI with an `institution` dimension.
+// Row k is institution k % N, month k / N from 2000-01: every row is a new
+// (series, period), so each becomes revision 1 and the rows are the same on
+// both sides of a ratio.
+// ---------------------------------------------------------------------------
+
+std::string institution(std::size_t i) { return fmt::format("i{:05}", i); }
+
+std::string catalog_toml(std::size_t institutions) {
+  std::string values;
+  for (std::size_t i = 0; i < institutions; ++i) values += fmt::format("{}\"{}\"", i ? ", " : "", institution(i));
+  return fmt::format(R"(# Benchmark catalog (written by kpiwatch_bench_ingest).
+schema = 1
+
+[[bodies]]
+id = "bench"
+name_ja = "ベンチマーク"
+name_en = "Benchmark"
+
+[[goals]]
+number = 1
+name_ja = "ベンチマーク"
+name_en = "Benchmark"
+bodies = ["bench"]
+
+[[kpis]]
+id = "{}"
+goal = 1
+name_ja = "月次件数"
+name_en = "Monthly count per institution"
+unit = "count"
+period = "month"
+bodies = ["bench"]
+min = 0
+max = 1000000000
+
+[kpis.dims.institution]
+values = [{}]
+)",
+                     kKpi, values);
+}
+
+std::string config_toml(const std::string& catalog_path, const std::string& synchronous,
+                        const std::string& token_sha256, std::size_t max_connections) {
+  return fmt::format(R"(# Benchmark configuration (written by kpiwatch_bench_ingest).
+[server]
+listen = "127.0.0.1:0"
+max_connections = {}
+
+[storage]
+synchronous = "{}"
+
+[catalog]
+path = "{}"
+
+[dataset]
+load_bundled = false
+
+[limits]
+max_batch = 10000
+
+[log]
+level = "info"
+
+[[tokens]]
+name = "{}"
+sha256 = "{}"
+admin = true
+)",
+                     max_connections, synchronous, catalog_path, kTokenName, token_sha256);
+}
+
+std::string period_of(std::size_t k, std::size_t institutions) {
+  std::size_t month = k / institutions;
+  return fmt::format("{:04}-{:02}", 2000 + month / 12, month % 12 + 1);
+}
+
+std::string submission_json(std::size_t k, std::size_t institutions) {
+  return fmt::format(
+      R"({{"kpi":"{}","period":"{}","dims":{{"institution":"{}"}},"value":{},"body":"bench","source":"kpiwatch bench","note":""}})",
+      kKpi, period_of(k, institutions), institution(k % institutions), (k * 7919) % 1000000);
+}
+
+std::string random_token() {
+  std::random_device rd;
+  std::string token = "kpw_bench_";
+  for (int i = 0; i < 4; ++i) token += fmt::format("{:08x}", rd());
+  return token;
+}
+
+// ---------------------------------------------------------------------------
+// Machine description, printed with the figures.
+// ---------------------------------------------------------------------------
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with("model name")) {
+      auto colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(colon + 2);
+    }
+  return "unknown";
+}
+
+std::string load_average() {
+  double l[3] = {0, 0, 0};
+  if (getloadavg(l, 3) != 3) return "unknown";
+  return fmt::format("{:.2f} {:.2f} {:.2f}", l[0], l[1], l[2]);
+}
+
+std::string filesystem_of(const std::string& path) {
+  struct statfs s {};
+  if (statfs(path.c_str(), &s) != 0) return "unknown";
+  switch (static_cast<unsigned long>(s.f_type)) {
+    case 0xEF53: return "ext4";
+    case 0x58465342: return "xfs";
+    case 0x9123683E: return "btrfs";
+    case 0x01021994: return "tmpfs (fsync is free: the ratios do not mean what they should)";
+    case 0x794C7630: return "overlayfs";
+    default: return fmt::format("f_type 0x{:x}", static_cast<unsigned long>(s.f_type));
+  }
+}
+
+// ---------------------------------------------------------------------------
+// One side of a ratio: the daemon.
+// ---------------------------------------------------------------------------
+
+struct DaemonRun {
+  LoadResult load;
+  std::int64_t stored = 0;  // revisions in the database after the daemon stopped
+  std::int64_t commits = 0;  // at least this many group commits (distinct received_at)
+  int exit_status = 0;
+};
+
+struct Workdir {
+  TempDir dir;
+  std::string token = random_token();
+  std::string config;
+  std::string state;
+
+  Workdir(const Options& o, const std::string& prefix) : dir(o.tmp_dir, prefix) {
+    write_file(dir.file("catalog.toml"), catalog_toml(o.institutions));
+    config = dir.file("kpiwatch.toml");
+    state = dir.file("state");
+    write_file(config, config_toml(dir.file("catalog.toml"), o.synchronous, sha256_hex(token),
+                                   std::max<std::size_t>(512, o.connections + 16)));
+    if (o.keep) dir.keep();
+  }
+};
+
+DaemonRun run_daemon(const Options& o, Workdir& w, std::vector<std::vector<std::string>> bodies) {
+  DaemonRun run;
+  {
+    DaemonProcess daemon(o.kpiwatch, w.config, w.state);
+    LoadPlan plan;
+    plan.port = daemon.port();
+    plan.token = w.token;
+    plan.bodies = std::move(bodies);
+    run.load = run_load(std::move(plan));
+    run.exit_status = daemon.stop();
+    if (!run.load.first_error.empty())
+      throw std::runtime_error("load failed: " + run.load.first_error + "\ndaemon log:\n" + daemon.log());
+    if (run.exit_status != 0)
+      throw std::runtime_error(fmt::format("kpiwatch exited with {} on SIGTERM; its log:\n{}", run.exit_status,
+                                           daemon.log()));
+  }
+  run.stored = count_revisions(w.state + "/kpiwatch.db");
+  run.commits = count_received_at(w.state + "/kpiwatch.db");
+  return run;
+}
+
+// The rows of the request bodies, validated exactly as the daemon does.
+std::vector<RawRow> rows_of(const Catalog& catalog, const std::vector<std::vector<std::string>>& bodies) {
+  std::vector<Submission> all;
+  for (const auto& connection : bodies)
+    for (const auto& body : connection) {
+      auto batch = parse_submissions(catalog, body, ValidationLimits{});
+      if (!batch) throw std::runtime_error("benchmark body does not validate: " + batch.error().message);
+      for (auto& s : batch.value()) all.push_back(std::move(s));
+    }
+  return raw_rows(all);
+}
+
+void check_stored(const char* what, std::int64_t stored, std::size_t expected) {
+  if (stored != static_cast<std::int64_t>(expected))
+    throw std::runtime_error(fmt::format("{}: {} revisions stored, {} expected", what, stored, expected));
+}
+
+std::string verdict(double ratio, double aim) { return ratio >= aim ? "met" : "MISSED"; }
+
+// ---------------------------------------------------------------------------
+// (a) and (b)
+// ---------------------------------------------------------------------------
+
+struct Ratio {
+  double daemon_rate = 0;
+  double raw_rate = 0;
+  double ratio() const { return raw_rate > 0 ? daemon_rate / raw_rate : 0; }
+};
+
+Ratio bench_batch(const Options& o, const Catalog& catalog) {
+  Workdir w(o, "kpiwatch-bench-a-");
+  std::vector<std::string> batches;
+  for (std::size_t b = 0; b < o.batches; ++b) {
+    std::string body = R"({"submissions":[)";
+    for (std::size_t i = 0; i < o.batch_size; ++i) {
+      if (i) body += ',';
+      body += submission_json(b * o.batch_size + i, o.institutions);
+    }
+    body += "]}";
+    batches.push_back(std::move(body));
+  }
+  std::vector<std::vector<std::string>> bodies{std::move(batches)};
+  auto rows = rows_of(catalog, bodies);
+  std::size_t total = rows.size();
+
+  auto d = run_daemon(o, w, std::move(bodies));
+  check_stored("(a) daemon", d.stored, total);
+  auto raw = raw_insert(w.dir.file("raw.db"), o.synchronous, rows, o.batch_size, kTokenName,
+                        format_rfc3339(std::chrono::system_clock::now()));
+  check_stored("(a) raw", count_revisions(w.dir.file("raw.db")), total);
+
+  Ratio r{static_cast<double>(total) / d.load.seconds, static_cast<double>(raw.rows) / raw.seconds};
+  fmt::print("(a) batch ingest: {} batches x {} submissions, 1 keep-alive connection\n", o.batches, o.batch_size);
+  fmt::print("    {:<44} {:>8} {:>9} {:>12}\n", "", "rows", "seconds", "rows/s");
+  fmt::print("    {:<44} {:>8} {:>9.3f} {:>12.0f}\n", "kpiwatch, POST /api/v1/submissions", total, d.load.seconds,
+             r.daemon_rate);
+  fmt::print("    {:<44} {:>8} {:>9.3f} {:>12.0f}\n",
+             fmt::format("raw SQLite, 1 transaction per {} rows", o.batch_size), raw.rows, raw.seconds, r.raw_rate);
+  fmt::print("    request latency ms: p50 {:.1f}, p99 {:.1f}\n", d.load.percentile_ms(50), d.load.percentile_ms(99));
+  fmt::print("    ratio (a) = {:.3f}   (aim >= 0.5: {})\n\n", r.ratio(), verdict(r.ratio(), 0.5));
+  return r;
+}
+
+Ratio bench_single(const Options& o, const Catalog& catalog) {
+  Workdir w(o, "kpiwatch-bench-b-");
+  std::vector<std::vector<std::string>> bodies(o.connections);
+  for (std::size_t j = 0; j < o.requests_per_connection; ++j)
+    for (std::size_t c = 0; c < o.connections; ++c)
+      bodies[c].push_back(submission_json(j * o.connections + c, o.institutions));
+  auto rows = rows_of(catalog, bodies);
+  std::size_t total = rows.size();
+
+  auto d = run_daemon(o, w, std::move(bodies));
+  check_stored("(b) daemon", d.stored, total);
+  auto raw = raw_insert(w.dir.file("raw.db"), o.synchronous, rows, 1, kTokenName,
+                        format_rfc3339(std::chrono::system_clock::now()));
+  check_stored("(b) raw", count_revisions(w.dir.file("raw.db")), total);
+
+  Ratio r{static_cast<double>(total) / d.load.seconds, static_cast<double>(raw.rows) / raw.seconds};
+  fmt::print("(b) single submissions: {} keep-alive connections x {} sequential requests of 1 submission\n",
+             o.connections, o.requests_per_connection);
+  fmt::print("    {:<44} {:>8} {:>9} {:>12}\n", "", "rows", "seconds", "rows/s");
+  fmt::print("    {:<44} {:>8} {:>9.3f} {:>12.0f}\n", "kpiwatch, POST /api/v1/submissions (1 each)", total,
+             d.load.seconds, r.daemon_rate);
+  fmt::print("    {:<44} {:>8} {:>9.3f} {:>12.0f}\n", "raw SQLite, 1 transaction per row", raw.rows, raw.seconds,
+             r.raw_rate);
+  fmt::print("    request latency ms: p50 {:.1f}, p99 {:.1f}\n", d.load.percentile_ms(50), d.load.percentile_ms(99));
+  fmt::print("    daemon commits: at least {} (distinct received_at), so about {:.1f} requests per commit\n",
+             d.commits, d.commits > 0 ? static_cast<double>(total) / static_cast<double>(d.commits) : 0.0);
+  fmt::print("    ratio (b) = {:.2f}   (aim >= 10: {})\n\n", r.ratio(), verdict(r.ratio(), 10));
+  return r;
+}
+
+int run(const Options& o) {
+  std::string sync_upper = o.synchronous;
+  for (auto& ch : sync_upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  fmt::print("kpiwatch ingest benchmarks\n");
+  fmt::print("  kpiwatch      {}\n", o.kpiwatch);
+  fmt::print("  machine       {} CPUs ({}), load average {}\n", std::thread::hardware_concurrency(), cpu_model(),
+             load_average());
+  fmt::print("  temp dirs     {} ({})\n", o.tmp_dir, filesystem_of(o.tmp_dir));
+  fmt::print("  SQLite        {}, journal_mode=WAL, synchronous={} on both sides\n", sqlite3_libversion(),
+             sync_upper);
+  fmt::print("  workload      KPI {} (monthly count), {} institutions; every row a new (series, period)\n\n", kKpi,
+             o.institutions);
+  std::fflush(stdout);
+
+  auto parsed = Catalog::parse(catalog_toml(o.institutions), "bench-catalog.toml");
+  if (auto* diags = std::get_if<Diagnostics>(&parsed)) {
+    for (const auto& d : *diags) fmt::print(stderr, "{}\n", d.str());
+    return 2;
+  }
+  const Catalog& catalog = *std::get<0>(parsed);
+
+  std::vector<Ratio> a, b;
+  for (int i = 1; i <= o.runs; ++i) {
+    fmt::print("== run {} of {}\n", i, o.runs);
+    if (o.only.empty() || o.only == "a") a.push_back(bench_batch(o, catalog));
+    std::fflush(stdout);
+    if (o.only.empty() || o.only == "b") b.push_back(bench_single(o, catalog));
+    std::fflush(stdout);
+  }
+
+  fmt::print("== summary (synchronous={}, load average now {})\n", sync_upper, load_average());
+  fmt::print("  {:<5} {:>16} {:>16} {:>9}   {:>16} {:>16} {:>9}\n", "run", "(a) HTTP rows/s", "(a) raw rows/s",
+             "ratio a", "(b) HTTP req/s", "(b) 1-tx rows/s", "ratio b");
+  for (int i = 0; i < o.runs; ++i) {
+    auto cell = [&](const std::vector<Ratio>& v, auto f) -> std::string {
+      return static_cast<std::size_t>(i) < v.size() ? f(v[static_cast<std::size_t>(i)]) : "-";
+    };
+    fmt::print("  {:<5} {:>16} {:>16} {:>9}   {:>16} {:>16} {:>9}\n", i + 1,
+               cell(a, [](const Ratio& r) { return fmt::format("{:.0f}", r.daemon_rate); }),
+               cell(a, [](const Ratio& r) { return fmt::format("{:.0f}", r.raw_rate); }),
+               cell(a, [](const Ratio& r) { return fmt::format("{:.3f}", r.ratio()); }),
+               cell(b, [](const Ratio& r) { return fmt::format("{:.0f}", r.daemon_rate); }),
+               cell(b, [](const Ratio& r) { return fmt::format("{:.0f}", r.raw_rate); }),
+               cell(b, [](const Ratio& r) { return fmt::format("{:.2f}", r.ratio()); }));
+  }
+  fmt::print("  aims: ratio a >= 0.5, ratio b >= 10\n");
+  return 0;
+}
+
+}  // namespace
+}  // namespace kpiwatch::bench
+
+int main(int argc, char** argv) {
+  kpiwatch::bench::Options o;
+  CLI::App app{"kpiwatch ingest benchmarks: (a) batch ingest over HTTP vs raw SQLite, "
+               "(b) 64 concurrent single submissions vs one transaction per row"};
+  app.add_option("--kpiwatch", o.kpiwatch, "the kpiwatch binary to run")->check(CLI::ExistingFile);
+  app.add_option("--tmp-dir", o.tmp_dir, "parent of the temporary state directories")->check(CLI::ExistingDirectory);
+  app.add_option("--synchronous", o.synchronous, "SQLite synchronous setting on both sides")
+      ->check(CLI::IsMember({"normal", "full", "extra"}));
+  app.add_option("--runs", o.runs, "repeat the whole benchmark this many times")->check(CLI::Range(1, 20));
+  app.add_option("--only", o.only, "run only benchmark a or b")->check(CLI::IsMember({"a", "b"}));
+  app.add_option("--institutions", o.institutions, "values of the institution dimension")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--batches", o.batches, "(a) number of batches")->check(CLI::Range(1, 10000));
+  app.add_option("--batch-size", o.batch_size, "(a) submissions per batch")->check(CLI::Range(1, 10000));
+  app.add_option("--connections", o.connections, "(b) concurrent connections")->check(CLI::Range(1, 1000));
+  app.add_option("--requests", o.requests_per_connection, "(b) sequential requests per connection")
+      ->check(CLI::Range(1, 100000));
+  app.add_flag("--keep", o.keep, "keep the temporary directories");
+  CLI11_PARSE(app, argc, argv);
+  try {
+    return kpiwatch::bench::run(o);
+  } catch (const std::exception& e) {
+    std::fflush(stdout);
+    fmt::print(stderr, "kpiwatch_bench_ingest: {}\n", e.what());
+    return 1;
+  }
+}
