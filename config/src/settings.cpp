@@ -142,6 +142,13 @@ Loaded<Settings> parse_settings(std::string_view text, const std::string& source
     if (auto load = r.boolean("load_bundled")) s.load_bundled_dataset = *load;
     r.reject_unknown_keys();
   }
+  if (const auto* t = top.table("rules")) {
+    TomlTable r(*t, "rules", source, diags);
+    for (const auto& path : r.strings("paths").value_or(std::vector<std::string>{}))
+      s.rule_paths.push_back(resolve(path, base_dir));
+    s.evaluation_interval = positive_ms(r, "evaluation_interval_ms", s.evaluation_interval);
+    r.reject_unknown_keys();
+  }
   if (const auto* t = top.table("limits")) {
     TomlTable r(*t, "limits", source, diags);
     s.limits.max_batch = positive_size(r, "max_batch", s.limits.max_batch);

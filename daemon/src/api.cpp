@@ -60,6 +60,33 @@ json::object kpi_json(const Kpi& k) {
   return o;
 }
 
+json::object alert_json(const AlertRecord& a) {
+  json::object labels;
+  for (const auto& [k, v] : a.labels) labels[k] = v;
+  json::array receivers;
+  for (const auto& r : a.receivers) receivers.emplace_back(r);
+  json::object o{{"fingerprint", a.fingerprint},
+                 {"rule", a.rule_id},
+                 {"kpi", a.kpi},
+                 {"state", to_string(a.state)},
+                 {"severity", to_string(a.severity)},
+                 {"labels", std::move(labels)},
+                 {"period", a.period},
+                 {"summary", json::object{{"ja", a.summary_ja}, {"en", a.summary_en}}},
+                 {"description", json::object{{"ja", a.description_ja}, {"en", a.description_en}}},
+                 {"receivers", std::move(receivers)},
+                 {"active_since", a.active_since},
+                 {"updated_at", a.updated_at}};
+  o["value"] = a.value ? json::value(*a.value) : json::value(nullptr);
+  if (!a.firing_since.empty()) o["firing_since"] = a.firing_since;
+  if (!a.resolved_at.empty()) o["resolved_at"] = a.resolved_at;
+  return o;
+}
+
+Response bad_parameter(const std::string& key, const std::string& message) {
+  return json_response(http::status::bad_request, error_json({"invalid_parameter", message, key, {}}));
+}
+
 }  // namespace
 
 Api::Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, Store& reader, Ingest& ingest,
@@ -156,6 +183,14 @@ void Api::handle(Request&& request, Respond inner_respond) {
   }
   if (path == "/api/v1/reload") {
     if (only(http::verb::post, "POST")) post_reload(request, std::move(respond));
+    return;
+  }
+  if (path == "/api/v1/alerts") {
+    if (only(http::verb::get, "GET, HEAD")) respond(get_alerts(query));
+    return;
+  }
+  if (path.starts_with("/api/v1/alerts/")) {
+    if (only(http::verb::get, "GET, HEAD")) respond(get_alert(path.substr(std::string_view("/api/v1/alerts/").size())));
     return;
   }
   if (path == "/api/v1/kpis") {
@@ -283,6 +318,61 @@ Response Api::get_series(const Kpi& kpi, const QueryParams& params) {
   json::object out{{"kpi", kpi.id}, {"unit", to_string(kpi.unit)}, {"period", to_string(kpi.period)},
                    {"revisions", query.revisions}, {"series", std::move(series)}};
   return json_response(http::status::ok, json::serialize(out));
+}
+
+}  // namespace kpiwatch
+
+namespace kpiwatch {
+
+Response Api::get_alerts(const QueryParams& params) {
+  AlertFilter filter;
+  for (const auto& [key, value] : params) {
+    if (key == "state") {
+      AlertState state{};
+      if (!parse_alert_state(value, state))
+        return bad_parameter(key, "\"state\" must be inactive, pending, firing or resolved");
+      filter.state = state;
+    } else if (key == "goal") {
+      int goal = std::atoi(value.c_str());
+      if (!catalog_->goal(goal)) return bad_parameter(key, fmt::format("no goal \"{}\"", value));
+      filter.goal = goal;
+    } else if (key == "severity") {
+      if (value == "info") filter.severity = Severity::info;
+      else if (value == "warning") filter.severity = Severity::warning;
+      else if (value == "critical") filter.severity = Severity::critical;
+      else return bad_parameter(key, "\"severity\" must be info, warning or critical");
+    } else if (key == "rule") {
+      filter.rule_id = value;
+    } else if (key == "kpi") {
+      filter.kpi = value;
+    } else {
+      return bad_parameter(key, fmt::format("unknown parameter \"{}\" (state, goal, severity, rule, kpi)", key));
+    }
+  }
+  auto alerts = reader_.alerts(filter);
+  if (!alerts) return error_response(alerts.error());
+  json::array out;
+  for (const auto& a : alerts.value()) out.push_back(alert_json(a));
+  return json_response(http::status::ok, json::serialize(json::object{{"alerts", std::move(out)}}));
+}
+
+Response Api::get_alert(const std::string& fingerprint) {
+  auto alert = reader_.alert(fingerprint);
+  if (!alert) return error_response(alert.error());
+  if (!alert.value())
+    return error_response(http::status::not_found, "unknown_alert", fmt::format("no alert \"{}\"", fingerprint));
+  auto history = reader_.alert_history(fingerprint);
+  if (!history) return error_response(history.error());
+  json::object o = alert_json(*alert.value());
+  json::array transitions;
+  for (const auto& t : history.value()) {
+    json::object e{{"from", to_string(t.from)}, {"to", to_string(t.to)}, {"at", t.at}, {"period", t.alert.period},
+                   {"summary", json::object{{"ja", t.alert.summary_ja}, {"en", t.alert.summary_en}}}};
+    e["value"] = t.alert.value ? json::value(*t.alert.value) : json::value(nullptr);
+    transitions.push_back(std::move(e));
+  }
+  o["history"] = std::move(transitions);
+  return json_response(http::status::ok, json::serialize(o));
 }
 
 }  // namespace kpiwatch

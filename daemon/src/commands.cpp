@@ -1,15 +1,24 @@
 #include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <tuple>
 #include <fstream>
 #include <sstream>
 
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/commands.hpp"
 #include "kpiwatch/dataset.hpp"
 #include "kpiwatch/importer.hpp"
+#include "kpiwatch/rule_tests.hpp"
+#include "kpiwatch/rules.hpp"
+#include "kpiwatch/store.hpp"
+#include "kpiwatch/log.hpp"
 #include "setup.hpp"
 
 namespace kpiwatch {
@@ -24,14 +33,21 @@ void print(const Diagnostics& diags) {
 }  // namespace
 
 void init_logging(const std::string& level) {
-  auto logger = spdlog::stderr_color_mt("kpiwatch");
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  std::shared_ptr<spdlog::logger> logger;
+  if (stderr_is_journal()) {
+    // Under systemd: one journal entry per event with its PRIORITY= (the journal adds
+    // the time); log_event() adds structured fields (RULE=, KPI=, ...).
+    logger = spdlog::systemd_logger_mt("kpiwatch", "kpiwatch");
+  } else {
+    logger = spdlog::stderr_color_mt("kpiwatch");
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %^%l%$ %v");
+  }
   logger->set_level(spdlog::level::from_str(level));
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
 
-Loaded<Setup> load_setup(const CommonOptions& options) {
+Loaded<Setup> load_setup(const CommonOptions& options, const std::vector<std::string>& rule_paths) {
   Setup setup;
   if (options.config_path.empty()) {
     setup.settings = default_settings();
@@ -42,7 +58,12 @@ Loaded<Setup> load_setup(const CommonOptions& options) {
   }
   auto& s = setup.settings;
   if (!options.state_directory.empty()) s.state_directory = options.state_directory;
-  if (!options.log_level.empty()) s.log_level = options.log_level;
+  if (!options.database.empty()) s.database = options.database;
+  if (!options.log_level.empty()) {  // checked as the config file's [log] level is
+    auto parsed = parse_settings(fmt::format("[log]\nlevel = \"{}\"\n", options.log_level), "--log-level", "");
+    if (auto* diags = std::get_if<Diagnostics>(&parsed)) return *diags;
+    s.log_level = options.log_level;
+  }
   if (!options.listen.empty()) {
     auto text = fmt::format("[server]\nlisten = \"{}\"\n", options.listen);
     auto parsed = parse_settings(text, "--listen", "");
@@ -59,11 +80,24 @@ Loaded<Setup> load_setup(const CommonOptions& options) {
     setup.catalog = std::get<0>(loaded);
   }
   if (auto diags = check_token_scopes(s, *setup.catalog); !diags.empty()) return diags;
+
+  const auto& paths = rule_paths.empty() ? s.rule_paths : rule_paths;
+  std::vector<RuleSource> sources;
+  if (paths.empty()) {
+    sources = RuleSet::embedded_sources();
+  } else {
+    auto read = RuleSet::read_sources(paths);
+    if (!read) return Diagnostics{{"", 0, 0, read.error().message}};
+    sources = std::move(read.value());
+  }
+  auto rules = RuleSet::load(sources, setup.catalog);
+  if (auto* diags = std::get_if<Diagnostics>(&rules)) return *diags;
+  setup.rules = std::get<0>(rules);
   return setup;
 }
 
-std::optional<Setup> load_setup_or_print(const CommonOptions& options) {
-  auto loaded = load_setup(options);
+std::optional<Setup> load_setup_or_print(const CommonOptions& options, const std::vector<std::string>& rule_paths) {
+  auto loaded = load_setup(options, rule_paths);
   if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
     print(*diags);
     return std::nullopt;
@@ -132,16 +166,122 @@ int run_import(const CommonOptions& options, const std::string& file, const std:
   return 0;
 }
 
-int run_check(const CommonOptions& options) {
-  auto setup = load_setup_or_print(options);
+int run_check(const CommonOptions& options, const std::vector<std::string>& rule_paths) {
+  auto setup = load_setup_or_print(options, rule_paths);
   if (!setup) return 1;
   auto dataset = parse_submissions(*setup->catalog, bundled_dataset_json(), ValidationLimits{.max_batch = 100000});
   if (!dataset) {
     fmt::print(stderr, "bundled dataset: {}\n", dataset.error().message);
     return 1;
   }
-  fmt::print("OK: config {}, catalog with {} goals and {} KPIs, {} token(s)\n", setup->settings.source,
-             setup->catalog->goals().size(), setup->catalog->kpis().size(), setup->settings.tokens.size());
+  fmt::print("OK: config {}, catalog with {} goals and {} KPIs, {} rules, {} token(s)\n", setup->settings.source,
+             setup->catalog->goals().size(), setup->catalog->kpis().size(), setup->rules->size(),
+             setup->settings.tokens.size());
+  return 0;
+}
+
+int run_rule_tests(const std::vector<std::string>& files) {
+  auto report = kpiwatch::run_rule_tests(files, Catalog::embedded());
+  fmt::print("{}", report.output);
+  fmt::print("\n{} passed, {} failed\n", report.passed, report.failed);
+  return report.failed == 0 ? 0 : 1;
+}
+
+namespace {
+
+std::optional<TimePoint> parse_day(const std::string& text) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
+  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd);
+}
+
+void print_alerts(const std::vector<Evaluation>& evaluations) {
+  for (const auto& e : evaluations)
+    for (const auto& a : e.active) {
+      std::string dims;
+      for (const auto& [k, v] : a.labels)
+        if (k != "rule" && k != "kpi" && k != "goal" && k != "severity" && k != "area")
+          dims += fmt::format("{}{}={}", dims.empty() ? "" : ",", k, v);
+      fmt::print("  {:<8} {:<8} {:<40} {:<24} {}\n", to_string(a.state), to_string(a.severity), a.rule_id,
+                 dims.empty() ? "-" : dims, a.summary_en);
+    }
+}
+
+}  // namespace
+
+int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& input,
+             const std::string& at) {
+  auto setup = load_setup_or_print(options, rule_paths);
+  if (!setup) return 2;
+  auto now = at.empty() ? std::optional<TimePoint>(std::chrono::system_clock::now()) : parse_day(at);
+  if (!now) {
+    fmt::print(stderr, "--at must be a date, YYYY-MM-DD, not \"{}\"\n", at);
+    return 2;
+  }
+  SeriesIndex index;
+  if (!input.empty()) {
+    std::ifstream in(input, std::ios::binary);
+    if (!in) {
+      fmt::print(stderr, "{}: cannot open file\n", input);
+      return 2;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    std::string content = text.str();
+    auto batch = read_import(*setup->catalog, content, guess_format(input, content), input, setup->settings.limits);
+    if (!batch) {
+      fmt::print(stderr, "{}\n", batch.error().message);
+      return 1;
+    }
+    for (const auto& s : batch.value()) index.upsert(s.kpi, s.dims, Point{s.period, s.value, s.items});
+  } else {
+    std::error_code ec;
+    if (!std::filesystem::exists(setup->settings.database_path(), ec)) {
+      fmt::print(stderr, "no database at {}; give --config, --state-dir or --input FILE\n",
+                 setup->settings.database_path());
+      return 2;
+    }
+    auto store = Store::open({setup->settings.database_path(), setup->settings.synchronous,
+                              setup->settings.busy_timeout_ms});
+    if (!store) {
+      fmt::print(stderr, "{}\n", store.error().message);
+      return 2;
+    }
+    auto read = store.value()->for_each_current(
+        [&](const std::string& kpi, const Dims& dims, Point p) { index.upsert(kpi, dims, std::move(p)); });
+    if (!read) {
+      fmt::print(stderr, "{}\n", read.error().message);
+      return 2;
+    }
+  }
+
+  // Every period that holds a figure, in time order (fiscal years after calendar years of the same number).
+  std::set<std::tuple<int, int, int>> periods;
+  std::map<std::tuple<int, int, int>, Period> by_key;
+  for (const Series* s : index.all())
+    for (const auto& p : s->points) {
+      auto key = std::make_tuple(p.period.year, p.period.sub, static_cast<int>(p.period.kind));
+      periods.insert(key);
+      by_key[key] = p.period;
+    }
+  fmt::print("{} rules over {} series\n", setup->rules->size(), index.size());
+  for (const auto& key : periods) {
+    const Period& p = by_key[key];
+    auto evaluations = setup->rules->evaluate_at(index, p);
+    std::size_t active = 0;
+    for (const auto& e : evaluations) active += e.active.size();
+    fmt::print("\n{} ({} alert{})\n", p.str(), active, active == 1 ? "" : "s");
+    print_alerts(evaluations);
+  }
+  auto deadlines = setup->rules->evaluate_deadlines(index, *now);
+  std::size_t missing = 0;
+  for (const auto& e : deadlines) missing += e.active.size();
+  fmt::print("\nmissing data as of {} ({} alert{})\n", format_rfc3339(*now).substr(0, 10), missing,
+             missing == 1 ? "" : "s");
+  print_alerts(deadlines);
   return 0;
 }
 

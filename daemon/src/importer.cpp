@@ -49,7 +49,9 @@ void on_row(int, void* context) {
 
 Result<CsvRows> parse_csv(std::string_view text, const std::string& file) {
   csv_parser parser;
-  if (csv_init(&parser, CSV_STRICT) != 0)
+  // CSV_STRICT_FINI: an unterminated quote at the end is an error, not a cell
+  // that silently swallows every row after it.
+  if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
     return Error{"import_error", "cannot initialise the CSV parser", "", {}};
   CsvRows rows;
   // Fed line by line so that a row's line number is known.
@@ -68,9 +70,9 @@ Result<CsvRows> parse_csv(std::string_view text, const std::string& file) {
   }
   --rows.line;
   if (csv_fini(&parser, on_field, on_row, &rows) != 0) {
-    Error e{"invalid_csv", fmt::format("malformed CSV: {}", csv_strerror(csv_error(&parser))), "", {}};
+    Error e{"invalid_csv", "malformed CSV: a quoted cell is not closed", "", {}};
     csv_free(&parser);
-    return at_line(file, rows.line, e);
+    return at_line(file, rows.row_line ? rows.row_line : rows.line, e);
   }
   csv_free(&parser);
   return rows;
@@ -238,13 +240,19 @@ Result<std::vector<Submission>> read_import(const Catalog& catalog, std::string_
   std::string wrapped;
   std::string_view body = text;
   auto first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string_view::npos && text[first] == '[') {
+  bool bare_array = first != std::string_view::npos && text[first] == '[';
+  if (bare_array) {
     wrapped = "{\"submissions\":" + std::string(text) + "}";
     body = wrapped;
   }
   auto batch = parse_submissions(catalog, body, limits);
   if (batch) return batch;
   Error e = batch.error();
+  // Locate a syntax error in the file's own text, not in the wrapped one
+  // (whose first line is longer).
+  if (e.code == "invalid_json" && bare_array)
+    if (auto direct = parse_submissions(catalog, text, limits); !direct && direct.error().code == "invalid_json")
+      e = direct.error();
   std::size_t line = 1;
   if (e.code == "invalid_json") {
     e.message = fmt::format("{}: {}", file, e.message);

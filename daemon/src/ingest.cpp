@@ -24,11 +24,24 @@ void Ingest::stop() {
 void Ingest::submit(std::vector<Submission> batch, std::string submitted_by, Done done) {
   {
     std::lock_guard lock(mutex_);
-    if (stopping_) {
-      done(Error{"shutting_down", "kpiwatch is stopping; submit again later", "", {}});
-      return;
+    if (!stopping_) {
+      queue_.push_back({std::move(batch), std::move(submitted_by), std::move(done), nullptr});
+      done = nullptr;
     }
-    queue_.push_back({std::move(batch), std::move(submitted_by), std::move(done)});
+  }
+  // Called outside the lock: a callback may call back into this Ingest.
+  if (done) {
+    done(Error{"shutting_down", "kpiwatch is stopping; submit again later", "", {}});
+    return;
+  }
+  wake_.notify_one();
+}
+
+void Ingest::post(std::function<void(Store&)> job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    queue_.push_back({{}, {}, nullptr, std::move(job)});
   }
   wake_.notify_one();
 }
@@ -45,8 +58,16 @@ void Ingest::run() {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping and drained
+      if (queue_.front().job) {
+        auto job = std::move(queue_.front().job);
+        queue_.pop_front();
+        lock.unlock();
+        job(*store_);
+        continue;
+      }
       std::size_t rows = 0;
-      while (!queue_.empty() && (group.empty() || rows + queue_.front().batch.size() <= max_group_rows_)) {
+      while (!queue_.empty() && !queue_.front().job &&
+             (group.empty() || rows + queue_.front().batch.size() <= max_group_rows_)) {
         rows += queue_.front().batch.size();
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
@@ -84,6 +105,12 @@ void Ingest::write_group(std::vector<Pending>& group) {
     results.push_back(std::move(stored));
   }
   if (auto s = store_->commit(); !s) return fail_all(s.error());
+  if (after_commit_) {
+    std::vector<Revision> stored;
+    for (const auto& r : results)
+      if (r) stored.insert(stored.end(), r.value().begin(), r.value().end());
+    if (!stored.empty()) after_commit_(*store_, stored, clock_.now());
+  }
   {
     std::lock_guard lock(mutex_);
     ++stats_.commits;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "kpiwatch/alert_engine.hpp"
 #include "kpiwatch/api.hpp"
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/commands.hpp"
@@ -26,6 +27,8 @@ struct Daemon {
   asio::io_context io{1};
   std::unique_ptr<Store> reader;
   std::unique_ptr<Ingest> ingest;
+  std::shared_ptr<AlertEngine> engine;
+  std::unique_ptr<asio::steady_timer> tick;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<asio::signal_set> stop_signals;
@@ -71,7 +74,18 @@ bool open_storage(Daemon& d) {
   }
   d.reader = std::move(reader.value());
   d.ingest = std::make_unique<Ingest>(std::move(writer.value()), d.clock);
+  d.engine = std::make_shared<AlertEngine>(d.setup.rules);
+  d.ingest->set_after_commit([engine = d.engine](Store& store, const std::vector<Revision>& stored, TimePoint now) {
+    engine->on_stored(store, stored, now);
+  });
   d.ingest->start();
+  // Queued first, so it runs before any submission.
+  d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) {
+    if (auto s = engine->start(store, clock.now()); !s)
+      spdlog::error("evaluating the rules at start-up failed: {}", s.error().message);
+    else
+      spdlog::info("rules evaluated over {} series", engine->series_count());
+  });
   spdlog::info("database {} (schema {}, synchronous={})", s.database_path(), Store::current_schema_version(),
                s.synchronous);
   return true;
@@ -95,10 +109,14 @@ Diagnostics reload(Daemon& d) {
       now.database_path() != old.database_path() || now.synchronous != old.synchronous)
     spdlog::warn("listen address and storage settings take effect at the next restart");
   d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens), now.limits);
+  d.ingest->post([engine = d.engine, rules = next.rules, &clock = d.clock](Store& store) {
+    engine->swap_rules(store, rules, clock.now());
+  });
   spdlog::set_level(spdlog::level::from_str(now.log_level));
   warn_if_no_tokens(now);
   d.setup = std::move(next);
-  spdlog::info("reloaded: {} KPIs, {} token(s)", d.setup.catalog->kpis().size(), d.setup.settings.tokens.size());
+  spdlog::info("reloaded: {} KPIs, {} rules, {} token(s)", d.setup.catalog->kpis().size(), d.setup.rules->size(),
+               d.setup.settings.tokens.size());
   d.notifier.ready(serving_status(d));
   return {};
 }
@@ -132,6 +150,7 @@ void handle_signals(Daemon& d) {
     d.api->set_ready(false);
     d.reload_signal->cancel();
     if (d.watchdog) d.watchdog->cancel();
+    if (d.tick) d.tick->cancel();
     d.server->stop(d.setup.settings.shutdown_timeout, [] {});
   });
 
@@ -146,6 +165,22 @@ void handle_signals(Daemon& d) {
     }
   };
   d.reload_signal->async_wait(OnHangup{d});
+}
+
+// Checks missing-data rules against the clock, on the writer thread.
+void start_scheduler(Daemon& d) {
+  d.tick = std::make_unique<asio::steady_timer>(d.io);
+  struct Tick {
+    Daemon& d;
+    void operator()(const boost::system::error_code& ec) const {
+      if (ec) return;
+      d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) { engine->on_tick(store, clock.now()); });
+      d.tick->expires_after(d.setup.settings.evaluation_interval);
+      d.tick->async_wait(*this);
+    }
+  };
+  d.tick->expires_after(d.setup.settings.evaluation_interval);
+  d.tick->async_wait(Tick{d});
 }
 
 // Pings systemd's watchdog from the event loop, so that a hung loop is restarted.
@@ -176,12 +211,14 @@ int run_serve(const CommonOptions& options) {
   if (!setup) return 2;
   d.setup = std::move(*setup);
   init_logging(d.setup.settings.log_level);
-  spdlog::info("kpiwatch {} starting with {} ({} goals, {} KPIs)", KPIWATCH_VERSION, d.setup.settings.source,
-               d.setup.catalog->goals().size(), d.setup.catalog->kpis().size());
+  spdlog::info("kpiwatch {} starting with {} ({} goals, {} KPIs, {} rules)", KPIWATCH_VERSION,
+               d.setup.settings.source, d.setup.catalog->goals().size(), d.setup.catalog->kpis().size(),
+               d.setup.rules->size());
 
   if (!open_storage(d)) return 1;
   if (!start_http(d)) return 1;
   handle_signals(d);
+  start_scheduler(d);
   start_watchdog(d);
   d.api->set_ready(true);
   d.notifier.ready(serving_status(d));

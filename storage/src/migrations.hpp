@@ -5,7 +5,7 @@
 
 namespace kpiwatch::migrations {
 
-inline constexpr std::array<const char*, 1> kSteps = {
+inline constexpr std::array<const char*, 2> kSteps = {
     // 1: series and their append-only revisions.
     R"sql(
 CREATE TABLE series (
@@ -38,6 +38,43 @@ CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 );
+)sql",
+    // 2: alerts, their current state and every transition.
+    R"sql(
+CREATE TABLE alerts (
+  fingerprint    TEXT PRIMARY KEY,
+  grp            TEXT NOT NULL,      -- rule id + series: alerts evaluated together
+  rule_id        TEXT NOT NULL,
+  kpi            TEXT NOT NULL,
+  goal           INTEGER NOT NULL,
+  labels         TEXT NOT NULL,      -- JSON object
+  severity       TEXT NOT NULL,
+  state          TEXT NOT NULL,      -- inactive | pending | firing | resolved
+  period         TEXT NOT NULL,
+  value          REAL,
+  summary_ja     TEXT NOT NULL,
+  summary_en     TEXT NOT NULL,
+  description_ja TEXT NOT NULL,
+  description_en TEXT NOT NULL,
+  receivers      TEXT NOT NULL,      -- JSON array
+  active_since   TEXT NOT NULL,
+  firing_since   TEXT NOT NULL,
+  resolved_at    TEXT NOT NULL,
+  updated_at     TEXT NOT NULL
+);
+CREATE INDEX alerts_state ON alerts (state);
+CREATE TABLE alert_transitions (
+  id          INTEGER PRIMARY KEY,
+  fingerprint TEXT NOT NULL REFERENCES alerts (fingerprint),
+  from_state  TEXT NOT NULL,
+  to_state    TEXT NOT NULL,
+  at          TEXT NOT NULL,
+  period      TEXT NOT NULL,
+  value       REAL,
+  summary_ja  TEXT NOT NULL,
+  summary_en  TEXT NOT NULL
+);
+CREATE INDEX alert_transitions_fingerprint ON alert_transitions (fingerprint, id);
 )sql",
 };
 

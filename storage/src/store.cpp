@@ -7,57 +7,15 @@
 #include <sqlite3.h>
 
 #include "migrations.hpp"
+#include "statement.hpp"
 
 namespace kpiwatch {
+using sql::db_error;
+using sql::ResetGuard;
+using sql::step_done;
+using sql::Stmt;
+
 namespace {
-
-Error db_error(sqlite3* db, std::string_view what) {
-  return {"storage_error", fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"), "", std::nullopt};
-}
-
-// A prepared statement, reset after each use.
-class Stmt {
- public:
-  Stmt() = default;
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-
-  Status prepare(sqlite3* db, const char* sql) {
-    db_ = db;
-    if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
-      return db_error(db, "prepare");
-    return ok_status();
-  }
-  sqlite3_stmt* get() { return stmt_; }
-  void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
-  void bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
-  void bind(int i, std::string_view v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
-  void bind_null(int i) { sqlite3_bind_null(stmt_, i); }
-  int step() { return sqlite3_step(stmt_); }
-  void reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  std::int64_t int64(int col) { return sqlite3_column_int64(stmt_, col); }
-  double real(int col) { return sqlite3_column_double(stmt_, col); }
-  bool is_null(int col) { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
-  std::string text(int col) {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
-             : std::string();
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-// Resets a statement when the scope ends, whatever the outcome.
-struct ResetGuard {
-  Stmt& stmt;
-  ~ResetGuard() { stmt.reset(); }
-};
 
 Dims parse_dims_key(const std::string& key) {
   Dims dims;
@@ -85,10 +43,12 @@ struct Store::Statements {
 
 int Store::current_schema_version() { return static_cast<int>(migrations::kSteps.size()); }
 
-Store::Store(sqlite3* db) : db_(db), stmts_(std::make_unique<Statements>()) {}
+Store::Store(sqlite3* db)
+    : db_(db), stmts_(std::make_unique<Statements>()), alert_stmts_(std::make_unique<AlertStatements>()) {}
 
 Store::~Store() {
   stmts_.reset();  // finalize statements before closing
+  alert_stmts_.reset();
   sqlite3_close_v2(db_);
 }
 
@@ -146,6 +106,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
        }) {
     if (auto s = stmt->prepare(db, sql); !s) return s.error();
   }
+  if (auto s = store->prepare_alert_statements(); !s) return s.error();
   return store;
 }
 
@@ -180,13 +141,6 @@ int Store::schema_version() {
   return version;
 }
 
-namespace {
-Status step_done(Stmt& stmt, sqlite3* db, std::string_view what) {
-  ResetGuard guard{stmt};
-  if (stmt.step() != SQLITE_DONE) return db_error(db, what);
-  return ok_status();
-}
-}  // namespace
 
 Status Store::begin() {
   pending_series_ids_.clear();
@@ -359,6 +313,44 @@ Result<std::vector<Revision>> Store::series(const SeriesQuery& query) {
   }
   if (rc != SQLITE_DONE) return db_error(db_, "read series");
   return out;
+}
+
+Status Store::for_each_current(
+    const std::function<void(const std::string& kpi, const Dims& dims, Point point)>& visit) {
+  Stmt stmt;
+  auto prepared = stmt.prepare(db_,
+                               "SELECT s.kpi, s.dims, s.period_kind, r.period, r.value, r.items FROM revisions r "
+                               "JOIN series s ON s.id = r.series_id WHERE r.revision = (SELECT MAX(r2.revision) FROM "
+                               "revisions r2 WHERE r2.series_id = r.series_id AND r2.period_ord = r.period_ord) "
+                               "ORDER BY r.series_id, r.period_ord");
+  if (!prepared) return prepared;
+  int rc;
+  std::string last_dims_key;
+  Dims dims;
+  while ((rc = stmt.step()) == SQLITE_ROW) {
+    std::string key = stmt.text(1);
+    if (key != last_dims_key) {
+      dims = parse_dims_key(key);
+      last_dims_key = key;
+    }
+    PeriodKind kind{};
+    parse_period_kind(stmt.text(2), kind);
+    auto period = parse_period(stmt.text(3), kind);
+    if (!period) return Error{"storage_error", "stored period does not parse: " + stmt.text(3), "", {}};
+    Point p;
+    p.period = period.value();
+    if (!stmt.is_null(4)) p.value = stmt.real(4);
+    if (!stmt.is_null(5)) {
+      boost::system::error_code ec;
+      auto items = boost::json::parse(stmt.text(5), ec);
+      if (!ec && items.is_array())
+        for (const auto& i : items.get_array())
+          if (i.is_string()) p.items.emplace_back(i.get_string());
+    }
+    visit(stmt.text(0), dims, std::move(p));
+  }
+  if (rc != SQLITE_DONE) return db_error(db_, "read current values");
+  return ok_status();
 }
 
 Result<std::int64_t> Store::revision_count() {

@@ -47,7 +47,8 @@ void write_file(const std::string& path, const std::string& text) {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path) {
+pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
+            const Environment& env = {}) {
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
@@ -57,6 +58,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, c
     dup2(in, 0);
     dup2(out, 1);
     dup2(err, 2);
+    for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     std::string binary = KPIWATCH_BINARY;
     argv.push_back(binary.data());
@@ -87,9 +89,10 @@ int wait_pid(pid_t pid, std::chrono::milliseconds deadline) {
 
 }  // namespace
 
-CommandResult run_kpiwatch(const std::vector<std::string>& args, std::chrono::milliseconds deadline) {
+CommandResult run_kpiwatch(const std::vector<std::string>& args, std::chrono::milliseconds deadline,
+                           const Environment& env) {
   TempDir dir;
-  pid_t pid = spawn(args, dir.file("out"), dir.file("err"));
+  pid_t pid = spawn(args, dir.file("out"), dir.file("err"), env);
   CommandResult result;
   result.exit_code = wait_pid(pid, deadline);
   if (result.exit_code == -1) {
@@ -143,13 +146,13 @@ Daemon::~Daemon() {
   if (pid_ > 0) kill_hard();
 }
 
-void Daemon::start() {
+void Daemon::start(const Environment& env) {
   if (pid_ > 0) throw std::runtime_error("daemon already running");
   ++starts_;
   // Each start appends to the log; only this start's lines count for the port.
   write_file(log_path_, read_file(log_path_) + fmt::format("--- start {}\n", starts_));
   auto offset = read_file(log_path_).size();
-  pid_ = spawn({"serve", "--config", config_path()}, dir_.file("stdout"), log_path_);
+  pid_ = spawn({"serve", "--config", config_path()}, dir_.file("stdout"), log_path_, env);
   auto until = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < until) {
     auto text = read_file(log_path_).substr(offset);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kpiwatch::test {
@@ -27,6 +28,9 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 
+// Variables added to a child's environment.
+using Environment = std::vector<std::pair<std::string, std::string>>;
+
 struct CommandResult {
   int exit_code = -1;  // -1 if killed at the deadline
   std::string out;
@@ -35,7 +39,7 @@ struct CommandResult {
 
 // Runs the kpiwatch binary with `args`, bounded in time.
 CommandResult run_kpiwatch(const std::vector<std::string>& args,
-                           std::chrono::milliseconds deadline = std::chrono::seconds(60));
+                           std::chrono::milliseconds deadline = std::chrono::seconds(60), const Environment& env = {});
 
 // Tokens the test configs accept.
 inline constexpr const char* kAdminToken = "kpw_test_admin";
@@ -55,8 +59,9 @@ class Daemon {
   void write_config(const std::string& text) { write_file(config_path(), text); }
   ~Daemon();  // SIGKILL if still running
 
-  // Starts `kpiwatch serve` and waits until it logs the port it listens on.
-  void start();
+  // Starts `kpiwatch serve` (with `env` added to its environment) and waits
+  // until it logs the port it listens on.
+  void start(const Environment& env = {});
   void restart() { start(); }
   // SIGTERM, then waits; returns the exit status (-1 on timeout, then SIGKILL).
   int stop(std::chrono::milliseconds deadline = std::chrono::seconds(20));

@@ -3,11 +3,11 @@
 
 #include "kpiwatch/catalog.hpp"
 
-#include <set>
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <set>
+#include <string>
 
 namespace kpiwatch {
 namespace {
@@ -31,8 +31,9 @@ bodies = ["amed"]
 
 std::string kpi_block(const std::string& id, const std::string& extra = "", const std::string& goal = "1",
                       const std::string& unit = "\"count\"") {
-  return "\n[[kpis]]\nid = \"" + id + "\"\ngoal = " + goal + "\nname_ja = \"指標\"\nname_en = \"A KPI\"\nunit = " + unit +
-         "\nperiod = \"year\"\nbodies = [\"amed\"]\n" + extra;
+  return "\n[[kpis]]\nid = \"" + id + "\"\ngoal = " + goal +
+         "\nname_ja = \"指標\"\nname_en = \"A KPI\"\nunit = " + unit + "\nperiod = \"year\"\nbodies = [\"amed\"]\n" +
+         extra;
 }
 
 struct Position {
@@ -129,8 +130,11 @@ TEST(EmbeddedCatalog, EveryKpiIsFindableAndNamesKnownGoalAndBodies) {
     for (const auto& body : kpi.bodies) EXPECT_NE(catalog->body(body), nullptr) << kpi.id << " " << body;
     EXPECT_FALSE(kpi.name_ja.empty()) << kpi.id;
     EXPECT_FALSE(kpi.name_en.empty()) << kpi.id;
-    for (const auto& dim : kpi.dims)
-      if (dim.default_value) EXPECT_TRUE(dim.allows(*dim.default_value)) << kpi.id << " " << dim.name;
+    for (const auto& dim : kpi.dims) {
+      if (dim.default_value) {
+        EXPECT_TRUE(dim.allows(*dim.default_value)) << kpi.id << " " << dim.name;
+      }
+    }
   }
   EXPECT_EQ(catalog->find("g99.nothing"), nullptr);
 }
@@ -151,8 +155,9 @@ TEST(EmbeddedCatalog, CountsAndPercentsGetTheirImplicitRanges) {
 }
 
 TEST(Catalog, AValidSmallCatalogLoadsWithItsDimensions) {
-  std::string text = kBodies + kpi_block("g01.courses", "\n[kpis.dims.stage]\nvalues = [\"basic\", \"all\"]\n"
-                                                        "default = \"all\"\n");
+  std::string text = kBodies + kpi_block("g01.courses",
+                                         "\n[kpis.dims.stage]\nvalues = [\"basic\", \"all\"]\n"
+                                         "default = \"all\"\n");
   auto loaded = Catalog::parse(text, "catalog.toml");
   ASSERT_EQ(loaded.index(), 0u) << joined(std::get<1>(loaded));
   const auto& catalog = std::get<0>(loaded);
@@ -171,14 +176,20 @@ TEST(Catalog, AValidSmallCatalogLoadsWithItsDimensions) {
   EXPECT_EQ(kpi->min, 0.0);  // counts are non-negative
 }
 
-TEST(Catalog, ReportsAnUnknownKeyAtItsValue) {
-  std::string text = kBodies + kpi_block("g01.courses", "colour = \"red\"\n");
-  expect_single(text, position_of(text, "\"red\""), "unknown key \"colour\"");
+TEST(Catalog, ReportsAnUnknownKeyAtTheKey) {
+  std::string text = kBodies + kpi_block("g01.courses", "  colour = \"red\"\n");
+  expect_single(text, position_of(text, "colour"), "unknown key \"colour\"");
 }
 
 TEST(Catalog, ReportsAnUnknownTopLevelKey) {
-  std::string text = kBodies + "owner = \"someone\"\n" + kpi_block("g01.courses");
-  expect_single(text, position_of(text, "\"someone\""), "unknown key \"owner\"");
+  std::string text = kBodies + kpi_block("g01.courses");
+  text.insert(text.find('\n') + 1, "owner = \"someone\"\n");
+  expect_single(text, position_of(text, "owner"), "unknown key \"owner\"");
+}
+
+TEST(Catalog, ReportsAnUnknownKeyInADimension) {
+  std::string text = kBodies + kpi_block("g01.courses", "\n[kpis.dims.stage]\nvalues = [\"all\"]\ndefualt = \"all\"\n");
+  expect_single(text, position_of(text, "defualt"), "unknown key \"defualt\"");
 }
 
 TEST(Catalog, ReportsAWrongTypeAtTheValue) {

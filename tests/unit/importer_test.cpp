@@ -2,10 +2,10 @@
 
 #include "kpiwatch/importer.hpp"
 
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "kpiwatch/dataset.hpp"
 
@@ -78,8 +78,8 @@ TEST(CsvImport, StripsTheByteOrderMarkExcelWrites) {
 }
 
 TEST(CsvImport, AcceptsCrlfLineEndings) {
-  auto batch = imported("kpi,period,value,note\r\ng01.trainees,2023,2783,a\r\ng01.trainees,2024,4086,b\r\n",
-                        ImportFormat::csv);
+  auto batch =
+      imported("kpi,period,value,note\r\ng01.trainees,2023,2783,a\r\ng01.trainees,2024,4086,b\r\n", ImportFormat::csv);
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch[1].period.str(), "2024");
   EXPECT_EQ(batch[1].note, "b");  // no stray carriage return
@@ -155,10 +155,11 @@ TEST(CsvImport, RejectsARowWithTheWrongNumberOfCells) {
   EXPECT_THAT(more.message, StartsWith("u.csv:2: "));
 }
 
-TEST(CsvImport, RejectsAnUnterminatedQuote) {
-  Error e = import_error("kpi,period,value,note\ng01.trainees,2024,1,\"open\n", ImportFormat::csv, "u.csv");
+TEST(CsvImport, RejectsAnUnterminatedQuoteRatherThanSwallowingTheRowsAfterIt) {
+  Error e = import_error("kpi,period,value,note\ng01.trainees,2024,1,\"open\ng01.trainees,2023,2,x\n",
+                         ImportFormat::csv, "u.csv");
   EXPECT_EQ(e.code, "invalid_csv");
-  EXPECT_THAT(e.message, StartsWith("u.csv:"));
+  EXPECT_THAT(e.message, StartsWith("u.csv:2: "));
 }
 
 TEST(CsvImport, RejectsDuplicateRowsAtTheSecondOne) {
@@ -176,10 +177,10 @@ TEST(CsvImport, RejectsAFileWithOnlyAHeader) {
 TEST(CsvImport, RejectsMoreRowsThanTheBatchLimit) {
   ValidationLimits limits;
   limits.max_batch = 1;
-  EXPECT_EQ(import_error("kpi,period,value\ng01.trainees,2023,1\ng01.trainees,2024,1\n", ImportFormat::csv, "u.csv",
-                         limits)
-                .code,
-            "batch_too_large");
+  EXPECT_EQ(
+      import_error("kpi,period,value\ng01.trainees,2023,1\ng01.trainees,2024,1\n", ImportFormat::csv, "u.csv", limits)
+          .code,
+      "batch_too_large");
 }
 
 const std::string kJsonBatch = R"({"submissions": [
@@ -225,8 +226,9 @@ TEST(JsonImport, NamesTheLineWhereTheBadEntryBegins) {
 }
 
 TEST(JsonImport, NamesTheLineInABareArray) {
-  std::string text = "[\n  {\"kpi\": \"g01.trainees\", \"period\": \"2023\", \"value\": 1},\n\n"
-                     "  {\"kpi\": \"g01.nothing\", \"period\": \"2024\", \"value\": 1}\n]\n";
+  std::string text =
+      "[\n  {\"kpi\": \"g01.trainees\", \"period\": \"2023\", \"value\": 1},\n\n"
+      "  {\"kpi\": \"g01.nothing\", \"period\": \"2024\", \"value\": 1}\n]\n";
   Error e = import_error(text, ImportFormat::json, "figures.json");
   EXPECT_EQ(e.code, "unknown_kpi");
   EXPECT_THAT(e.message, StartsWith("figures.json:4: "));

@@ -2,15 +2,15 @@
 
 #include "kpiwatch/settings.hpp"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 #include <optional>
+#include <stdexcept>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "kpiwatch/dataset.hpp"
 
@@ -212,20 +212,18 @@ TEST(Settings, ParsesABracketedIpv6ListenAddress) {
 }
 
 TEST(Settings, RejectsAnUnknownKeyWithLineAndColumn) {
-  expect_single("[server]\nlisten = \"127.0.0.1:8080\"\nport = 8080\n", 3, 8, "unknown key \"port\"");
+  expect_single("[server]\nlisten = \"127.0.0.1:8080\"\n  port = 8080\n", 3, 3, "unknown key \"port\"");
 }
 
 TEST(Settings, RejectsAnUnknownTable) {
-  expect_single("[sever]\nlisten = \"127.0.0.1:8080\"\n", 1, 1, "unknown key \"sever\"");
+  expect_single("[sever]\nlisten = \"127.0.0.1:8080\"\n", 1, 2, "unknown key \"sever\"");
 }
 
 TEST(Settings, RejectsAWrongTypeWithLineAndColumn) {
   expect_single("[server]\nmax_connections = \"many\"\n", 2, 19, "\"max_connections\" must be an integer");
 }
 
-TEST(Settings, RejectsANonPositiveTimeout) {
-  expect_single("[server]\nread_timeout_ms = 0\n", 2, 19, "positive");
-}
+TEST(Settings, RejectsANonPositiveTimeout) { expect_single("[server]\nread_timeout_ms = 0\n", 2, 19, "positive"); }
 
 class BadListen : public ::testing::TestWithParam<const char*> {};
 
@@ -239,7 +237,8 @@ INSTANTIATE_TEST_SUITE_P(Forms, BadListen,
                                            "127.0.0.1:-1", "127.0.0.1:123456"));
 
 TEST(Settings, RejectsAnUnknownSynchronousMode) {
-  expect_single("[storage]\nsynchronous = \"off\"\n", 2, 15, "\"synchronous\" must be \"normal\", \"full\" or \"extra\"");
+  expect_single("[storage]\nsynchronous = \"off\"\n", 2, 15,
+                "\"synchronous\" must be \"normal\", \"full\" or \"extra\"");
 }
 
 TEST(Settings, AcceptsEverySynchronousMode) {
@@ -259,8 +258,8 @@ TEST_P(BadTokenHash, IsReportedAtTheValue) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Forms, BadTokenHash,
-                         ::testing::Values(std::string("abc"), kHash.substr(1), kHash + "0",
-                                           "g" + kHash.substr(1), "kpw_notahashbutatoken"));
+                         ::testing::Values(std::string("abc"), kHash.substr(1), kHash + "0", "g" + kHash.substr(1),
+                                           "kpw_notahashbutatoken"));
 
 TEST(Settings, RejectsATokenWithoutScopeAtItsTable) {
   expect_single("[[tokens]]\nname = \"t\"\nsha256 = \"" + kHash + "\"\n", 1, 1, "a token needs a scope");
@@ -289,16 +288,17 @@ TEST(Settings, RejectsMalformedTomlWithItsPosition) {
 }
 
 TEST(Settings, ResolvesRelativePathsAgainstTheConfigDirectory) {
-  Settings s = parsed("[storage]\nstate_directory = \"state\"\n[catalog]\npath = \"../shared/catalog.toml\"\n",
-                      "/etc/kpiwatch");
+  Settings s =
+      parsed("[storage]\nstate_directory = \"state\"\n[catalog]\npath = \"../shared/catalog.toml\"\n", "/etc/kpiwatch");
   EXPECT_EQ(s.state_directory, "/etc/kpiwatch/state");
   EXPECT_EQ(s.catalog_path, "/etc/shared/catalog.toml");
   EXPECT_EQ(s.database_path(), "/etc/kpiwatch/state/kpiwatch.db");
 }
 
 TEST(Settings, KeepsAbsolutePathsAsTheyAre) {
-  Settings s = parsed("[storage]\nstate_directory = \"/var/lib/k\"\ndatabase = \"/data/k.db\"\n[catalog]\n"
-                      "path = \"/opt/catalog.toml\"\n");
+  Settings s = parsed(
+      "[storage]\nstate_directory = \"/var/lib/k\"\ndatabase = \"/data/k.db\"\n[catalog]\n"
+      "path = \"/opt/catalog.toml\"\n");
   EXPECT_EQ(s.state_directory, "/var/lib/k");
   EXPECT_EQ(s.catalog_path, "/opt/catalog.toml");
   EXPECT_EQ(s.database_path(), "/data/k.db");
@@ -309,12 +309,29 @@ TEST(Settings, FallsBackToStateDirectoryFromTheEnvironmentWhenTheFileGivesNone) 
   EXPECT_EQ(parsed("[server]\nlisten = \"127.0.0.1:1\"\n").state_directory, "/run/state");
 }
 
+// A unique directory for one test, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::path(::testing::TempDir()) / "kpiwatch-settings-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
 TEST(Settings, LoadSettingsResolvesAgainstTheFilesDirectory) {
-  fs::path dir = fs::path(::testing::TempDir()) /
-                 ("kpiwatch-settings-" + std::to_string(::getpid()) + "-" +
-                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  TempDir temp;
+  const fs::path& dir = temp.path();
   {
     std::ofstream out(dir / "kpiwatch.toml");
     out << "[storage]\nstate_directory = \"state\"\n";
@@ -324,7 +341,6 @@ TEST(Settings, LoadSettingsResolvesAgainstTheFilesDirectory) {
   const auto& s = std::get<Settings>(loaded);
   EXPECT_EQ(fs::path(s.state_directory), fs::absolute(dir / "state").lexically_normal());
   EXPECT_EQ(s.source, (dir / "kpiwatch.toml").string());
-  fs::remove_all(dir);
 }
 
 TEST(Settings, LoadSettingsNamesAMissingFile) {

@@ -2,13 +2,14 @@
 
 #include "kpiwatch/store.hpp"
 
-#include <cstdlib>
-#include <filesystem>
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
 
 namespace kpiwatch {
 namespace {
@@ -198,10 +199,10 @@ TEST(Store, RevisionsAreNumberedPerPeriodAndPerSeries) {
   auto store = open_store(dir.file("k.db"));
   ASSERT_TRUE(store);
   appended(*store, {figure("g01.trainees", 2023, 1)});
-  auto r = appended(*store, {figure("g01.trainees", 2024, 1), figure("g01.training_courses", 2023, 1),
-                             figure("g06.stage_up_rate", 2023, 1, {{"stage", "basic"}}),
-                             figure("g06.stage_up_rate", 2023, 1, {{"stage", "all"}}),
-                             figure("g01.trainees", 2023, 2)});
+  auto r =
+      appended(*store, {figure("g01.trainees", 2024, 1), figure("g01.training_courses", 2023, 1),
+                        figure("g06.stage_up_rate", 2023, 1, {{"stage", "basic"}}),
+                        figure("g06.stage_up_rate", 2023, 1, {{"stage", "all"}}), figure("g01.trainees", 2023, 2)});
   ASSERT_EQ(r.size(), 5u);
   EXPECT_EQ(r[0].revision, 1);
   EXPECT_EQ(r[1].revision, 1);
@@ -357,8 +358,9 @@ TEST(Store, AFailedResubmissionLeavesTheCurrentRevision) {
   ASSERT_TRUE(store);
   appended(*store, {figure("g01.trainees", 2024, 100)});
   add_failing_trigger(path);
-  EXPECT_FALSE(store->append({figure("g01.trainees", 2024, 200), figure("g01.trainees", 2025, 0, {}, "fail")}, "t",
-                             "2025-01-01T00:00:00.000Z")
+  EXPECT_FALSE(store
+                   ->append({figure("g01.trainees", 2024, 200), figure("g01.trainees", 2025, 0, {}, "fail")}, "t",
+                            "2025-01-01T00:00:00.000Z")
                    .ok());
   auto current = series_of(*store, "g01.trainees", {}, true);
   ASSERT_EQ(current.size(), 1u);
@@ -382,8 +384,9 @@ TEST(Store, RollingBackToASavepointKeepsTheOtherBatchesOfTheTransaction) {
   ASSERT_TRUE(store->savepoint().ok());
   // A new series, then a failure: both must go.
   EXPECT_FALSE(
-      store->insert({figure("g01.training_courses", 2024, 5), figure("g01.training_courses", 2023, 6, {}, "fail")},
-                    "b", at)
+      store
+          ->insert({figure("g01.training_courses", 2024, 5), figure("g01.training_courses", 2023, 6, {}, "fail")}, "b",
+                   at)
           .ok());
   store->rollback_to();
 

@@ -3,11 +3,11 @@
 
 #include "kpiwatch/submission.hpp"
 
-#include <string>
-
-#include <boost/json.hpp>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
 
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/dataset.hpp"
@@ -70,13 +70,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"DimsAnArray", R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": ["all"], "value": 1})",
                  "invalid_type", "dims"},
         BadInput{"DimValueANumber",
-                 R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": 1}, "value": 1})",
-                 "invalid_type", "dims.stage"},
-        BadInput{"ItemsNotAnArray",
-                 R"({"kpi": "g10.new_reference_countries", "period": "2024", "items": "Peru"})", "invalid_type",
-                 "items"},
-        BadInput{"ItemNotAString",
-                 R"({"kpi": "g10.new_reference_countries", "period": "2024", "items": ["Peru", 7]})",
+                 R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": 1}, "value": 1})", "invalid_type",
+                 "dims.stage"},
+        BadInput{"ItemsNotAnArray", R"({"kpi": "g10.new_reference_countries", "period": "2024", "items": "Peru"})",
+                 "invalid_type", "items"},
+        BadInput{"ItemNotAString", R"({"kpi": "g10.new_reference_countries", "period": "2024", "items": ["Peru", 7]})",
                  "invalid_type", "items[1]"},
         BadInput{"SourceNotAString", R"({"kpi": "g01.trainees", "period": "2024", "value": 1, "source": 3})",
                  "invalid_type", "source"},
@@ -97,30 +95,30 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"InvalidDimensionValue",
                  R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "final"}, "value": 1})",
                  "invalid_dimension_value", "dims.stage"},
-        BadInput{"MissingDimensionWithoutDefault", R"({"kpi": "g01.hubs_offering_course", "period": "2024", "value": 1})",
-                 "missing_dimension", "dims.course_type"},
+        BadInput{"MissingDimensionWithoutDefault",
+                 R"({"kpi": "g01.hubs_offering_course", "period": "2024", "value": 1})", "missing_dimension",
+                 "dims.course_type"},
         BadInput{"FiscalYearForAYearKpi", R"({"kpi": "g01.trainees", "period": "FY2024", "value": 1})",
                  "invalid_period", "period"},
         BadInput{"YearForAFiscalYearKpi", R"({"kpi": "g08.device_lag", "period": "2024", "value": 1})",
                  "invalid_period", "period"},
-        BadInput{"NegativeCount", R"({"kpi": "g01.trainees", "period": "2024", "value": -1})", "out_of_range",
-                 "value"},
+        BadInput{"NegativeCount", R"({"kpi": "g01.trainees", "period": "2024", "value": -1})", "out_of_range", "value"},
         BadInput{"NonIntegerCount", R"({"kpi": "g01.trainees", "period": "2024", "value": 2.5})", "not_integer",
                  "value"},
-        BadInput{"PercentOver100", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": 100.5})",
-                 "out_of_range", "value"},
-        BadInput{"NegativePercent", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": -0.1})",
-                 "out_of_range", "value"},
-        BadInput{"OverflowingNumber", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": 1e400})",
-                 "not_finite", "value"},
+        BadInput{"PercentOver100", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": 100.5})", "out_of_range",
+                 "value"},
+        BadInput{"NegativePercent", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": -0.1})", "out_of_range",
+                 "value"},
+        BadInput{"OverflowingNumber", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": 1e400})", "not_finite",
+                 "value"},
         BadInput{"OverflowingNegativeNumber", R"({"kpi": "g08.device_lag", "period": "FY2024", "value": -1e400})",
                  "not_finite", "value"},
-        BadInput{"NaNLiteral", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": NaN})", "invalid_json",
-                 ""},
+        BadInput{"NaNLiteral", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": NaN})", "invalid_json", ""},
         BadInput{"InfinityLiteral", R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": Infinity})",
                  "invalid_json", ""},
-        BadInput{"InvalidUtf8InAString", "{\"kpi\": \"g01.trainees\", \"period\": \"2024\", \"value\": 1, "
-                                         "\"note\": \"caf\xC3\x28\"}",
+        BadInput{"InvalidUtf8InAString",
+                 "{\"kpi\": \"g01.trainees\", \"period\": \"2024\", \"value\": 1, "
+                 "\"note\": \"caf\xC3\x28\"}",
                  "invalid_json", ""},
         BadInput{"InvalidUtf8InAnItem",
                  "{\"kpi\": \"g10.new_reference_countries\", \"period\": \"2024\", \"items\": [\"\xFF\"]}",
@@ -141,8 +139,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"EmptyBatch", R"({"submissions": []})", "empty_batch", "submissions"},
         BadInput{"SubmissionsNotAnArray", R"({"submissions": {}})", "invalid_type", "submissions"},
         BadInput{"FieldBesideSubmissions", R"({"submissions": [], "token": "x"})", "unknown_field", "token"},
-        BadInput{"TrailingGarbage", R"({"kpi": "g01.trainees", "period": "2024", "value": 1} x)", "invalid_json",
-                 ""},
+        BadInput{"TrailingGarbage", R"({"kpi": "g01.trainees", "period": "2024", "value": 1} x)", "invalid_json", ""},
         BadInput{"EmptyBody", "", "invalid_json", ""}),
     [](const auto& info) { return info.param.name; });
 
@@ -210,11 +207,16 @@ TEST(Submission, AcceptsAnItemList) {
 
 TEST(Submission, RejectsTextLongerThanTheLimit) {
   ValidationLimits limits;
-  limits.max_text = 8;
-  Error e = rejected(R"({"kpi": "g01.trainees", "period": "2024", "value": 1, "note": "123456789"})", limits);
+  limits.max_text = 30;
+  std::string long_text(31, 'x');
+  Error e = rejected(R"({"kpi": "g01.trainees", "period": "2024", "value": 1, "note": ")" + long_text + "\"}", limits);
   EXPECT_EQ(e.code, "text_too_long");
   EXPECT_EQ(e.field, "note");
-  Error item = rejected(R"({"kpi": "g10.new_reference_countries", "period": "2024", "items": ["123456789"]})", limits);
+  EXPECT_TRUE(
+      parse(R"({"kpi": "g01.trainees", "period": "2024", "value": 1, "note": ")" + long_text.substr(1) + "\"}", limits)
+          .ok());
+  Error item =
+      rejected(R"({"kpi": "g10.new_reference_countries", "period": "2024", "items": [")" + long_text + "\"]}", limits);
   EXPECT_EQ(item.code, "text_too_long");
   EXPECT_EQ(item.field, "items[0]");
 }
@@ -268,17 +270,19 @@ TEST(SubmissionBatch, RejectsADuplicateEntryAtTheIndexOfTheSecond) {
 }
 
 TEST(SubmissionBatch, ADefaultedDimensionDuplicatesTheExplicitOne) {
-  Error e = rejected(batch_of({R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": 26.8})",
-                               R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "all"}, "value": 1})"}));
+  Error e =
+      rejected(batch_of({R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": 26.8})",
+                         R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "all"}, "value": 1})"}));
   EXPECT_EQ(e.code, "duplicate_entry");
   EXPECT_EQ(e.index, 1u);
 }
 
 TEST(SubmissionBatch, DifferentDimsOrPeriodsAreNotDuplicates) {
-  auto r = parse(batch_of({R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "all"}, "value": 1})",
-                           R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "basic"}, "value": 1})",
-                           R"({"kpi": "g06.stage_up_rate", "period": "2023", "dims": {"stage": "all"}, "value": 1})",
-                           R"({"kpi": "g06.stage_up_themes", "period": "2024", "dims": {"stage": "all"}, "value": 1})"}));
+  auto r =
+      parse(batch_of({R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "all"}, "value": 1})",
+                      R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "basic"}, "value": 1})",
+                      R"({"kpi": "g06.stage_up_rate", "period": "2023", "dims": {"stage": "all"}, "value": 1})",
+                      R"({"kpi": "g06.stage_up_themes", "period": "2024", "dims": {"stage": "all"}, "value": 1})"}));
   EXPECT_TRUE(r.ok()) << r.error().message;
 }
 
@@ -342,8 +346,8 @@ TEST(ToJson, WritesFractionsAsJsonNumbers) {
 }
 
 TEST(ToJson, WritesTheRevisionWithItsSeries) {
-  auto o = to_json(revision_of(
-      accepted(R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": 26.8, "source": "report", "body": "amed"})")));
+  auto o = to_json(revision_of(accepted(
+      R"({"kpi": "g06.stage_up_rate", "period": "2024", "value": 26.8, "source": "report", "body": "amed"})")));
   EXPECT_EQ(o.at("id").as_int64(), 42);
   EXPECT_EQ(o.at("kpi").as_string(), "g06.stage_up_rate");
   EXPECT_EQ(o.at("dims").as_object().at("stage").as_string(), "all");
@@ -365,8 +369,8 @@ TEST(ToJson, OmitsKpiAndDimsWithoutSeries) {
 }
 
 TEST(ToJson, WritesItemsAndNoValue) {
-  auto o = to_json(
-      revision_of(accepted(R"({"kpi": "g10.new_reference_countries", "period": "2024", "items": ["Brazil", "Peru"]})")));
+  auto o = to_json(revision_of(
+      accepted(R"({"kpi": "g10.new_reference_countries", "period": "2024", "items": ["Brazil", "Peru"]})")));
   EXPECT_FALSE(o.contains("value"));
   EXPECT_EQ(boost::json::serialize(o.at("items")), R"(["Brazil","Peru"])");
 }

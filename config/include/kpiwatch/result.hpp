@@ -54,6 +54,7 @@ struct Diagnostic {
   std::string message;
 
   std::string str() const {
+    if (file.empty()) return message;
     std::string out = file;
     if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
     return out + ": " + message;

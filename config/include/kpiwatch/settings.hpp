@@ -44,6 +44,10 @@ struct Settings {
   std::string catalog_path;  // empty: the embedded catalog
   bool load_bundled_dataset = true;
 
+  // [rules]
+  std::vector<std::string> rule_paths;  // files or directories; empty: the shipped rules
+  std::chrono::milliseconds evaluation_interval{60'000};  // how often missing-data rules run
+
   // [limits]
   ValidationLimits limits;
 

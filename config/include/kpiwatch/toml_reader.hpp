@@ -33,6 +33,8 @@ class TomlTable {
   // An array of tables ([[key]]).
   std::vector<const toml::table*> tables(std::string_view key, bool required = false);
 
+  // Marks `key` as known without reading it (the caller reads it itself).
+  void known(std::string_view key) { seen_.emplace(key); }
   // Reports keys present in the table that no accessor asked for.
   void reject_unknown_keys();
 

@@ -42,6 +42,8 @@ class Api {
   Response get_kpi(const Kpi& kpi) const;
   using QueryParams = std::vector<std::pair<std::string, std::string>>;
   Response get_series(const Kpi& kpi, const QueryParams& params);
+  Response get_alerts(const QueryParams& params);
+  Response get_alert(const std::string& fingerprint);
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Catalog> catalog_;

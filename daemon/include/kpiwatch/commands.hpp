@@ -9,6 +9,7 @@ namespace kpiwatch {
 struct CommonOptions {
   std::string config_path;  // empty: the embedded default
   std::string state_directory;
+  std::string database;  // absolute, or relative to the state directory
   std::string listen;  // HOST:PORT
   std::string log_level;
 };
@@ -17,8 +18,16 @@ struct CommonOptions {
 int run_serve(const CommonOptions& options);
 // Imports a CSV or JSON file, all or nothing.
 int run_import(const CommonOptions& options, const std::string& file, const std::string& submitted_by);
-// Validates config and catalog; prints OK or every error.
-int run_check(const CommonOptions& options);
+// Validates config, catalog and rules; prints OK or every error.
+int run_check(const CommonOptions& options, const std::vector<std::string>& rule_paths);
+// Runs rule unit tests; prints each file's result and "N passed, N failed".
+int run_rule_tests(const std::vector<std::string>& files);
+// Prints the alerts the rules raise in each period of the stored history (or
+// of `input`), and the missing-data alerts as of `at` (YYYY-MM-DD, default today).
+int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& input,
+             const std::string& at);
+// Copies the live database to `file` (SQLite online backup; safe while the daemon runs).
+int run_backup(const CommonOptions& options, const std::string& file);
 // Prints a new token and the config block holding its hash.
 int run_token_create(const std::string& name, const std::vector<std::string>& bodies,
                      const std::vector<std::string>& kpis, bool admin);

@@ -32,6 +32,13 @@ class Ingest {
   Ingest(std::unique_ptr<Store> store, const Clock& clock, std::size_t max_group_rows = 20000);
   ~Ingest();  // stops, draining what was queued
 
+  // Runs on the writer thread after each commit, before the batches are
+  // acknowledged: `stored` holds the revisions of the group. Set before start().
+  using AfterCommit = std::function<void(Store& store, const std::vector<Revision>& stored, TimePoint now)>;
+  void set_after_commit(AfterCommit hook) { after_commit_ = std::move(hook); }
+  // Runs `job` on the writer thread, between groups. Dropped once stopping.
+  void post(std::function<void(Store&)> job);
+
   void start();
   // Finishes every queued batch, then closes the database.
   void stop();
@@ -44,11 +51,13 @@ class Ingest {
     std::vector<Submission> batch;
     std::string submitted_by;
     Done done;
+    std::function<void(Store&)> job;  // set for posted jobs, which carry no batch
   };
   void run();
   void write_group(std::vector<Pending>& group);
 
   std::unique_ptr<Store> store_;
+  AfterCommit after_commit_;
   const Clock& clock_;
   std::size_t max_group_rows_;
   mutable std::mutex mutex_;

@@ -3,13 +3,16 @@
 // One Store is one connection; use it from one thread at a time.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "kpiwatch/alert_book.hpp"
 #include "kpiwatch/result.hpp"
+#include "kpiwatch/series.hpp"
 #include "kpiwatch/submission.hpp"
 
 struct sqlite3;
@@ -20,6 +23,14 @@ struct StoreOptions {
   std::string path;                  // the database file; created if missing
   std::string synchronous = "full";  // normal | full | extra
   int busy_timeout_ms = 5000;
+};
+
+struct AlertFilter {
+  std::optional<AlertState> state;
+  std::optional<int> goal;
+  std::optional<Severity> severity;
+  std::string rule_id;
+  std::string kpi;
 };
 
 struct SeriesQuery {
@@ -62,19 +73,32 @@ class Store {
   Result<std::vector<Revision>> series(const SeriesQuery& query);
   Result<std::int64_t> revision_count();
 
+  // Calls `visit` with the current value of every period of every series.
+  Status for_each_current(const std::function<void(const std::string& kpi, const Dims& dims, Point point)>& visit);
+
+  // Alerts (storage/src/alerts.cpp).
+  // REQUIRES: an open transaction. Writes the changed alerts and their transitions.
+  Status save_alert_changes(const AlertChanges& changes);
+  Result<std::vector<AlertRecord>> alerts(const AlertFilter& filter = {});
+  Result<std::optional<AlertRecord>> alert(const std::string& fingerprint);
+  Result<std::vector<Transition>> alert_history(const std::string& fingerprint);
+
   Result<std::optional<std::string>> meta(const std::string& key);
   // REQUIRES: an open transaction.
   Status set_meta(const std::string& key, const std::string& value);
 
  private:
   struct Statements;
+  struct AlertStatements;
   explicit Store(sqlite3* db);
   Status exec(const char* sql);
   Status migrate();
+  Status prepare_alert_statements();
   Result<std::int64_t> series_id(const Submission& s);
 
   sqlite3* db_;
   std::unique_ptr<Statements> stmts_;
+  std::unique_ptr<AlertStatements> alert_stmts_;
   std::map<std::string, std::int64_t> series_ids_;          // committed
   std::map<std::string, std::int64_t> pending_series_ids_;  // created in the open transaction
 };

@@ -1,0 +1,65 @@
+#pragma once
+// Alert states across evaluations: inactive → pending → firing → resolved.
+// Planning is separate from committing, so that a caller can store the
+// transitions first and apply them in memory only once they are durable.
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kpiwatch/rules.hpp"
+
+namespace kpiwatch {
+
+// An alert's current state and the figures behind it.
+struct AlertRecord {
+  std::string fingerprint;
+  std::string group;
+  std::string rule_id;
+  std::string kpi;
+  Labels labels;
+  Severity severity = Severity::warning;
+  AlertState state = AlertState::inactive;
+  std::string period;
+  std::optional<double> value;
+  std::string summary_ja, summary_en, description_ja, description_en;
+  std::vector<std::string> receivers;
+  std::string active_since;  // RFC 3339; start of the current episode
+  std::string firing_since;
+  std::string resolved_at;
+  std::string updated_at;
+};
+
+struct Transition {
+  AlertRecord alert;  // after the transition
+  AlertState from = AlertState::inactive;
+  AlertState to = AlertState::inactive;
+  std::string at;
+};
+
+struct AlertChanges {
+  std::vector<Transition> transitions;
+  std::vector<AlertRecord> updated;  // every record whose row changes, transitions included
+  bool empty() const { return updated.empty(); }
+};
+
+class AlertBook {
+ public:
+  void load(std::vector<AlertRecord> records);
+  // What `evaluations` change, without changing the book.
+  AlertChanges plan(const std::vector<Evaluation>& evaluations, TimePoint now) const;
+  // Active alerts of rules that `rules` no longer has are resolved.
+  AlertChanges plan_retired(const RuleSet& rules, TimePoint now) const;
+  void commit(const AlertChanges& changes);
+
+  const AlertRecord* find(const std::string& fingerprint) const;
+  std::size_t active_count() const;
+
+ private:
+  std::map<std::string, AlertRecord> records_;
+  std::map<std::string, std::set<std::string>> active_by_group_;
+};
+
+}  // namespace kpiwatch

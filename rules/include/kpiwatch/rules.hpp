@@ -1,0 +1,96 @@
+#pragma once
+// The rule engine: rules that policy staff write in TOML, evaluated per series.
+// Knows neither SQL nor HTTP: it reads a SeriesIndex and returns evaluations.
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kpiwatch/catalog.hpp"
+#include "kpiwatch/clock.hpp"
+#include "kpiwatch/result.hpp"
+#include "kpiwatch/series.hpp"
+
+namespace kpiwatch {
+
+enum class Severity { info, warning, critical };
+std::string_view to_string(Severity severity);
+
+enum class AlertState { inactive, pending, firing, resolved };
+std::string_view to_string(AlertState state);
+bool parse_alert_state(std::string_view text, AlertState& out);
+
+using Labels = std::map<std::string, std::string>;
+
+// A rule file's text and the name it is reported under.
+struct RuleSource {
+  std::string name;
+  std::string text;
+};
+
+struct Rule;  // defined in rules/src/rule.hpp
+
+// An alert as one evaluation sees it.
+struct AlertSample {
+  std::string fingerprint;
+  std::string rule_id;
+  std::string kpi;
+  Labels labels;  // rule, kpi, goal, severity, the dims, item, and the rule's labels
+  Severity severity = Severity::warning;
+  AlertState state = AlertState::inactive;  // pending or firing
+  Period period;
+  std::optional<double> value;
+  std::string summary_ja, summary_en, description_ja, description_en;
+  std::vector<std::string> receivers;
+};
+
+// The result of evaluating one rule on one series: the alerts active in it.
+// Alerts of this group that are not listed are no longer active.
+struct Evaluation {
+  std::string group;  // rule id + series
+  std::string rule_id;
+  Period period;
+  std::vector<AlertSample> active;
+};
+
+class RuleSet {
+ public:
+  ~RuleSet();
+  // Loads and compiles rule files against the catalog; every error is reported.
+  static Loaded<std::shared_ptr<const RuleSet>> load(const std::vector<RuleSource>& sources,
+                                                     std::shared_ptr<const Catalog> catalog);
+  // The shipped rules compiled into the binary (config/rules/*.toml).
+  static std::vector<RuleSource> embedded_sources();
+  // Reads files, and *.toml files of directories (sorted by name).
+  static Result<std::vector<RuleSource>> read_sources(const std::vector<std::string>& paths);
+
+  std::size_t size() const;
+  std::vector<std::string> rule_ids() const;
+  // Rule groups evaluated by the rule `id` (to find alerts of removed rules).
+  bool has_rule(std::string_view id) const;
+
+  // Rules whose condition reads `kpi`, on the series it changed: each at the
+  // latest period of its watched series. Missing-data rules are not included.
+  std::vector<Evaluation> evaluate_changed(const SeriesIndex& index, std::string_view kpi, const Dims& dims) const;
+  // Every data rule on every series, at the latest period of each.
+  std::vector<Evaluation> evaluate_all(const SeriesIndex& index) const;
+  // Every data rule on every series as of `at` (data up to it), for backtests.
+  // Series whose KPI has another period kind are skipped.
+  std::vector<Evaluation> evaluate_at(const SeriesIndex& index, const Period& at) const;
+  // Missing-data rules against the clock.
+  std::vector<Evaluation> evaluate_deadlines(const SeriesIndex& index, TimePoint now) const;
+
+ private:
+  RuleSet() = default;
+  std::shared_ptr<const Catalog> catalog_;
+  std::vector<std::unique_ptr<Rule>> rules_;
+  std::map<std::string, std::vector<const Rule*>, std::less<>> readers_;  // KPI → rules reading it
+};
+
+// A stable id for an alert: rule id and labels.
+std::string alert_fingerprint(std::string_view rule_id, const Labels& series_labels);
+
+}  // namespace kpiwatch

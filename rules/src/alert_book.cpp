@@ -1,0 +1,161 @@
+#include "kpiwatch/alert_book.hpp"
+
+namespace kpiwatch {
+namespace {
+
+bool is_active(AlertState s) { return s == AlertState::pending || s == AlertState::firing; }
+
+bool same_figures(const AlertRecord& r, const AlertSample& s) {
+  return r.period == s.period.str() && r.value == s.value && r.summary_en == s.summary_en &&
+         r.summary_ja == s.summary_ja && r.description_en == s.description_en &&
+         r.description_ja == s.description_ja && r.severity == s.severity && r.labels == s.labels &&
+         r.receivers == s.receivers;
+}
+
+void take_figures(AlertRecord& r, const AlertSample& s) {
+  r.rule_id = s.rule_id;
+  r.kpi = s.kpi;
+  r.labels = s.labels;
+  r.severity = s.severity;
+  r.period = s.period.str();
+  r.value = s.value;
+  r.summary_ja = s.summary_ja;
+  r.summary_en = s.summary_en;
+  r.description_ja = s.description_ja;
+  r.description_en = s.description_en;
+  r.receivers = s.receivers;
+}
+
+// A working copy over the book, for planning.
+struct Overlay {
+  const std::map<std::string, AlertRecord>& base;
+  const std::map<std::string, std::set<std::string>>& base_groups;
+  std::map<std::string, AlertRecord> records;
+  std::map<std::string, std::set<std::string>> groups;
+  std::vector<std::string> order;  // fingerprints in the order they changed
+  AlertChanges changes;
+
+  const AlertRecord* get(const std::string& fp) {
+    if (auto it = records.find(fp); it != records.end()) return &it->second;
+    if (auto it = base.find(fp); it != base.end()) return &it->second;
+    return nullptr;
+  }
+  std::set<std::string>& group(const std::string& g) {
+    auto it = groups.find(g);
+    if (it != groups.end()) return it->second;
+    auto base_it = base_groups.find(g);
+    return groups[g] = base_it == base_groups.end() ? std::set<std::string>{} : base_it->second;
+  }
+  void put(AlertRecord r, std::optional<Transition> t) {
+    std::string fp = r.fingerprint;
+    if (!records.contains(fp)) order.push_back(fp);
+    records[fp] = r;
+    if (t) changes.transitions.push_back(std::move(*t));
+  }
+  AlertChanges finish() {
+    for (const auto& fp : order) changes.updated.push_back(records.at(fp));
+    return std::move(changes);
+  }
+};
+
+void deactivate(Overlay& o, const std::string& fp, const std::string& at) {
+  const AlertRecord* current = o.get(fp);
+  if (!current || !is_active(current->state)) return;
+  AlertRecord r = *current;
+  AlertState from = r.state;
+  r.state = from == AlertState::firing ? AlertState::resolved : AlertState::inactive;
+  if (r.state == AlertState::resolved) r.resolved_at = at;
+  r.updated_at = at;
+  o.put(r, Transition{r, from, r.state, at});
+}
+
+}  // namespace
+
+void AlertBook::load(std::vector<AlertRecord> records) {
+  records_.clear();
+  active_by_group_.clear();
+  for (auto& r : records) {
+    if (is_active(r.state)) active_by_group_[r.group].insert(r.fingerprint);
+    records_[r.fingerprint] = std::move(r);
+  }
+}
+
+AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoint now) const {
+  Overlay o{records_, active_by_group_, {}, {}, {}, {}};
+  std::string at = format_rfc3339(now);
+  for (const auto& e : evaluations) {
+    std::set<std::string> still_active;
+    for (const auto& s : e.active) {
+      still_active.insert(s.fingerprint);
+      const AlertRecord* current = o.get(s.fingerprint);
+      AlertState from = current ? current->state : AlertState::inactive;
+      AlertRecord r = current ? *current : AlertRecord{};
+      r.fingerprint = s.fingerprint;
+      r.group = e.group;
+      bool changed_figures = !current || !same_figures(*current, s);
+      take_figures(r, s);
+      std::optional<Transition> t;
+      if (!is_active(from)) {
+        r.state = s.state;
+        r.active_since = at;
+        r.firing_since = s.state == AlertState::firing ? at : "";
+        r.resolved_at.clear();
+      } else if (from == AlertState::pending && s.state == AlertState::firing) {
+        r.state = AlertState::firing;
+        r.firing_since = at;
+      }  // firing stays firing while the condition holds
+      if (r.state != from) {
+        r.updated_at = at;
+        t = Transition{r, from, r.state, at};
+      } else if (!changed_figures) {
+        continue;
+      } else {
+        r.updated_at = at;
+      }
+      o.group(e.group).insert(r.fingerprint);
+      o.put(std::move(r), std::move(t));
+    }
+    auto& members = o.group(e.group);
+    for (auto it = members.begin(); it != members.end();) {
+      if (still_active.contains(*it)) {
+        ++it;
+        continue;
+      }
+      deactivate(o, *it, at);
+      it = members.erase(it);
+    }
+  }
+  return o.finish();
+}
+
+AlertChanges AlertBook::plan_retired(const RuleSet& rules, TimePoint now) const {
+  Overlay o{records_, active_by_group_, {}, {}, {}, {}};
+  std::string at = format_rfc3339(now);
+  for (const auto& [fp, r] : records_)
+    if (is_active(r.state) && !rules.has_rule(r.rule_id)) deactivate(o, fp, at);
+  return o.finish();
+}
+
+void AlertBook::commit(const AlertChanges& changes) {
+  for (const auto& r : changes.updated) {
+    auto& members = active_by_group_[r.group];
+    if (is_active(r.state))
+      members.insert(r.fingerprint);
+    else
+      members.erase(r.fingerprint);
+    records_[r.fingerprint] = r;
+  }
+}
+
+const AlertRecord* AlertBook::find(const std::string& fingerprint) const {
+  auto it = records_.find(fingerprint);
+  return it == records_.end() ? nullptr : &it->second;
+}
+
+std::size_t AlertBook::active_count() const {
+  std::size_t n = 0;
+  for (const auto& [g, members] : active_by_group_) n += members.size();
+  return n;
+}
+
+}  // namespace kpiwatch

@@ -1,0 +1,402 @@
+// Conditions evaluated per series and period; alert states from hold_for.
+#include <chrono>
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "kpiwatch/settings.hpp"
+#include "rule.hpp"
+
+namespace kpiwatch {
+namespace {
+
+// What a condition found at one period.
+struct Finding {
+  bool holds = false;
+  std::optional<double> value;
+  std::optional<double> previous;
+  std::optional<Period> previous_period;
+  std::vector<std::string> new_items;
+};
+
+std::optional<double> number_at(const Series& s, const Period& p) {
+  const Point* point = s.at(p);
+  return point ? point->value : std::nullopt;
+}
+
+// The values of the `n` periods ending at `p`, oldest first; empty if one is missing.
+std::vector<double> window(const Series& s, const Period& p, int n) {
+  std::vector<double> values(static_cast<std::size_t>(n));
+  Period q = p;
+  for (int i = n - 1; i >= 0; --i, q = q.previous()) {
+    auto v = number_at(s, q);
+    if (!v) return {};
+    values[static_cast<std::size_t>(i)] = *v;
+  }
+  return values;
+}
+
+struct Evaluator {
+  const SeriesIndex& index;
+
+  Finding check(const Rule& rule, const Series& s, const Period& p) const {
+    Finding f;
+    f.value = number_at(s, p);
+    if (const Point* prev = s.at(p.previous())) {
+      f.previous = prev->value;
+      f.previous_period = prev->period;
+    }
+    std::visit([&](const auto& c) { apply(c, s, p, f); }, rule.condition);
+    return f;
+  }
+
+  void apply(const Threshold& c, const Series&, const Period&, Finding& f) const {
+    if (!f.value) return;
+    double v = *f.value;
+    switch (c.op) {
+      case Threshold::Op::above: f.holds = v > c.bound; break;
+      case Threshold::Op::at_or_above: f.holds = v >= c.bound; break;
+      case Threshold::Op::below: f.holds = v < c.bound; break;
+      case Threshold::Op::at_or_below: f.holds = v <= c.bound; break;
+    }
+  }
+
+  void apply(const Change& c, const Series& s, const Period& p, Finding& f) const {
+    if (c.last_reported) {
+      f.previous.reset();
+      f.previous_period.reset();
+      if (const Point* prev = s.at_or_before(p.previous()); prev && prev->value) {
+        f.previous = prev->value;
+        f.previous_period = prev->period;
+      }
+    }
+    if (!f.value || !f.previous) return;
+    double delta = *f.value - *f.previous;
+    double amount = delta;
+    if (c.percent) {
+      if (*f.previous == 0) return;
+      amount = delta / std::fabs(*f.previous) * 100.0;
+    }
+    double signed_amount = c.falling ? -amount : amount;  // positive when moving in the watched direction
+    f.holds = c.inclusive ? signed_amount >= c.amount && signed_amount > 0 : signed_amount > c.amount;
+  }
+
+  void apply(const Trend& c, const Series& s, const Period& p, Finding& f) const {
+    if (c.kind == Trend::Kind::declines || c.kind == Trend::Kind::rises) {
+      auto values = window(s, p, c.periods + 1);
+      if (values.empty()) return;
+      f.holds = true;
+      for (std::size_t i = 1; i < values.size(); ++i) {
+        bool step = c.kind == Trend::Kind::declines ? values[i] < values[i - 1] : values[i] > values[i - 1];
+        f.holds = f.holds && step;
+      }
+      return;
+    }
+    auto values = window(s, p, c.periods);
+    if (values.empty()) return;
+    double n = static_cast<double>(values.size()), sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (std::size_t i = 0; i < values.size(); ++i) {
+      double x = static_cast<double>(i);
+      sx += x;
+      sy += values[i];
+      sxx += x * x;
+      sxy += x * values[i];
+    }
+    double slope = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    f.holds = c.kind == Trend::Kind::slope_below ? slope < c.bound : slope > c.bound;
+  }
+
+  void apply(const Stagnation& c, const Series& s, const Period& p, Finding& f) const {
+    auto values = window(s, p, c.window);
+    if (values.empty()) return;
+    if (c.at_or_below) {
+      f.holds = std::all_of(values.begin(), values.end(), [&](double v) { return v <= *c.at_or_below; });
+      return;
+    }
+    double growth = values.back() - values.front();
+    if (c.tolerance_percent) {
+      if (values.front() == 0) return;
+      growth = growth / std::fabs(values.front()) * 100.0;
+    }
+    f.holds = growth <= c.tolerance;
+  }
+
+  void apply(const NewItem&, const Series& s, const Period& p, Finding& f) const {
+    const Point* now = s.at(p);
+    if (!now) return;
+    std::set<std::string_view> seen;
+    for (const auto& point : s.points) {
+      if (point.period.ordinal() >= p.ordinal()) break;
+      for (const auto& item : point.items) seen.insert(item);
+    }
+    for (const auto& item : now->items)
+      if (!seen.contains(item)) f.new_items.push_back(item);
+    f.holds = !f.new_items.empty();
+  }
+
+  void apply(const Missing&, const Series&, const Period&, Finding&) const {}
+
+  void apply(const ExpressionCondition& c, const Series& s, const Period& p, Finding& f) const {
+    ExprContext ctx{index, s};
+    auto result = evaluate(*c.expr, ctx, p);
+    f.holds = result && *result != 0;
+    if (const Expr* lhs = comparison_lhs(*c.expr)) {
+      f.value = evaluate(*lhs, ctx, p);
+      f.previous = evaluate(*lhs, ctx, p.previous());
+      f.previous_period = p.previous();
+    }
+  }
+};
+
+Labels series_labels(const Rule& rule, const Kpi& kpi, const Dims& dims) {
+  Labels labels;
+  for (const auto& [k, v] : dims) labels[k] = v;
+  labels["kpi"] = kpi.id;
+  (void)rule;
+  return labels;
+}
+
+AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog, const Labels& series,
+                        AlertState state, const Period& p, const Finding& f, const std::string& extra_key = "",
+                        const std::string& extra_value = "") {
+  AlertSample a;
+  a.rule_id = rule.id;
+  a.kpi = kpi.id;
+  a.fingerprint = alert_fingerprint(rule.id, series);
+  a.labels = rule.labels;
+  for (const auto& [k, v] : series) a.labels[k] = v;
+  a.labels["rule"] = rule.id;
+  a.labels["goal"] = std::to_string(kpi.goal);
+  a.labels["severity"] = std::string(to_string(rule.severity));
+  a.severity = rule.severity;
+  a.state = state;
+  a.period = p;
+  a.value = f.value;
+  a.receivers = rule.receivers;
+
+  std::map<std::string, std::string> v;
+  v["kpi"] = kpi.id;
+  v["kpi_name_ja"] = kpi.name_ja;
+  v["kpi_name_en"] = kpi.name_en;
+  v["goal"] = std::to_string(kpi.goal);
+  if (const Goal* g = catalog.goal(kpi.goal)) {
+    v["goal_name_ja"] = g->name_ja;
+    v["goal_name_en"] = g->name_en;
+  }
+  v["unit"] = std::string(to_string(kpi.unit));
+  v["period"] = p.str();
+  v["rule"] = rule.id;
+  v["title"] = rule.title;
+  v["severity"] = std::string(to_string(rule.severity));
+  if (f.value) v["value"] = format_number(*f.value);
+  if (f.previous) v["previous"] = format_number(*f.previous);
+  if (f.previous_period) v["previous_period"] = f.previous_period->str();
+  if (f.value && f.previous) {
+    v["change"] = format_number(*f.value - *f.previous);
+    if (*f.previous != 0) v["change_percent"] = format_number((*f.value - *f.previous) / std::fabs(*f.previous) * 100);
+  }
+  if (!extra_key.empty()) v[extra_key] = extra_value;
+  for (const auto& [k, val] : a.labels) v["labels." + k] = val;
+  for (const auto& [k, val] : series) v["dims." + k] = val;
+  a.summary_ja = rule.summary_ja.render(v);
+  a.summary_en = rule.summary_en.render(v);
+  a.description_ja = rule.description_ja.render(v);
+  a.description_en = rule.description_en.render(v);
+  return a;
+}
+
+std::string group_key(const Rule& rule, const Kpi& kpi, const Dims& dims) {
+  return rule.id + "|" + kpi.id + "|" + dims_key(dims);
+}
+
+// The rule on one series at period p: its active alerts.
+Evaluation evaluate_series(const Rule& rule, const Kpi& kpi, const Series& s, const Period& p, const Catalog& catalog,
+                           const SeriesIndex& index) {
+  Evaluation e;
+  e.group = group_key(rule, kpi, s.dims);
+  e.rule_id = rule.id;
+  e.period = p;
+  Evaluator ev{index};
+  Finding f = ev.check(rule, s, p);
+  if (!f.holds) return e;
+  Labels series = series_labels(rule, kpi, s.dims);
+  if (std::holds_alternative<NewItem>(rule.condition)) {
+    for (const auto& item : f.new_items) {
+      Labels labels = series;
+      labels["item"] = item;
+      e.active.push_back(make_sample(rule, kpi, catalog, labels, AlertState::firing, p, f, "items", item));
+    }
+    return e;
+  }
+  int streak = 1;
+  for (Period q = p.previous(); streak < rule.hold_for && ev.check(rule, s, q).holds; q = q.previous()) ++streak;
+  e.active.push_back(make_sample(rule, kpi, catalog, series,
+                                 streak >= rule.hold_for ? AlertState::firing : AlertState::pending, p, f));
+  return e;
+}
+
+std::chrono::sys_days parse_date(const std::string& ymd) {
+  int y = std::stoi(ymd.substr(0, 4)), m = std::stoi(ymd.substr(5, 2)), d = std::stoi(ymd.substr(8, 2));
+  return std::chrono::sys_days(std::chrono::year(y) / std::chrono::month(static_cast<unsigned>(m)) /
+                               std::chrono::day(static_cast<unsigned>(d)));
+}
+
+// The day a period's figure is due: the first day after it ends, plus the delay.
+std::chrono::sys_days due_date(const Period& p, const Missing& m) {
+  auto end = std::chrono::year_month_day(parse_date(p.end_date()));
+  auto shifted = end + std::chrono::months(m.months);
+  if (!shifted.ok()) shifted = shifted.year() / shifted.month() / std::chrono::last;
+  return std::chrono::sys_days(shifted) + std::chrono::days(m.days);
+}
+
+// The period of `kind` that contains `day`.
+Period period_containing(PeriodKind kind, std::chrono::sys_days day) {
+  std::chrono::year_month_day ymd(day);
+  int y = static_cast<int>(ymd.year());
+  unsigned m = static_cast<unsigned>(ymd.month());
+  Period p;
+  p.kind = kind;
+  p.year = y;
+  switch (kind) {
+    case PeriodKind::year: break;
+    case PeriodKind::fiscal_year: p.year = m >= 4 ? y : y - 1; break;
+    case PeriodKind::quarter: p.sub = static_cast<int>((m - 1) / 3 + 1); break;
+    case PeriodKind::month: p.sub = static_cast<int>(m); break;
+  }
+  return p;
+}
+
+}  // namespace
+
+bool Rule::watches(std::string_view kpi) const {
+  return std::any_of(kpis.begin(), kpis.end(), [&](const Kpi* k) { return k->id == kpi; });
+}
+
+bool Rule::matches(const Dims& series_dims) const {
+  for (const auto& [k, v] : dims) {
+    auto it = series_dims.find(k);
+    if (it == series_dims.end() || it->second != v) return false;
+  }
+  return true;
+}
+
+std::string_view to_string(Severity severity) {
+  switch (severity) {
+    case Severity::info: return "info";
+    case Severity::warning: return "warning";
+    case Severity::critical: return "critical";
+  }
+  return "warning";
+}
+
+std::string_view to_string(AlertState state) {
+  switch (state) {
+    case AlertState::inactive: return "inactive";
+    case AlertState::pending: return "pending";
+    case AlertState::firing: return "firing";
+    case AlertState::resolved: return "resolved";
+  }
+  return "inactive";
+}
+
+bool parse_alert_state(std::string_view text, AlertState& out) {
+  for (auto s : {AlertState::inactive, AlertState::pending, AlertState::firing, AlertState::resolved})
+    if (text == to_string(s)) {
+      out = s;
+      return true;
+    }
+  return false;
+}
+
+std::string alert_fingerprint(std::string_view rule_id, const Labels& series_labels) {
+  std::string text(rule_id);
+  for (const auto& [k, v] : series_labels) text += fmt::format("\n{}={}", k, v);
+  return sha256_hex(text).substr(0, 16);
+}
+
+std::vector<Evaluation> RuleSet::evaluate_changed(const SeriesIndex& index, std::string_view kpi,
+                                                  const Dims& dims) const {
+  std::vector<Evaluation> out;
+  auto it = readers_.find(kpi);
+  if (it == readers_.end()) return out;
+  for (const Rule* rule : it->second) {
+    if (rule->is_missing()) continue;
+    for (const Kpi* watched : rule->kpis) {
+      if (watched->id == kpi) {
+        if (!rule->matches(dims)) continue;
+        if (const Series* s = index.find(kpi, dims); s && !s->points.empty())
+          out.push_back(evaluate_series(*rule, *watched, *s, s->points.back().period, *catalog_, index));
+      } else {
+        // A KPI the expression reads changed: every watched series may be affected.
+        for (const Series* s : index.of_kpi(watched->id))
+          if (rule->matches(s->dims) && !s->points.empty())
+            out.push_back(evaluate_series(*rule, *watched, *s, s->points.back().period, *catalog_, index));
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<Evaluation> RuleSet::evaluate_all(const SeriesIndex& index) const {
+  std::vector<Evaluation> out;
+  for (const auto& rule : rules_) {
+    if (rule->is_missing()) continue;
+    for (const Kpi* kpi : rule->kpis)
+      for (const Series* s : index.of_kpi(kpi->id))
+        if (rule->matches(s->dims) && !s->points.empty())
+          out.push_back(evaluate_series(*rule, *kpi, *s, s->points.back().period, *catalog_, index));
+  }
+  return out;
+}
+
+std::vector<Evaluation> RuleSet::evaluate_at(const SeriesIndex& index, const Period& at) const {
+  std::vector<Evaluation> out;
+  for (const auto& rule : rules_) {
+    if (rule->is_missing()) continue;
+    for (const Kpi* kpi : rule->kpis) {
+      if (kpi->period != at.kind) continue;
+      for (const Series* s : index.of_kpi(kpi->id))
+        if (rule->matches(s->dims) && s->at(at)) out.push_back(evaluate_series(*rule, *kpi, *s, at, *catalog_, index));
+    }
+  }
+  return out;
+}
+
+std::vector<Evaluation> RuleSet::evaluate_deadlines(const SeriesIndex& index, TimePoint now) const {
+  std::vector<Evaluation> out;
+  auto today = std::chrono::floor<std::chrono::days>(now);
+  for (const auto& rule : rules_) {
+    const auto* m = std::get_if<Missing>(&rule->condition);
+    if (!m) continue;
+    for (const Kpi* kpi : rule->kpis) {
+      Period p = period_containing(kpi->period, today);
+      for (int guard = 0; guard < 400 && due_date(p, *m) > today; ++guard) p = p.previous();
+      std::vector<Dims> series_dims;
+      for (const Series* s : index.of_kpi(kpi->id))
+        if (rule->matches(s->dims)) series_dims.push_back(s->dims);
+      if (series_dims.empty()) series_dims.push_back(rule->dims);  // nothing reported yet
+      for (const auto& dims : series_dims) {
+        Evaluation e;
+        e.group = group_key(*rule, *kpi, dims);
+        e.rule_id = rule->id;
+        e.period = p;
+        const Series* s = index.find(kpi->id, dims);
+        if (!s || !s->at(p)) {
+          Finding f;
+          f.holds = true;
+          // Due by the day before the alert may fire.
+          auto due = std::chrono::year_month_day(due_date(p, *m) - std::chrono::days(1));
+          std::string due_text = fmt::format("{:04}-{:02}-{:02}", static_cast<int>(due.year()),
+                                             static_cast<unsigned>(due.month()), static_cast<unsigned>(due.day()));
+          e.active.push_back(make_sample(*rule, *kpi, *catalog_, series_labels(*rule, *kpi, dims), AlertState::firing,
+                                         p, f, "due", due_text));
+        }
+        out.push_back(std::move(e));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace kpiwatch
