@@ -8,6 +8,7 @@ packages=(
   libsqlite3-dev sqlite3 libtomlplusplus-dev libspdlog-dev libfmt-dev
   libssl-dev libsystemd-dev libcli11-dev libcsv-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  openssl prometheus-alertmanager
 )
 
 missing=()
