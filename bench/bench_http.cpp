@@ -58,12 +58,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   void send() {
     if (next_ == bodies_.size()) return finish();
-    request_ = {http::verb::post, shared_.plan.target, 11};
+    bool post = shared_.plan.method == "POST";
+    request_ = {post ? http::verb::post : http::verb::get, shared_.plan.target, 11};
     request_.set(http::field::host, "127.0.0.1");
-    request_.set(http::field::content_type, "application/json");
-    request_.set(http::field::authorization, "Bearer " + shared_.plan.token);
+    if (post) {
+      request_.set(http::field::content_type, "application/json");
+      request_.set(http::field::authorization, "Bearer " + shared_.plan.token);
+      request_.body() = std::move(bodies_[next_]);  // each body is sent once
+    }
     request_.keep_alive(true);
-    request_.body() = std::move(bodies_[next_]);  // each body is sent once
     request_.prepare_payload();
     sent_at_ = Clock::now();
     stream_.expires_after(shared_.plan.request_timeout);

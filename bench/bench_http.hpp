@@ -11,6 +11,7 @@ namespace kpiwatch::bench {
 
 struct LoadPlan {
   unsigned short port = 0;
+  std::string method = "POST";  // or "GET": then the bodies are ignored (only their count matters)
   std::string target = "/api/v1/submissions";
   std::string token;
   // bodies[c] are sent in order on connection c; every connection runs concurrently.

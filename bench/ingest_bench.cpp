@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -193,6 +194,7 @@ std::string filesystem_of(const std::string& path) {
 
 struct DaemonRun {
   LoadResult load;
+  std::optional<LoadResult> healthz;  // the same shape of load on GET /healthz, if asked for
   std::int64_t stored = 0;  // revisions in the database after the daemon stopped
   std::int64_t commits = 0;  // at least this many group commits (distinct received_at)
   int exit_status = 0;
@@ -214,15 +216,29 @@ struct Workdir {
   }
 };
 
-DaemonRun run_daemon(const Options& o, Workdir& w, std::vector<std::vector<std::string>> bodies) {
+DaemonRun run_daemon(const Options& o, Workdir& w, std::vector<std::vector<std::string>> bodies, bool healthz) {
   DaemonRun run;
   {
     DaemonProcess daemon(o.kpiwatch, w.config, w.state);
+    std::vector<std::vector<std::string>> empty;
+    for (const auto& c : bodies) empty.emplace_back(c.size());
     LoadPlan plan;
     plan.port = daemon.port();
     plan.token = w.token;
     plan.bodies = std::move(bodies);
     run.load = run_load(std::move(plan));
+    if (healthz && run.load.first_error.empty()) {
+      // What the HTTP layer alone allows on this machine: no JSON, no SQLite.
+      LoadPlan ceiling;
+      ceiling.port = daemon.port();
+      ceiling.method = "GET";
+      ceiling.target = "/healthz";
+      ceiling.expected_status = 200;
+      ceiling.bodies = std::move(empty);
+      run.healthz = run_load(std::move(ceiling));
+      if (!run.healthz->first_error.empty())
+        throw std::runtime_error("GET /healthz load failed: " + run.healthz->first_error);
+    }
     run.exit_status = daemon.stop();
     if (!run.load.first_error.empty())
       throw std::runtime_error("load failed: " + run.load.first_error + "\ndaemon log:\n" + daemon.log());
@@ -280,7 +296,7 @@ struct Comparison {
 };
 
 Comparison compare(const Options& o, const Catalog& catalog, const char* prefix,
-                   std::vector<std::vector<std::string>> bodies, std::size_t rows_per_tx) {
+                   std::vector<std::vector<std::string>> bodies, std::size_t rows_per_tx, bool healthz) {
   Workdir w(o, prefix);
   auto rows = rows_of(catalog, bodies);
   Comparison c;
@@ -293,7 +309,7 @@ Comparison compare(const Options& o, const Catalog& catalog, const char* prefix,
     return r;
   };
   c.raw_before = raw("raw-before.db");
-  c.daemon = run_daemon(o, w, std::move(bodies));
+  c.daemon = run_daemon(o, w, std::move(bodies), healthz);
   check_stored("kpiwatch", c.daemon.stored, c.rows);
   c.raw_after = raw("raw-after.db");
   return c;
@@ -323,7 +339,7 @@ Ratio bench_batch(const Options& o, const Catalog& catalog) {
     body += "]}";
     batches.push_back(std::move(body));
   }
-  auto c = compare(o, catalog, "kpiwatch-bench-a-", {std::move(batches)}, o.batch_size);
+  auto c = compare(o, catalog, "kpiwatch-bench-a-", {std::move(batches)}, o.batch_size, false);
   auto r = c.ratio();
   auto raw_label = fmt::format("raw SQLite, 1 transaction per {} rows", o.batch_size);
   fmt::print("(a) batch ingest: {} batches x {} submissions, sequential on 1 keep-alive connection\n", o.batches,
@@ -342,7 +358,7 @@ Ratio bench_single(const Options& o, const Catalog& catalog) {
   for (std::size_t j = 0; j < o.requests_per_connection; ++j)
     for (std::size_t c = 0; c < o.connections; ++c)
       bodies[c].push_back(submission_json(j * o.connections + c, o.institutions));
-  auto c = compare(o, catalog, "kpiwatch-bench-b-", std::move(bodies), 1);
+  auto c = compare(o, catalog, "kpiwatch-bench-b-", std::move(bodies), 1, true);
   auto r = c.ratio();
   fmt::print("(b) single submissions: {} keep-alive connections, each {} sequential POSTs of 1 submission\n",
              o.connections, o.requests_per_connection);
@@ -350,6 +366,11 @@ Ratio bench_single(const Options& o, const Catalog& catalog) {
   print_raw("raw SQLite, 1 transaction per row (before)", c.raw_before);
   print_daemon("kpiwatch, POST /api/v1/submissions", c);
   print_raw("raw SQLite, 1 transaction per row (after)", c.raw_after);
+  if (const auto& h = c.daemon.healthz) {
+    fmt::print("    {:<50} {:>8} {:>9.3f} {:>12.0f}   latency p50 {:.2f} ms, p99 {:.2f} ms\n",
+               "  for scale: GET /healthz, same connections", h->requests, h->seconds,
+               static_cast<double>(h->requests) / h->seconds, h->percentile_ms(50), h->percentile_ms(99));
+  }
   fmt::print("    kpiwatch group commit: at least {} commits (distinct received_at), ~{:.1f} requests per commit\n",
              c.daemon.commits,
              c.daemon.commits > 0 ? static_cast<double>(c.rows) / static_cast<double>(c.daemon.commits) : 0.0);

@@ -59,6 +59,19 @@ int main(int argc, char** argv) {
   std::string backup_file;
   backup->add_option("FILE", backup_file, "where to write the copy (FILE.tmp first, then renamed)")->required();
 
+  auto* outbox = app.add_subcommand("outbox", "list notifications and requeue dead letters");
+  outbox->require_subcommand(1);
+  auto* outbox_list = outbox->add_subcommand("list", "list notifications, newest first");
+  add_common(outbox_list);
+  std::string outbox_state;
+  outbox_list->add_option("--state", outbox_state, "pending, delivered, dead or suppressed");
+  auto* outbox_requeue = outbox->add_subcommand("requeue", "send dead letters again");
+  add_common(outbox_requeue);
+  std::vector<long long> requeue_ids;
+  bool requeue_all = false;
+  outbox_requeue->add_option("ID", requeue_ids, "notification ids (see outbox list)");
+  outbox_requeue->add_flag("--all-dead", requeue_all, "every dead letter");
+
   auto* token = app.add_subcommand("token", "manage bearer tokens");
   token->require_subcommand(1);
   auto* create = token->add_subcommand("create", "print a new token and the config block with its hash");
@@ -79,6 +92,8 @@ int main(int argc, char** argv) {
   if (test->parsed()) return kpiwatch::run_rule_tests(test_files);
   if (eval->parsed()) return kpiwatch::run_eval(common, eval_rules, eval_input, eval_at);
   if (backup->parsed()) return kpiwatch::run_backup(common, backup_file);
+  if (outbox_list->parsed()) return kpiwatch::run_outbox_list(common, outbox_state);
+  if (outbox_requeue->parsed()) return kpiwatch::run_outbox_requeue(common, requeue_ids, requeue_all);
   if (create->parsed()) return kpiwatch::run_token_create(token_name, bodies, kpis, admin);
   return 0;
 }

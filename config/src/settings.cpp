@@ -184,10 +184,79 @@ Loaded<Settings> parse_settings(std::string_view text, const std::string& source
       if (other.name == token.name) r.error(fmt::format("duplicate token name \"{}\"", token.name));
     s.tokens.push_back(std::move(token));
   }
+  if (const auto* t = top.table("alerting")) {
+    TomlTable r(*t, "alerting", source, diags);
+    auto& a = s.alerting;
+    if (auto url = r.string("external_url")) a.external_url = *url;
+    if (auto d = r.string("default_receiver")) a.default_receiver = *d;
+    a.retry_initial = positive_ms(r, "retry_initial_ms", a.retry_initial);
+    a.retry_max = positive_ms(r, "retry_max_ms", a.retry_max);
+    a.max_age = positive_ms(r, "max_age_ms", a.max_age);
+    r.reject_unknown_keys();
+  }
+  for (std::size_t i = 0; const auto* t : top.tables("receivers")) {
+    TomlTable r(*t, fmt::format("receivers[{}]", i++), source, diags);
+    ReceiverConfig rc;
+    rc.name = r.string("name", true).value_or("");
+    rc.url = r.string("url", true).value_or("");
+    if (!rc.url.empty() && !rc.url.starts_with("http://") && !rc.url.starts_with("https://"))
+      r.error(*t->get("url"), fmt::format("\"url\" must start with http:// or https://, not \"{}\"", rc.url));
+    if (auto format = r.string("format")) {
+      if (*format != "alertmanager" && *format != "slack" && *format != "teams" && *format != "alertmanager_api")
+        r.error(*t->get("format"),
+                fmt::format("\"format\" must be alertmanager, slack, teams or alertmanager_api, not \"{}\"", *format));
+      rc.format = *format;
+    }
+    rc.secret = r.string("secret").value_or("");
+    rc.timeout = positive_ms(r, "timeout_ms", rc.timeout);
+    if (const auto* headers = r.table("headers"))
+      for (const auto& [k, v] : *headers) {
+        if (auto value = v.value<std::string>(); value && v.is_string())
+          rc.headers.emplace_back(std::string(k.str()), *value);
+        else
+          r.error(v, fmt::format("header \"{}\" must be a string", k.str()));
+      }
+    rc.ca_file = resolve(r.string("ca_file").value_or(""), base_dir);
+    if (auto repeat = r.integer("repeat_interval_ms")) {
+      if (*repeat < 0)
+        r.error(*t->get("repeat_interval_ms"), "\"repeat_interval_ms\" must be 0 (never) or positive");
+      else
+        rc.repeat_interval = std::chrono::milliseconds(*repeat);
+    }
+    rc.resend_interval = positive_ms(r, "resend_interval_ms", rc.resend_interval);
+    r.reject_unknown_keys();
+    if (s.receiver(rc.name)) r.error(fmt::format("duplicate receiver name \"{}\"", rc.name));
+    s.receivers.push_back(std::move(rc));
+  }
+  for (std::size_t i = 0; const auto* t : top.tables("routes")) {
+    TomlTable r(*t, fmt::format("routes[{}]", i++), source, diags);
+    RouteConfig route;
+    if (const auto* match = r.table("match"))
+      for (const auto& [k, v] : *match) {
+        if (auto value = v.value<std::string>(); value && v.is_string())
+          route.match[std::string(k.str())] = *value;
+        else
+          r.error(v, fmt::format("matcher \"{}\" must be a string (e.g. goal = \"6\")", k.str()));
+      }
+    route.receivers = r.strings("receivers", true).value_or(std::vector<std::string>{});
+    route.continue_matching = r.boolean("continue").value_or(false);
+    r.reject_unknown_keys();
+    for (const auto& name : route.receivers)
+      if (!s.receiver(name)) r.error(*t->get("receivers"), fmt::format("unknown receiver \"{}\"", name));
+    s.routes.push_back(std::move(route));
+  }
+  if (!s.alerting.default_receiver.empty() && !s.receiver(s.alerting.default_receiver))
+    top.error(*root->get("alerting"), fmt::format("alerting: unknown default_receiver \"{}\"", s.alerting.default_receiver));
   top.reject_unknown_keys();
 
   if (!diags.empty()) return diags;
   return s;
+}
+
+const ReceiverConfig* Settings::receiver(std::string_view name) const {
+  for (const auto& r : receivers)
+    if (r.name == name) return &r;
+  return nullptr;
 }
 
 Loaded<Settings> load_settings(const std::string& path) {

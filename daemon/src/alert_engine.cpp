@@ -10,15 +10,20 @@
 namespace kpiwatch {
 namespace {
 
+std::string series_text(const Labels& labels) {
+  std::string dims;
+  for (const auto& [k, v] : labels)
+    if (k != "rule" && k != "kpi" && k != "goal" && k != "severity") dims += fmt::format("{}{}={}", dims.empty() ? "" : ",", k, v);
+  return dims;
+}
+
 void log_transition(const Transition& t) {
   const auto& a = t.alert;
   auto level = t.to == AlertState::firing && a.severity == Severity::critical ? LogLevel::error
                : t.to == AlertState::firing && a.severity == Severity::warning ? LogLevel::warn
                                                                                 : LogLevel::info;
   std::string value = a.value ? fmt::format("{}", *a.value) : "";
-  std::string dims;
-  for (const auto& [k, v] : a.labels)
-    if (k != "rule" && k != "kpi" && k != "goal" && k != "severity") dims += fmt::format("{}{}={}", dims.empty() ? "" : ",", k, v);
+  std::string dims = series_text(a.labels);
   log_event(level, fmt::format("alert {}: {}", to_string(t.to), a.summary_en),
             {{kFieldRule, a.rule_id},
              {kFieldKpi, a.kpi},
@@ -32,12 +37,58 @@ void log_transition(const Transition& t) {
              {"SUMMARY_JA", a.summary_ja}});
 }
 
+// Stable across retries, unique per notification.
+std::string idempotency_key(const std::string& fingerprint, const std::string& receiver, const std::string& event,
+                            const std::string& at, std::size_t n) {
+  return sha256_hex(fmt::format("{}\n{}\n{}\n{}\n{}", fingerprint, receiver, event, at, n)).substr(0, 32);
+}
+
 }  // namespace
 
-void AlertEngine::apply(Store& store, const AlertChanges& changes) {
+std::vector<OutboxEntry> AlertEngine::notifications(Store& store, const AlertChanges& changes, TimePoint now) {
+  std::vector<OutboxEntry> out;
+  std::string at = format_rfc3339(now);
+  std::optional<std::vector<Silence>> silences;
+  for (const auto& t : changes.transitions) {
+    bool firing = t.to == AlertState::firing && t.from != AlertState::firing;
+    bool resolved = t.to == AlertState::resolved;
+    if (!firing && !resolved) continue;
+    for (const ReceiverConfig* receiver : notify_->route(t.alert)) {
+      if (!silences) {
+        auto read = store.silences(at);
+        silences = read ? std::move(read.value()) : std::vector<Silence>{};
+      }
+      OutboxEntry e;
+      e.fingerprint = t.alert.fingerprint;
+      e.receiver = receiver->name;
+      e.event = firing ? "firing" : "resolved";
+      e.status = "pending";
+      e.body = notification_body(*receiver, t.alert, resolved, notify_->external_url);
+      e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, e.event, at, out.size());
+      e.created_at = at;
+      e.next_attempt_at = at;
+      for (const auto& s : *silences)
+        if (s.matches(t.alert.labels)) {
+          e.status = "suppressed";
+          e.last_error = fmt::format("silenced by silence {} ({})", s.id, s.comment);
+          break;
+        }
+      if (e.status == "pending" && firing && !t.alert.acknowledged_at.empty()) {
+        e.status = "suppressed";
+        e.last_error = fmt::format("acknowledged by {}", t.alert.acknowledged_by);
+      }
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+void AlertEngine::apply(Store& store, const AlertChanges& changes, TimePoint now) {
   if (changes.empty()) return;
+  auto queued = notifications(store, changes, now);
   auto saved = store.begin();
   if (saved) saved = store.save_alert_changes(changes);
+  if (saved) saved = store.enqueue(queued);  // same transaction as the state change
   if (saved) saved = store.commit();
   if (!saved) {
     store.rollback();
@@ -47,6 +98,17 @@ void AlertEngine::apply(Store& store, const AlertChanges& changes) {
   }
   book_.commit(changes);
   for (const auto& t : changes.transitions) log_transition(t);
+  bool wake = false;
+  for (const auto& e : queued) {
+    if (e.status == "suppressed") {
+      metrics_.add("kpiwatch_notifications_total", {{"receiver", e.receiver}, {"result", "suppressed"}});
+      log_event(LogLevel::info, fmt::format("notification suppressed: {}", e.last_error),
+                {{kFieldFingerprint, e.fingerprint}, {kFieldReceiver, e.receiver}, {"EVENT", e.event}});
+    } else {
+      wake = true;
+    }
+  }
+  if (wake && on_enqueued_) on_enqueued_();
 }
 
 Status AlertEngine::start(Store& store, TimePoint now) {
@@ -59,10 +121,12 @@ Status AlertEngine::start(Store& store, TimePoint now) {
   if (!alerts) return alerts.error();
   book_.load(std::move(alerts.value()));
   swap_rules(store, rules_, now);
+  if (on_enqueued_) on_enqueued_();  // deliveries left pending by a previous run
   return ok_status();
 }
 
 void AlertEngine::on_stored(Store& store, const std::vector<Revision>& stored, TimePoint now) {
+  auto started = std::chrono::steady_clock::now();
   std::set<std::pair<std::string, std::string>> changed;
   std::vector<std::pair<std::string, Dims>> series;
   for (const auto& r : stored) {
@@ -75,21 +139,84 @@ void AlertEngine::on_stored(Store& store, const std::vector<Revision>& stored, T
     auto more = rules_->evaluate_changed(index_, kpi, dims);
     evaluations.insert(evaluations.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
-  apply(store, book_.plan(evaluations, now));
+  auto changes = book_.plan(evaluations, now);
+  metrics_.add("kpiwatch_rule_evaluations_total", {}, static_cast<double>(evaluations.size()));
+  metrics_.add("kpiwatch_rule_evaluation_seconds_sum", {},
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  metrics_.add("kpiwatch_rule_evaluation_seconds_count", {});
+  apply(store, changes, now);
 }
 
 void AlertEngine::on_tick(Store& store, TimePoint now) {
-  apply(store, book_.plan(rules_->evaluate_deadlines(index_, now), now));
+  apply(store, book_.plan(rules_->evaluate_deadlines(index_, now), now), now);
+  repeat(store, now);
+}
+
+void AlertEngine::repeat(Store& store, TimePoint now) {
+  std::vector<OutboxEntry> queued;
+  std::string at = format_rfc3339(now);
+  std::optional<std::vector<Silence>> silences;
+  for (const AlertRecord* a : book_.active()) {
+    if (a->state != AlertState::firing || !a->acknowledged_at.empty()) continue;
+    for (const ReceiverConfig* receiver : notify_->route(*a)) {
+      if (receiver->repeat_interval.count() == 0 || receiver->format == "alertmanager_api") continue;
+      auto last = store.last_queued(a->fingerprint, receiver->name);
+      if (!last) continue;
+      auto last_time = parse_rfc3339(last.value());
+      if (last_time && *last_time + receiver->repeat_interval > now) continue;
+      if (!silences) {
+        auto read = store.silences(at);
+        silences = read ? std::move(read.value()) : std::vector<Silence>{};
+      }
+      if (std::any_of(silences->begin(), silences->end(), [&](const Silence& s) { return s.matches(a->labels); }))
+        continue;
+      OutboxEntry e;
+      e.fingerprint = a->fingerprint;
+      e.receiver = receiver->name;
+      e.event = "repeat";
+      e.status = "pending";
+      e.body = notification_body(*receiver, *a, false, notify_->external_url);
+      e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, e.event, at, queued.size());
+      e.created_at = e.next_attempt_at = at;
+      queued.push_back(std::move(e));
+    }
+  }
+  if (queued.empty()) return;
+  auto saved = store.begin();
+  if (saved) saved = store.enqueue(queued);
+  if (saved) saved = store.commit();
+  if (!saved) {
+    store.rollback();
+    spdlog::error("queueing {} repeat notification(s) failed: {}", queued.size(), saved.error().message);
+    return;
+  }
+  if (on_enqueued_) on_enqueued_();
+}
+
+Result<bool> AlertEngine::acknowledge(Store& store, const std::string& fingerprint, const std::string& by,
+                                      const std::string& comment, TimePoint now) {
+  std::string at = format_rfc3339(now);
+  if (auto s = store.begin(); !s) return s.error();
+  auto done = store.acknowledge(fingerprint, by, comment, at);
+  if (!done || !done.value()) {
+    store.rollback();
+    return done;
+  }
+  if (auto s = store.commit(); !s) return s.error();
+  book_.acknowledge(fingerprint, at, by, comment);
+  log_event(LogLevel::info, fmt::format("alert acknowledged by {}: {}", by, comment),
+            {{kFieldFingerprint, fingerprint}});
+  return true;
 }
 
 void AlertEngine::swap_rules(Store& store, std::shared_ptr<const RuleSet> rules, TimePoint now) {
   rules_ = std::move(rules);
-  apply(store, book_.plan_retired(*rules_, now));
+  apply(store, book_.plan_retired(*rules_, now), now);
   auto evaluations = rules_->evaluate_all(index_);
   auto deadlines = rules_->evaluate_deadlines(index_, now);
   evaluations.insert(evaluations.end(), std::make_move_iterator(deadlines.begin()),
                      std::make_move_iterator(deadlines.end()));
-  apply(store, book_.plan(evaluations, now));
+  apply(store, book_.plan(evaluations, now), now);
 }
 
 }  // namespace kpiwatch

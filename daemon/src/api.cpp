@@ -1,10 +1,15 @@
 #include "kpiwatch/api.hpp"
 
+#include <charconv>
+#include <set>
+
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 #include <spdlog/spdlog.h>
+
+#include "kpiwatch/log.hpp"
 
 namespace kpiwatch {
 namespace json = boost::json;
@@ -60,6 +65,24 @@ json::object kpi_json(const Kpi& k) {
   return o;
 }
 
+// The route template of a path, for request metrics.
+std::string route_of(const std::string& target) {
+  std::string path = target.substr(0, target.find('?'));
+  static const std::vector<std::pair<std::string, std::string>> prefixes = {
+      {"/api/v1/kpis/", "/api/v1/kpis/{id}"},       {"/api/v1/alerts/", "/api/v1/alerts/{fingerprint}"},
+      {"/api/v1/silences/", "/api/v1/silences/{id}"}, {"/api/v1/outbox/", "/api/v1/outbox/{id}/requeue"}};
+  for (const auto& [prefix, route] : prefixes)
+    if (path.starts_with(prefix)) {
+      if (prefix == "/api/v1/kpis/" && path.ends_with("/series")) return route + "/series";
+      if (prefix == "/api/v1/alerts/" && path.ends_with("/ack")) return route + "/ack";
+      return route;
+    }
+  static const std::set<std::string> known = {"/healthz", "/readyz", "/metrics", "/api/v1/submissions",
+                                              "/api/v1/kpis", "/api/v1/alerts", "/api/v1/silences",
+                                              "/api/v1/outbox", "/api/v1/reload"};
+  return known.contains(path) ? path : "other";
+}
+
 json::object alert_json(const AlertRecord& a) {
   json::object labels;
   for (const auto& [k, v] : a.labels) labels[k] = v;
@@ -80,6 +103,8 @@ json::object alert_json(const AlertRecord& a) {
   o["value"] = a.value ? json::value(*a.value) : json::value(nullptr);
   if (!a.firing_since.empty()) o["firing_since"] = a.firing_since;
   if (!a.resolved_at.empty()) o["resolved_at"] = a.resolved_at;
+  if (!a.acknowledged_at.empty())
+    o["acknowledged"] = json::object{{"at", a.acknowledged_at}, {"by", a.acknowledged_by}, {"comment", a.ack_comment}};
   return o;
 }
 
@@ -144,9 +169,12 @@ void Api::handle(Request&& request, Respond inner_respond) {
   spdlog::debug("request {} {} ({} bytes)", request.method_string(), request.target(), request.body().size());
   auto started = std::chrono::steady_clock::now();
   Respond respond = [inner = std::move(inner_respond), started, method = std::string(request.method_string()),
-                     target = std::string(request.target())](Response res) {
+                     target = std::string(request.target()), metrics = metrics_](Response res) {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     spdlog::debug("response {} {} {} in {:.1f} ms", res.result_int(), method, target, ms);
+    if (metrics)
+      metrics->add("kpiwatch_http_requests_total",
+                   {{"route", route_of(target)}, {"status", std::to_string(res.result_int())}});
     inner(std::move(res));
   };
   auto target = boost::urls::parse_origin_form(request.target());
@@ -183,6 +211,34 @@ void Api::handle(Request&& request, Respond inner_respond) {
   }
   if (path == "/api/v1/reload") {
     if (only(http::verb::post, "POST")) post_reload(request, std::move(respond));
+    return;
+  }
+  if (path == "/metrics") {
+    if (only(http::verb::get, "GET, HEAD")) respond(get_metrics());
+    return;
+  }
+  if (path == "/api/v1/silences") {
+    if (method == http::verb::post) return post_silence(request, std::move(respond));
+    if (only(http::verb::get, "GET, HEAD, POST")) respond(get_silences());
+    return;
+  }
+  if (path.starts_with("/api/v1/silences/")) {
+    if (only(http::verb::delete_, "DELETE"))
+      delete_silence(request, path.substr(std::string_view("/api/v1/silences/").size()), std::move(respond));
+    return;
+  }
+  if (path == "/api/v1/outbox") {
+    if (only(http::verb::get, "GET, HEAD") && admin(request, respond)) respond(get_outbox(query));
+    return;
+  }
+  if (path.starts_with("/api/v1/outbox/") && path.ends_with("/requeue")) {
+    std::string id = path.substr(15, path.size() - 15 - 8);
+    if (only(http::verb::post, "POST")) post_requeue(request, id, std::move(respond));
+    return;
+  }
+  if (path.starts_with("/api/v1/alerts/") && path.ends_with("/ack")) {
+    std::string fp = path.substr(15, path.size() - 15 - 4);
+    if (only(http::verb::post, "POST")) post_ack(request, fp, std::move(respond));
     return;
   }
   if (path == "/api/v1/alerts") {
@@ -226,7 +282,10 @@ void Api::post_submissions(const Request& request, Respond respond) {
                                   "submissions must be sent as application/json"));
 
   auto batch = parse_submissions(*catalog, request.body(), limits_);
-  if (!batch) return respond(error_response(batch.error()));
+  if (!batch) {
+    if (metrics_) metrics_->add("kpiwatch_submissions_total", {{"result", "rejected"}});
+    return respond(error_response(batch.error()));
+  }
 
   for (std::size_t i = 0; i < batch->size(); ++i) {
     auto& s = (*batch)[i];
@@ -246,7 +305,10 @@ void Api::post_submissions(const Request& request, Respond respond) {
   auto count = batch->size();
   ingest_.submit(std::move(batch.value()), token->name,
                  [this, respond = std::move(respond), count](Result<std::vector<Revision>> stored) {
-                   boost::asio::post(io_, [respond, stored = std::move(stored), count]() mutable {
+                   boost::asio::post(io_, [this, respond, stored = std::move(stored), count]() mutable {
+                     if (metrics_)
+                       metrics_->add("kpiwatch_submissions_total", {{"result", stored ? "accepted" : "failed"}},
+                                     static_cast<double>(count));
                      if (!stored) return respond(error_response(stored.error()));
                      json::array revisions;
                      for (const auto& r : stored.value()) revisions.push_back(to_json(r));
@@ -358,6 +420,9 @@ Response Api::get_alerts(const QueryParams& params) {
 
 Response Api::get_alert(const std::string& fingerprint) {
   auto alert = reader_.alert(fingerprint);
+  std::optional<std::vector<Silence>> silences;
+  if (clock_)
+    if (auto active = reader_.silences(format_rfc3339(clock_->now())); active) silences = std::move(active.value());
   if (!alert) return error_response(alert.error());
   if (!alert.value())
     return error_response(http::status::not_found, "unknown_alert", fmt::format("no alert \"{}\"", fingerprint));
@@ -372,7 +437,226 @@ Response Api::get_alert(const std::string& fingerprint) {
     transitions.push_back(std::move(e));
   }
   o["history"] = std::move(transitions);
+  json::array silenced_by;
+  if (silences)
+    for (const auto& s : *silences)
+      if (s.matches(alert.value()->labels)) silenced_by.emplace_back(s.id);
+  o["silenced_by"] = std::move(silenced_by);
   return json_response(http::status::ok, json::serialize(o));
+}
+
+}  // namespace kpiwatch
+
+namespace kpiwatch {
+
+void Api::write(std::function<Response(Store&)> job, Respond respond) {
+  ingest_.post([this, job = std::move(job), respond = std::move(respond)](Store& store) mutable {
+    auto response = std::make_shared<Response>(job(store));
+    boost::asio::post(io_, [respond = std::move(respond), response] { respond(std::move(*response)); });
+  });
+}
+
+const TokenConfig* Api::admin(const Request& request, const Respond& respond) const {
+  const TokenConfig* token = authenticate(request, respond);
+  if (token && !token->admin) {
+    respond(error_response(http::status::forbidden, "forbidden", "this needs an admin token"));
+    return nullptr;
+  }
+  return token;
+}
+
+namespace {
+
+Result<std::int64_t> parse_id(const std::string& text) {
+  std::int64_t id = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc{} || p != text.data() + text.size() || id <= 0)
+    return Error{"not_found", fmt::format("no such id \"{}\"", text), "", {}};
+  return id;
+}
+
+json::object silence_json(const Silence& s) {
+  json::object matchers;
+  for (const auto& [k, v] : s.matchers) matchers[k] = v;
+  return json::object{{"id", s.id},           {"matchers", std::move(matchers)}, {"starts_at", s.starts_at},
+                      {"ends_at", s.ends_at}, {"created_by", s.created_by},      {"comment", s.comment},
+                      {"created_at", s.created_at}};
+}
+
+}  // namespace
+
+void Api::post_silence(const Request& request, Respond respond) {
+  const TokenConfig* token = admin(request, respond);
+  if (!token) return;
+  auto fail = [&](std::string field, std::string message) {
+    respond(json_response(http::status::unprocessable_entity,
+                          error_json({"invalid_silence", std::move(message), std::move(field), {}})));
+  };
+  boost::system::error_code ec;
+  auto body = json::parse(request.body(), ec);
+  if (ec || !body.is_object()) return fail("", "a silence is a JSON object: {\"matchers\": {...}, \"ends_at\": ...}");
+  const auto& o = body.get_object();
+  for (const auto& member : o)
+    if (member.key() != "matchers" && member.key() != "starts_at" && member.key() != "ends_at" &&
+        member.key() != "comment")
+      return fail(std::string(member.key()), fmt::format("unknown field \"{}\" (matchers, starts_at, ends_at, comment)",
+                                                         std::string_view(member.key())));
+  Silence silence;
+  const auto* matchers = o.if_contains("matchers");
+  if (!matchers || !matchers->is_object() || matchers->get_object().empty())
+    return fail("matchers", "\"matchers\" must be a non-empty object of label = value");
+  for (const auto& [k, v] : matchers->get_object()) {
+    if (!v.is_string()) return fail("matchers." + std::string(k), "matcher values must be strings");
+    silence.matchers[std::string(k)] = std::string(v.get_string());
+  }
+  auto now = clock_->now();
+  auto time_field = [&](const char* name, std::optional<TimePoint> fallback) -> std::optional<TimePoint> {
+    const auto* v = o.if_contains(name);
+    if (!v) return fallback;
+    if (!v->is_string()) return std::nullopt;
+    return parse_rfc3339(v->get_string());
+  };
+  auto starts = time_field("starts_at", now);
+  if (!starts) return fail("starts_at", "\"starts_at\" must be an RFC 3339 UTC time, e.g. 2025-07-01T00:00:00Z");
+  auto ends = time_field("ends_at", std::nullopt);
+  if (!ends) return fail("ends_at", "\"ends_at\" is required: an RFC 3339 UTC time, e.g. 2025-07-01T00:00:00Z");
+  if (*ends <= *starts) return fail("ends_at", "\"ends_at\" must be after \"starts_at\"");
+  if (const auto* c = o.if_contains("comment"); c && c->is_string()) silence.comment = std::string(c->get_string());
+  silence.starts_at = format_rfc3339(*starts);
+  silence.ends_at = format_rfc3339(*ends);
+  silence.created_by = token->name;
+  silence.created_at = format_rfc3339(now);
+  write(
+      [silence](Store& store) {
+        auto id = store.add_silence(silence);
+        if (!id) return error_response(id.error());
+        log_event(LogLevel::info,
+                  fmt::format("silence {} created by {} until {}: {}", id.value(), silence.created_by,
+                              silence.ends_at, silence.comment),
+                  {{"SILENCE", std::to_string(id.value())}});
+        return json_response(http::status::created, json::serialize(json::object{{"id", id.value()}}));
+      },
+      std::move(respond));
+}
+
+void Api::delete_silence(const Request& request, const std::string& id_text, Respond respond) {
+  const TokenConfig* token = admin(request, respond);
+  if (!token) return;
+  auto id = parse_id(id_text);
+  if (!id) return respond(error_response(http::status::not_found, "unknown_silence", id.error().message));
+  write(
+      [id = id.value(), at = format_rfc3339(clock_->now()), by = token->name](Store& store) {
+        auto deleted = store.delete_silence(id, at);
+        if (!deleted) return error_response(deleted.error());
+        if (!deleted.value())
+          return error_response(http::status::not_found, "unknown_silence", fmt::format("no silence {}", id));
+        log_event(LogLevel::info, fmt::format("silence {} removed by {}", id, by), {{"SILENCE", std::to_string(id)}});
+        return json_response(http::status::ok, R"({"status":"deleted"})");
+      },
+      std::move(respond));
+}
+
+Response Api::get_silences() {
+  auto silences = reader_.silences("");
+  if (!silences) return error_response(silences.error());
+  std::string now = format_rfc3339(clock_->now());
+  json::array out;
+  for (const auto& s : silences.value())
+    if (s.ends_at > now) out.push_back(silence_json(s));
+  return json_response(http::status::ok, json::serialize(json::object{{"silences", std::move(out)}}));
+}
+
+void Api::post_ack(const Request& request, const std::string& fingerprint, Respond respond) {
+  const TokenConfig* token = admin(request, respond);
+  if (!token) return;
+  std::string comment;
+  boost::system::error_code ec;
+  if (!request.body().empty()) {
+    auto body = json::parse(request.body(), ec);
+    if (ec || !body.is_object())
+      return respond(json_response(http::status::unprocessable_entity,
+                                   error_json({"invalid_ack", "an acknowledgement is {\"comment\": \"...\"}", "", {}})));
+    if (const auto* c = body.get_object().if_contains("comment"); c && c->is_string())
+      comment = std::string(c->get_string());
+  }
+  write(
+      [engine = engine_, fingerprint, by = token->name, comment, clock = clock_](Store& store) {
+        auto done = engine->acknowledge(store, fingerprint, by, comment, clock->now());
+        if (!done) return error_response(done.error());
+        if (!done.value())
+          return error_response(http::status::not_found, "unknown_alert",
+                                fmt::format("no pending or firing alert \"{}\"", fingerprint));
+        return json_response(http::status::ok, R"({"status":"acknowledged"})");
+      },
+      std::move(respond));
+}
+
+Response Api::get_outbox(const QueryParams& params) {
+  std::string status;
+  int limit = 100;
+  for (const auto& [k, v] : params) {
+    if (k == "state" && (v == "pending" || v == "delivered" || v == "dead" || v == "suppressed"))
+      status = v;
+    else if (k == "limit" && std::atoi(v.c_str()) > 0)
+      limit = std::min(std::atoi(v.c_str()), 10000);
+    else
+      return bad_parameter(k, fmt::format("unknown parameter {}={} (state=pending|delivered|dead|suppressed, limit=N)",
+                                          k, v));
+  }
+  auto entries = reader_.outbox(status, limit);
+  if (!entries) return error_response(entries.error());
+  json::array out;
+  for (const auto& e : entries.value())
+    out.push_back(json::object{{"id", e.id},
+                               {"fingerprint", e.fingerprint},
+                               {"receiver", e.receiver},
+                               {"event", e.event},
+                               {"state", e.status},
+                               {"idempotency_key", e.idempotency_key},
+                               {"created_at", e.created_at},
+                               {"next_attempt_at", e.next_attempt_at},
+                               {"attempts", e.attempts},
+                               {"last_error", e.last_error},
+                               {"delivered_at", e.delivered_at}});
+  return json_response(http::status::ok, json::serialize(json::object{{"notifications", std::move(out)}}));
+}
+
+void Api::post_requeue(const Request& request, const std::string& id_text, Respond respond) {
+  if (!admin(request, respond)) return;
+  auto id = parse_id(id_text);
+  if (!id) return respond(error_response(http::status::not_found, "unknown_notification", id.error().message));
+  write(
+      [this, id = id.value(), at = format_rfc3339(clock_->now())](Store& store) {
+        auto n = store.requeue(id, at);
+        if (!n) return error_response(n.error());
+        if (n.value() == 0)
+          return error_response(http::status::not_found, "unknown_notification",
+                                fmt::format("no dead notification {}", id));
+        boost::asio::post(io_, [this] {
+          if (delivery_) delivery_->wake();
+        });
+        return json_response(http::status::ok, R"({"status":"requeued"})");
+      },
+      std::move(respond));
+}
+
+Response Api::get_metrics() {
+  if (!metrics_) return error_response(http::status::service_unavailable, "not_ready", "metrics are not ready");
+  std::map<std::string, int> states = {{"pending", 0}, {"firing", 0}, {"resolved", 0}, {"inactive", 0}};
+  if (auto alerts = reader_.alerts(); alerts)
+    for (const auto& a : alerts.value()) ++states[std::string(to_string(a.state))];
+  for (const auto& [state, n] : states) metrics_->set("kpiwatch_alerts", {{"state", state}}, n);
+  if (auto depth = reader_.outbox_depth(); depth) {
+    metrics_->set("kpiwatch_outbox_depth", {}, static_cast<double>(depth->first));
+    double age = 0;
+    if (auto oldest = parse_rfc3339(depth->second))
+      age = std::chrono::duration<double>(clock_->now() - *oldest).count();
+    metrics_->set("kpiwatch_outbox_oldest_age_seconds", {}, age);
+  }
+  Response res{http::status::ok, 11};
+  res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+  res.body() = metrics_->render();
+  return res;
 }
 
 }  // namespace kpiwatch

@@ -93,6 +93,11 @@ Loaded<Setup> load_setup(const CommonOptions& options, const std::vector<std::st
   auto rules = RuleSet::load(sources, setup.catalog);
   if (auto* diags = std::get_if<Diagnostics>(&rules)) return *diags;
   setup.rules = std::get<0>(rules);
+  Diagnostics unknown;
+  for (const auto& [rule, receiver] : setup.rules->receiver_references())
+    if (!s.receiver(receiver))
+      unknown.push_back({s.source, 0, 0, fmt::format("rule \"{}\" names unknown receiver \"{}\"", rule, receiver)});
+  if (!unknown.empty()) return unknown;
   return setup;
 }
 
@@ -283,6 +288,70 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
              missing == 1 ? "" : "s");
   print_alerts(deadlines);
   return 0;
+}
+
+namespace {
+
+std::unique_ptr<Store> open_existing_store(const Settings& settings) {
+  std::error_code ec;
+  if (!std::filesystem::exists(settings.database_path(), ec)) {
+    fmt::print(stderr, "no database at {}; give --config or --state-dir\n", settings.database_path());
+    return nullptr;
+  }
+  auto store = Store::open({settings.database_path(), settings.synchronous, settings.busy_timeout_ms});
+  if (!store) {
+    fmt::print(stderr, "{}\n", store.error().message);
+    return nullptr;
+  }
+  return std::move(store.value());
+}
+
+}  // namespace
+
+int run_outbox_list(const CommonOptions& options, const std::string& state) {
+  if (!state.empty() && state != "pending" && state != "delivered" && state != "dead" && state != "suppressed") {
+    fmt::print(stderr, "--state must be pending, delivered, dead or suppressed\n");
+    return 2;
+  }
+  auto setup = load_setup_or_print(options);
+  if (!setup) return 2;
+  auto store = open_existing_store(setup->settings);
+  if (!store) return 2;
+  auto entries = store->outbox(state, 1000);
+  if (!entries) {
+    fmt::print(stderr, "{}\n", entries.error().message);
+    return 1;
+  }
+  fmt::print("{:>6}  {:<10} {:<9} {:<16} {:<16} {:>8}  {:<24} {}\n", "ID", "STATE", "EVENT", "RECEIVER", "FINGERPRINT",
+             "ATTEMPTS", "CREATED", "LAST ERROR");
+  for (const auto& e : entries.value())
+    fmt::print("{:>6}  {:<10} {:<9} {:<16} {:<16} {:>8}  {:<24} {}\n", e.id, e.status, e.event, e.receiver,
+               e.fingerprint, e.attempts, e.created_at, e.last_error);
+  return 0;
+}
+
+int run_outbox_requeue(const CommonOptions& options, const std::vector<long long>& ids, bool all) {
+  if (ids.empty() == !all) {
+    fmt::print(stderr, "give notification ids or --all-dead\n");
+    return 2;
+  }
+  auto setup = load_setup_or_print(options);
+  if (!setup) return 2;
+  auto store = open_existing_store(setup->settings);
+  if (!store) return 2;
+  std::string now = format_rfc3339(std::chrono::system_clock::now());
+  int total = 0;
+  for (long long id : all ? std::vector<long long>{0} : ids) {
+    auto n = store->requeue(id, now);
+    if (!n) {
+      fmt::print(stderr, "{}\n", n.error().message);
+      return 1;
+    }
+    if (n.value() == 0 && id) fmt::print(stderr, "notification {} is not a dead letter\n", id);
+    total += n.value();
+  }
+  fmt::print("requeued {} notification(s); the running daemon sends them within seconds\n", total);
+  return total > 0 || all ? 0 : 1;
 }
 
 int run_token_create(const std::string& name, const std::vector<std::string>& bodies,

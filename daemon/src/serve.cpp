@@ -1,5 +1,6 @@
 // `kpiwatch serve`: start-up is a list of steps, each a small function.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <fmt/format.h>
@@ -9,6 +10,9 @@
 #include "kpiwatch/api.hpp"
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/commands.hpp"
+#include "kpiwatch/delivery.hpp"
+#include "kpiwatch/metrics.hpp"
+#include "kpiwatch/notifications.hpp"
 #include "kpiwatch/http_server.hpp"
 #include "kpiwatch/ingest.hpp"
 #include "kpiwatch/service_notifier.hpp"
@@ -28,6 +32,8 @@ struct Daemon {
   std::unique_ptr<Store> reader;
   std::unique_ptr<Ingest> ingest;
   std::shared_ptr<AlertEngine> engine;
+  Metrics metrics;
+  std::unique_ptr<Delivery> delivery;
   std::unique_ptr<asio::steady_timer> tick;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
@@ -74,18 +80,11 @@ bool open_storage(Daemon& d) {
   }
   d.reader = std::move(reader.value());
   d.ingest = std::make_unique<Ingest>(std::move(writer.value()), d.clock);
-  d.engine = std::make_shared<AlertEngine>(d.setup.rules);
+  d.engine = std::make_shared<AlertEngine>(d.setup.rules, nullptr, d.metrics);
   d.ingest->set_after_commit([engine = d.engine](Store& store, const std::vector<Revision>& stored, TimePoint now) {
     engine->on_stored(store, stored, now);
   });
   d.ingest->start();
-  // Queued first, so it runs before any submission.
-  d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) {
-    if (auto s = engine->start(store, clock.now()); !s)
-      spdlog::error("evaluating the rules at start-up failed: {}", s.error().message);
-    else
-      spdlog::info("rules evaluated over {} series", engine->series_count());
-  });
   spdlog::info("database {} (schema {}, synchronous={})", s.database_path(), Store::current_schema_version(),
                s.synchronous);
   return true;
@@ -109,7 +108,10 @@ Diagnostics reload(Daemon& d) {
       now.database_path() != old.database_path() || now.synchronous != old.synchronous)
     spdlog::warn("listen address and storage settings take effect at the next restart");
   d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens), now.limits);
-  d.ingest->post([engine = d.engine, rules = next.rules, &clock = d.clock](Store& store) {
+  auto notify = make_notify_config(now, d.listening);
+  d.delivery->swap(notify);
+  d.ingest->post([engine = d.engine, rules = next.rules, notify, &clock = d.clock](Store& store) {
+    engine->swap_notify(notify);
     engine->swap_rules(store, rules, clock.now());
   });
   spdlog::set_level(spdlog::level::from_str(now.log_level));
@@ -141,6 +143,23 @@ bool start_http(Daemon& d) {
   return true;
 }
 
+// Rules evaluated at start-up, and the worker that delivers their notifications.
+void start_alerting(Daemon& d) {
+  auto notify = make_notify_config(d.setup.settings, d.listening);
+  d.engine->swap_notify(notify);  // before any writer job uses the engine
+  d.delivery = std::make_unique<Delivery>(d.io, *d.reader, *d.ingest, d.clock, d.metrics, notify);
+  d.engine->on_enqueued([&d] { asio::post(d.io, [&d] { d.delivery->wake(); }); });
+  d.api->set_alerting(d.engine, d.delivery.get(), &d.metrics, &d.clock);
+  d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) {
+    if (auto s = engine->start(store, clock.now()); !s)
+      spdlog::error("evaluating the rules at start-up failed: {}", s.error().message);
+    else
+      spdlog::info("rules evaluated over {} series", engine->series_count());
+  });
+  d.delivery->start();
+  spdlog::info("{} receiver(s), {} route(s)", notify->receivers.size(), notify->routes.size());
+}
+
 void handle_signals(Daemon& d) {
   d.stop_signals = std::make_unique<asio::signal_set>(d.io, SIGTERM, SIGINT);
   d.stop_signals->async_wait([&d](const boost::system::error_code& ec, int signal) {
@@ -151,6 +170,7 @@ void handle_signals(Daemon& d) {
     d.reload_signal->cancel();
     if (d.watchdog) d.watchdog->cancel();
     if (d.tick) d.tick->cancel();
+    d.delivery->stop();
     d.server->stop(d.setup.settings.shutdown_timeout, [] {});
   });
 
@@ -217,6 +237,7 @@ int run_serve(const CommonOptions& options) {
 
   if (!open_storage(d)) return 1;
   if (!start_http(d)) return 1;
+  start_alerting(d);
   handle_signals(d);
   start_scheduler(d);
   start_watchdog(d);

@@ -65,6 +65,9 @@ void deactivate(Overlay& o, const std::string& fp, const std::string& at) {
   AlertState from = r.state;
   r.state = from == AlertState::firing ? AlertState::resolved : AlertState::inactive;
   if (r.state == AlertState::resolved) r.resolved_at = at;
+  r.acknowledged_at.clear();  // an acknowledgement lasts for one episode
+  r.acknowledged_by.clear();
+  r.ack_comment.clear();
   r.updated_at = at;
   o.put(r, Transition{r, from, r.state, at});
 }
@@ -147,9 +150,26 @@ void AlertBook::commit(const AlertChanges& changes) {
   }
 }
 
+bool AlertBook::acknowledge(const std::string& fingerprint, const std::string& at, const std::string& by,
+                            const std::string& comment) {
+  auto it = records_.find(fingerprint);
+  if (it == records_.end() || !is_active(it->second.state)) return false;
+  it->second.acknowledged_at = at;
+  it->second.acknowledged_by = by;
+  it->second.ack_comment = comment;
+  return true;
+}
+
 const AlertRecord* AlertBook::find(const std::string& fingerprint) const {
   auto it = records_.find(fingerprint);
   return it == records_.end() ? nullptr : &it->second;
+}
+
+std::vector<const AlertRecord*> AlertBook::active() const {
+  std::vector<const AlertRecord*> out;
+  for (const auto& [fp, r] : records_)
+    if (is_active(r.state)) out.push_back(&r);
+  return out;
 }
 
 std::size_t AlertBook::active_count() const {

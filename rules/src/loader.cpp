@@ -377,6 +377,13 @@ std::vector<std::string> RuleSet::rule_ids() const {
   return out;
 }
 
+std::vector<std::pair<std::string, std::string>> RuleSet::receiver_references() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : rules_)
+    for (const auto& name : r->receivers) out.emplace_back(r->id, name);
+  return out;
+}
+
 bool RuleSet::has_rule(std::string_view id) const {
   return std::any_of(rules_.begin(), rules_.end(), [&](const auto& r) { return r->id == id; });
 }

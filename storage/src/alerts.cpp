@@ -48,7 +48,8 @@ int goal_of(const std::string& kpi) { return kpi.size() > 3 ? std::atoi(kpi.subs
 
 constexpr const char* kAlertColumns =
     "fingerprint, grp, rule_id, kpi, labels, severity, state, period, value, summary_ja, summary_en, "
-    "description_ja, description_en, receivers, active_since, firing_since, resolved_at, updated_at";
+    "description_ja, description_en, receivers, active_since, firing_since, resolved_at, updated_at, "
+    "acknowledged_at, acknowledged_by, ack_comment";
 
 AlertRecord read_alert(Stmt& s) {
   AlertRecord r;
@@ -71,6 +72,9 @@ AlertRecord read_alert(Stmt& s) {
   r.firing_since = s.text(15);
   r.resolved_at = s.text(16);
   r.updated_at = s.text(17);
+  r.acknowledged_at = s.text(18);
+  r.acknowledged_by = s.text(19);
+  r.ack_comment = s.text(20);
   return r;
 }
 
@@ -89,7 +93,11 @@ Status Store::prepare_alert_statements() {
           "excluded.summary_ja, summary_en = excluded.summary_en, description_ja = excluded.description_ja, "
           "description_en = excluded.description_en, receivers = excluded.receivers, active_since = "
           "excluded.active_since, firing_since = excluded.firing_since, resolved_at = excluded.resolved_at, "
-          "updated_at = excluded.updated_at");
+          "updated_at = excluded.updated_at, "
+          // An acknowledgement lasts for one episode.
+          "acknowledged_at = CASE WHEN excluded.state IN ('resolved', 'inactive') THEN '' ELSE acknowledged_at END, "
+          "acknowledged_by = CASE WHEN excluded.state IN ('resolved', 'inactive') THEN '' ELSE acknowledged_by END, "
+          "ack_comment = CASE WHEN excluded.state IN ('resolved', 'inactive') THEN '' ELSE ack_comment END");
       !s)
     return s;
   return st.insert_transition.prepare(

@@ -5,7 +5,7 @@
 
 namespace kpiwatch::migrations {
 
-inline constexpr std::array<const char*, 2> kSteps = {
+inline constexpr std::array<const char*, 3> kSteps = {
     // 1: series and their append-only revisions.
     R"sql(
 CREATE TABLE series (
@@ -75,6 +75,38 @@ CREATE TABLE alert_transitions (
   summary_en  TEXT NOT NULL
 );
 CREATE INDEX alert_transitions_fingerprint ON alert_transitions (fingerprint, id);
+)sql",
+    // 3: the notification outbox, silences, acknowledgements.
+    R"sql(
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  fingerprint     TEXT NOT NULL,
+  receiver        TEXT NOT NULL,
+  event           TEXT NOT NULL,      -- firing | resolved | repeat
+  status          TEXT NOT NULL,      -- pending | delivered | dead | suppressed
+  body            TEXT NOT NULL,      -- the request body, the same for every attempt
+  idempotency_key TEXT NOT NULL UNIQUE,
+  created_at      TEXT NOT NULL,
+  next_attempt_at TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  last_error      TEXT NOT NULL DEFAULT '',
+  delivered_at    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_alert ON outbox (fingerprint, receiver, id);
+CREATE TABLE silences (
+  id         INTEGER PRIMARY KEY,
+  matchers   TEXT NOT NULL,           -- JSON object: label = value
+  starts_at  TEXT NOT NULL,
+  ends_at    TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  comment    TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  deleted_at TEXT NOT NULL DEFAULT ''
+);
+ALTER TABLE alerts ADD COLUMN acknowledged_at TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE alerts ADD COLUMN ack_comment TEXT NOT NULL DEFAULT '';
 )sql",
 };
 

@@ -226,23 +226,49 @@ TEST(ServiceEnvironment, KpiwatchListenReachesServeOnly) {
   EXPECT_EQ(check.exit_code, 0) << check.err;
 }
 
+// Polls `done` every 5 ms until it holds or `deadline` passes.
+template <class Predicate>
+bool wait_until(Predicate done, std::chrono::milliseconds deadline = 30s) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
 // Each batch holds two submissions and is all or nothing, so a consistent
 // snapshot holds the 121 bundled figures plus an even number.
 TEST(BackupCommand, CopiesTheLiveDatabaseConsistentlyWhileTheDaemonIngests) {
   Daemon daemon;
   daemon.start();
-  std::atomic<bool> stop{false};
-  std::atomic<int> accepted{0};
-  std::thread writer([&] {
-    HttpClient client(daemon.port());
-    for (int i = 0; !stop; ++i) {
-      auto body = fmt::format(R"({{"submissions": [{{"kpi": "g01.trainees", "period": "{}", "value": {}}},
-                                  {{"kpi": "g01.trainees", "period": "{}", "value": {}}}]}})",
-                              3000 + i % 500, i, 3500 + i % 500, i);
-      if (client.post("/api/v1/submissions", body, kAdminToken).status == 201) ++accepted;
+  // Posts two-submission batches until destroyed.
+  struct Writer {
+    std::atomic<bool> stop{false};
+    std::atomic<int> accepted{0};
+    std::thread thread;
+    explicit Writer(unsigned short port)
+        : thread([this, port] {
+            try {
+              HttpClient client(port);
+              for (int i = 0; !stop; ++i) {
+                auto body = fmt::format(R"({{"submissions": [{{"kpi": "g01.trainees", "period": "{}", "value": {}}},
+                                            {{"kpi": "g01.trainees", "period": "{}", "value": {}}}]}})",
+                                        2100 + i % 400, i, 2500 + i % 400, i);
+                if (client.post("/api/v1/submissions", body, kAdminToken).status == 201) ++accepted;
+              }
+            } catch (const std::exception& e) {
+              ADD_FAILURE() << "writer: " << e.what();
+            }
+          }) {}
+    ~Writer() { join(); }
+    void join() {
+      stop = true;
+      if (thread.joinable()) thread.join();
     }
-  });
-  while (accepted < 20) std::this_thread::sleep_for(5ms);
+  } writer(daemon.port());
+  auto& accepted = writer.accepted;
+  ASSERT_TRUE(wait_until([&] { return accepted >= 20; })) << daemon.log();
 
   long long previous = 0;
   for (int round = 0; round < 3; ++round) {
@@ -270,10 +296,9 @@ TEST(BackupCommand, CopiesTheLiveDatabaseConsistentlyWhileTheDaemonIngests) {
     EXPECT_EQ((rows - 121) % 2, 0) << "a batch was copied half";
     EXPECT_GE(rows, previous);
     previous = rows;
-    auto wait_more = accepted + 5;
-    while (accepted < wait_more) std::this_thread::sleep_for(5ms);
+    int wait_more = accepted + 5;
+    EXPECT_TRUE(wait_until([&] { return accepted >= wait_more; }));
   }
-  stop = true;
   writer.join();
   EXPECT_EQ(daemon.stop(), 0);
   EXPECT_EQ(count_revisions(daemon.database()), 121 + 2 * accepted);

@@ -2,7 +2,9 @@
 // Time as a dependency, so that deadlines, backoff and alert times are testable.
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace kpiwatch {
 
@@ -21,5 +23,7 @@ class SystemClock final : public Clock {
 
 // "2024-06-30T12:34:56.789Z"
 std::string format_rfc3339(TimePoint t);
+// Reads what format_rfc3339 writes (and "...Z" without milliseconds); nullopt otherwise.
+std::optional<TimePoint> parse_rfc3339(std::string_view text);
 
 }  // namespace kpiwatch

@@ -4,6 +4,8 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,33 @@ struct TokenConfig {
   std::vector<std::string> bodies;  // reporting bodies whose KPIs it may submit
   std::vector<std::string> kpis;    // single KPIs it may submit
   bool admin = false;               // may submit anything and administer
+};
+
+// A webhook receiver (docs/NOTIFICATIONS.md).
+struct ReceiverConfig {
+  std::string name;
+  std::string url;
+  std::string format = "alertmanager";  // alertmanager | slack | teams | alertmanager_api
+  std::string secret;
+  std::chrono::milliseconds timeout{5'000};
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string ca_file;
+  std::chrono::milliseconds repeat_interval{0};   // 0: no repeats
+  std::chrono::milliseconds resend_interval{60'000};  // alertmanager_api only
+};
+
+struct RouteConfig {
+  std::map<std::string, std::string> match;
+  std::vector<std::string> receivers;
+  bool continue_matching = false;
+};
+
+struct AlertingConfig {
+  std::string external_url;  // empty: http://<listen address>
+  std::string default_receiver;
+  std::chrono::milliseconds retry_initial{1'000};
+  std::chrono::milliseconds retry_max{300'000};
+  std::chrono::milliseconds max_age{86'400'000};
 };
 
 struct Settings {
@@ -56,6 +85,12 @@ struct Settings {
 
   // [[tokens]]
   std::vector<TokenConfig> tokens;
+
+  // [alerting], [[receivers]], [[routes]]
+  AlertingConfig alerting;
+  std::vector<ReceiverConfig> receivers;
+  std::vector<RouteConfig> routes;
+  const ReceiverConfig* receiver(std::string_view name) const;
 
   std::string database_path() const;
 };

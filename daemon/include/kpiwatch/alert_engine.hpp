@@ -4,9 +4,12 @@
 // Every method runs on the writer thread (see Ingest).
 
 #include <memory>
+#include <functional>
 #include <mutex>
 
 #include "kpiwatch/alert_book.hpp"
+#include "kpiwatch/metrics.hpp"
+#include "kpiwatch/notifications.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/series.hpp"
 #include "kpiwatch/store.hpp"
@@ -15,23 +18,36 @@ namespace kpiwatch {
 
 class AlertEngine {
  public:
-  explicit AlertEngine(std::shared_ptr<const RuleSet> rules) : rules_(std::move(rules)) {}
+  AlertEngine(std::shared_ptr<const RuleSet> rules, std::shared_ptr<const NotifyConfig> notify, Metrics& metrics)
+      : rules_(std::move(rules)), notify_(std::move(notify)), metrics_(metrics) {}
+
+  // Called after notifications were queued (to wake the delivery worker).
+  void on_enqueued(std::function<void()> callback) { on_enqueued_ = std::move(callback); }
 
   // Loads current values and alert states, then evaluates every rule.
   Status start(Store& store, TimePoint now);
   // After revisions were committed: the rules reading their series.
   void on_stored(Store& store, const std::vector<Revision>& stored, TimePoint now);
-  // Missing-data rules against the clock.
+  // Missing-data rules against the clock, and repeat notifications.
   void on_tick(Store& store, TimePoint now);
+  // Acknowledges the current episode of an active alert; false if none.
+  Result<bool> acknowledge(Store& store, const std::string& fingerprint, const std::string& by,
+                           const std::string& comment, TimePoint now);
+  void swap_notify(std::shared_ptr<const NotifyConfig> notify) { notify_ = std::move(notify); }
   // A reloaded rule set: alerts of removed rules resolve, the rest keep their state.
   void swap_rules(Store& store, std::shared_ptr<const RuleSet> rules, TimePoint now);
 
   std::size_t series_count() const { return index_.size(); }
 
  private:
-  void apply(Store& store, const AlertChanges& changes);
+  void apply(Store& store, const AlertChanges& changes, TimePoint now);
+  std::vector<OutboxEntry> notifications(Store& store, const AlertChanges& changes, TimePoint now);
+  void repeat(Store& store, TimePoint now);
 
   std::shared_ptr<const RuleSet> rules_;
+  std::shared_ptr<const NotifyConfig> notify_;
+  Metrics& metrics_;
+  std::function<void()> on_enqueued_;
   SeriesIndex index_;
   AlertBook book_;
 };

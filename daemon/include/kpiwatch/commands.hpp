@@ -28,6 +28,10 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
              const std::string& at);
 // Copies the live database to `file` (SQLite online backup; safe while the daemon runs).
 int run_backup(const CommonOptions& options, const std::string& file);
+// Lists notifications of the outbox (all, or of one state).
+int run_outbox_list(const CommonOptions& options, const std::string& state);
+// Requeues dead letters by id, or all of them.
+int run_outbox_requeue(const CommonOptions& options, const std::vector<long long>& ids, bool all);
 // Prints a new token and the config block holding its hash.
 int run_token_create(const std::string& name, const std::vector<std::string>& bodies,
                      const std::vector<std::string>& kpis, bool admin);

@@ -30,6 +30,9 @@ struct AlertRecord {
   std::string firing_since;
   std::string resolved_at;
   std::string updated_at;
+  std::string acknowledged_at;  // set by an acknowledgement; cleared when the alert resolves
+  std::string acknowledged_by;
+  std::string ack_comment;
 };
 
 struct Transition {
@@ -53,6 +56,10 @@ class AlertBook {
   // Active alerts of rules that `rules` no longer has are resolved.
   AlertChanges plan_retired(const RuleSet& rules, TimePoint now) const;
   void commit(const AlertChanges& changes);
+  // Marks the current episode of an active alert acknowledged; false if none.
+  bool acknowledge(const std::string& fingerprint, const std::string& at, const std::string& by,
+                   const std::string& comment);
+  std::vector<const AlertRecord*> active() const;
 
   const AlertRecord* find(const std::string& fingerprint) const;
   std::size_t active_count() const;

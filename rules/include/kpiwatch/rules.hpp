@@ -71,6 +71,8 @@ class RuleSet {
   std::vector<std::string> rule_ids() const;
   // Rule groups evaluated by the rule `id` (to find alerts of removed rules).
   bool has_rule(std::string_view id) const;
+  // (rule id, receiver name) for every receiver a rule names.
+  std::vector<std::pair<std::string, std::string>> receiver_references() const;
 
   // Rules whose condition reads `kpi`, on the series it changed: each at the
   // latest period of its watched series. Missing-data rules are not included.

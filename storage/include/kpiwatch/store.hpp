@@ -33,6 +33,29 @@ struct AlertFilter {
   std::string kpi;
 };
 
+// A notification waiting in, or done with, the outbox.
+struct OutboxEntry {
+  std::int64_t id = 0;
+  std::string fingerprint;
+  std::string receiver;
+  std::string event;   // firing | resolved | repeat
+  std::string status;  // pending | delivered | dead | suppressed
+  std::string body;
+  std::string idempotency_key;
+  std::string created_at;
+  std::string next_attempt_at;
+  int attempts = 0;
+  std::string last_error;
+  std::string delivered_at;
+};
+
+struct Silence {
+  std::int64_t id = 0;
+  std::map<std::string, std::string> matchers;
+  std::string starts_at, ends_at, created_by, comment, created_at;
+  bool matches(const Labels& labels) const;
+};
+
 struct SeriesQuery {
   std::string kpi;
   Dims dims;               // only series whose dims include these pairs
@@ -82,6 +105,33 @@ class Store {
   Result<std::vector<AlertRecord>> alerts(const AlertFilter& filter = {});
   Result<std::optional<AlertRecord>> alert(const std::string& fingerprint);
   Result<std::vector<Transition>> alert_history(const std::string& fingerprint);
+
+  // Outbox, silences, acknowledgements (storage/src/outbox.cpp). Times are RFC 3339 UTC.
+  // REQUIRES: an open transaction.
+  Status enqueue(const std::vector<OutboxEntry>& entries);
+  // Pending notifications due at `now`, oldest first.
+  Result<std::vector<OutboxEntry>> due_notifications(const std::string& now, int limit);
+  // The earliest next_attempt_at of pending notifications, if any.
+  Result<std::optional<std::string>> next_due();
+  Result<std::vector<OutboxEntry>> outbox(const std::string& status, int limit);
+  // Each in its own transaction.
+  Status mark_delivered(std::int64_t id, const std::string& at);
+  Status mark_retry(std::int64_t id, int attempts, const std::string& next_attempt_at, const std::string& error);
+  Status mark_dead(std::int64_t id, int attempts, const std::string& error);
+  // Puts dead letters back as pending, due now; `id` 0 requeues every dead letter.
+  Result<int> requeue(std::int64_t id, const std::string& now);
+  // Pending notifications and the creation time of the oldest.
+  Result<std::pair<std::int64_t, std::string>> outbox_depth();
+  // When `fingerprint` was last queued for `receiver` (empty if never).
+  Result<std::string> last_queued(const std::string& fingerprint, const std::string& receiver);
+
+  Result<std::int64_t> add_silence(const Silence& silence);
+  // Silences not deleted, active at `now` (or all with ending after it if `now` is empty).
+  Result<std::vector<Silence>> silences(const std::string& now);
+  Result<bool> delete_silence(std::int64_t id, const std::string& at);
+  // REQUIRES: an open transaction.
+  Result<bool> acknowledge(const std::string& fingerprint, const std::string& by, const std::string& comment,
+                           const std::string& at);
 
   Result<std::optional<std::string>> meta(const std::string& key);
   // REQUIRES: an open transaction.

@@ -1,0 +1,56 @@
+#pragma once
+// The delivery worker: sends queued notifications from the outbox, retries with
+// exponential backoff and jitter, and moves notifications older than max_age to
+// dead letters. Runs on the io_context; it is woken when notifications are
+// queued, and never blocks ingest or evaluation (outbox updates go through the
+// writer thread).
+
+#include <memory>
+#include <set>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "kpiwatch/clock.hpp"
+#include "kpiwatch/ingest.hpp"
+#include "kpiwatch/metrics.hpp"
+#include "kpiwatch/notifications.hpp"
+#include "kpiwatch/store.hpp"
+#include "kpiwatch/webhook_client.hpp"
+
+namespace kpiwatch {
+
+class Delivery {
+ public:
+  // `reader` is used on the io_context thread only.
+  Delivery(boost::asio::io_context& io, Store& reader, Ingest& writer, const Clock& clock, Metrics& metrics,
+           std::shared_ptr<const NotifyConfig> config);
+
+  void start();
+  // Looks for due notifications now. Call on the io_context thread.
+  void wake();
+  void stop();
+  void swap(std::shared_ptr<const NotifyConfig> config) { config_ = std::move(config); }
+
+ private:
+  void poll();
+  void send(const OutboxEntry& entry);
+  void finished(const OutboxEntry& entry, const PostResult& result);
+  void arm(std::chrono::milliseconds delay);
+  void resend_to_alertmanagers();
+
+  boost::asio::io_context& io_;
+  Store& reader_;
+  Ingest& writer_;
+  const Clock& clock_;
+  Metrics& metrics_;
+  std::shared_ptr<const NotifyConfig> config_;
+  WebhookClient client_;
+  boost::asio::steady_timer timer_;
+  boost::asio::steady_timer resend_timer_;
+  std::set<std::int64_t> in_flight_;
+  bool stopped_ = false;
+  bool polling_ = false;
+};
+
+}  // namespace kpiwatch

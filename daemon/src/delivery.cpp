@@ -1,0 +1,187 @@
+#include "kpiwatch/delivery.hpp"
+
+#include <random>
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "kpiwatch/log.hpp"
+
+namespace kpiwatch {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+constexpr int kBatch = 64;
+constexpr std::size_t kMaxInFlight = 32;
+constexpr auto kIdlePoll = 5s;  // also picks up requeued dead letters
+}  // namespace
+
+Delivery::Delivery(asio::io_context& io, Store& reader, Ingest& writer, const Clock& clock, Metrics& metrics,
+                   std::shared_ptr<const NotifyConfig> config)
+    : io_(io),
+      reader_(reader),
+      writer_(writer),
+      clock_(clock),
+      metrics_(metrics),
+      config_(std::move(config)),
+      client_(io),
+      timer_(io),
+      resend_timer_(io) {}
+
+void Delivery::start() {
+  wake();
+  resend_to_alertmanagers();
+}
+
+void Delivery::stop() {
+  stopped_ = true;
+  timer_.cancel();
+  resend_timer_.cancel();
+}
+
+void Delivery::wake() {
+  if (stopped_ || polling_) return;
+  polling_ = true;
+  asio::post(io_, [this] {
+    polling_ = false;
+    poll();
+  });
+}
+
+void Delivery::arm(std::chrono::milliseconds delay) {
+  if (stopped_) return;
+  timer_.expires_after(delay);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) poll();
+  });
+}
+
+void Delivery::poll() {
+  if (stopped_) return;
+  auto now = clock_.now();
+  std::string now_text = format_rfc3339(now);
+  auto due = reader_.due_notifications(now_text, kBatch);
+  if (!due) {
+    spdlog::error("reading the outbox failed: {}", due.error().message);
+    return arm(kIdlePoll);
+  }
+  for (const auto& entry : due.value()) {
+    if (in_flight_.size() >= kMaxInFlight) break;
+    if (in_flight_.contains(entry.id)) continue;
+    send(entry);
+  }
+  // Sleep until the next retry is due (or a while, to pick up requeued ones).
+  auto next = reader_.next_due();
+  auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(kIdlePoll);
+  if (next && next.value()) {
+    if (auto at = parse_rfc3339(*next.value()))
+      delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*at - now), 0ms, delay);
+  }
+  arm(std::max(delay, 10ms));
+}
+
+void Delivery::send(const OutboxEntry& entry) {
+  const ReceiverConfig* receiver = config_->receiver(entry.receiver);
+  if (!receiver) {
+    in_flight_.insert(entry.id);
+    finished(entry, PostResult{0, fmt::format("receiver \"{}\" is no longer configured", entry.receiver)});
+    return;
+  }
+  in_flight_.insert(entry.id);
+  std::string timestamp = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                             clock_.now().time_since_epoch())
+                                             .count());
+  std::vector<std::pair<std::string, std::string>> headers = receiver->headers;
+  headers.emplace_back("X-Kpiwatch-Timestamp", timestamp);
+  headers.emplace_back("Idempotency-Key", entry.idempotency_key);
+  if (!receiver->secret.empty())
+    headers.emplace_back("X-Kpiwatch-Signature", signature(receiver->secret, timestamp, entry.body));
+  std::string url = receiver->url;
+  if (receiver->format == "alertmanager_api") url = url.ends_with("/") ? url + "api/v2/alerts" : url + "/api/v2/alerts";
+  client_.post(url, std::move(headers), entry.body, receiver->timeout, receiver->ca_file,
+               [this, entry](PostResult result) { finished(entry, result); });
+}
+
+void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
+  auto now = clock_.now();
+  std::string at = format_rfc3339(now);
+  int attempts = entry.attempts + 1;
+  std::function<void(Store&)> job;
+  if (result.error.empty()) {
+    metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "sent"}});
+    log_event(LogLevel::info, fmt::format("notification delivered ({} {}, attempt {})", entry.event, result.status, attempts),
+              {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
+    job = [id = entry.id, at](Store& store) {
+      if (auto s = store.mark_delivered(id, at); !s) spdlog::error("outbox: {}", s.error().message);
+    };
+  } else {
+    metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "failed"}});
+    auto created = parse_rfc3339(entry.created_at).value_or(now);
+    const auto& a = config_->alerting;
+    if (now - created >= a.max_age) {
+      metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "dead"}});
+      log_event(LogLevel::error,
+                fmt::format("notification dead after {} attempts over {} s: {}", attempts,
+                            std::chrono::duration_cast<std::chrono::seconds>(now - created).count(), result.error),
+                {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
+      job = [id = entry.id, attempts, error = result.error](Store& store) {
+        if (auto s = store.mark_dead(id, attempts, error); !s) spdlog::error("outbox: {}", s.error().message);
+      };
+    } else {
+      metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "retried"}});
+      // Exponential backoff with full jitter in [delay/2, delay].
+      double base = static_cast<double>(a.retry_initial.count()) * std::pow(2.0, std::min(attempts - 1, 30));
+      double capped = std::min(base, static_cast<double>(a.retry_max.count()));
+      static thread_local std::mt19937 random{std::random_device{}()};
+      double delay = std::uniform_real_distribution<double>(capped / 2, capped)(random);
+      auto next = now + std::chrono::milliseconds(static_cast<long long>(delay));
+      log_event(LogLevel::warn,
+                fmt::format("notification failed (attempt {}), retrying in {} ms: {}", attempts,
+                            static_cast<long long>(delay), result.error),
+                {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
+      job = [id = entry.id, attempts, next_at = format_rfc3339(next), error = result.error](Store& store) {
+        if (auto s = store.mark_retry(id, attempts, next_at, error); !s) spdlog::error("outbox: {}", s.error().message);
+      };
+    }
+  }
+  // The outbox row changes on the writer thread; the entry stays in flight until it has.
+  writer_.post([this, job = std::move(job), id = entry.id](Store& store) {
+    job(store);
+    asio::post(io_, [this, id] {
+      in_flight_.erase(id);
+      wake();
+    });
+  });
+}
+
+void Delivery::resend_to_alertmanagers() {
+  if (stopped_) return;
+  // Alertmanager resolves an alert it has not heard of for resolve_timeout: re-send firing ones.
+  std::chrono::milliseconds interval = 60s;
+  for (const auto& receiver : config_->receivers) {
+    if (receiver.format != "alertmanager_api") continue;
+    interval = std::min(interval, receiver.resend_interval);
+    AlertFilter firing;
+    firing.state = AlertState::firing;
+    auto alerts = reader_.alerts(firing);
+    if (!alerts) continue;
+    for (const auto& alert : alerts.value()) {
+      auto routed = config_->route(alert);
+      if (std::find(routed.begin(), routed.end(), &receiver) == routed.end()) continue;
+      std::string body = notification_body(receiver, alert, false, config_->external_url);
+      std::string url = receiver.url.ends_with("/") ? receiver.url + "api/v2/alerts" : receiver.url + "/api/v2/alerts";
+      client_.post(url, receiver.headers, std::move(body), receiver.timeout, receiver.ca_file,
+                   [name = receiver.name](PostResult r) {
+                     if (!r.error.empty()) spdlog::debug("re-sending to {} failed: {}", name, r.error);
+                   });
+    }
+  }
+  resend_timer_.expires_after(interval);
+  resend_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) resend_to_alertmanagers();
+  });
+}
+
+}  // namespace kpiwatch
