@@ -40,9 +40,9 @@ struct ReceiverOptions {
   int status = 200;         // answered in mode ok
   int fail_status = 503;    // answered in mode fail
   int fail_count = 0;       // mode fail: only the first N requests fail (0: all)
-  std::string secret;       // checks X-Kpiwatch-Signature when set
-  std::string cert_file;    // HTTPS with this certificate chain and key
-  std::string key_file;
+  std::string secret{};       // checks X-Kpiwatch-Signature when set
+  std::string cert_file{};    // HTTPS with this certificate chain and key
+  std::string key_file{};
 };
 
 class TestReceiver {
