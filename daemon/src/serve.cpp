@@ -144,7 +144,21 @@ bool start_http(Daemon& d) {
 }
 
 // Rules evaluated at start-up, and the worker that delivers their notifications.
+void describe_metrics(Metrics& m) {
+  m.describe("kpiwatch_submissions_total", "counter", "Submissions by result (accepted, rejected, failed).");
+  m.describe("kpiwatch_http_requests_total", "counter", "HTTP requests by route and status.");
+  m.describe("kpiwatch_rule_evaluations_total", "counter", "Rule evaluations of a rule on a series.");
+  m.describe("kpiwatch_rule_evaluation_seconds_sum", "counter", "Time spent evaluating rules after submissions.");
+  m.describe("kpiwatch_rule_evaluation_seconds_count", "counter", "Evaluation passes after submissions.");
+  m.describe("kpiwatch_alerts", "gauge", "Alerts by state.");
+  m.describe("kpiwatch_notifications_total", "counter",
+             "Notifications by receiver and result (sent, failed, retried, dead, suppressed).");
+  m.describe("kpiwatch_outbox_depth", "gauge", "Notifications waiting to be delivered.");
+  m.describe("kpiwatch_outbox_oldest_age_seconds", "gauge", "Age of the oldest notification waiting.");
+}
+
 void start_alerting(Daemon& d) {
+  describe_metrics(d.metrics);
   auto notify = make_notify_config(d.setup.settings, d.listening);
   d.engine->swap_notify(notify);  // before any writer job uses the engine
   d.delivery = std::make_unique<Delivery>(d.io, *d.reader, *d.ingest, d.clock, d.metrics, notify);
