@@ -87,6 +87,7 @@ AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoi
   Overlay o{records_, active_by_group_, {}, {}, {}, {}};
   std::string at = format_rfc3339(now);
   for (const auto& e : evaluations) {
+    if (e.unknown) continue;  // missing figures neither fire nor resolve
     std::set<std::string> still_active;
     for (const auto& s : e.active) {
       still_active.insert(s.fingerprint);

@@ -14,6 +14,7 @@ namespace {
 // What a condition found at one period.
 struct Finding {
   bool holds = false;
+  bool known = true;  // false if a figure the condition needs is missing
   std::optional<double> value;
   std::optional<double> previous;
   std::optional<Period> previous_period;
@@ -52,7 +53,10 @@ struct Evaluator {
   }
 
   void apply(const Threshold& c, const Series&, const Period&, Finding& f) const {
-    if (!f.value) return;
+    if (!f.value) {
+      f.known = false;
+      return;
+    }
     double v = *f.value;
     switch (c.op) {
       case Threshold::Op::above: f.holds = v > c.bound; break;
@@ -71,11 +75,13 @@ struct Evaluator {
         f.previous_period = prev->period;
       }
     }
-    if (!f.value || !f.previous) return;
+    if (!f.value || !f.previous || (c.percent && *f.previous == 0)) {
+      f.known = false;
+      return;
+    }
     double delta = *f.value - *f.previous;
     double amount = delta;
     if (c.percent) {
-      if (*f.previous == 0) return;
       amount = delta / std::fabs(*f.previous) * 100.0;
     }
     double signed_amount = c.falling ? -amount : amount;  // positive when moving in the watched direction
@@ -85,7 +91,10 @@ struct Evaluator {
   void apply(const Trend& c, const Series& s, const Period& p, Finding& f) const {
     if (c.kind == Trend::Kind::declines || c.kind == Trend::Kind::rises) {
       auto values = window(s, p, c.periods + 1);
-      if (values.empty()) return;
+      if (values.empty()) {
+        f.known = false;
+        return;
+      }
       f.holds = true;
       for (std::size_t i = 1; i < values.size(); ++i) {
         bool step = c.kind == Trend::Kind::declines ? values[i] < values[i - 1] : values[i] > values[i - 1];
@@ -94,7 +103,10 @@ struct Evaluator {
       return;
     }
     auto values = window(s, p, c.periods);
-    if (values.empty()) return;
+    if (values.empty()) {
+      f.known = false;
+      return;
+    }
     double n = static_cast<double>(values.size()), sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (std::size_t i = 0; i < values.size(); ++i) {
       double x = static_cast<double>(i);
@@ -109,14 +121,16 @@ struct Evaluator {
 
   void apply(const Stagnation& c, const Series& s, const Period& p, Finding& f) const {
     auto values = window(s, p, c.window);
-    if (values.empty()) return;
+    if (values.empty() || (c.tolerance_percent && !c.at_or_below && values.front() == 0)) {
+      f.known = false;
+      return;
+    }
     if (c.at_or_below) {
       f.holds = std::all_of(values.begin(), values.end(), [&](double v) { return v <= *c.at_or_below; });
       return;
     }
     double growth = values.back() - values.front();
     if (c.tolerance_percent) {
-      if (values.front() == 0) return;
       growth = growth / std::fabs(values.front()) * 100.0;
     }
     f.holds = growth <= c.tolerance;
@@ -124,7 +138,10 @@ struct Evaluator {
 
   void apply(const NewItem&, const Series& s, const Period& p, Finding& f) const {
     const Point* now = s.at(p);
-    if (!now) return;
+    if (!now) {
+      f.known = false;
+      return;
+    }
     std::set<std::string_view> seen;
     for (const auto& point : s.points) {
       if (point.period.ordinal() >= p.ordinal()) break;
@@ -140,6 +157,7 @@ struct Evaluator {
   void apply(const ExpressionCondition& c, const Series& s, const Period& p, Finding& f) const {
     ExprContext ctx{index, s};
     auto result = evaluate(*c.expr, ctx, p);
+    f.known = result.has_value();
     f.holds = result && *result != 0;
     if (const Expr* lhs = comparison_lhs(*c.expr)) {
       f.value = evaluate(*lhs, ctx, p);
@@ -219,6 +237,7 @@ Evaluation evaluate_series(const Rule& rule, const Kpi& kpi, const Series& s, co
   e.period = p;
   Evaluator ev{index};
   Finding f = ev.check(rule, s, p);
+  e.unknown = !f.known;
   if (!f.holds) return e;
   Labels series = series_labels(rule, kpi, s.dims);
   if (std::holds_alternative<NewItem>(rule.condition)) {

@@ -142,8 +142,8 @@ class Parser {
     return true;
   }
 
+  // Depth counts the constructs that nest: parentheses, calls, unary minus and not.
   std::unique_ptr<Expr> parse_or() {
-    if (!deeper()) return nullptr;
     auto lhs = parse_and();
     while (lhs && peek().kind == Token::Kind::name && peek().text == "or") {
       auto offset = next().offset;
@@ -151,7 +151,6 @@ class Parser {
       if (!rhs) return nullptr;
       lhs = binary("or", std::move(lhs), std::move(rhs), offset);
     }
-    --depth_;
     return lhs;
   }
 
@@ -427,6 +426,9 @@ std::optional<double> evaluate(const Expr& e, const ExprContext& ctx, const Peri
       if (e.op == "and" && lhs && *lhs == 0) return 0.0;
       if (e.op == "or" && lhs && *lhs != 0) return 1.0;
       auto rhs = evaluate(*e.args[1], ctx, period);
+      // A decisive side decides even if the other cannot be evaluated, in either order.
+      if (e.op == "and" && rhs && *rhs == 0) return 0.0;
+      if (e.op == "or" && rhs && *rhs != 0) return 1.0;
       if (!lhs || !rhs) return std::nullopt;
       double a = *lhs, b = *rhs;
       const auto& op = e.op;

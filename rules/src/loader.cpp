@@ -1,5 +1,6 @@
 // Rule files → compiled rules: read with positions, check against the catalog.
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -63,10 +64,81 @@ class RuleReader {
   }
 
  private:
+  // At byte `offset` of the text of the string value `node`, as the file shows it: columns
+  // count characters (as toml++ does), escapes count as written, multi-line strings span lines.
   void error_at(const toml::node& node, std::size_t offset, const std::string& message) {
     const auto& begin = node.source().begin;
-    // Single-line strings start one column after their opening quote.
-    diags_.push_back({source_.name, static_cast<int>(begin.line), static_cast<int>(begin.column + 1 + offset), message});
+    int line = static_cast<int>(begin.line), column = static_cast<int>(begin.column);
+    const std::string& text = source_.text;
+    auto char_size = [&](std::size_t at) -> std::size_t {
+      auto c = static_cast<unsigned char>(text[at]);
+      return c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 1;
+    };
+    std::size_t i = 0;  // the byte of the opening quote
+    for (int l = 1; l < line && i < text.size(); ++i)
+      if (text[i] == '\n') ++l;
+    for (int c = 1; c < column && i < text.size(); ++c) i += char_size(i);
+    if (line < 1 || i >= text.size() || (text[i] != '"' && text[i] != '\'')) {
+      diags_.push_back({source_.name, line, column + 1 + static_cast<int>(offset), message});
+      return;
+    }
+    auto step = [&] {
+      if (text[i] == '\n') {
+        ++line;
+        column = 1;
+        ++i;
+      } else {
+        i += char_size(i);
+        ++column;
+      }
+    };
+    bool basic = text[i] == '"';
+    bool multi = text.compare(i, 3, std::string(3, text[i])) == 0;
+    for (int k = 0; k < (multi ? 3 : 1); ++k) step();
+    if (multi && text.compare(i, 2, "\r\n") == 0) {
+      step();
+      step();
+    } else if (multi && i < text.size() && text[i] == '\n') {
+      step();
+    }
+    for (std::size_t decoded = 0; decoded < offset && i < text.size();) {
+      char c = text[i];
+      char next = i + 1 < text.size() ? text[i + 1] : '\0';
+      if (basic && c == '\\' && (next == 'u' || next == 'U')) {
+        std::size_t digits = next == 'u' ? 4 : 8;
+        unsigned long cp = std::strtoul(text.substr(i + 2, digits).c_str(), nullptr, 16);
+        decoded += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+        for (std::size_t k = 0; k < 2 + digits && i < text.size(); ++k) step();
+      } else if (basic && multi && c == '\\' && (next == ' ' || next == '\t' || next == '\r' || next == '\n')) {
+        step();  // a line-ending backslash: it and the whitespace after it are no text
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) step();
+      } else if (basic && c == '\\') {
+        decoded += 1;
+        step();
+        step();
+      } else if (c == '\r' && next == '\n') {
+        decoded += 1;
+        step();
+        step();
+      } else {
+        decoded += char_size(i);
+        step();
+      }
+    }
+    diags_.push_back({source_.name, line, column, message});
+  }
+
+  // At the key `name` of an inline table such as dims = { stage = "x" }.
+  void error_at_key(TomlTable& r, const toml::table& table, std::string_view name, bool at_value,
+                    const std::string& message) {
+    for (const auto& [k, v] : table)
+      if (k.str() == name) {
+        const auto& at = !at_value && k.source().begin ? k.source().begin : v.source().begin;
+        diags_.push_back({source_.name, static_cast<int>(at.line), static_cast<int>(at.column),
+                          fmt::format("{}: {}", r.where(), message)});
+        return;
+      }
+    r.error(table, message);
   }
 
   std::optional<Template> read_template(TomlTable& r, const toml::table& t, std::string_view key, bool required) {
@@ -130,11 +202,13 @@ class RuleReader {
         if (!d) continue;
         known = true;
         if (!d->allows(value))
-          r.error(*t.get("dims"), fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})",
-                                              value, name, k->id, fmt::join(d->values, ", ")));
+          error_at_key(r, *t.get("dims")->as_table(), name, true,
+                       fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})", value,
+                                   name, k->id, fmt::join(d->values, ", ")));
       }
       if (!known && !rule->kpis.empty())
-        r.error(*t.get("dims"), fmt::format("KPI \"{}\" has no dimension \"{}\"", *kpi_pattern, name));
+        error_at_key(r, *t.get("dims")->as_table(), name, false,
+                     fmt::format("KPI \"{}\" has no dimension \"{}\"", *kpi_pattern, name));
     }
     rule->dims = Dims(dims.begin(), dims.end());
     if (wildcard && !rule->dims.empty())  // only KPIs that have every filtered dimension
@@ -211,12 +285,13 @@ class RuleReader {
       Threshold th;
       int given = 0;
       for (auto [key, op] : {std::pair{"above", Threshold::Op::above}, {"at_or_above", Threshold::Op::at_or_above},
-                             {"below", Threshold::Op::below}, {"at_or_below", Threshold::Op::at_or_below}})
+                             {"below", Threshold::Op::below}, {"at_or_below", Threshold::Op::at_or_below}}) {
         if (auto v = c.number(key)) {
           th.op = op;
           th.bound = *v;
-          ++given;
         }
+        if (ct->contains(key)) ++given;  // a bound of the wrong type is reported once, above
+      }
       if (given != 1) c.error("give exactly one of above, at_or_above, below, at_or_below");
       rule.condition = th;
     } else if (kind == "change") {

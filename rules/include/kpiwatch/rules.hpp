@@ -54,6 +54,9 @@ struct Evaluation {
   std::string rule_id;
   Period period;
   std::vector<AlertSample> active;
+  // The condition could not be evaluated (a figure it needs is missing): the
+  // group's alerts neither fire nor resolve on it.
+  bool unknown = false;
 };
 
 class RuleSet {
