@@ -3,7 +3,9 @@
 # Usage (from anywhere): bash bench/run.sh [kpiwatch_bench_ingest options]
 #   default options: --runs 3    (see: kpiwatch_bench_ingest --help)
 # Environment: BUILD_DIR (default /tmp/build-bench), JOBS (default 2: the
-# machine's cores are shared), OUT (a file to copy the output to; optional).
+# machine's cores are shared), OUT (a file to copy the output to; optional),
+# BENCH (default ingest; rules or notify run kpiwatch_bench_rules or
+# kpiwatch_bench_notify instead, with the same default --runs 3).
 #
 # Release is built with -O2: GCC 12 at -O3 reports a false -Wrestrict in
 # config/include/kpiwatch/result.hpp (Diagnostic::str), which -Werror turns
@@ -12,18 +14,20 @@ set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-/tmp/build-bench}
 jobs=${JOBS:-2}
+bench=${BENCH:-ingest}
+case "$bench" in ingest | rules | notify) ;; *) echo "BENCH must be ingest, rules or notify" >&2; exit 2 ;; esac
 
 cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DNDEBUG" \
   -DKPIWATCH_BUILD_TESTS=OFF -DKPIWATCH_BUILD_BENCH=ON >/dev/null
-ninja -C "$build" -j "$jobs" kpiwatch kpiwatch_bench_ingest
+ninja -C "$build" -j "$jobs" kpiwatch kpiwatch_bench_ingest kpiwatch_bench_rules kpiwatch_bench_notify
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--runs 3)
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
   "$(git -C "$src" diff --quiet HEAD -- 2>/dev/null || echo '(working tree has changes)')"
-echo "== $build/bench/kpiwatch_bench_ingest ${args[*]}"
+echo "== $build/bench/kpiwatch_bench_$bench ${args[*]}"
 if [ -n "${OUT:-}" ]; then
-  "$build/bench/kpiwatch_bench_ingest" "${args[@]}" | tee "$OUT"
+  "$build/bench/kpiwatch_bench_$bench" "${args[@]}" | tee "$OUT"
 else
-  "$build/bench/kpiwatch_bench_ingest" "${args[@]}"
+  "$build/bench/kpiwatch_bench_$bench" "${args[@]}"
 fi
