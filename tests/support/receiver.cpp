@@ -104,6 +104,24 @@ ReceivedRequest parse_received(const boost::json::value& line) {
   return r;
 }
 
+pid_t start_program(const std::string& program, const std::vector<std::string>& args, const std::string& out_path,
+                    const std::string& err_path) {
+  return spawn_program(program, args, out_path, err_path, true);
+}
+
+int wait_program(pid_t pid, std::chrono::milliseconds deadline) { return wait_pid(pid, deadline); }
+
+int stop_program(pid_t pid, std::chrono::milliseconds deadline) {
+  if (pid <= 0) return -1;
+  ::kill(pid, SIGTERM);
+  int code = wait_pid(pid, deadline);
+  if (code == -1) {
+    ::kill(pid, SIGKILL);
+    wait_pid(pid, 10s);
+  }
+  return code;
+}
+
 CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
                           std::chrono::milliseconds deadline) {
   TempDir dir;

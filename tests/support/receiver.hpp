@@ -121,6 +121,15 @@ struct TestCertificates {
 CommandResult run_program(const std::string& program, const std::vector<std::string>& args,
                           std::chrono::milliseconds deadline = std::chrono::seconds(60));
 
+// A program in the background: stdin from /dev/null, stdout to `out_path`,
+// stderr appended to `err_path`. `program` is looked up in PATH.
+pid_t start_program(const std::string& program, const std::vector<std::string>& args, const std::string& out_path,
+                    const std::string& err_path);
+// Exit status (128 + signal if killed by one), or -1 if still running at the deadline.
+int wait_program(pid_t pid, std::chrono::milliseconds deadline);
+// SIGTERM, bounded wait, then SIGKILL; the exit status, or -1 if it had to be killed.
+int stop_program(pid_t pid, std::chrono::milliseconds deadline = std::chrono::seconds(10));
+
 // Parses one JSON line of a record file (as written by the receiver).
 ReceivedRequest parse_received(const boost::json::value& line);
 
