@@ -182,15 +182,23 @@ bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& cat
     std::vector<Evaluation> evaluations;
     if (!e.at_text.empty()) {
       // The period kind comes from the KPIs the expectation names, else from the inputs.
+      bool known_period = false;
       for (const Series* s : index.all()) {
         const Kpi* kpi = catalog->find(s->kpi);
         auto period = parse_period(e.at_text, kpi->period);
         if (!period) continue;
+        known_period = true;
         bool seen = false;
         for (const auto& done : evaluations) seen = seen || done.period == period.value();
         if (seen) continue;
         auto more = rules->evaluate_at(index, period.value());
         evaluations.insert(evaluations.end(), more.begin(), more.end());
+      }
+      if (!known_period) {  // a typo must not pass as "no alerts"
+        passed = false;
+        out += fmt::format("  FAILED: at {}\n    {}:{}: \"at\" = \"{}\" is not a period of any input series\n",
+                           e.at_text, file, e.line, e.at_text);
+        continue;
       }
     }
     if (e.now) {

@@ -629,6 +629,33 @@ alerts = [
   EXPECT_NE(passed.out.find("1 passed, 0 failed"), std::string::npos) << passed.out;
 }
 
+TEST(RuleCommands, ARuleTestAtAPeriodNoInputHasFailsInsteadOfPassingEmpty) {
+  TempDir dir;
+  const std::string test = fmt::format(R"(rule_files = ["{}/config/rules/g06.toml"]
+
+[[input]]
+kpi = "g06.stage_up_rate"
+values = {{ "2023" = 33.1, "2024" = 33.0 }}
+
+[[expect]]
+at = "2024"
+alerts = []
+
+[[expect]]
+at = "FY2024"
+alerts = []
+)",
+                                       kSourceDir);
+  write_file(dir.file("typo_test.toml"), test);
+  auto result = run_kpiwatch({"test", dir.file("typo_test.toml")});
+  EXPECT_EQ(result.exit_code, 1) << result.out;
+  EXPECT_NE(result.out.find("ok: at 2024"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find(fmt::format("{}:{}: \"at\" = \"FY2024\" is not a period of any input series",
+                                        dir.file("typo_test.toml"), line_of(test, "[[expect]]\nat = \"FY"))),
+            std::string::npos)
+      << result.out;
+}
+
 TEST(RuleCommands, EvalOnTheBundledDatasetPrintsThe2024Alerts) {
   auto result =
       run_kpiwatch({"eval", "--input", kSourceDir + "/config/dataset/bundled.json", "--at", "2026-01-01"});
