@@ -49,7 +49,13 @@ std::string_view to_string(Unit unit) {
 }
 
 bool Dimension::allows(std::string_view value) const {
-  return std::find(values.begin(), values.end(), value) != values.end();
+  if (sorted_.size() != values.size()) return std::find(values.begin(), values.end(), value) != values.end();
+  return std::binary_search(sorted_.begin(), sorted_.end(), value, std::less<>());
+}
+
+void Dimension::index_values() {
+  sorted_ = values;
+  std::sort(sorted_.begin(), sorted_.end());
 }
 
 const Dimension* Kpi::dimension(std::string_view name) const {
@@ -156,6 +162,7 @@ Loaded<std::shared_ptr<const Catalog>> Catalog::parse(std::string_view text, con
           if (!seen.insert(v).second) dr.error(fmt::format("duplicate dimension value \"{}\"", v));
         }
         if (d.values.empty()) dr.error("a dimension needs at least one value");
+        d.index_values();
         if (d.default_value && !d.allows(*d.default_value))
           dr.error(fmt::format("default \"{}\" is not one of the values", *d.default_value));
         k.dims.push_back(std::move(d));

@@ -40,6 +40,13 @@ struct Overlay {
     if (auto it = base.find(fp); it != base.end()) return &it->second;
     return nullptr;
   }
+  // The group's members without copying them; null if it has none.
+  const std::set<std::string>* peek_group(const std::string& g) const {
+    if (auto it = groups.find(g); it != groups.end()) return &it->second;
+    if (auto it = base_groups.find(g); it != base_groups.end()) return &it->second;
+    return nullptr;
+  }
+  // The group's members, copied into the overlay to be changed.
   std::set<std::string>& group(const std::string& g) {
     auto it = groups.find(g);
     if (it != groups.end()) return it->second;
@@ -93,6 +100,8 @@ AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoi
       still_active.insert(s.fingerprint);
       const AlertRecord* current = o.get(s.fingerprint);
       AlertState from = current ? current->state : AlertState::inactive;
+      bool promoted = from == AlertState::pending && s.state == AlertState::firing;
+      if (current && is_active(from) && !promoted && same_figures(*current, s)) continue;  // nothing changes
       AlertRecord r = current ? *current : AlertRecord{};
       r.fingerprint = s.fingerprint;
       r.group = e.group;
@@ -119,14 +128,15 @@ AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoi
       o.group(e.group).insert(r.fingerprint);
       o.put(std::move(r), std::move(t));
     }
+    std::vector<std::string> gone;
+    if (const auto* members = o.peek_group(e.group))
+      for (const auto& fp : *members)
+        if (!still_active.contains(fp)) gone.push_back(fp);
+    if (gone.empty()) continue;  // the common case: nothing to copy
     auto& members = o.group(e.group);
-    for (auto it = members.begin(); it != members.end();) {
-      if (still_active.contains(*it)) {
-        ++it;
-        continue;
-      }
-      deactivate(o, *it, at);
-      it = members.erase(it);
+    for (const auto& fp : gone) {
+      deactivate(o, fp, at);
+      members.erase(fp);
     }
   }
   return o.finish();
