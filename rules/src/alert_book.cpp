@@ -146,7 +146,7 @@ AlertChanges AlertBook::plan_retired(const RuleSet& rules, TimePoint now) const 
   Overlay o{records_, active_by_group_, {}, {}, {}, {}};
   std::string at = format_rfc3339(now);
   for (const auto& [fp, r] : records_)
-    if (is_active(r.state) && !rules.has_rule(r.rule_id)) deactivate(o, fp, at);
+    if (is_active(r.state) && !rules.covers(r.rule_id, r.kpi, r.labels)) deactivate(o, fp, at);
   return o.finish();
 }
 

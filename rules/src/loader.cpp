@@ -463,4 +463,19 @@ bool RuleSet::has_rule(std::string_view id) const {
   return std::any_of(rules_.begin(), rules_.end(), [&](const auto& r) { return r->id == id; });
 }
 
+bool RuleSet::covers(std::string_view id, std::string_view kpi, const Labels& labels) const {
+  for (const auto& r : rules_) {
+    if (r->id != id) continue;
+    for (const Kpi* k : r->kpis) {
+      if (k->id != kpi) continue;
+      Dims dims;  // the series' dims, among the alert's labels
+      for (const auto& d : k->dims)
+        if (auto it = labels.find(d.name); it != labels.end()) dims[d.name] = it->second;
+      return r->matches(dims);
+    }
+    return false;
+  }
+  return false;
+}
+
 }  // namespace kpiwatch

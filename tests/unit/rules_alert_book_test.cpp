@@ -250,6 +250,45 @@ TEST(AlertBook, RetiredRulesResolveAndRemainingOnesKeepTheirState) {
   EXPECT_EQ(h.book.find(other)->firing_since, format_rfc3339(day(2)));
 }
 
+TEST(AlertBook, ARuleThatNoLongerWatchesASeriesResolvesItsAlerts) {
+  auto rule = [](const std::string& kpi, const std::string& dims) {
+    return "[[rule]]\nid = \"falling\"\ntitle = \"t\"\nkpi = \"" + kpi + "\"\n" + dims +
+           "severity = \"warning\"\nsummary_ja = \"x\"\nsummary_en = \"x\"\n"
+           "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5\n";
+  };
+  auto every_stage = load(rule("g06.stage_up_rate", ""));
+  ASSERT_TRUE(every_stage);
+  SeriesIndex index;
+  AlertBook book;
+  for (const std::string stage : {"all", "clinical"}) {
+    index.upsert("g06.stage_up_rate", {{"stage", stage}}, Point{parse_period("2023", PeriodKind::year).value(), 30.0, {}});
+    index.upsert("g06.stage_up_rate", {{"stage", stage}}, Point{parse_period("2024", PeriodKind::year).value(), 20.0, {}});
+  }
+  book.commit(book.plan(every_stage->evaluate_all(index), day(1)));
+  ASSERT_EQ(book.active_count(), 2u);
+  const std::string all = alert_fingerprint("falling", Labels{{"kpi", "g06.stage_up_rate"}, {"stage", "all"}});
+  const std::string clinical =
+      alert_fingerprint("falling", Labels{{"kpi", "g06.stage_up_rate"}, {"stage", "clinical"}});
+
+  // The rule is narrowed to stage = "all": nothing would ever evaluate the clinical alert again.
+  auto only_all = load(rule("g06.stage_up_rate", "dims = { stage = \"all\" }\n"));
+  ASSERT_TRUE(only_all);
+  auto c = book.plan_retired(*only_all, day(2));
+  ASSERT_EQ(c.transitions.size(), 1u);
+  EXPECT_EQ(c.transitions[0].alert.fingerprint, clinical);
+  EXPECT_EQ(c.transitions[0].to, AlertState::resolved);
+  book.commit(c);
+  EXPECT_TRUE(book.plan(only_all->evaluate_all(index), day(2)).empty());
+  EXPECT_EQ(book.find(all)->state, AlertState::firing);
+
+  // Moved to another KPI: the remaining alert resolves too.
+  auto other_kpi = load(rule("g06.market_launch_rate", ""));
+  ASSERT_TRUE(other_kpi);
+  c = book.plan_retired(*other_kpi, day(3));
+  ASSERT_EQ(c.transitions.size(), 1u);
+  EXPECT_EQ(c.transitions[0].alert.fingerprint, all);
+}
+
 TEST(AlertBook, ReloadedFromStorageItRaisesNoTransitionAgain) {
   Harness h{load(kBelow50 + kOther), {}, {}};
   ASSERT_TRUE(h.rules);

@@ -53,7 +53,8 @@ class AlertBook {
   void load(std::vector<AlertRecord> records);
   // What `evaluations` change, without changing the book.
   AlertChanges plan(const std::vector<Evaluation>& evaluations, TimePoint now) const;
-  // Active alerts of rules that `rules` no longer has are resolved.
+  // Active alerts of rules that `rules` no longer has, or whose rule no longer
+  // watches their series (another KPI or dims filter), are resolved.
   AlertChanges plan_retired(const RuleSet& rules, TimePoint now) const;
   void commit(const AlertChanges& changes);
   // Marks the current episode of an active alert acknowledged; false if none.

@@ -74,6 +74,8 @@ class RuleSet {
   std::vector<std::string> rule_ids() const;
   // Rule groups evaluated by the rule `id` (to find alerts of removed rules).
   bool has_rule(std::string_view id) const;
+  // Whether the rule `id` still watches the series of an alert on `kpi` with these labels.
+  bool covers(std::string_view id, std::string_view kpi, const Labels& labels) const;
   // (rule id, receiver name) for every receiver a rule names.
   std::vector<std::pair<std::string, std::string>> receiver_references() const;
 
