@@ -219,7 +219,7 @@ void Api::handle(Request&& request, Respond inner_respond) {
   }
   if (path == "/api/v1/silences") {
     if (method == http::verb::post) return post_silence(request, std::move(respond));
-    if (only(http::verb::get, "GET, HEAD, POST")) respond(get_silences());
+    if (only(http::verb::get, "GET, HEAD, POST") && admin(request, respond)) respond(get_silences());
     return;
   }
   if (path.starts_with("/api/v1/silences/")) {

@@ -92,7 +92,11 @@ Status Store::enqueue(const std::vector<OutboxEntry>& entries) {
 
 Result<std::vector<OutboxEntry>> Store::due_notifications(const std::string& now, int limit) {
   Stmt s;
+  // Only the oldest pending notification of each alert and receiver: a resolution
+  // never overtakes the firing notification it follows.
   if (auto p = s.prepare(db_, fmt::format("SELECT {} FROM outbox WHERE status = 'pending' AND next_attempt_at <= ?1 "
+                                          "AND id = (SELECT MIN(o2.id) FROM outbox o2 WHERE o2.status = 'pending' AND "
+                                          "o2.fingerprint = outbox.fingerprint AND o2.receiver = outbox.receiver) "
                                           "ORDER BY next_attempt_at, id LIMIT ?2",
                                           kOutboxColumns)
                                   .c_str());

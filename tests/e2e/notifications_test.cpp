@@ -474,11 +474,13 @@ TEST(Notifications, AReceiverDownThroughRetriesGetsEachNotificationWithTheSameId
   Daemon daemon("", alerting({{.url = receiver.url()}}));
   daemon.start();
 
-  // Failing (503): the firing notification is retried.
+  // Failing (503): the firing notification is retried; the resolution queued
+  // behind it waits, so that the two arrive in order.
   ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 10).status, 201);
   ASSERT_GE(receiver.wait_for(3, about("basic", "firing")).size(), 3u) << daemon.log();
   ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 30).status, 201);
-  ASSERT_GE(receiver.wait_for(2, about("basic", "resolved")).size(), 2u) << daemon.log();
+  ASSERT_GE(receiver.wait_for(4, about("basic", "firing")).size(), 4u) << daemon.log();
+  EXPECT_TRUE(receiver.requests(about("basic", "resolved")).empty());
 
   // Absent: connections refused.
   const auto refused_before = count(daemon.log(), "cannot connect");
@@ -536,19 +538,45 @@ TEST(Notifications, AReceiverDownThroughRetriesGetsEachNotificationWithTheSameId
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+TEST(Notifications, AfterAnOutageTheResolutionArrivesAfterTheFiring) {
+  // Not stated in docs/NOTIFICATIONS.md, but what "receivers written for
+  // Alertmanager work unchanged" needs: a firing delivered after its own
+  // resolution leaves the receiver (or an Alertmanager: alertmanager_api)
+  // believing the alert fires.
+  TestReceiver receiver({.mode = "fail", .secret = kSecret});
+  receiver.start();
+  Daemon daemon("", alerting({{.url = receiver.url()}}, {.retry_initial_ms = 200, .retry_max_ms = 2000}));
+  daemon.start();
+  ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 10).status, 201);
+  ASSERT_GE(receiver.wait_for(3, about("basic", "firing")).size(), 3u) << daemon.log();
+  ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 30).status, 201);
+  ASSERT_GE(receiver.wait_for(4, about("basic", "firing")).size(), 4u) << daemon.log();
+  EXPECT_TRUE(receiver.requests(about("basic", "resolved")).empty()) << "the resolution waits for the firing";
+  receiver.set_mode("ok");
+  auto ok = receiver.wait_for(2, delivered("basic"));
+  ASSERT_EQ(ok.size(), 2u) << daemon.log();
+  EXPECT_EQ(status_of(ok[0]), "firing");
+  EXPECT_EQ(status_of(ok[1]), "resolved");
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 TEST(Notifications, NothingIsLostWhenTheDaemonIsKilledWithDeliveriesPending) {
   TestReceiver receiver({.mode = "fail", .secret = kSecret});
   receiver.start();
   Daemon daemon("", alerting({{.url = receiver.url()}}));
   daemon.start();
 
-  // Three notifications: firing, resolved, firing again; the receiver refuses them all.
-  for (double value : {10.0, 30.0, 10.0}) {
-    ASSERT_EQ(submit_stage_up(daemon.port(), "basic", value).status, 201);
-    ASSERT_TRUE(eventually([&] { return keys_of(receiver.requests()).size() >= (value == 10.0 ? 1u : 2u); }));
-  }
-  ASSERT_TRUE(eventually([&] { return keys_of(receiver.requests()).size() == 3; })) << daemon.log();
-  const auto queued = keys_of(receiver.requests());
+  // Three notifications: firing, resolved, firing again; the receiver refuses the
+  // first, and the others wait behind it in the outbox.
+  for (double value : {10.0, 30.0, 10.0}) ASSERT_EQ(submit_stage_up(daemon.port(), "basic", value).status, 201);
+  ASSERT_TRUE(eventually([&] { return !receiver.requests().empty(); })) << daemon.log();
+  const auto fp = fingerprint_of(daemon.port(), "basic");
+  std::set<std::string> queued;
+  ASSERT_TRUE(eventually([&] {
+    queued.clear();
+    for (const auto& e : outbox_of(daemon.port(), fp, "pending")) queued.insert(str(e.at("idempotency_key")));
+    return queued.size() == 3;
+  })) << json::serialize(outbox(daemon.port()));
   daemon.kill_hard();
 
   receiver.set_mode("ok");

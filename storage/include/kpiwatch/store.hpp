@@ -109,7 +109,8 @@ class Store {
   // Outbox, silences, acknowledgements (storage/src/outbox.cpp). Times are RFC 3339 UTC.
   // REQUIRES: an open transaction.
   Status enqueue(const std::vector<OutboxEntry>& entries);
-  // Pending notifications due at `now`, oldest first.
+  // Pending notifications due at `now`, oldest first; of each alert and receiver
+  // only the oldest pending one, so that they arrive in order.
   Result<std::vector<OutboxEntry>> due_notifications(const std::string& now, int limit);
   // The earliest next_attempt_at of pending notifications, if any.
   Result<std::optional<std::string>> next_due();
