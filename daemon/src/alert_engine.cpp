@@ -135,8 +135,15 @@ void AlertEngine::on_stored(Store& store, const std::vector<Revision>& stored, T
     if (changed.emplace(s.kpi, dims_key(s.dims)).second) series.emplace_back(s.kpi, s.dims);
   }
   std::vector<Evaluation> evaluations;
+  std::set<std::string> kpis;
   for (const auto& [kpi, dims] : series) {
     auto more = rules_->evaluate_changed(index_, kpi, dims);
+    evaluations.insert(evaluations.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+    kpis.insert(kpi);
+  }
+  // A figure that was overdue resolves its missing-data alert at once.
+  for (const auto& kpi : kpis) {
+    auto more = rules_->evaluate_deadlines(index_, now, kpi);
     evaluations.insert(evaluations.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
   auto changes = book_.plan(evaluations, now);

@@ -395,8 +395,10 @@ Response Api::get_alerts(const QueryParams& params) {
         return bad_parameter(key, "\"state\" must be inactive, pending, firing or resolved");
       filter.state = state;
     } else if (key == "goal") {
-      int goal = std::atoi(value.c_str());
-      if (!catalog_->goal(goal)) return bad_parameter(key, fmt::format("no goal \"{}\"", value));
+      int goal = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), goal);
+      if (ec != std::errc{} || end != value.data() + value.size() || !catalog_->goal(goal))
+        return bad_parameter(key, fmt::format("no goal \"{}\"", value));
       filter.goal = goal;
     } else if (key == "severity") {
       if (value == "info") filter.severity = Severity::info;

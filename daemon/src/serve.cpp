@@ -1,4 +1,6 @@
 // `kpiwatch serve`: start-up is a list of steps, each a small function.
+#include <future>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -110,10 +112,16 @@ Diagnostics reload(Daemon& d) {
   d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens), now.limits);
   auto notify = make_notify_config(now, d.listening);
   d.delivery->swap(notify);
-  d.ingest->post([engine = d.engine, rules = next.rules, notify, &clock = d.clock](Store& store) {
+  // Answer once the writer has swapped the rules in, so that what follows sees them.
+  auto swapped = std::make_shared<std::promise<void>>();
+  auto done = swapped->get_future();
+  d.ingest->post([engine = d.engine, rules = next.rules, notify, &clock = d.clock, swapped](Store& store) {
     engine->swap_notify(notify);
     engine->swap_rules(store, rules, clock.now());
+    swapped->set_value();
   });
+  if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+    spdlog::warn("the new rules are still being evaluated; they apply as soon as that is done");
   spdlog::set_level(spdlog::level::from_str(now.log_level));
   warn_if_no_tokens(now);
   d.setup = std::move(next);

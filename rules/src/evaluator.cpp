@@ -382,19 +382,30 @@ std::vector<Evaluation> RuleSet::evaluate_at(const SeriesIndex& index, const Per
   return out;
 }
 
-std::vector<Evaluation> RuleSet::evaluate_deadlines(const SeriesIndex& index, TimePoint now) const {
+std::vector<Evaluation> RuleSet::evaluate_deadlines(const SeriesIndex& index, TimePoint now,
+                                                    std::string_view only_kpi) const {
   std::vector<Evaluation> out;
   auto today = std::chrono::floor<std::chrono::days>(now);
   for (const auto& rule : rules_) {
     const auto* m = std::get_if<Missing>(&rule->condition);
     if (!m) continue;
     for (const Kpi* kpi : rule->kpis) {
+      if (!only_kpi.empty() && kpi->id != only_kpi) continue;
       Period p = period_containing(kpi->period, today);
       for (int guard = 0; guard < 400 && due_date(p, *m) > today; ++guard) p = p.previous();
       std::vector<Dims> series_dims;
       for (const Series* s : index.of_kpi(kpi->id))
         if (rule->matches(s->dims)) series_dims.push_back(s->dims);
-      if (series_dims.empty()) series_dims.push_back(rule->dims);  // nothing reported yet
+      if (series_dims.empty()) {
+        series_dims.push_back(rule->dims);  // nothing reported yet: one alert for the KPI
+      } else if (std::find(series_dims.begin(), series_dims.end(), rule->dims) == series_dims.end()) {
+        // Figures arrived: the alert raised while nothing was reported resolves.
+        Evaluation e;
+        e.group = group_key(*rule, *kpi, rule->dims);
+        e.rule_id = rule->id;
+        e.period = p;
+        out.push_back(std::move(e));
+      }
       for (const auto& dims : series_dims) {
         Evaluation e;
         e.group = group_key(*rule, *kpi, dims);

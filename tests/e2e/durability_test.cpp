@@ -66,6 +66,7 @@ TEST(Durability, AnInFlightSubmissionFinishesWhenSigtermArrives) {
   // Hold SQLite's write lock so that the submission is in flight, waiting.
   sqlite3* lock = nullptr;
   ASSERT_EQ(sqlite3_open(daemon.database().c_str(), &lock), SQLITE_OK);
+  sqlite3_busy_timeout(lock, 20000);  // the daemon's start-up evaluation may still be writing
   ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
 
   auto reply = std::async(std::launch::async, [&] {

@@ -88,7 +88,10 @@ class RuleSet {
   // Series whose KPI has another period kind are skipped.
   std::vector<Evaluation> evaluate_at(const SeriesIndex& index, const Period& at) const;
   // Missing-data rules against the clock.
-  std::vector<Evaluation> evaluate_deadlines(const SeriesIndex& index, TimePoint now) const;
+  // Missing-data rules against the clock; with `only_kpi`, just that KPI's series
+  // (after a submission, so that the figure resolves its alert at once).
+  std::vector<Evaluation> evaluate_deadlines(const SeriesIndex& index, TimePoint now,
+                                             std::string_view only_kpi = {}) const;
 
  private:
   RuleSet() = default;
