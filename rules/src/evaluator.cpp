@@ -224,15 +224,19 @@ AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog
   return a;
 }
 
+std::string group_key(const Rule& rule, const Kpi& kpi, const std::string& series_key) {
+  return rule.id + "|" + kpi.id + "|" + series_key;
+}
+
 std::string group_key(const Rule& rule, const Kpi& kpi, const Dims& dims) {
-  return rule.id + "|" + kpi.id + "|" + dims_key(dims);
+  return group_key(rule, kpi, dims_key(dims));
 }
 
 // The rule on one series at period p: its active alerts.
 Evaluation evaluate_series(const Rule& rule, const Kpi& kpi, const Series& s, const Period& p, const Catalog& catalog,
                            const SeriesIndex& index) {
   Evaluation e;
-  e.group = group_key(rule, kpi, s.dims);
+  e.group = group_key(rule, kpi, s.key);
   e.rule_id = rule.id;
   e.period = p;
   Evaluator ev{index};

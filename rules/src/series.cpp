@@ -23,6 +23,7 @@ void SeriesIndex::upsert(const std::string& kpi, const Dims& dims, Point point) 
   if (inserted) {
     series.kpi = kpi;
     series.dims = dims;
+    series.key = it->first;
     ++count_;
   }
   auto& points = series.points;

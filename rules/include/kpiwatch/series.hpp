@@ -23,6 +23,7 @@ struct Point {
 struct Series {
   std::string kpi;
   Dims dims;
+  std::string key;  // dims_key(dims), kept because every evaluation names its series by it
   std::vector<Point> points;
 
   const Point* at(const Period& period) const;
