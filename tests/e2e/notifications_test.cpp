@@ -444,6 +444,77 @@ TEST(Notifications, TeamsMessageCardFields) {
   EXPECT_NE(resolved.at("themeColor"), card.at("themeColor"));
 }
 
+TEST(Notifications, AlertmanagerApiPostsAlertArraysAndResendsFiringAlerts) {
+  TestReceiver receiver({.secret = kSecret});
+  receiver.start();
+  Daemon daemon("", alerting({{.name = "am-api", .url = receiver.url("/am"), .format = "alertmanager_api",
+                               .extra = "resend_interval_ms = 200"}},
+                             {.stages = {"basic", "clinical"}}));
+  daemon.start();
+  // The body is a JSON array of alerts, posted to <url>/api/v2/alerts.
+  auto alert_in = [](const ReceivedRequest& r, const std::string& stage) -> json::value {
+    boost::system::error_code ec;
+    auto v = json::parse(r.body, ec);
+    if (ec || !v.is_array() || v.as_array().size() != 1) return nullptr;
+    const auto& a = v.as_array()[0];
+    return str(a.at("labels").at("stage")) == stage ? a : json::value(nullptr);
+  };
+  auto about_stage = [&](const std::string& stage, bool resolved) {
+    return [&, stage, resolved](const ReceivedRequest& r) {
+      auto a = alert_in(r, stage);
+      return !a.is_null() && a.as_object().contains("endsAt") == resolved;
+    };
+  };
+
+  ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 10).status, 201);
+  // The firing notification, then re-sends every resend_interval_ms.
+  auto firing = receiver.wait_for(3, about_stage("basic", false));
+  ASSERT_GE(firing.size(), 3u) << daemon.log();
+  const auto fp = fingerprint_of(daemon.port(), "basic");
+  auto alert = alert_detail(daemon.port(), fp);
+  for (const auto& r : firing) {
+    EXPECT_EQ(r.target, "/am/api/v2/alerts");
+    EXPECT_EQ(r.header("Content-Type"), "application/json");
+    auto a = alert_in(r, "basic").as_object();
+    std::set<std::string> keys;
+    for (const auto& kv : a) keys.insert(std::string(kv.key()));
+    EXPECT_EQ(keys, (std::set<std::string>{"labels", "annotations", "startsAt", "generatorURL"})) << r.body;
+    EXPECT_EQ(a.at("labels").at("alertname"), kRule);
+    EXPECT_EQ(a.at("labels").at("rule"), kRule);
+    EXPECT_EQ(a.at("labels").at("kpi"), "g06.stage_up_rate");
+    EXPECT_EQ(a.at("labels").at("goal"), "6");
+    EXPECT_EQ(a.at("labels").at("severity"), "warning");
+    EXPECT_EQ(a.at("annotations").at("summary_en"), alert.at("summary").at("en"));
+    EXPECT_EQ(a.at("annotations").at("summary_ja"), alert.at("summary").at("ja"));
+    EXPECT_EQ(a.at("startsAt"), alert.at("firing_since"));
+    EXPECT_EQ(str(a.at("generatorURL")), std::string(kExternalUrl) + "/api/v1/alerts/" + fp);
+  }
+  // docs/NOTIFICATIONS.md, "What a receiver gets": every POST carries these headers.
+  for (const auto& r : firing) {
+    EXPECT_FALSE(r.header("X-Kpiwatch-Timestamp").empty()) << "request " << r.seq;
+    EXPECT_FALSE(r.header("Idempotency-Key").empty()) << "request " << r.seq;
+    EXPECT_EQ(r.signature, "valid") << "request " << r.seq;
+  }
+
+  // The resolution, with endsAt; then no more re-sends of it (the clinical alert's continue).
+  ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 30).status, 201);
+  auto resolved = receiver.wait_for(1, about_stage("basic", true));
+  ASSERT_EQ(resolved.size(), 1u) << daemon.log();
+  alert = alert_detail(daemon.port(), fp);
+  auto a = alert_in(resolved[0], "basic");
+  EXPECT_EQ(a.at("endsAt"), alert.at("resolved_at"));
+  EXPECT_EQ(a.at("startsAt"), alert.at("firing_since"));
+  const auto resolved_seq = resolved[0].seq;
+  ASSERT_TRUE(eventually([&] {
+    auto clinical = receiver.requests(about_stage("clinical", false));
+    return std::count_if(clinical.begin(), clinical.end(),
+                         [&](const ReceivedRequest& r) { return r.seq > resolved_seq; }) >= 2;
+  })) << daemon.log();
+  for (const auto& r : receiver.requests(about_stage("basic", false)))
+    EXPECT_LT(r.seq, resolved_seq) << "a firing re-sent after the resolution: " << r.body;
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 // ---------------------------------------------------------------------------
 // Signatures
 
