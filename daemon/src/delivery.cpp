@@ -82,6 +82,16 @@ void Delivery::poll() {
   arm(std::max(delay, 10ms));
 }
 
+std::vector<std::pair<std::string, std::string>> Delivery::signed_headers(const ReceiverConfig& receiver,
+                                                                          const std::string& body) const {
+  std::string timestamp =
+      std::to_string(std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count());
+  auto headers = receiver.headers;
+  headers.emplace_back("X-Kpiwatch-Timestamp", timestamp);
+  if (!receiver.secret.empty()) headers.emplace_back("X-Kpiwatch-Signature", signature(receiver.secret, timestamp, body));
+  return headers;
+}
+
 void Delivery::send(const OutboxEntry& entry) {
   const ReceiverConfig* receiver = config_->receiver(entry.receiver);
   if (!receiver) {
@@ -90,14 +100,8 @@ void Delivery::send(const OutboxEntry& entry) {
     return;
   }
   in_flight_.insert(entry.id);
-  std::string timestamp = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                             clock_.now().time_since_epoch())
-                                             .count());
-  std::vector<std::pair<std::string, std::string>> headers = receiver->headers;
-  headers.emplace_back("X-Kpiwatch-Timestamp", timestamp);
+  auto headers = signed_headers(*receiver, entry.body);
   headers.emplace_back("Idempotency-Key", entry.idempotency_key);
-  if (!receiver->secret.empty())
-    headers.emplace_back("X-Kpiwatch-Signature", signature(receiver->secret, timestamp, entry.body));
   std::string url = receiver->url;
   if (receiver->format == "alertmanager_api") url = url.ends_with("/") ? url + "api/v2/alerts" : url + "/api/v2/alerts";
   client_.post(url, std::move(headers), entry.body, receiver->timeout, receiver->ca_file,
@@ -172,7 +176,8 @@ void Delivery::resend_to_alertmanagers() {
       if (std::find(routed.begin(), routed.end(), &receiver) == routed.end()) continue;
       std::string body = notification_body(receiver, alert, false, config_->external_url);
       std::string url = receiver.url.ends_with("/") ? receiver.url + "api/v2/alerts" : receiver.url + "/api/v2/alerts";
-      client_.post(url, receiver.headers, std::move(body), receiver.timeout, receiver.ca_file,
+      auto headers = signed_headers(receiver, body);
+      client_.post(url, std::move(headers), std::move(body), receiver.timeout, receiver.ca_file,
                    [name = receiver.name](PostResult r) {
                      if (!r.error.empty()) spdlog::debug("re-sending to {} failed: {}", name, r.error);
                    });

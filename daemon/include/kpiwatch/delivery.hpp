@@ -35,6 +35,9 @@ class Delivery {
  private:
   void poll();
   void send(const OutboxEntry& entry);
+  // The receiver's headers, a timestamp and the body's signature.
+  std::vector<std::pair<std::string, std::string>> signed_headers(const ReceiverConfig& receiver,
+                                                                  const std::string& body) const;
   void finished(const OutboxEntry& entry, const PostResult& result);
   void arm(std::chrono::milliseconds delay);
   void resend_to_alertmanagers();
