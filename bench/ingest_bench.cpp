@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <random>
@@ -106,8 +107,9 @@ values = [{}]
                      kKpi, values);
 }
 
-std::string config_toml(const std::string& catalog_path, const std::string& synchronous,
-                        const std::string& token_sha256, std::size_t max_connections) {
+std::string config_toml(const std::string& catalog_path, const std::string& rules_dir,
+                        const std::string& synchronous, const std::string& token_sha256,
+                        std::size_t max_connections) {
   return fmt::format(R"(# Benchmark configuration (written by kpiwatch_bench_ingest).
 [server]
 listen = "127.0.0.1:0"
@@ -122,6 +124,11 @@ path = "{}"
 [dataset]
 load_bundled = false
 
+# No rules: an empty directory. Rule evaluation has its own benchmark
+# (kpiwatch_bench_rules); these measure HTTP, validation and storage.
+[rules]
+paths = ["{}"]
+
 [limits]
 max_batch = 10000
 
@@ -133,7 +140,7 @@ name = "{}"
 sha256 = "{}"
 admin = true
 )",
-                     max_connections, synchronous, catalog_path, kTokenName, token_sha256);
+                     max_connections, synchronous, catalog_path, rules_dir, kTokenName, token_sha256);
 }
 
 std::string period_of(std::size_t k, std::size_t institutions) {
@@ -210,7 +217,8 @@ struct Workdir {
     write_file(dir.file("catalog.toml"), catalog_toml(o.institutions));
     config = dir.file("kpiwatch.toml");
     state = dir.file("state");
-    write_file(config, config_toml(dir.file("catalog.toml"), o.synchronous, sha256_hex(token),
+    std::filesystem::create_directory(dir.file("rules"));
+    write_file(config, config_toml(dir.file("catalog.toml"), dir.file("rules"), o.synchronous, sha256_hex(token),
                                    std::max<std::size_t>(512, o.connections + 16)));
     if (o.keep) dir.keep();
   }

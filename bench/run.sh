@@ -23,8 +23,12 @@ ninja -C "$build" -j "$jobs" kpiwatch kpiwatch_bench_ingest kpiwatch_bench_rules
 
 args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--runs 3)
-echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
-  "$(git -C "$src" diff --quiet HEAD -- 2>/dev/null || echo '(working tree has changes)')"
+if rev=$(git -C "$src" rev-parse --short HEAD 2>/dev/null); then
+  git -C "$src" diff --quiet HEAD -- || rev="$rev (working tree has uncommitted changes)"
+else
+  rev="unknown (not a git checkout)"
+fi
+echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $rev"
 echo "== $build/bench/kpiwatch_bench_$bench ${args[*]}"
 if [ -n "${OUT:-}" ]; then
   "$build/bench/kpiwatch_bench_$bench" "${args[@]}" | tee "$OUT"
