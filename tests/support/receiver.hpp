@@ -122,7 +122,9 @@ CommandResult run_program(const std::string& program, const std::vector<std::str
                           std::chrono::milliseconds deadline = std::chrono::seconds(60));
 
 // A program in the background: stdin from /dev/null, stdout to `out_path`,
-// stderr appended to `err_path`. `program` is looked up in PATH.
+// stderr appended to `err_path`. `program` is looked up in PATH. Like every
+// process started here (receivers, openssl), it is killed if the thread that
+// started it ends, so that a crashed test leaves nothing running.
 pid_t start_program(const std::string& program, const std::vector<std::string>& args, const std::string& out_path,
                     const std::string& err_path);
 // Exit status (128 + signal if killed by one), or -1 if still running at the deadline.
