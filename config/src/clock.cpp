@@ -16,6 +16,16 @@ std::string format_rfc3339(TimePoint t) {
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", utc, ms);
 }
 
+std::optional<TimePoint> parse_day(std::string_view text) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  std::string s(text);
+  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
+  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
+  if (!ymd.ok()) return std::nullopt;
+  return std::chrono::sys_days(ymd);
+}
+
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   int y = 0, ms = 0;
   unsigned mo = 0, d = 0, h = 0, mi = 0, sec = 0;

@@ -194,15 +194,6 @@ int run_rule_tests(const std::vector<std::string>& files) {
 
 namespace {
 
-std::optional<TimePoint> parse_day(const std::string& text) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days(ymd);
-}
-
 void print_alerts(const std::vector<Evaluation>& evaluations) {
   for (const auto& e : evaluations)
     for (const auto& a : e.active) {

@@ -29,15 +29,6 @@ struct Expectation {
   int line = 0;
 };
 
-std::optional<TimePoint> parse_day(const std::string& text) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3 || text.size() != 10) return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-  if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days(ymd);
-}
-
 std::string describe(const std::string& rule, AlertState state, const Labels& labels) {
   std::string out = fmt::format("{} {}", rule, to_string(state));
   std::vector<std::string> pairs;
