@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "bench_daemon.hpp"
+#include "bench_machine.hpp"
 #include "bench_http.hpp"
 #include "bench_raw.hpp"
 #include "kpiwatch/catalog.hpp"
@@ -161,39 +162,6 @@ std::string random_token() {
   return token;
 }
 
-// ---------------------------------------------------------------------------
-// Machine description, printed with the figures.
-// ---------------------------------------------------------------------------
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.starts_with("model name")) {
-      auto colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  return "unknown";
-}
-
-std::string load_average() {
-  double l[3] = {0, 0, 0};
-  if (getloadavg(l, 3) != 3) return "unknown";
-  return fmt::format("{:.2f} {:.2f} {:.2f}", l[0], l[1], l[2]);
-}
-
-std::string filesystem_of(const std::string& path) {
-  struct statfs s {};
-  if (statfs(path.c_str(), &s) != 0) return "unknown";
-  switch (static_cast<unsigned long>(s.f_type)) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs (fsync is free: the ratios do not mean what they should)";
-    case 0x794C7630: return "overlayfs";
-    default: return fmt::format("f_type 0x{:x}", static_cast<unsigned long>(s.f_type));
-  }
-}
 
 // ---------------------------------------------------------------------------
 // One side of a ratio: the daemon.
@@ -392,9 +360,9 @@ int run(const Options& o) {
   for (auto& ch : sync_upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   fmt::print("kpiwatch ingest benchmarks\n");
   fmt::print("  kpiwatch      {}\n", o.kpiwatch);
-  fmt::print("  machine       {} CPUs ({}), load average {}\n", std::thread::hardware_concurrency(), cpu_model(),
-             load_average());
-  fmt::print("  temp dirs     {} ({})\n", o.tmp_dir, filesystem_of(o.tmp_dir));
+  fmt::print("  machine       {} CPUs ({}), load average {}\n", std::thread::hardware_concurrency(), machine_cpu_model(),
+             machine_load_average());
+  fmt::print("  temp dirs     {} ({})\n", o.tmp_dir, machine_filesystem(o.tmp_dir));
   fmt::print("  SQLite        {}, journal_mode=WAL, synchronous={} on both sides\n", sqlite3_libversion(),
              sync_upper);
   fmt::print("  workload      KPI {} (monthly count), {} institutions; every row a new (series, period)\n\n", kKpi,
@@ -410,14 +378,14 @@ int run(const Options& o) {
 
   std::vector<Ratio> a, b;
   for (int i = 1; i <= o.runs; ++i) {
-    fmt::print("== run {} of {} (load average {})\n", i, o.runs, load_average());
+    fmt::print("== run {} of {} (load average {})\n", i, o.runs, machine_load_average());
     if (o.only.empty() || o.only == "a") a.push_back(bench_batch(o, catalog));
     std::fflush(stdout);
     if (o.only.empty() || o.only == "b") b.push_back(bench_single(o, catalog));
     std::fflush(stdout);
   }
 
-  fmt::print("== summary (synchronous={}, load average now {})\n", sync_upper, load_average());
+  fmt::print("== summary (synchronous={}, load average now {})\n", sync_upper, machine_load_average());
   fmt::print("  {:<5} {:>16} {:>16} {:>9}   {:>16} {:>16} {:>9}\n", "run", "(a) HTTP rows/s", "(a) raw rows/s",
              "ratio a", "(b) HTTP req/s", "(b) 1-tx rows/s", "ratio b");
   for (int i = 0; i < o.runs; ++i) {
