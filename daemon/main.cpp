@@ -48,11 +48,12 @@ int main(int argc, char** argv) {
   auto* eval = app.add_subcommand("eval", "print, period by period, the alerts the rules raise on the history");
   eval->alias("backtest");
   add_common(eval);
-  std::string eval_input, eval_at;
+  std::string eval_input, eval_at, eval_format = "text";
   std::vector<std::string> eval_rules;
   eval->add_option("--input", eval_input, "a CSV or JSON file of submissions instead of the database");
   eval->add_option("--at", eval_at, "the date for missing-data rules, YYYY-MM-DD (default: today)");
   eval->add_option("--rules", eval_rules, "rule files or directories (default: those of the config)");
+  eval->add_option("--format", eval_format, "text (a table per period) or json")->check(CLI::IsMember({"text", "json"}));
 
   auto* backup = app.add_subcommand("backup", "copy the live database consistently (SQLite online backup) to FILE");
   add_common(backup);
@@ -90,7 +91,7 @@ int main(int argc, char** argv) {
   if (import->parsed()) return kpiwatch::run_import(common, import_file, submitted_by);
   if (check->parsed()) return kpiwatch::run_check(common, check_rules);
   if (test->parsed()) return kpiwatch::run_rule_tests(test_files);
-  if (eval->parsed()) return kpiwatch::run_eval(common, eval_rules, eval_input, eval_at);
+  if (eval->parsed()) return kpiwatch::run_eval(common, eval_rules, eval_input, eval_at, eval_format);
   if (backup->parsed()) return kpiwatch::run_backup(common, backup_file);
   if (outbox_list->parsed()) return kpiwatch::run_outbox_list(common, outbox_state);
   if (outbox_requeue->parsed()) return kpiwatch::run_outbox_requeue(common, requeue_ids, requeue_all);

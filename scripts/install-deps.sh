@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl prometheus-alertmanager
   systemd dpkg-dev
+  clang-format clang-tidy
 )
 
 missing=()

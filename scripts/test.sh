@@ -1,25 +1,34 @@
 #!/usr/bin/env bash
-# Builds kpiwatch and runs the whole test suite twice: a normal build, then
-# one under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Runs the whole suite: first what users run (the serve build of scripts/serve.sh
+# on its embedded default, and the .deb of scripts/package.sh), then the
+# RelWithDebInfo build's tests, then the same tests under AddressSanitizer +
+# UndefinedBehaviorSanitizer. Every build uses -Wall -Wextra -Wpedantic -Werror.
 # Usage (as root on Debian 12, from the repository root): bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/build.sh
 
 bash scripts/install-deps.sh
 
-jobs=$(nproc)
 run_suite() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" -G Ninja "$@"
-  cmake --build "$dir" -j "$jobs"
-  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 300)
+  kpiwatch_build "$dir" "$@"
+  (cd "$dir" && ctest --output-on-failure -j "$(nproc)" --timeout 300)
 }
 
-echo "== build and test (RelWithDebInfo, -Wall -Wextra -Wpedantic -Werror)"
+echo "== the serve build (Release), as scripts/serve.sh makes it, on its embedded default"
+kpiwatch_build_serve
+bash tests/smoke/serve_test.sh "$KPIWATCH_SERVE_DIR/daemon/kpiwatch"
+
+echo "== the Debian package, as scripts/package.sh makes it"
+bash scripts/package.sh
+bash tests/package/deb_test.sh dist/kpiwatch_*.deb .
+
+echo "== build and test (RelWithDebInfo)"
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
+echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer (Debug)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DKPIWATCH_SANITIZE=ON -DKPIWATCH_BUILD_BENCH=OFF

@@ -9,6 +9,7 @@
 #include <boost/url/url_view.hpp>
 #include <spdlog/spdlog.h>
 
+#include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"
 
 namespace kpiwatch {
@@ -28,7 +29,7 @@ http::status status_for(const Error& error) {
 std::string error_json(const Error& error) {
   json::object e{{"code", error.code}, {"message", error.message}, {"field", error.field}};
   e["index"] = error.index ? json::value(*error.index) : json::value(nullptr);
-  return json::serialize(json::object{{"error", std::move(e)}});
+  return serialize_json(json::object{{"error", std::move(e)}});
 }
 
 namespace {
@@ -162,7 +163,7 @@ void Api::post_reload(const Request& request, Respond respond) {
                  {"field", ""},
                  {"index", nullptr},
                  {"diagnostics", std::move(errors)}};
-  respond(json_response(http::status::unprocessable_entity, json::serialize(json::object{{"error", std::move(e)}})));
+  respond(json_response(http::status::unprocessable_entity, serialize_json(json::object{{"error", std::move(e)}})));
 }
 
 void Api::handle(Request&& request, Respond inner_respond) {
@@ -313,7 +314,7 @@ void Api::post_submissions(const Request& request, Respond respond) {
                      json::array revisions;
                      for (const auto& r : stored.value()) revisions.push_back(to_json(r));
                      respond(json_response(http::status::created,
-                                           json::serialize(json::object{{"accepted", count},
+                                           serialize_json(json::object{{"accepted", count},
                                                                         {"revisions", std::move(revisions)}})));
                    });
                  });
@@ -330,10 +331,10 @@ Response Api::get_kpis() const {
   json::array kpis;
   for (const auto& k : catalog_->kpis()) kpis.push_back(kpi_json(k));
   return json_response(http::status::ok,
-                       json::serialize(json::object{{"goals", std::move(goals)}, {"kpis", std::move(kpis)}}));
+                       serialize_json(json::object{{"goals", std::move(goals)}, {"kpis", std::move(kpis)}}));
 }
 
-Response Api::get_kpi(const Kpi& kpi) const { return json_response(http::status::ok, json::serialize(kpi_json(kpi))); }
+Response Api::get_kpi(const Kpi& kpi) const { return json_response(http::status::ok, serialize_json(kpi_json(kpi))); }
 
 Response Api::get_series(const Kpi& kpi, const QueryParams& params) {
   SeriesQuery query;
@@ -379,7 +380,7 @@ Response Api::get_series(const Kpi& kpi, const QueryParams& params) {
   }
   json::object out{{"kpi", kpi.id}, {"unit", to_string(kpi.unit)}, {"period", to_string(kpi.period)},
                    {"revisions", query.revisions}, {"series", std::move(series)}};
-  return json_response(http::status::ok, json::serialize(out));
+  return json_response(http::status::ok, serialize_json(out));
 }
 
 }  // namespace kpiwatch
@@ -417,7 +418,7 @@ Response Api::get_alerts(const QueryParams& params) {
   if (!alerts) return error_response(alerts.error());
   json::array out;
   for (const auto& a : alerts.value()) out.push_back(alert_json(a));
-  return json_response(http::status::ok, json::serialize(json::object{{"alerts", std::move(out)}}));
+  return json_response(http::status::ok, serialize_json(json::object{{"alerts", std::move(out)}}));
 }
 
 Response Api::get_alert(const std::string& fingerprint) {
@@ -444,7 +445,7 @@ Response Api::get_alert(const std::string& fingerprint) {
     for (const auto& s : *silences)
       if (s.matches(alert.value()->labels)) silenced_by.emplace_back(s.id);
   o["silenced_by"] = std::move(silenced_by);
-  return json_response(http::status::ok, json::serialize(o));
+  return json_response(http::status::ok, serialize_json(o));
 }
 
 }  // namespace kpiwatch
@@ -536,7 +537,7 @@ void Api::post_silence(const Request& request, Respond respond) {
                   fmt::format("silence {} created by {} until {}: {}", id.value(), silence.created_by,
                               silence.ends_at, silence.comment),
                   {{"SILENCE", std::to_string(id.value())}});
-        return json_response(http::status::created, json::serialize(json::object{{"id", id.value()}}));
+        return json_response(http::status::created, serialize_json(json::object{{"id", id.value()}}));
       },
       std::move(respond));
 }
@@ -565,7 +566,7 @@ Response Api::get_silences() {
   json::array out;
   for (const auto& s : silences.value())
     if (s.ends_at > now) out.push_back(silence_json(s));
-  return json_response(http::status::ok, json::serialize(json::object{{"silences", std::move(out)}}));
+  return json_response(http::status::ok, serialize_json(json::object{{"silences", std::move(out)}}));
 }
 
 void Api::post_ack(const Request& request, const std::string& fingerprint, Respond respond) {
@@ -620,7 +621,7 @@ Response Api::get_outbox(const QueryParams& params) {
                                {"attempts", e.attempts},
                                {"last_error", e.last_error},
                                {"delivered_at", e.delivered_at}});
-  return json_response(http::status::ok, json::serialize(json::object{{"notifications", std::move(out)}}));
+  return json_response(http::status::ok, serialize_json(json::object{{"notifications", std::move(out)}}));
 }
 
 void Api::post_requeue(const Request& request, const std::string& id_text, Respond respond) {

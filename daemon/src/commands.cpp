@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
@@ -15,6 +16,7 @@
 #include "kpiwatch/commands.hpp"
 #include "kpiwatch/dataset.hpp"
 #include "kpiwatch/importer.hpp"
+#include "kpiwatch/json.hpp"
 #include "kpiwatch/rule_tests.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/store.hpp"
@@ -206,10 +208,42 @@ void print_alerts(const std::vector<Evaluation>& evaluations) {
     }
 }
 
+boost::json::array alerts_json(const std::vector<Evaluation>& evaluations) {
+  boost::json::array out;
+  for (const auto& e : evaluations)
+    for (const auto& a : e.active) {
+      boost::json::object labels;
+      for (const auto& [k, v] : a.labels) labels[k] = v;
+      boost::json::value value;
+      if (a.value) value = *a.value;
+      out.push_back(boost::json::object{{"fingerprint", a.fingerprint},
+                                        {"rule", a.rule_id},
+                                        {"kpi", a.kpi},
+                                        {"state", to_string(a.state)},
+                                        {"severity", to_string(a.severity)},
+                                        {"period", a.period.str()},
+                                        {"value", std::move(value)},
+                                        {"labels", std::move(labels)},
+                                        {"summary_ja", a.summary_ja},
+                                        {"summary_en", a.summary_en}});
+    }
+  return out;
+}
+
+std::size_t count_active(const std::vector<Evaluation>& evaluations) {
+  std::size_t n = 0;
+  for (const auto& e : evaluations) n += e.active.size();
+  return n;
+}
+
 }  // namespace
 
 int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& input,
-             const std::string& at) {
+             const std::string& at, const std::string& format) {
+  if (format != "text" && format != "json") {
+    fmt::print(stderr, "--format must be text or json, not \"{}\"\n", format);
+    return 2;
+  }
   auto setup = load_setup_or_print(options, rule_paths);
   if (!setup) return 2;
   auto now = at.empty() ? std::optional<TimePoint>(std::chrono::system_clock::now()) : parse_day(at);
@@ -263,20 +297,32 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
       periods.insert(key);
       by_key[key] = p.period;
     }
-  fmt::print("{} rules over {} series\n", setup->rules->size(), index.size());
+  bool json = format == "json";
+  boost::json::array by_period;
+  if (!json) fmt::print("{} rules over {} series\n", setup->rules->size(), index.size());
   for (const auto& key : periods) {
     const Period& p = by_key[key];
     auto evaluations = setup->rules->evaluate_at(index, p);
-    std::size_t active = 0;
-    for (const auto& e : evaluations) active += e.active.size();
+    if (json) {
+      by_period.push_back(boost::json::object{{"period", p.str()}, {"alerts", alerts_json(evaluations)}});
+      continue;
+    }
+    std::size_t active = count_active(evaluations);
     fmt::print("\n{} ({} alert{})\n", p.str(), active, active == 1 ? "" : "s");
     print_alerts(evaluations);
   }
   auto deadlines = setup->rules->evaluate_deadlines(index, *now);
-  std::size_t missing = 0;
-  for (const auto& e : deadlines) missing += e.active.size();
-  fmt::print("\nmissing data as of {} ({} alert{})\n", format_rfc3339(*now).substr(0, 10), missing,
-             missing == 1 ? "" : "s");
+  std::string as_of = format_rfc3339(*now).substr(0, 10);
+  if (json) {
+    fmt::print("{}\n", serialize_json(boost::json::object{
+                           {"rules", setup->rules->size()},
+                           {"series", index.size()},
+                           {"periods", std::move(by_period)},
+                           {"missing_data", boost::json::object{{"as_of", as_of}, {"alerts", alerts_json(deadlines)}}}}));
+    return 0;
+  }
+  std::size_t missing = count_active(deadlines);
+  fmt::print("\nmissing data as of {} ({} alert{})\n", as_of, missing, missing == 1 ? "" : "s");
   print_alerts(deadlines);
   return 0;
 }

@@ -8,6 +8,8 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "kpiwatch/json.hpp"
+
 namespace kpiwatch {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -39,7 +41,7 @@ namespace {
 
 std::string error_body(std::string_view code, std::string_view message) {
   boost::json::object error{{"code", code}, {"message", message}, {"field", ""}, {"index", nullptr}};
-  return boost::json::serialize(boost::json::object{{"error", std::move(error)}});
+  return serialize_json(boost::json::object{{"error", std::move(error)}});
 }
 
 class Session : public std::enable_shared_from_this<Session> {

@@ -5,6 +5,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "kpiwatch/json.hpp"
+
 namespace kpiwatch {
 namespace json = boost::json;
 namespace {
@@ -21,7 +23,7 @@ json::object annotations_json(const AlertRecord& a) {
   if (!a.description_en.empty()) o["description"] = a.description_en;
   if (!a.description_en.empty()) o["description_en"] = a.description_en;
   if (!a.description_ja.empty()) o["description_ja"] = a.description_ja;
-  if (a.value) o["value"] = fmt::format("{}", *a.value);
+  if (a.value) o["value"] = shortest_decimal(*a.value);
   return o;
 }
 
@@ -51,7 +53,7 @@ std::string alertmanager_webhook(const ReceiverConfig& receiver, const AlertReco
                    {"commonAnnotations", annotations_json(a)},
                    {"externalURL", external_url},
                    {"alerts", json::array{std::move(alert)}}};
-  return json::serialize(out);
+  return serialize_json(out);
 }
 
 std::string headline(const AlertRecord& a, bool resolved) {
@@ -61,7 +63,7 @@ std::string headline(const AlertRecord& a, bool resolved) {
 std::string slack(const AlertRecord& a, bool resolved, const std::string& external_url) {
   std::string text = fmt::format("*{}*\n{}\n{}\n<{}|{}>", headline(a, resolved), a.summary_en, a.summary_ja,
                                  generator_url(external_url, a), a.fingerprint);
-  return json::serialize(json::object{{"text", text}});
+  return serialize_json(json::object{{"text", text}});
 }
 
 std::string teams(const AlertRecord& a, bool resolved, const std::string& external_url) {
@@ -71,7 +73,7 @@ std::string teams(const AlertRecord& a, bool resolved, const std::string& extern
   json::array facts;
   for (const auto& [k, v] : a.labels) facts.push_back(json::object{{"name", k}, {"value", v}});
   facts.push_back(json::object{{"name", "period"}, {"value", a.period}});
-  if (a.value) facts.push_back(json::object{{"name", "value"}, {"value", fmt::format("{}", *a.value)}});
+  if (a.value) facts.push_back(json::object{{"name", "value"}, {"value", shortest_decimal(*a.value)}});
   json::object card{
       {"@type", "MessageCard"},
       {"@context", "http://schema.org/extensions"},
@@ -85,7 +87,7 @@ std::string teams(const AlertRecord& a, bool resolved, const std::string& extern
                                 {"name", "Open in kpiwatch"},
                                 {"targets", json::array{json::object{{"os", "default"},
                                                                      {"uri", generator_url(external_url, a)}}}}}}}};
-  return json::serialize(card);
+  return serialize_json(card);
 }
 
 std::string alertmanager_api(const AlertRecord& a, bool resolved, const std::string& external_url) {
@@ -94,7 +96,7 @@ std::string alertmanager_api(const AlertRecord& a, bool resolved, const std::str
                      {"startsAt", a.firing_since.empty() ? a.active_since : a.firing_since},
                      {"generatorURL", generator_url(external_url, a)}};
   if (resolved) alert["endsAt"] = a.resolved_at;
-  return json::serialize(json::array{std::move(alert)});
+  return serialize_json(json::array{std::move(alert)});
 }
 
 bool matches(const RouteConfig& route, const AlertRecord& a) {

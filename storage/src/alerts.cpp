@@ -1,6 +1,7 @@
 // Alerts: current state per fingerprint, and every transition.
 #include <boost/json.hpp>
 
+#include "kpiwatch/json.hpp"
 #include "kpiwatch/store.hpp"
 #include "statement.hpp"
 
@@ -15,7 +16,7 @@ namespace {
 std::string labels_json(const Labels& labels) {
   json::object o;
   for (const auto& [k, v] : labels) o[k] = v;
-  return json::serialize(o);
+  return serialize_json(o);
 }
 
 Labels parse_labels(const std::string& text) {
@@ -31,7 +32,7 @@ Labels parse_labels(const std::string& text) {
 std::string strings_json(const std::vector<std::string>& strings) {
   json::array a;
   for (const auto& s : strings) a.emplace_back(s);
-  return json::serialize(a);
+  return serialize_json(a);
 }
 
 std::vector<std::string> parse_strings(const std::string& text) {

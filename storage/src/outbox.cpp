@@ -1,6 +1,7 @@
 // The notification outbox, silences and acknowledgements.
 #include <boost/json.hpp>
 
+#include "kpiwatch/json.hpp"
 #include "kpiwatch/store.hpp"
 #include "statement.hpp"
 
@@ -195,7 +196,7 @@ Result<std::string> Store::last_queued(const std::string& fingerprint, const std
 Result<std::int64_t> Store::add_silence(const Silence& silence) {
   json::object matchers;
   for (const auto& [k, v] : silence.matchers) matchers[k] = v;
-  std::string text = json::serialize(matchers);
+  std::string text = serialize_json(matchers);
   Stmt s;
   if (auto p = s.prepare(db_, "INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment, created_at) "
                               "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <sqlite3.h>
 
+#include "kpiwatch/json.hpp"
 #include "migrations.hpp"
 #include "statement.hpp"
 
@@ -233,7 +234,7 @@ Result<std::vector<Revision>> Store::insert(const std::vector<Submission>& batch
     } else {
       boost::json::array array;
       for (const auto& i : s.items) array.emplace_back(i);
-      items = boost::json::serialize(array);
+      items = serialize_json(array);
       ins.bind_null(5);
       ins.bind(6, std::string_view(items));
     }

@@ -107,8 +107,12 @@ json::value get_alert(unsigned short port, const std::string& fingerprint) {
 // from→to of every transition in an alert's history, e.g. "inactive→firing,firing→resolved".
 std::string history_of(const json::value& alert) {
   std::string out;
-  for (const auto& t : alert.at("history").as_array())
-    out += (out.empty() ? "" : ",") + str(t.at("from")) + "→" + str(t.at("to"));
+  for (const auto& t : alert.at("history").as_array()) {
+    if (!out.empty()) out += ',';
+    out += str(t.at("from"));
+    out += "→";
+    out += str(t.at("to"));
+  }
   return out;
 }
 

@@ -55,9 +55,17 @@ struct Diagnostic {
 
   std::string str() const {
     if (file.empty()) return message;
+    // Appends one piece at a time: GCC 12 at -O3 reports a false -Wrestrict on "..." + std::string.
     std::string out = file;
-    if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
-    return out + ": " + message;
+    if (line > 0) {
+      out += ':';
+      out += std::to_string(line);
+      out += ':';
+      out += std::to_string(column);
+    }
+    out += ": ";
+    out += message;
+    return out;
   }
 };
 

@@ -23,9 +23,10 @@ int run_check(const CommonOptions& options, const std::vector<std::string>& rule
 // Runs rule unit tests; prints each file's result and "N passed, N failed".
 int run_rule_tests(const std::vector<std::string>& files);
 // Prints the alerts the rules raise in each period of the stored history (or
-// of `input`), and the missing-data alerts as of `at` (YYYY-MM-DD, default today).
+// of `input`), and the missing-data alerts as of `at` (YYYY-MM-DD, default today);
+// `format` is "text" (a table) or "json" (one object, numbers as people write them).
 int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& input,
-             const std::string& at);
+             const std::string& at, const std::string& format);
 // Copies the live database to `file` (SQLite online backup; safe while the daemon runs).
 int run_backup(const CommonOptions& options, const std::string& file);
 // Lists notifications of the outbox (all, or of one state).
