@@ -16,9 +16,7 @@
 namespace kpiwatch::bench {
 namespace {
 
-std::runtime_error sys_error(const std::string& what) {
-  return std::runtime_error(what + ": " + std::strerror(errno));
-}
+std::runtime_error sys_error(const std::string& what) { return std::runtime_error(what + ": " + std::strerror(errno)); }
 
 // The port of "listening on 127.0.0.1:PORT" in the log, or 0.
 unsigned short find_port(const std::string& log) {
@@ -57,8 +55,8 @@ void write_file(const std::string& path, const std::string& text) {
 DaemonProcess::DaemonProcess(const std::string& binary, const std::string& config, const std::string& state_dir,
                              std::chrono::milliseconds startup) {
   // argv is built before fork: the child only calls async-signal-safe functions.
-  std::vector<std::string> args = {binary, "serve", "--config", config, "--state-dir", state_dir,
-                                   "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {binary,        "serve",   "--config", config,
+                                   "--state-dir", state_dir, "--listen", "127.0.0.1:0"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);

@@ -1,15 +1,14 @@
 #include "bench_http.hpp"
 
 #include <algorithm>
-#include <memory>
-#include <stdexcept>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <memory>
+#include <stdexcept>
 
 namespace kpiwatch::bench {
 namespace asio = boost::asio;

@@ -22,9 +22,9 @@ struct LoadPlan {
 };
 
 struct LoadResult {
-  std::size_t requests = 0;  // answered with the expected status
-  std::size_t failed = 0;    // other status, or I/O error
-  double seconds = 0;        // first request sent to last response read (connect excluded)
+  std::size_t requests = 0;          // answered with the expected status
+  std::size_t failed = 0;            // other status, or I/O error
+  double seconds = 0;                // first request sent to last response read (connect excluded)
   std::vector<double> latencies_ms;  // one per answered request, sorted
   std::string first_error;
 

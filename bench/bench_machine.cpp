@@ -1,13 +1,12 @@
 #include "bench_machine.hpp"
 
+#include <fmt/format.h>
 #include <sys/statfs.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
-
-#include <fmt/format.h>
 
 namespace kpiwatch::bench {
 
@@ -32,12 +31,18 @@ std::string machine_filesystem(const std::string& path) {
   struct statfs s {};
   if (statfs(path.c_str(), &s) != 0) return "unknown";
   switch (static_cast<unsigned long>(s.f_type)) {
-    case 0xEF53: return "ext4";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x01021994: return "tmpfs (fsync is free: store times are not what a disk costs)";
-    case 0x794C7630: return "overlayfs";
-    default: return fmt::format("f_type 0x{:x}", static_cast<unsigned long>(s.f_type));
+    case 0xEF53:
+      return "ext4";
+    case 0x58465342:
+      return "xfs";
+    case 0x9123683E:
+      return "btrfs";
+    case 0x01021994:
+      return "tmpfs (fsync is free: store times are not what a disk costs)";
+    case 0x794C7630:
+      return "overlayfs";
+    default:
+      return fmt::format("f_type 0x{:x}", static_cast<unsigned long>(s.f_type));
   }
 }
 

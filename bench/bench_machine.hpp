@@ -8,7 +8,7 @@
 namespace kpiwatch::bench {
 
 std::string machine_cpu_model();
-std::string machine_load_average();  // "1.23 0.98 0.75"
+std::string machine_load_average();                       // "1.23 0.98 0.75"
 std::string machine_filesystem(const std::string& path);  // "ext4", "tmpfs (...)", ...
 
 // The p-th percentile (0..100, nearest rank) of `values`; 0 if empty.

@@ -1,10 +1,10 @@
 #include "bench_raw.hpp"
 
+#include <sqlite3.h>
+
 #include <chrono>
 #include <stdexcept>
 #include <unordered_map>
-
-#include <sqlite3.h>
 
 #include "kpiwatch/store.hpp"
 
@@ -26,9 +26,7 @@ class Db {
   Db& operator=(const Db&) = delete;
 
   sqlite3* get() const { return db_; }
-  [[noreturn]] void fail(const std::string& what) const {
-    throw std::runtime_error(what + ": " + sqlite3_errmsg(db_));
-  }
+  [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(what + ": " + sqlite3_errmsg(db_)); }
   void exec(const std::string& sql) const {
     if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) fail(sql);
   }
@@ -88,8 +86,8 @@ std::vector<RawRow> raw_rows(const std::vector<Submission>& submissions) {
   rows.reserve(submissions.size());
   for (const auto& s : submissions) {
     if (!s.value) throw std::runtime_error("raw rows: item-list KPIs are not used by the benchmark");
-    rows.push_back({s.kpi, dims_key(s.dims), std::string(to_string(s.period.kind)), s.period.str(),
-                    s.period.ordinal(), *s.value, s.body, s.source, s.note});
+    rows.push_back({s.kpi, dims_key(s.dims), std::string(to_string(s.period.kind)), s.period.str(), s.period.ordinal(),
+                    *s.value, s.body, s.source, s.note});
   }
   return rows;
 }

@@ -12,8 +12,11 @@
 // measurements taken in the same run, because absolute rates depend on the
 // machine and on whatever else runs on it.
 
+#include <fmt/format.h>
+#include <sqlite3.h>
 #include <sys/statfs.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -26,13 +29,9 @@
 #include <thread>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <sqlite3.h>
-
 #include "bench_daemon.hpp"
-#include "bench_machine.hpp"
 #include "bench_http.hpp"
+#include "bench_machine.hpp"
 #include "bench_raw.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
@@ -108,9 +107,8 @@ values = [{}]
                      kKpi, values);
 }
 
-std::string config_toml(const std::string& catalog_path, const std::string& rules_dir,
-                        const std::string& synchronous, const std::string& token_sha256,
-                        std::size_t max_connections) {
+std::string config_toml(const std::string& catalog_path, const std::string& rules_dir, const std::string& synchronous,
+                        const std::string& token_sha256, std::size_t max_connections) {
   return fmt::format(R"(# Benchmark configuration (written by kpiwatch_bench_ingest).
 [server]
 listen = "127.0.0.1:0"
@@ -162,7 +160,6 @@ std::string random_token() {
   return token;
 }
 
-
 // ---------------------------------------------------------------------------
 // One side of a ratio: the daemon.
 // ---------------------------------------------------------------------------
@@ -170,8 +167,8 @@ std::string random_token() {
 struct DaemonRun {
   LoadResult load;
   std::optional<LoadResult> healthz;  // the same shape of load on GET /healthz, if asked for
-  std::int64_t stored = 0;  // revisions in the database after the daemon stopped
-  std::int64_t commits = 0;  // at least this many group commits (distinct received_at)
+  std::int64_t stored = 0;            // revisions in the database after the daemon stopped
+  std::int64_t commits = 0;           // at least this many group commits (distinct received_at)
   int exit_status = 0;
 };
 
@@ -219,8 +216,8 @@ DaemonRun run_daemon(const Options& o, Workdir& w, std::vector<std::vector<std::
     if (!run.load.first_error.empty())
       throw std::runtime_error("load failed: " + run.load.first_error + "\ndaemon log:\n" + daemon.log());
     if (run.exit_status != 0)
-      throw std::runtime_error(fmt::format("kpiwatch exited with {} on SIGTERM; its log:\n{}", run.exit_status,
-                                           daemon.log()));
+      throw std::runtime_error(
+          fmt::format("kpiwatch exited with {} on SIGTERM; its log:\n{}", run.exit_status, daemon.log()));
   }
   run.stored = count_revisions(w.state + "/kpiwatch.db");
   run.commits = count_received_at(w.state + "/kpiwatch.db");
@@ -360,11 +357,10 @@ int run(const Options& o) {
   for (auto& ch : sync_upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   fmt::print("kpiwatch ingest benchmarks\n");
   fmt::print("  kpiwatch      {}\n", o.kpiwatch);
-  fmt::print("  machine       {} CPUs ({}), load average {}\n", std::thread::hardware_concurrency(), machine_cpu_model(),
-             machine_load_average());
+  fmt::print("  machine       {} CPUs ({}), load average {}\n", std::thread::hardware_concurrency(),
+             machine_cpu_model(), machine_load_average());
   fmt::print("  temp dirs     {} ({})\n", o.tmp_dir, machine_filesystem(o.tmp_dir));
-  fmt::print("  SQLite        {}, journal_mode=WAL, synchronous={} on both sides\n", sqlite3_libversion(),
-             sync_upper);
+  fmt::print("  SQLite        {}, journal_mode=WAL, synchronous={} on both sides\n", sqlite3_libversion(), sync_upper);
   fmt::print("  workload      KPI {} (monthly count), {} institutions; every row a new (series, period)\n\n", kKpi,
              o.institutions);
   std::fflush(stdout);
@@ -409,16 +405,16 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   kpiwatch::bench::Options o;
-  CLI::App app{"kpiwatch ingest benchmarks: (a) batch ingest over HTTP vs raw SQLite, "
-               "(b) 64 concurrent single submissions vs one transaction per row"};
+  CLI::App app{
+      "kpiwatch ingest benchmarks: (a) batch ingest over HTTP vs raw SQLite, "
+      "(b) 64 concurrent single submissions vs one transaction per row"};
   app.add_option("--kpiwatch", o.kpiwatch, "the kpiwatch binary to run")->check(CLI::ExistingFile);
   app.add_option("--tmp-dir", o.tmp_dir, "parent of the temporary state directories")->check(CLI::ExistingDirectory);
   app.add_option("--synchronous", o.synchronous, "SQLite synchronous setting on both sides")
       ->check(CLI::IsMember({"normal", "full", "extra"}));
   app.add_option("--runs", o.runs, "repeat the whole benchmark this many times")->check(CLI::Range(1, 20));
   app.add_option("--only", o.only, "run only benchmark a or b")->check(CLI::IsMember({"a", "b"}));
-  app.add_option("--institutions", o.institutions, "values of the institution dimension")
-      ->check(CLI::Range(1, 100000));
+  app.add_option("--institutions", o.institutions, "values of the institution dimension")->check(CLI::Range(1, 100000));
   app.add_option("--batches", o.batches, "(a) number of batches")->check(CLI::Range(1, 10000));
   app.add_option("--batch-size", o.batch_size, "(a) submissions per batch")->check(CLI::Range(1, 10000));
   app.add_option("--connections", o.connections, "(b) concurrent connections")->check(CLI::Range(1, 1000));

@@ -12,9 +12,16 @@
 // is what one delivery costs at the least. Aim: median latency < 5x the median
 // bare round trip.
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -27,14 +34,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
-#include <boost/json.hpp>
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "bench_daemon.hpp"
 #include "bench_machine.hpp"
@@ -378,21 +377,23 @@ int run(const Options& o) {
     auto r = run_once(o);
     fmt::print("    {} iterations; notification body {} bytes (Alertmanager v4 JSON)\n", r.latency_ms.size(),
                r.body_bytes);
-    fmt::print("    201 -> notification arrived   median {:>7.3f} ms   p90 {:>7.3f} ms   min {:.3f}   max {:.3f} ms{}\n",
-               percentile(r.latency_ms, 50), percentile(r.latency_ms, 90), percentile(r.latency_ms, 0),
-               percentile(r.latency_ms, 100),
-               r.early ? fmt::format("   ({} arrived before the 201 was read)", r.early) : std::string());
+    fmt::print(
+        "    201 -> notification arrived   median {:>7.3f} ms   p90 {:>7.3f} ms   min {:.3f}   max {:.3f} ms{}\n",
+        percentile(r.latency_ms, 50), percentile(r.latency_ms, 90), percentile(r.latency_ms, 0),
+        percentile(r.latency_ms, 100),
+        r.early ? fmt::format("   ({} arrived before the 201 was read)", r.early) : std::string());
     fmt::print("    bare loopback round trip      median {:>7.3f} ms   p90 {:>7.3f} ms   (connect + POST + 200)\n",
                percentile(r.bare_ms, 50), percentile(r.bare_ms, 90));
-    fmt::print("    ratio = median latency / median round trip = {:.2f}   (p90 latency / median round trip = {:.2f})"
-               "   (aim < 5: {})\n\n",
-               r.median_ratio(), r.p90_ratio(), r.median_ratio() < 5 ? "met" : "MISSED");
+    fmt::print(
+        "    ratio = median latency / median round trip = {:.2f}   (p90 latency / median round trip = {:.2f})"
+        "   (aim < 5: {})\n\n",
+        r.median_ratio(), r.p90_ratio(), r.median_ratio() < 5 ? "met" : "MISSED");
     std::fflush(stdout);
     results.push_back(std::move(r));
   }
   fmt::print("== summary (load average now {})\n", machine_load_average());
-  fmt::print("  {:<5} {:>14} {:>14} {:>16} {:>12} {:>12}\n", "run", "median ms", "p90 ms", "round trip ms",
-             "ratio p50", "ratio p90");
+  fmt::print("  {:<5} {:>14} {:>14} {:>16} {:>12} {:>12}\n", "run", "median ms", "p90 ms", "round trip ms", "ratio p50",
+             "ratio p90");
   for (std::size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
     fmt::print("  {:<5} {:>14.3f} {:>14.3f} {:>16.3f} {:>12.2f} {:>12.2f}\n", i + 1, percentile(r.latency_ms, 50),
@@ -407,8 +408,9 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   kpiwatch::bench::Options o;
-  CLI::App app{"kpiwatch notification latency: 201 of an alerting submission to the webhook's arrival, "
-               "against a bare loopback HTTP round trip"};
+  CLI::App app{
+      "kpiwatch notification latency: 201 of an alerting submission to the webhook's arrival, "
+      "against a bare loopback HTTP round trip"};
   app.add_option("--kpiwatch", o.kpiwatch, "the kpiwatch binary to run")->check(CLI::ExistingFile);
   app.add_option("--tmp-dir", o.tmp_dir, "parent of the temporary state directories")->check(CLI::ExistingDirectory);
   app.add_option("--runs", o.runs, "repeat the whole benchmark this many times (a fresh daemon each)")

@@ -12,6 +12,10 @@
 //     generated rules; Store::for_each_current into a fresh SeriesIndex vs
 //     RuleSet::evaluate_all + AlertBook::plan. Aim: evaluation / read <= 1.0.
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,10 +27,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "bench_daemon.hpp"
 #include "bench_machine.hpp"
@@ -118,9 +118,8 @@ ResultA bench_incremental(const Options& o) {
   if (auto r = store->append(figures, "import:bundled", at); !r)
     throw std::runtime_error("storing the bundled dataset: " + r.error().message);
   SeriesIndex index;
-  check(store->for_each_current([&](const std::string& kpi, const Dims& dims, Point p) {
-          index.upsert(kpi, dims, std::move(p));
-        }),
+  check(store->for_each_current(
+            [&](const std::string& kpi, const Dims& dims, Point p) { index.upsert(kpi, dims, std::move(p)); }),
         "reading the series");
   AlertBook book;
   auto now = std::chrono::system_clock::now();
@@ -171,19 +170,20 @@ ResultA bench_incremental(const Options& o) {
       r.worst_kpi = kpi;
     }
   }
-  fmt::print("(a) incremental evaluation per submission: shipped rules ({}) over the bundled dataset ({} figures, "
-             "{} series)\n",
-             rules->size(), figures.size(), index.size());
+  fmt::print(
+      "(a) incremental evaluation per submission: shipped rules ({}) over the bundled dataset ({} figures, "
+      "{} series)\n",
+      rules->size(), figures.size(), index.size());
   fmt::print("    {} submissions, each a new revision of a bundled figure, round robin\n", r.submissions);
   fmt::print("    {:<58} mean {:>9.1f} us   median {:>9.1f} us\n", "Store::append, own transaction", r.store_mean_us,
              r.store_median_us);
   fmt::print("    {:<58} mean {:>9.1f} us   median {:>9.1f} us   p99 {:.1f} us\n",
              "upsert + evaluate_changed + AlertBook::plan", r.eval_mean_us, r.eval_median_us, r.eval_p99_us);
   fmt::print("    {:.1f} rule evaluations per submission; costliest KPI {} at {:.1f} us mean\n",
-             static_cast<double>(r.evaluations) / static_cast<double>(r.submissions), r.worst_kpi,
-             r.worst_kpi_eval_us);
-  fmt::print("    ratio (a) = evaluation / store = {:.1f} / {:.1f} us = {:.4f}   (medians: {:.4f})   (aim < 0.10: {})\n\n",
-             r.eval_mean_us, r.store_mean_us, r.ratio(), r.median_ratio(), verdict(r.ratio() < 0.10));
+             static_cast<double>(r.evaluations) / static_cast<double>(r.submissions), r.worst_kpi, r.worst_kpi_eval_us);
+  fmt::print(
+      "    ratio (a) = evaluation / store = {:.1f} / {:.1f} us = {:.4f}   (medians: {:.4f})   (aim < 0.10: {})\n\n",
+      r.eval_mean_us, r.store_mean_us, r.ratio(), r.median_ratio(), verdict(r.ratio() < 0.10));
   return r;
 }
 
@@ -242,19 +242,37 @@ std::string rules_toml(const Options& o) {
       std::string condition;
       std::string extra;
       switch (j % 10) {
-        case 0: condition = "[rule.threshold]\nbelow = 620\n"; break;
-        case 1: condition = "[rule.threshold]\nabove = 2350\n"; break;
+        case 0:
+          condition = "[rule.threshold]\nbelow = 620\n";
+          break;
+        case 1:
+          condition = "[rule.threshold]\nabove = 2350\n";
+          break;
         case 2:
           condition = "[rule.change]\ndirection = \"falling\"\nby = \"percent\"\nmore_than = 8\n";
           extra = "hold_for = 2\n";
           break;
-        case 3: condition = "[rule.change]\ndirection = \"rising\"\nby = \"points\"\nmore_than = 150\n"; break;
-        case 4: condition = "[rule.trend]\ndeclines = 4\n"; break;
-        case 5: condition = "[rule.trend]\nwindow = 4\nslope_below = -60\n"; break;
-        case 6: condition = "[rule.stagnation]\nwindow = 3\ntolerance_percent = -6\n"; break;
-        case 7: condition = "[rule.stagnation]\nwindow = 3\nat_or_below = 700\n"; break;
-        case 8: condition = "[rule.expression]\nexpr = \"value / avg(value, 3) < 0.92\"\n"; break;
-        default: condition = fmt::format("[rule.expression]\nexpr = \"{} / {} > 1.9\"\n", kpi_id(k), other); break;
+        case 3:
+          condition = "[rule.change]\ndirection = \"rising\"\nby = \"points\"\nmore_than = 150\n";
+          break;
+        case 4:
+          condition = "[rule.trend]\ndeclines = 4\n";
+          break;
+        case 5:
+          condition = "[rule.trend]\nwindow = 4\nslope_below = -60\n";
+          break;
+        case 6:
+          condition = "[rule.stagnation]\nwindow = 3\ntolerance_percent = -6\n";
+          break;
+        case 7:
+          condition = "[rule.stagnation]\nwindow = 3\nat_or_below = 700\n";
+          break;
+        case 8:
+          condition = "[rule.expression]\nexpr = \"value / avg(value, 3) < 0.92\"\n";
+          break;
+        default:
+          condition = fmt::format("[rule.expression]\nexpr = \"{} / {} > 1.9\"\n", kpi_id(k), other);
+          break;
       }
       text += fmt::format(R"toml(
 [[rule]]
@@ -331,9 +349,8 @@ ResultB bench_full_pass(const Options& o) {
   for (int pass = 0; pass <= o.passes; ++pass) {
     auto t0 = SteadyClock::now();
     auto fresh = std::make_unique<SeriesIndex>();
-    check(store->for_each_current([&](const std::string& kpi, const Dims& dims, Point p) {
-            fresh->upsert(kpi, dims, std::move(p));
-          }),
+    check(store->for_each_current(
+              [&](const std::string& kpi, const Dims& dims, Point p) { fresh->upsert(kpi, dims, std::move(p)); }),
           "for_each_current");
     double read_s = seconds_since(t0);
     index = std::move(fresh);  // the previous index is freed outside the timing
@@ -363,9 +380,10 @@ ResultB bench_full_pass(const Options& o) {
   fmt::print("    {} rule evaluations per pass; {} alerts active ({:.1f}% of evaluations)\n", r.evaluations, r.active,
              r.evaluations ? 100.0 * static_cast<double>(r.active) / static_cast<double>(r.evaluations) : 0.0);
   for (std::size_t i = 0; i < r.read_s.size(); ++i)
-    fmt::print("    pass {}: read (for_each_current into a SeriesIndex) {:.3f} s   evaluate_all + plan {:.3f} s "
-               "(plan {:.3f} s)   ratio {:.3f}\n",
-               i + 1, r.read_s[i], r.eval_s[i], r.plan_s[i], r.eval_s[i] / r.read_s[i]);
+    fmt::print(
+        "    pass {}: read (for_each_current into a SeriesIndex) {:.3f} s   evaluate_all + plan {:.3f} s "
+        "(plan {:.3f} s)   ratio {:.3f}\n",
+        i + 1, r.read_s[i], r.eval_s[i], r.plan_s[i], r.eval_s[i] / r.read_s[i]);
   fmt::print("    ratio (b) = median evaluation / median read = {:.3f} / {:.3f} s = {:.3f}   (aim <= 1.0: {})\n\n",
              percentile(r.eval_s, 50), percentile(r.read_s, 50), r.ratio(), verdict(r.ratio() <= 1.0));
   return r;
@@ -417,8 +435,9 @@ int run(const Options& o) {
 
 int main(int argc, char** argv) {
   kpiwatch::bench::Options o;
-  CLI::App app{"kpiwatch rule-engine benchmarks: (a) incremental evaluation vs storing a submission, "
-               "(b) a full evaluation pass vs reading the series"};
+  CLI::App app{
+      "kpiwatch rule-engine benchmarks: (a) incremental evaluation vs storing a submission, "
+      "(b) a full evaluation pass vs reading the series"};
   app.add_option("--tmp-dir", o.tmp_dir, "parent of the temporary databases")->check(CLI::ExistingDirectory);
   app.add_option("--synchronous", o.synchronous, "SQLite synchronous setting")
       ->check(CLI::IsMember({"normal", "full", "extra"}));

@@ -12,7 +12,11 @@ int main(int argc, char** argv) {
   auto env_option = [](CLI::App* cmd, const char* name, std::string& target, const char* env, const char* help) {
     return cmd
         ->add_option_function<std::string>(
-            name, [cmd, &target](const std::string& value) { if (cmd->parsed()) target = value; }, help)
+            name,
+            [cmd, &target](const std::string& value) {
+              if (cmd->parsed()) target = value;
+            },
+            help)
         ->envname(env);
   };
   auto add_common = [&](CLI::App* cmd) {
@@ -53,7 +57,8 @@ int main(int argc, char** argv) {
   eval->add_option("--input", eval_input, "a CSV or JSON file of submissions instead of the database");
   eval->add_option("--at", eval_at, "the date for missing-data rules, YYYY-MM-DD (default: today)");
   eval->add_option("--rules", eval_rules, "rule files or directories (default: those of the config)");
-  eval->add_option("--format", eval_format, "text (a table per period) or json")->check(CLI::IsMember({"text", "json"}));
+  eval->add_option("--format", eval_format, "text (a table per period) or json")
+      ->check(CLI::IsMember({"text", "json"}));
 
   auto* backup = app.add_subcommand("backup", "copy the live database consistently (SQLite online backup) to FILE");
   add_common(backup);

@@ -1,13 +1,13 @@
 #include "kpiwatch/catalog.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "embedded.hpp"
 #include "kpiwatch/toml_reader.hpp"
@@ -39,11 +39,16 @@ bool is_kpi_id(std::string_view id, int& goal) {
 
 std::string_view to_string(Unit unit) {
   switch (unit) {
-    case Unit::count: return "count";
-    case Unit::percent: return "percent";
-    case Unit::years: return "years";
-    case Unit::ratio: return "ratio";
-    case Unit::items: return "items";
+    case Unit::count:
+      return "count";
+    case Unit::percent:
+      return "percent";
+    case Unit::years:
+      return "years";
+    case Unit::ratio:
+      return "ratio";
+    case Unit::items:
+      return "items";
   }
   return "count";
 }
@@ -93,8 +98,8 @@ Loaded<std::shared_ptr<const Catalog>> Catalog::parse(std::string_view text, con
   auto catalog = std::make_shared<Catalog>();
   TomlTable top(*root, "", source, diags);
   if (auto schema = top.integer("schema", true); schema && *schema != kSchema)
-    top.error(*root->get("schema"), fmt::format("unsupported catalog schema {} (this kpiwatch reads {})", *schema,
-                                                kSchema));
+    top.error(*root->get("schema"),
+              fmt::format("unsupported catalog schema {} (this kpiwatch reads {})", *schema, kSchema));
 
   for (std::size_t i = 0; const auto* t : top.tables("bodies", true)) {
     TomlTable r(*t, fmt::format("bodies[{}]", i++), source, diags);
@@ -146,7 +151,8 @@ Loaded<std::shared_ptr<const Catalog>> Catalog::parse(std::string_view text, con
       for (const auto& [name, node] : *dims) {
         Dimension d;
         d.name = std::string(name.str());
-        if (!is_identifier(d.name)) r.error(node, fmt::format("dimension name \"{}\" must match [a-z][a-z0-9_]*", d.name));
+        if (!is_identifier(d.name))
+          r.error(node, fmt::format("dimension name \"{}\" must match [a-z][a-z0-9_]*", d.name));
         const auto* dt = node.as_table();
         if (!dt) {
           r.error(node, fmt::format("dimension \"{}\" must be a table with \"values\"", d.name));

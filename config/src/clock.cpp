@@ -1,10 +1,10 @@
 #include "kpiwatch/clock.hpp"
 
-#include <cstdio>
-#include <ctime>
-
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+
+#include <cstdio>
+#include <ctime>
 
 namespace kpiwatch {
 

@@ -5,8 +5,8 @@
 
 namespace kpiwatch::embedded {
 
-std::string_view catalog_toml();          // config/catalog.toml
-std::string_view dataset_json();          // config/dataset/bundled.json
-std::string_view example_config_toml();   // config/kpiwatch.example.toml
+std::string_view catalog_toml();         // config/catalog.toml
+std::string_view dataset_json();         // config/dataset/bundled.json
+std::string_view example_config_toml();  // config/kpiwatch.example.toml
 
 }  // namespace kpiwatch::embedded

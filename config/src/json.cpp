@@ -1,11 +1,10 @@
 #include "kpiwatch/json.hpp"
 
 #include <array>
+#include <boost/json/serializer.hpp>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
-
-#include <boost/json/serializer.hpp>
 
 namespace kpiwatch {
 namespace json = boost::json;
@@ -18,7 +17,7 @@ void append_decimal(std::string& out, double value) {
   std::array<char, 64> buffer{};
   double magnitude = std::fabs(value);
   auto format = magnitude == 0 || (magnitude >= 1e-6 && magnitude < 1e21) ? std::chars_format::fixed
-                                                                           : std::chars_format::scientific;
+                                                                          : std::chars_format::scientific;
   auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, format);
   if (error != std::errc{}) throw std::logic_error("shortest_decimal: buffer too small");
   out.append(buffer.data(), end);

@@ -1,8 +1,8 @@
 #include "kpiwatch/period.hpp"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace kpiwatch {
 namespace {
@@ -21,10 +21,14 @@ bool valid_year(int year) { return year >= 1900 && year <= 2999; }
 
 std::string_view to_string(PeriodKind kind) {
   switch (kind) {
-    case PeriodKind::year: return "year";
-    case PeriodKind::fiscal_year: return "fiscal_year";
-    case PeriodKind::quarter: return "quarter";
-    case PeriodKind::month: return "month";
+    case PeriodKind::year:
+      return "year";
+    case PeriodKind::fiscal_year:
+      return "fiscal_year";
+    case PeriodKind::quarter:
+      return "quarter";
+    case PeriodKind::month:
+      return "month";
   }
   return "year";
 }
@@ -41,29 +45,40 @@ bool parse_period_kind(std::string_view text, PeriodKind& out) {
 
 std::string_view period_format(PeriodKind kind) {
   switch (kind) {
-    case PeriodKind::year: return "YYYY, e.g. \"2024\"";
-    case PeriodKind::fiscal_year: return "FYYYYY, e.g. \"FY2024\"";
-    case PeriodKind::quarter: return "YYYY-Qn, e.g. \"2024-Q1\"";
-    case PeriodKind::month: return "YYYY-MM, e.g. \"2024-03\"";
+    case PeriodKind::year:
+      return "YYYY, e.g. \"2024\"";
+    case PeriodKind::fiscal_year:
+      return "FYYYYY, e.g. \"FY2024\"";
+    case PeriodKind::quarter:
+      return "YYYY-Qn, e.g. \"2024-Q1\"";
+    case PeriodKind::month:
+      return "YYYY-MM, e.g. \"2024-03\"";
   }
   return "";
 }
 
 std::string Period::str() const {
   switch (kind) {
-    case PeriodKind::year: return fmt::format("{:04}", year);
-    case PeriodKind::fiscal_year: return fmt::format("FY{:04}", year);
-    case PeriodKind::quarter: return fmt::format("{:04}-Q{}", year, sub);
-    case PeriodKind::month: return fmt::format("{:04}-{:02}", year, sub);
+    case PeriodKind::year:
+      return fmt::format("{:04}", year);
+    case PeriodKind::fiscal_year:
+      return fmt::format("FY{:04}", year);
+    case PeriodKind::quarter:
+      return fmt::format("{:04}-Q{}", year, sub);
+    case PeriodKind::month:
+      return fmt::format("{:04}-{:02}", year, sub);
   }
   return {};
 }
 
 int Period::ordinal() const {
   switch (kind) {
-    case PeriodKind::quarter: return year * 4 + (sub - 1);
-    case PeriodKind::month: return year * 12 + (sub - 1);
-    default: return year;
+    case PeriodKind::quarter:
+      return year * 4 + (sub - 1);
+    case PeriodKind::month:
+      return year * 12 + (sub - 1);
+    default:
+      return year;
   }
 }
 
@@ -97,8 +112,10 @@ Period Period::next() const {
 
 std::string Period::end_date() const {
   switch (kind) {
-    case PeriodKind::year: return fmt::format("{:04}-01-01", year + 1);
-    case PeriodKind::fiscal_year: return fmt::format("{:04}-04-01", year + 1);
+    case PeriodKind::year:
+      return fmt::format("{:04}-01-01", year + 1);
+    case PeriodKind::fiscal_year:
+      return fmt::format("{:04}-04-01", year + 1);
     case PeriodKind::quarter: {
       Period n = next();
       return fmt::format("{:04}-{:02}-01", n.year, (n.sub - 1) * 3 + 1);

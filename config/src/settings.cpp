@@ -1,13 +1,13 @@
 #include "kpiwatch/settings.hpp"
 
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include "kpiwatch/toml_reader.hpp"
 
@@ -104,8 +104,8 @@ Loaded<Settings> parse_settings(std::string_view text, const std::string& source
   if (const auto* t = top.table("server")) {
     TomlTable r(*t, "server", source, diags);
     if (auto listen = r.string("listen"); listen && !parse_listen(*listen, s.listen_host, s.listen_port))
-      r.error(*t->get("listen"), fmt::format("\"listen\" must be HOST:PORT, e.g. \"127.0.0.1:8080\", not \"{}\"",
-                                             *listen));
+      r.error(*t->get("listen"),
+              fmt::format("\"listen\" must be HOST:PORT, e.g. \"127.0.0.1:8080\", not \"{}\"", *listen));
     s.max_connections = positive_size(r, "max_connections", s.max_connections);
     s.max_body_bytes = positive_size(r, "max_body_bytes", s.max_body_bytes);
     s.read_timeout = positive_ms(r, "read_timeout_ms", s.read_timeout);
@@ -161,8 +161,8 @@ Loaded<Settings> parse_settings(std::string_view text, const std::string& source
     if (auto level = r.string("level")) {
       static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
       if (std::find(levels.begin(), levels.end(), *level) == levels.end())
-        r.error(*t->get("level"), fmt::format("unknown log level \"{}\" (trace, debug, info, warn, error, critical, off)",
-                                              *level));
+        r.error(*t->get("level"),
+                fmt::format("unknown log level \"{}\" (trace, debug, info, warn, error, critical, off)", *level));
       else
         s.log_level = *level;
     }
@@ -246,7 +246,8 @@ Loaded<Settings> parse_settings(std::string_view text, const std::string& source
     s.routes.push_back(std::move(route));
   }
   if (!s.alerting.default_receiver.empty() && !s.receiver(s.alerting.default_receiver))
-    top.error(*root->get("alerting"), fmt::format("alerting: unknown default_receiver \"{}\"", s.alerting.default_receiver));
+    top.error(*root->get("alerting"),
+              fmt::format("alerting: unknown default_receiver \"{}\"", s.alerting.default_receiver));
   top.reject_unknown_keys();
 
   if (!diags.empty()) return diags;

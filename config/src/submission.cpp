@@ -1,11 +1,11 @@
 #include "kpiwatch/submission.hpp"
 
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
 #include <cmath>
 #include <set>
 #include <tuple>
-
-#include <boost/json.hpp>
-#include <fmt/format.h>
 
 namespace kpiwatch {
 namespace json = boost::json;
@@ -18,14 +18,20 @@ Error fail(std::string code, std::string message, std::string field = {}) {
 
 std::string_view kind_name(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "a boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "a number";
-    case json::kind::string: return "a string";
-    case json::kind::array: return "an array";
-    case json::kind::object: return "an object";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
   }
   return "a value";
 }
@@ -77,13 +83,11 @@ std::string dims_key(const Dims& dims) {
   return key;
 }
 
-Result<Submission> parse_submission(const Catalog& catalog, const json::value& input,
-                                    const ValidationLimits& limits) {
-  if (!input.is_object()) return fail("invalid_type", fmt::format("a submission must be an object, not {}",
-                                                                  kind_name(input)));
+Result<Submission> parse_submission(const Catalog& catalog, const json::value& input, const ValidationLimits& limits) {
+  if (!input.is_object())
+    return fail("invalid_type", fmt::format("a submission must be an object, not {}", kind_name(input)));
   const auto& obj = input.get_object();
-  static const std::set<std::string_view> known = {"kpi", "period", "dims", "value", "items",
-                                                   "body", "source", "note"};
+  static const std::set<std::string_view> known = {"kpi", "period", "dims", "value", "items", "body", "source", "note"};
   for (const auto& member : obj)
     if (!known.contains(member.key()))
       return fail("unknown_field",
@@ -121,8 +125,7 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
       if (!dim->allows(value.get_string())) {
         return fail("invalid_dimension_value",
                     fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})",
-                                std::string_view(value.get_string()), dim->name, s.kpi,
-                                fmt::join(dim->values, ", ")),
+                                std::string_view(value.get_string()), dim->name, s.kpi, fmt::join(dim->values, ", ")),
                     field);
       }
       s.dims[dim->name] = std::string(value.get_string());
@@ -131,20 +134,21 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
   for (const auto& dim : kpi->dims) {
     if (s.dims.contains(dim.name)) continue;
     if (!dim.default_value)
-      return fail("missing_dimension",
-                  fmt::format("KPI \"{}\" needs dimension \"{}\" (one of: {})", s.kpi, dim.name,
-                              fmt::join(dim.values, ", ")),
-                  "dims." + dim.name);
+      return fail(
+          "missing_dimension",
+          fmt::format("KPI \"{}\" needs dimension \"{}\" (one of: {})", s.kpi, dim.name, fmt::join(dim.values, ", ")),
+          "dims." + dim.name);
     s.dims[dim.name] = *dim.default_value;
   }
 
   const json::value* value = obj.if_contains("value");
   const json::value* items = obj.if_contains("items");
   if (kpi->is_items()) {
-    if (value) return fail("unexpected_field", fmt::format("KPI \"{}\" is an item list: give \"items\", not \"value\"",
-                                                           s.kpi), "value");
-    if (!items) return fail("missing_field", fmt::format("KPI \"{}\" is an item list: \"items\" is required", s.kpi),
-                            "items");
+    if (value)
+      return fail("unexpected_field", fmt::format("KPI \"{}\" is an item list: give \"items\", not \"value\"", s.kpi),
+                  "value");
+    if (!items)
+      return fail("missing_field", fmt::format("KPI \"{}\" is an item list: \"items\" is required", s.kpi), "items");
     if (!items->is_array()) return wrong_type("items", "an array of strings", *items);
     const auto& array = items->get_array();
     if (array.size() > limits.max_items)
@@ -163,18 +167,29 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
       s.items.emplace_back(item);
     }
   } else {
-    if (items) return fail("unexpected_field",
-                           fmt::format("KPI \"{}\" is a number ({}): give \"value\", not \"items\"", s.kpi,
-                                       to_string(kpi->unit)),
-                           "items");
+    if (items)
+      return fail(
+          "unexpected_field",
+          fmt::format("KPI \"{}\" is a number ({}): give \"value\", not \"items\"", s.kpi, to_string(kpi->unit)),
+          "items");
     if (!value) return fail("missing_field", "\"value\" is required", "value");
     double v = 0;
     bool integral = false;
     switch (value->kind()) {
-      case json::kind::int64: v = static_cast<double>(value->get_int64()); integral = true; break;
-      case json::kind::uint64: v = static_cast<double>(value->get_uint64()); integral = true; break;
-      case json::kind::double_: v = value->get_double(); integral = std::trunc(v) == v; break;
-      default: return wrong_type("value", "a number", *value);
+      case json::kind::int64:
+        v = static_cast<double>(value->get_int64());
+        integral = true;
+        break;
+      case json::kind::uint64:
+        v = static_cast<double>(value->get_uint64());
+        integral = true;
+        break;
+      case json::kind::double_:
+        v = value->get_double();
+        integral = std::trunc(v) == v;
+        break;
+      default:
+        return wrong_type("value", "a number", *value);
     }
     if (!std::isfinite(v)) return fail("not_finite", "\"value\" must be a finite number", "value");
     if (kpi->unit == Unit::count && !integral)
@@ -211,7 +226,8 @@ Status check_unique(const std::vector<Submission>& batch) {
   std::map<std::tuple<std::string_view, std::string, int>, std::size_t> seen;
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const auto& s = batch[i];
-    auto [it, inserted] = seen.emplace(std::make_tuple(std::string_view(s.kpi), dims_key(s.dims), s.period.ordinal()), i);
+    auto [it, inserted] =
+        seen.emplace(std::make_tuple(std::string_view(s.kpi), dims_key(s.dims), s.period.ordinal()), i);
     if (!inserted) {
       Error e = fail("duplicate_entry",
                      fmt::format("entry repeats KPI \"{}\" period {} dims {{{}}} of entry {}", s.kpi, s.period.str(),

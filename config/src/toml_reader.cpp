@@ -9,8 +9,7 @@ std::optional<toml::table> parse_toml(std::string_view text, const std::string& 
     return toml::parse(text, file);
   } catch (const toml::parse_error& e) {
     const auto& begin = e.source().begin;
-    diags.push_back({file, static_cast<int>(begin.line), static_cast<int>(begin.column),
-                     std::string(e.description())});
+    diags.push_back({file, static_cast<int>(begin.line), static_cast<int>(begin.column), std::string(e.description())});
     return std::nullopt;
   }
 }
@@ -37,8 +36,8 @@ void TomlTable::error(const toml::node& node, const std::string& message) {
 void TomlTable::error(const std::string& message) { error(table_, message); }
 
 void TomlTable::type_error(const toml::node& node, std::string_view key, std::string_view expected) {
-  error(node, fmt::format("\"{}\" must be {}, not {}", key, expected, toml::impl::node_type_friendly_names[
-                                                                           static_cast<int>(node.type())]));
+  error(node, fmt::format("\"{}\" must be {}, not {}", key, expected,
+                          toml::impl::node_type_friendly_names[static_cast<int>(node.type())]));
 }
 
 const toml::node* TomlTable::find(std::string_view key, bool required, std::string_view expected) {

@@ -1,9 +1,9 @@
 #include "kpiwatch/alert_engine.hpp"
 
-#include <set>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <set>
 
 #include "kpiwatch/log.hpp"
 
@@ -13,15 +13,16 @@ namespace {
 std::string series_text(const Labels& labels) {
   std::string dims;
   for (const auto& [k, v] : labels)
-    if (k != "rule" && k != "kpi" && k != "goal" && k != "severity") dims += fmt::format("{}{}={}", dims.empty() ? "" : ",", k, v);
+    if (k != "rule" && k != "kpi" && k != "goal" && k != "severity")
+      dims += fmt::format("{}{}={}", dims.empty() ? "" : ",", k, v);
   return dims;
 }
 
 void log_transition(const Transition& t) {
   const auto& a = t.alert;
-  auto level = t.to == AlertState::firing && a.severity == Severity::critical ? LogLevel::error
+  auto level = t.to == AlertState::firing && a.severity == Severity::critical  ? LogLevel::error
                : t.to == AlertState::firing && a.severity == Severity::warning ? LogLevel::warn
-                                                                                : LogLevel::info;
+                                                                               : LogLevel::info;
   std::string value = a.value ? fmt::format("{}", *a.value) : "";
   std::string dims = series_text(a.labels);
   log_event(level, fmt::format("alert {}: {}", to_string(t.to), a.summary_en),
@@ -112,9 +113,8 @@ void AlertEngine::apply(Store& store, const AlertChanges& changes, TimePoint now
 }
 
 Status AlertEngine::start(Store& store, TimePoint now) {
-  if (auto s = store.for_each_current([this](const std::string& kpi, const Dims& dims, Point p) {
-        index_.upsert(kpi, dims, std::move(p));
-      });
+  if (auto s = store.for_each_current(
+          [this](const std::string& kpi, const Dims& dims, Point p) { index_.upsert(kpi, dims, std::move(p)); });
       !s)
     return s;
   auto alerts = store.alerts();

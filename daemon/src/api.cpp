@@ -1,13 +1,13 @@
 #include "kpiwatch/api.hpp"
 
-#include <charconv>
-#include <set>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
-#include <spdlog/spdlog.h>
+#include <charconv>
+#include <set>
 
 #include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"
@@ -70,17 +70,19 @@ json::object kpi_json(const Kpi& k) {
 std::string route_of(const std::string& target) {
   std::string path = target.substr(0, target.find('?'));
   static const std::vector<std::pair<std::string, std::string>> prefixes = {
-      {"/api/v1/kpis/", "/api/v1/kpis/{id}"},       {"/api/v1/alerts/", "/api/v1/alerts/{fingerprint}"},
-      {"/api/v1/silences/", "/api/v1/silences/{id}"}, {"/api/v1/outbox/", "/api/v1/outbox/{id}/requeue"}};
+      {"/api/v1/kpis/", "/api/v1/kpis/{id}"},
+      {"/api/v1/alerts/", "/api/v1/alerts/{fingerprint}"},
+      {"/api/v1/silences/", "/api/v1/silences/{id}"},
+      {"/api/v1/outbox/", "/api/v1/outbox/{id}/requeue"}};
   for (const auto& [prefix, route] : prefixes)
     if (path.starts_with(prefix)) {
       if (prefix == "/api/v1/kpis/" && path.ends_with("/series")) return route + "/series";
       if (prefix == "/api/v1/alerts/" && path.ends_with("/ack")) return route + "/ack";
       return route;
     }
-  static const std::set<std::string> known = {"/healthz", "/readyz", "/metrics", "/api/v1/submissions",
-                                              "/api/v1/kpis", "/api/v1/alerts", "/api/v1/silences",
-                                              "/api/v1/outbox", "/api/v1/reload"};
+  static const std::set<std::string> known = {
+      "/healthz",       "/readyz",          "/metrics",       "/api/v1/submissions", "/api/v1/kpis",
+      "/api/v1/alerts", "/api/v1/silences", "/api/v1/outbox", "/api/v1/reload"};
   return known.contains(path) ? path : "other";
 }
 
@@ -157,12 +159,12 @@ void Api::post_reload(const Request& request, Respond respond) {
   if (diags.empty()) return respond(json_response(http::status::ok, R"({"status":"reloaded"})"));
   json::array errors;
   for (const auto& d : diags) errors.emplace_back(d.str());
-  json::object e{{"code", "reload_failed"},
-                 {"message", fmt::format("the new configuration has {} error(s); the previous one keeps running",
-                                         diags.size())},
-                 {"field", ""},
-                 {"index", nullptr},
-                 {"diagnostics", std::move(errors)}};
+  json::object e{
+      {"code", "reload_failed"},
+      {"message", fmt::format("the new configuration has {} error(s); the previous one keeps running", diags.size())},
+      {"field", ""},
+      {"index", nullptr},
+      {"diagnostics", std::move(errors)}};
   respond(json_response(http::status::unprocessable_entity, serialize_json(json::object{{"error", std::move(e)}})));
 }
 
@@ -263,7 +265,8 @@ void Api::handle(Request&& request, Respond inner_respond) {
       series = true;
     }
     const Kpi* kpi = catalog_->find(rest);
-    if (!kpi) return respond(error_response(http::status::not_found, "unknown_kpi", fmt::format("unknown KPI \"{}\"", rest)));
+    if (!kpi)
+      return respond(error_response(http::status::not_found, "unknown_kpi", fmt::format("unknown KPI \"{}\"", rest)));
     if (!only(http::verb::get, "GET, HEAD")) return;
     return respond(series ? get_series(*kpi, query) : get_kpi(*kpi));
   }
@@ -313,9 +316,9 @@ void Api::post_submissions(const Request& request, Respond respond) {
                      if (!stored) return respond(error_response(stored.error()));
                      json::array revisions;
                      for (const auto& r : stored.value()) revisions.push_back(to_json(r));
-                     respond(json_response(http::status::created,
-                                           serialize_json(json::object{{"accepted", count},
-                                                                        {"revisions", std::move(revisions)}})));
+                     respond(json_response(
+                         http::status::created,
+                         serialize_json(json::object{{"accepted", count}, {"revisions", std::move(revisions)}})));
                    });
                  });
 }
@@ -356,9 +359,10 @@ Response Api::get_series(const Kpi& kpi, const QueryParams& params) {
                                          {}}));
       query.dims[name] = value;
     } else {
-      return json_response(http::status::bad_request,
-                           error_json({"invalid_parameter",
-                                       fmt::format("unknown parameter \"{}\" (revisions, dims.NAME)", key), key, {}}));
+      return json_response(
+          http::status::bad_request,
+          error_json(
+              {"invalid_parameter", fmt::format("unknown parameter \"{}\" (revisions, dims.NAME)", key), key, {}}));
     }
   }
   auto rows = reader_.series(query);
@@ -378,8 +382,11 @@ Response Api::get_series(const Kpi& kpi, const QueryParams& params) {
     }
     points->push_back(to_json(r, false));
   }
-  json::object out{{"kpi", kpi.id}, {"unit", to_string(kpi.unit)}, {"period", to_string(kpi.period)},
-                   {"revisions", query.revisions}, {"series", std::move(series)}};
+  json::object out{{"kpi", kpi.id},
+                   {"unit", to_string(kpi.unit)},
+                   {"period", to_string(kpi.period)},
+                   {"revisions", query.revisions},
+                   {"series", std::move(series)}};
   return json_response(http::status::ok, serialize_json(out));
 }
 
@@ -402,10 +409,14 @@ Response Api::get_alerts(const QueryParams& params) {
         return bad_parameter(key, fmt::format("no goal \"{}\"", value));
       filter.goal = goal;
     } else if (key == "severity") {
-      if (value == "info") filter.severity = Severity::info;
-      else if (value == "warning") filter.severity = Severity::warning;
-      else if (value == "critical") filter.severity = Severity::critical;
-      else return bad_parameter(key, "\"severity\" must be info, warning or critical");
+      if (value == "info")
+        filter.severity = Severity::info;
+      else if (value == "warning")
+        filter.severity = Severity::warning;
+      else if (value == "critical")
+        filter.severity = Severity::critical;
+      else
+        return bad_parameter(key, "\"severity\" must be info, warning or critical");
     } else if (key == "rule") {
       filter.rule_id = value;
     } else if (key == "kpi") {
@@ -434,7 +445,10 @@ Response Api::get_alert(const std::string& fingerprint) {
   json::object o = alert_json(*alert.value());
   json::array transitions;
   for (const auto& t : history.value()) {
-    json::object e{{"from", to_string(t.from)}, {"to", to_string(t.to)}, {"at", t.at}, {"period", t.alert.period},
+    json::object e{{"from", to_string(t.from)},
+                   {"to", to_string(t.to)},
+                   {"at", t.at},
+                   {"period", t.alert.period},
                    {"summary", json::object{{"ja", t.alert.summary_ja}, {"en", t.alert.summary_en}}}};
     e["value"] = t.alert.value ? json::value(*t.alert.value) : json::value(nullptr);
     transitions.push_back(std::move(e));
@@ -481,8 +495,12 @@ Result<std::int64_t> parse_id(const std::string& text) {
 json::object silence_json(const Silence& s) {
   json::object matchers;
   for (const auto& [k, v] : s.matchers) matchers[k] = v;
-  return json::object{{"id", s.id},           {"matchers", std::move(matchers)}, {"starts_at", s.starts_at},
-                      {"ends_at", s.ends_at}, {"created_by", s.created_by},      {"comment", s.comment},
+  return json::object{{"id", s.id},
+                      {"matchers", std::move(matchers)},
+                      {"starts_at", s.starts_at},
+                      {"ends_at", s.ends_at},
+                      {"created_by", s.created_by},
+                      {"comment", s.comment},
                       {"created_at", s.created_at}};
 }
 
@@ -534,8 +552,8 @@ void Api::post_silence(const Request& request, Respond respond) {
         auto id = store.add_silence(silence);
         if (!id) return error_response(id.error());
         log_event(LogLevel::info,
-                  fmt::format("silence {} created by {} until {}: {}", id.value(), silence.created_by,
-                              silence.ends_at, silence.comment),
+                  fmt::format("silence {} created by {} until {}: {}", id.value(), silence.created_by, silence.ends_at,
+                              silence.comment),
                   {{"SILENCE", std::to_string(id.value())}});
         return json_response(http::status::created, serialize_json(json::object{{"id", id.value()}}));
       },
@@ -577,8 +595,9 @@ void Api::post_ack(const Request& request, const std::string& fingerprint, Respo
   if (!request.body().empty()) {
     auto body = json::parse(request.body(), ec);
     if (ec || !body.is_object())
-      return respond(json_response(http::status::unprocessable_entity,
-                                   error_json({"invalid_ack", "an acknowledgement is {\"comment\": \"...\"}", "", {}})));
+      return respond(
+          json_response(http::status::unprocessable_entity,
+                        error_json({"invalid_ack", "an acknowledgement is {\"comment\": \"...\"}", "", {}})));
     if (const auto* c = body.get_object().if_contains("comment"); c && c->is_string())
       comment = std::string(c->get_string());
   }
@@ -603,8 +622,8 @@ Response Api::get_outbox(const QueryParams& params) {
     else if (k == "limit" && std::atoi(v.c_str()) > 0)
       limit = std::min(std::atoi(v.c_str()), 10000);
     else
-      return bad_parameter(k, fmt::format("unknown parameter {}={} (state=pending|delivered|dead|suppressed, limit=N)",
-                                          k, v));
+      return bad_parameter(
+          k, fmt::format("unknown parameter {}={} (state=pending|delivered|dead|suppressed, limit=N)", k, v));
   }
   auto entries = reader_.outbox(status, limit);
   if (!entries) return error_response(entries.error());

@@ -1,11 +1,11 @@
 #include "kpiwatch/auth.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+
+#include <algorithm>
 
 namespace kpiwatch {
 
@@ -45,7 +45,8 @@ Diagnostics check_token_scopes(const Settings& settings, const Catalog& catalog)
   for (const auto& token : settings.tokens) {
     for (const auto& b : token.bodies)
       if (!catalog.body(b))
-        diags.push_back({settings.source, 0, 0, fmt::format("token \"{}\": unknown reporting body \"{}\"", token.name, b)});
+        diags.push_back(
+            {settings.source, 0, 0, fmt::format("token \"{}\": unknown reporting body \"{}\"", token.name, b)});
     for (const auto& k : token.kpis)
       if (!catalog.find(k))
         diags.push_back({settings.source, 0, 0, fmt::format("token \"{}\": unknown KPI \"{}\"", token.name, k)});

@@ -1,26 +1,27 @@
-#include <cstdio>
-#include <filesystem>
-#include <map>
-#include <set>
-#include <tuple>
-#include <fstream>
-#include <sstream>
+#include "kpiwatch/commands.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <boost/json.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <tuple>
+
 #include "kpiwatch/auth.hpp"
-#include "kpiwatch/commands.hpp"
 #include "kpiwatch/dataset.hpp"
 #include "kpiwatch/importer.hpp"
 #include "kpiwatch/json.hpp"
+#include "kpiwatch/log.hpp"
 #include "kpiwatch/rule_tests.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/store.hpp"
-#include "kpiwatch/log.hpp"
 #include "setup.hpp"
 
 namespace kpiwatch {
@@ -156,8 +157,8 @@ int run_import(const CommonOptions& options, const std::string& file, const std:
     fmt::print(stderr, "{}\nnothing was imported\n", batch.error().message);
     return 1;
   }
-  auto store = Store::open({setup->settings.database_path(), setup->settings.synchronous,
-                            setup->settings.busy_timeout_ms});
+  auto store =
+      Store::open({setup->settings.database_path(), setup->settings.synchronous, setup->settings.busy_timeout_ms});
   if (!store) {
     fmt::print(stderr, "{}\n", store.error().message);
     return 2;
@@ -274,8 +275,8 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
                  setup->settings.database_path());
       return 2;
     }
-    auto store = Store::open({setup->settings.database_path(), setup->settings.synchronous,
-                              setup->settings.busy_timeout_ms});
+    auto store =
+        Store::open({setup->settings.database_path(), setup->settings.synchronous, setup->settings.busy_timeout_ms});
     if (!store) {
       fmt::print(stderr, "{}\n", store.error().message);
       return 2;
@@ -314,11 +315,12 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
   auto deadlines = setup->rules->evaluate_deadlines(index, *now);
   std::string as_of = format_rfc3339(*now).substr(0, 10);
   if (json) {
-    fmt::print("{}\n", serialize_json(boost::json::object{
-                           {"rules", setup->rules->size()},
-                           {"series", index.size()},
-                           {"periods", std::move(by_period)},
-                           {"missing_data", boost::json::object{{"as_of", as_of}, {"alerts", alerts_json(deadlines)}}}}));
+    fmt::print("{}\n",
+               serialize_json(boost::json::object{
+                   {"rules", setup->rules->size()},
+                   {"series", index.size()},
+                   {"periods", std::move(by_period)},
+                   {"missing_data", boost::json::object{{"as_of", as_of}, {"alerts", alerts_json(deadlines)}}}}));
     return 0;
   }
   std::size_t missing = count_active(deadlines);

@@ -1,10 +1,10 @@
 #include "kpiwatch/delivery.hpp"
 
-#include <random>
-
-#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <random>
 
 #include "kpiwatch/log.hpp"
 
@@ -88,7 +88,8 @@ std::vector<std::pair<std::string, std::string>> Delivery::signed_headers(const 
       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count());
   auto headers = receiver.headers;
   headers.emplace_back("X-Kpiwatch-Timestamp", timestamp);
-  if (!receiver.secret.empty()) headers.emplace_back("X-Kpiwatch-Signature", signature(receiver.secret, timestamp, body));
+  if (!receiver.secret.empty())
+    headers.emplace_back("X-Kpiwatch-Signature", signature(receiver.secret, timestamp, body));
   return headers;
 }
 
@@ -115,7 +116,8 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
   std::function<void(Store&)> job;
   if (result.error.empty()) {
     metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "sent"}});
-    log_event(LogLevel::info, fmt::format("notification delivered ({} {}, attempt {})", entry.event, result.status, attempts),
+    log_event(LogLevel::info,
+              fmt::format("notification delivered ({} {}, attempt {})", entry.event, result.status, attempts),
               {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
     job = [id = entry.id, at](Store& store) {
       if (auto s = store.mark_delivered(id, at); !s) spdlog::error("outbox: {}", s.error().message);
@@ -178,8 +180,9 @@ void Delivery::resend_to_alertmanagers() {
       std::string url = receiver.url.ends_with("/") ? receiver.url + "api/v2/alerts" : receiver.url + "/api/v2/alerts";
       auto headers = signed_headers(receiver, body);
       // One key per firing episode: every re-send says the same thing.
-      headers.emplace_back("Idempotency-Key",
-                           sha256_hex(alert.fingerprint + "\n" + receiver.name + "\n" + alert.firing_since).substr(0, 32));
+      headers.emplace_back(
+          "Idempotency-Key",
+          sha256_hex(alert.fingerprint + "\n" + receiver.name + "\n" + alert.firing_since).substr(0, 32));
       client_.post(url, std::move(headers), std::move(body), receiver.timeout, receiver.ca_file,
                    [name = receiver.name](PostResult r) {
                      if (!r.error.empty()) spdlog::debug("re-sending to {} failed: {}", name, r.error);

@@ -1,12 +1,12 @@
 #include "kpiwatch/http_server.hpp"
 
-#include <set>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
+#include <set>
 
 #include "kpiwatch/json.hpp"
 
@@ -29,8 +29,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   std::function<void()> drained;
   std::unique_ptr<asio::steady_timer> stop_timer;
 
-  State(asio::io_context& io_, ServerLimits l, Handler h)
-      : io(io_), limits(l), handler(std::move(h)), acceptor(io_) {}
+  State(asio::io_context& io_, ServerLimits l, Handler h) : io(io_), limits(l), handler(std::move(h)), acceptor(io_) {}
 
   void accept();
   void session_ended(Session* s);
@@ -77,12 +76,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (buffer_.size() > 0) return read_rest();  // a pipelined request is already here
     // Idle until the first bytes of the next request arrive.
     stream_.expires_after(server_->limits.idle_timeout);
-    http::async_read_some(stream_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                            if (ec) return self->on_read_error(ec);
-                            if (self->parser_->is_done()) return self->on_request();
-                            self->read_rest();
-                          });
+    http::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->on_read_error(ec);
+      if (self->parser_->is_done()) return self->on_request();
+      self->read_rest();
+    });
   }
 
   void read_rest() {
@@ -161,10 +159,10 @@ void HttpServer::State::accept() {
       // Over the cap: a short 503, then the connection is closed.
       auto socket_ptr = std::make_shared<tcp::socket>(std::move(socket));
       auto body = error_body("too_many_connections", "the server is at its connection limit; retry later");
-      auto text = std::make_shared<std::string>(fmt::format(
-          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-          "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
-          body.size(), body));
+      auto text = std::make_shared<std::string>(
+          fmt::format("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+                      "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
+                      body.size(), body));
       asio::async_write(*socket_ptr, asio::buffer(*text), [socket_ptr, text](beast::error_code, std::size_t) {
         beast::error_code ignored;
         socket_ptr->shutdown(tcp::socket::shutdown_both, ignored);

@@ -1,11 +1,11 @@
 #include "kpiwatch/importer.hpp"
 
-#include <charconv>
-#include <map>
-
-#include <boost/json.hpp>
 #include <csv.h>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+#include <map>
 
 namespace kpiwatch {
 namespace json = boost::json;
@@ -107,22 +107,25 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
   std::map<std::string, std::size_t> columns;
   for (std::size_t c = 0; c < header.size(); ++c) {
     const auto& name = header[c];
-    bool known = std::find(plain.begin(), plain.end(), name) != plain.end() ||
-                 (name.starts_with("dims.") && name.size() > 5);
+    bool known =
+        std::find(plain.begin(), plain.end(), name) != plain.end() || (name.starts_with("dims.") && name.size() > 5);
     if (!known)
-      return at_line(file, parsed->lines[kept[0]],
-                     {"unknown_column",
-                      fmt::format("unknown column \"{}\" (kpi, period, value, items, body, source, note, dims.NAME)",
-                                  name),
-                      name, {}});
+      return at_line(
+          file, parsed->lines[kept[0]],
+          {"unknown_column",
+           fmt::format("unknown column \"{}\" (kpi, period, value, items, body, source, note, dims.NAME)", name),
+           name,
+           {}});
     if (!columns.emplace(name, c).second)
-      return at_line(file, parsed->lines[kept[0]], {"duplicate_column", fmt::format("column \"{}\" appears twice", name),
-                                                    name, {}});
+      return at_line(file, parsed->lines[kept[0]],
+                     {"duplicate_column", fmt::format("column \"{}\" appears twice", name), name, {}});
   }
   if (kept.size() - 1 > limits.max_batch)
-    return Error{"batch_too_large",
-                 fmt::format("{}: at most {} rows per import; this file has {}", file, limits.max_batch, kept.size() - 1),
-                 "", {}};
+    return Error{
+        "batch_too_large",
+        fmt::format("{}: at most {} rows per import; this file has {}", file, limits.max_batch, kept.size() - 1),
+        "",
+        {}};
 
   std::vector<Submission> batch;
   std::vector<std::size_t> lines;
@@ -130,8 +133,9 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
     const auto& row = rows[kept[k]];
     std::size_t line = parsed->lines[kept[k]];
     if (row.size() != header.size())
-      return at_line(file, line,
-                     {"invalid_csv", fmt::format("row has {} cells; the header has {}", row.size(), header.size()), "", {}});
+      return at_line(
+          file, line,
+          {"invalid_csv", fmt::format("row has {} cells; the header has {}", row.size(), header.size()), "", {}});
     json::object obj;
     json::object dims;
     for (const auto& [name, c] : columns) {
@@ -197,7 +201,9 @@ std::size_t json_entry_line(std::string_view text, std::size_t index) {
       expect_element = false;
     }
     switch (c) {
-      case '"': in_string = true; break;
+      case '"':
+        in_string = true;
+        break;
       case '[':
         ++depth;
         if (array_depth < 0 && depth <= 2) {
@@ -205,16 +211,21 @@ std::size_t json_entry_line(std::string_view text, std::size_t index) {
           expect_element = true;
         }
         break;
-      case '{': ++depth; break;
+      case '{':
+        ++depth;
+        break;
       case ']':
-      case '}': --depth; break;
+      case '}':
+        --depth;
+        break;
       case ',':
         if (depth == array_depth) {
           ++element;
           expect_element = true;
         }
         break;
-      default: break;
+      default:
+        break;
     }
   }
   return 1;

@@ -9,7 +9,9 @@ Ingest::Ingest(std::unique_ptr<Store> store, const Clock& clock, std::size_t max
 
 Ingest::~Ingest() { stop(); }
 
-void Ingest::start() { thread_ = std::thread([this] { run(); }); }
+void Ingest::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void Ingest::stop() {
   {

@@ -1,8 +1,12 @@
 #include "kpiwatch/log.hpp"
 
+#include <fmt/format.h>
+#include <spdlog/sinks/systemd_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <syslog.h>
+#include <systemd/sd-journal.h>
 #include <unistd.h>
 
 #include <charconv>
@@ -11,22 +15,23 @@
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-#include <spdlog/sinks/systemd_sink.h>
-#include <spdlog/spdlog.h>
-#include <systemd/sd-journal.h>
-
 namespace kpiwatch {
 namespace {
 
 spdlog::level::level_enum spdlog_level(LogLevel level) {
   switch (level) {
-    case LogLevel::trace: return spdlog::level::trace;
-    case LogLevel::debug: return spdlog::level::debug;
-    case LogLevel::info: return spdlog::level::info;
-    case LogLevel::warn: return spdlog::level::warn;
-    case LogLevel::error: return spdlog::level::err;
-    case LogLevel::critical: return spdlog::level::critical;
+    case LogLevel::trace:
+      return spdlog::level::trace;
+    case LogLevel::debug:
+      return spdlog::level::debug;
+    case LogLevel::info:
+      return spdlog::level::info;
+    case LogLevel::warn:
+      return spdlog::level::warn;
+    case LogLevel::error:
+      return spdlog::level::err;
+    case LogLevel::critical:
+      return spdlog::level::critical;
   }
   return spdlog::level::info;
 }
@@ -34,11 +39,16 @@ spdlog::level::level_enum spdlog_level(LogLevel level) {
 int syslog_priority(LogLevel level) {
   switch (level) {
     case LogLevel::trace:
-    case LogLevel::debug: return LOG_DEBUG;
-    case LogLevel::info: return LOG_INFO;
-    case LogLevel::warn: return LOG_WARNING;
-    case LogLevel::error: return LOG_ERR;
-    case LogLevel::critical: return LOG_CRIT;
+    case LogLevel::debug:
+      return LOG_DEBUG;
+    case LogLevel::info:
+      return LOG_INFO;
+    case LogLevel::warn:
+      return LOG_WARNING;
+    case LogLevel::error:
+      return LOG_ERR;
+    case LogLevel::critical:
+      return LOG_CRIT;
   }
   return LOG_INFO;
 }

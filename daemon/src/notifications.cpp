@@ -1,9 +1,10 @@
 #include "kpiwatch/notifications.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+
+#include <boost/json.hpp>
 
 #include "kpiwatch/json.hpp"
 
@@ -18,8 +19,11 @@ json::object labels_json(const AlertRecord& a) {
 }
 
 json::object annotations_json(const AlertRecord& a) {
-  json::object o{{"summary", a.summary_en},       {"summary_en", a.summary_en}, {"summary_ja", a.summary_ja},
-                 {"title", a.rule_id},            {"period", a.period}};
+  json::object o{{"summary", a.summary_en},
+                 {"summary_en", a.summary_en},
+                 {"summary_ja", a.summary_ja},
+                 {"title", a.rule_id},
+                 {"period", a.period}};
   if (!a.description_en.empty()) o["description"] = a.description_en;
   if (!a.description_en.empty()) o["description_en"] = a.description_en;
   if (!a.description_ja.empty()) o["description_ja"] = a.description_ja;
@@ -67,9 +71,10 @@ std::string slack(const AlertRecord& a, bool resolved, const std::string& extern
 }
 
 std::string teams(const AlertRecord& a, bool resolved, const std::string& external_url) {
-  const char* color = resolved ? "2EB886" : a.severity == Severity::critical ? "D00000"
-                                        : a.severity == Severity::warning  ? "FFA500"
-                                                                           : "439FE0";
+  const char* color = resolved                           ? "2EB886"
+                      : a.severity == Severity::critical ? "D00000"
+                      : a.severity == Severity::warning  ? "FFA500"
+                                                         : "439FE0";
   json::array facts;
   for (const auto& [k, v] : a.labels) facts.push_back(json::object{{"name", k}, {"value", v}});
   facts.push_back(json::object{{"name", "period"}, {"value", a.period}});
@@ -83,10 +88,10 @@ std::string teams(const AlertRecord& a, bool resolved, const std::string& extern
       {"text", a.summary_en + "\n\n" + a.summary_ja},
       {"sections", json::array{json::object{{"activityTitle", a.summary_ja}, {"facts", std::move(facts)}}}},
       {"potentialAction",
-       json::array{json::object{{"@type", "OpenUri"},
-                                {"name", "Open in kpiwatch"},
-                                {"targets", json::array{json::object{{"os", "default"},
-                                                                     {"uri", generator_url(external_url, a)}}}}}}}};
+       json::array{json::object{
+           {"@type", "OpenUri"},
+           {"name", "Open in kpiwatch"},
+           {"targets", json::array{json::object{{"os", "default"}, {"uri", generator_url(external_url, a)}}}}}}}};
   return serialize_json(card);
 }
 

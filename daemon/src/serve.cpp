@@ -1,22 +1,22 @@
 // `kpiwatch serve`: start-up is a list of steps, each a small function.
-#include <future>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <fmt/format.h>
-#include <spdlog/spdlog.h>
+#include <future>
 
 #include "kpiwatch/alert_engine.hpp"
 #include "kpiwatch/api.hpp"
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/commands.hpp"
 #include "kpiwatch/delivery.hpp"
-#include "kpiwatch/metrics.hpp"
-#include "kpiwatch/notifications.hpp"
 #include "kpiwatch/http_server.hpp"
 #include "kpiwatch/ingest.hpp"
+#include "kpiwatch/metrics.hpp"
+#include "kpiwatch/notifications.hpp"
 #include "kpiwatch/service_notifier.hpp"
 #include "setup.hpp"
 
@@ -134,8 +134,8 @@ Diagnostics reload(Daemon& d) {
 bool start_http(Daemon& d) {
   const auto& s = d.setup.settings;
   warn_if_no_tokens(s);
-  d.api = std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest, std::make_shared<Auth>(s.tokens),
-                                s.limits);
+  d.api =
+      std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest, std::make_shared<Auth>(s.tokens), s.limits);
   d.api->set_reloader([&d] { return reload(d); });
   ServerLimits limits{s.max_connections, s.max_body_bytes, 16 * 1024, s.read_timeout, s.idle_timeout};
   d.server = std::make_unique<HttpServer>(d.io, limits, [api = d.api.get()](Request&& req, Respond respond) {
@@ -253,9 +253,8 @@ int run_serve(const CommonOptions& options) {
   if (!setup) return 2;
   d.setup = std::move(*setup);
   init_logging(d.setup.settings.log_level);
-  spdlog::info("kpiwatch {} starting with {} ({} goals, {} KPIs, {} rules)", KPIWATCH_VERSION,
-               d.setup.settings.source, d.setup.catalog->goals().size(), d.setup.catalog->kpis().size(),
-               d.setup.rules->size());
+  spdlog::info("kpiwatch {} starting with {} ({} goals, {} KPIs, {} rules)", KPIWATCH_VERSION, d.setup.settings.source,
+               d.setup.catalog->goals().size(), d.setup.catalog->kpis().size(), d.setup.rules->size());
 
   if (!open_storage(d)) return 1;
   if (!start_http(d)) return 1;

@@ -1,12 +1,11 @@
 #include "kpiwatch/service_notifier.hpp"
 
-#include <time.h>
-
-#include <string>
-
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <systemd/sd-daemon.h>
+#include <time.h>
+
+#include <string>
 
 namespace kpiwatch {
 namespace {

@@ -1,5 +1,7 @@
 #include "kpiwatch/webhook_client.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -8,7 +10,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/url/parse.hpp>
-#include <fmt/format.h>
 
 namespace kpiwatch {
 namespace asio = boost::asio;
@@ -53,8 +54,8 @@ class PostOp : public std::enable_shared_from_this<PostOp<Stream>> {
     });
     resolver_.async_resolve(host_, port_, [self](beast::error_code ec, tcp::resolver::results_type results) {
       if (ec) return self->finish(0, "cannot resolve " + self->host_ + ": " + describe(ec));
-      beast::get_lowest_layer(*self->stream_).async_connect(
-          results, [self](beast::error_code ec, const tcp::endpoint&) {
+      beast::get_lowest_layer(*self->stream_)
+          .async_connect(results, [self](beast::error_code ec, const tcp::endpoint&) {
             if (ec) return self->finish(0, "cannot connect: " + describe(ec));
             self->handshake();
           });
@@ -169,8 +170,8 @@ void WebhookClient::post(const std::string& url, std::vector<std::pair<std::stri
   auto stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io_, *ctx);
   if (!SSL_set_tlsext_host_name(stream->native_handle(), host.c_str())) return fail("cannot set the TLS server name");
   stream->set_verify_callback(ssl::host_name_verification(host));
-  std::make_shared<PostOp<beast::ssl_stream<beast::tcp_stream>>>(io_, std::move(stream), host, port,
-                                                                  std::move(request), timeout, std::move(done))
+  std::make_shared<PostOp<beast::ssl_stream<beast::tcp_stream>>>(io_, std::move(stream), host, port, std::move(request),
+                                                                 timeout, std::move(done))
       ->run();
 }
 

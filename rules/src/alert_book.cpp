@@ -7,9 +7,8 @@ bool is_active(AlertState s) { return s == AlertState::pending || s == AlertStat
 
 bool same_figures(const AlertRecord& r, const AlertSample& s) {
   return r.period == s.period.str() && r.value == s.value && r.summary_en == s.summary_en &&
-         r.summary_ja == s.summary_ja && r.description_en == s.description_en &&
-         r.description_ja == s.description_ja && r.severity == s.severity && r.labels == s.labels &&
-         r.receivers == s.receivers;
+         r.summary_ja == s.summary_ja && r.description_en == s.description_en && r.description_ja == s.description_ja &&
+         r.severity == s.severity && r.labels == s.labels && r.receivers == s.receivers;
 }
 
 void take_figures(AlertRecord& r, const AlertSample& s) {

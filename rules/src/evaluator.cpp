@@ -1,9 +1,9 @@
 // Conditions evaluated per series and period; alert states from hold_for.
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <set>
-
-#include <fmt/format.h>
 
 #include "kpiwatch/settings.hpp"
 #include "rule.hpp"
@@ -59,10 +59,18 @@ struct Evaluator {
     }
     double v = *f.value;
     switch (c.op) {
-      case Threshold::Op::above: f.holds = v > c.bound; break;
-      case Threshold::Op::at_or_above: f.holds = v >= c.bound; break;
-      case Threshold::Op::below: f.holds = v < c.bound; break;
-      case Threshold::Op::at_or_below: f.holds = v <= c.bound; break;
+      case Threshold::Op::above:
+        f.holds = v > c.bound;
+        break;
+      case Threshold::Op::at_or_above:
+        f.holds = v >= c.bound;
+        break;
+      case Threshold::Op::below:
+        f.holds = v < c.bound;
+        break;
+      case Threshold::Op::at_or_below:
+        f.holds = v <= c.bound;
+        break;
     }
   }
 
@@ -282,10 +290,17 @@ Period period_containing(PeriodKind kind, std::chrono::sys_days day) {
   p.kind = kind;
   p.year = y;
   switch (kind) {
-    case PeriodKind::year: break;
-    case PeriodKind::fiscal_year: p.year = m >= 4 ? y : y - 1; break;
-    case PeriodKind::quarter: p.sub = static_cast<int>((m - 1) / 3 + 1); break;
-    case PeriodKind::month: p.sub = static_cast<int>(m); break;
+    case PeriodKind::year:
+      break;
+    case PeriodKind::fiscal_year:
+      p.year = m >= 4 ? y : y - 1;
+      break;
+    case PeriodKind::quarter:
+      p.sub = static_cast<int>((m - 1) / 3 + 1);
+      break;
+    case PeriodKind::month:
+      p.sub = static_cast<int>(m);
+      break;
   }
   return p;
 }
@@ -306,19 +321,26 @@ bool Rule::matches(const Dims& series_dims) const {
 
 std::string_view to_string(Severity severity) {
   switch (severity) {
-    case Severity::info: return "info";
-    case Severity::warning: return "warning";
-    case Severity::critical: return "critical";
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::critical:
+      return "critical";
   }
   return "warning";
 }
 
 std::string_view to_string(AlertState state) {
   switch (state) {
-    case AlertState::inactive: return "inactive";
-    case AlertState::pending: return "pending";
-    case AlertState::firing: return "firing";
-    case AlertState::resolved: return "resolved";
+    case AlertState::inactive:
+      return "inactive";
+    case AlertState::pending:
+      return "pending";
+    case AlertState::firing:
+      return "firing";
+    case AlertState::resolved:
+      return "resolved";
   }
   return "inactive";
 }

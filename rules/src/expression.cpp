@@ -1,11 +1,11 @@
 #include "expression.hpp"
 
-#include <cctype>
-#include <cmath>
-#include <charconv>
-#include <variant>
-
 #include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <variant>
 
 namespace kpiwatch {
 namespace {
@@ -86,14 +86,34 @@ class Parser {
         if (!matched) {
           t.text = std::string(1, c);
           switch (c) {
-            case '+': case '-': case '*': case '/': case '<': case '>': t.kind = Token::Kind::op; break;
-            case '(': t.kind = Token::Kind::lparen; break;
-            case ')': t.kind = Token::Kind::rparen; break;
-            case '{': t.kind = Token::Kind::lbrace; break;
-            case '}': t.kind = Token::Kind::rbrace; break;
-            case ',': t.kind = Token::Kind::comma; break;
-            case '=': t.kind = Token::Kind::assign; break;
-            default: return fail(i, fmt::format("unexpected character \"{}\"", c));
+            case '+':
+            case '-':
+            case '*':
+            case '/':
+            case '<':
+            case '>':
+              t.kind = Token::Kind::op;
+              break;
+            case '(':
+              t.kind = Token::Kind::lparen;
+              break;
+            case ')':
+              t.kind = Token::Kind::rparen;
+              break;
+            case '{':
+              t.kind = Token::Kind::lbrace;
+              break;
+            case '}':
+              t.kind = Token::Kind::rbrace;
+              break;
+            case ',':
+              t.kind = Token::Kind::comma;
+              break;
+            case '=':
+              t.kind = Token::Kind::assign;
+              break;
+            default:
+              return fail(i, fmt::format("unexpected character \"{}\"", c));
           }
           ++i;
         }
@@ -247,8 +267,11 @@ class Parser {
         if (!e || !expect(Token::Kind::rparen, "\")\"")) return nullptr;
         return e;
       }
-      case Token::Kind::name: return parse_name();
-      default: fail(t.offset, fmt::format("expected a number, a KPI or \"(\" but found \"{}\"", t.text)); return nullptr;
+      case Token::Kind::name:
+        return parse_name();
+      default:
+        fail(t.offset, fmt::format("expected a number, a KPI or \"(\" but found \"{}\"", t.text));
+        return nullptr;
     }
   }
 
@@ -267,14 +290,16 @@ class Parser {
       if (!arg) return nullptr;
       auto e = node(Expr::Kind::call, t.offset);
       e->op = t.text;
-      if (t.text == "count" && !((arg->kind == Expr::Kind::kpi || arg->kind == Expr::Kind::value) && arg->kpi->is_items())) {
+      if (t.text == "count" &&
+          !((arg->kind == Expr::Kind::kpi || arg->kind == Expr::Kind::value) && arg->kpi->is_items())) {
         fail(arg->offset, "count() takes an item-list KPI");
         return nullptr;
       }
       if (t.text == "avg" || t.text == "min" || t.text == "max") {
         if (!expect(Token::Kind::comma, fmt::format("\",\" and a number of periods in {}()", t.text))) return nullptr;
         const Token& n = peek();
-        if (n.kind != Token::Kind::number || n.number < 1 || n.number > kMaxWindow || std::trunc(n.number) != n.number) {
+        if (n.kind != Token::Kind::number || n.number < 1 || n.number > kMaxWindow ||
+            std::trunc(n.number) != n.number) {
           fail(n.offset, fmt::format("the window of {}() must be a whole number of periods, 1–{}", t.text, kMaxWindow));
           return nullptr;
         }
@@ -372,14 +397,17 @@ std::optional<double> value_of(const Expr& e, const ExprContext& ctx, const Peri
 
 bool Expr::is_boolean() const {
   switch (kind) {
-    case Kind::not_: return true;
-    case Kind::binary: return op != "+" && op != "-" && op != "*" && op != "/";
-    default: return false;
+    case Kind::not_:
+      return true;
+    case Kind::binary:
+      return op != "+" && op != "-" && op != "*" && op != "/";
+    default:
+      return false;
   }
 }
 
 std::variant<std::unique_ptr<Expr>, ExprError> parse_expression(std::string_view text, const Catalog& catalog,
-                                                                  const Kpi& watched) {
+                                                                const Kpi& watched) {
   return Parser(text, catalog, watched).run();
 }
 
@@ -390,9 +418,11 @@ void collect_kpis(const Expr& expr, std::vector<const Kpi*>& out) {
 
 std::optional<double> evaluate(const Expr& e, const ExprContext& ctx, const Period& period) {
   switch (e.kind) {
-    case Expr::Kind::number: return e.number;
+    case Expr::Kind::number:
+      return e.number;
     case Expr::Kind::kpi:
-    case Expr::Kind::value: return value_of(e, ctx, period);
+    case Expr::Kind::value:
+      return value_of(e, ctx, period);
     case Expr::Kind::neg: {
       auto v = evaluate(*e.args[0], ctx, period);
       return v ? std::optional<double>(-*v) : std::nullopt;

@@ -22,8 +22,8 @@ struct Expr {
   Dims selector;             // explicit dims of a KPI reference
   std::string op;            // binary operator or function name
   std::vector<std::unique_ptr<Expr>> args;
-  int window = 0;            // avg/min/max
-  std::size_t offset = 0;    // in the source text, for errors
+  int window = 0;          // avg/min/max
+  std::size_t offset = 0;  // in the source text, for errors
 
   bool is_boolean() const;
 };
@@ -36,7 +36,7 @@ struct ExprError {
 // Parses `text` for a rule watching `watched`; KPI references must share its
 // period kind and be able to resolve their dims. Errors carry an offset.
 std::variant<std::unique_ptr<Expr>, ExprError> parse_expression(std::string_view text, const Catalog& catalog,
-                                                                  const Kpi& watched);
+                                                                const Kpi& watched);
 
 // KPIs an expression reads.
 void collect_kpis(const Expr& expr, std::vector<const Kpi*>& out);

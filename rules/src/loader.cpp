@@ -1,12 +1,12 @@
 // Rule files → compiled rules: read with positions, check against the catalog.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "embedded_rules.hpp"
 #include "kpiwatch/toml_reader.hpp"
@@ -203,8 +203,8 @@ class RuleReader {
         known = true;
         if (!d->allows(value))
           error_at_key(r, *t.get("dims")->as_table(), name, true,
-                       fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})", value,
-                                   name, k->id, fmt::join(d->values, ", ")));
+                       fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})", value, name,
+                                   k->id, fmt::join(d->values, ", ")));
       }
       if (!known && !rule->kpis.empty())
         error_at_key(r, *t.get("dims")->as_table(), name, false,
@@ -247,14 +247,15 @@ class RuleReader {
   }
 
   void read_condition(TomlTable& r, const toml::table& t, Rule& rule, bool wildcard) {
-    static const std::vector<std::string_view> kinds = {"threshold", "change",   "trend",     "stagnation",
-                                                         "new_item",  "missing", "expression"};
+    static const std::vector<std::string_view> kinds = {"threshold", "change",  "trend",     "stagnation",
+                                                        "new_item",  "missing", "expression"};
     std::vector<std::string_view> present;
     for (auto kind : kinds)
       if (t.contains(kind)) present.push_back(kind);
     if (present.size() != 1) {
-      r.error(present.empty() ? fmt::format("a rule needs one condition table: [rule.{}]", fmt::join(kinds, "], [rule."))
-                              : fmt::format("a rule has one condition, but this one has {}", fmt::join(present, ", ")));
+      r.error(present.empty()
+                  ? fmt::format("a rule needs one condition table: [rule.{}]", fmt::join(kinds, "], [rule."))
+                  : fmt::format("a rule has one condition, but this one has {}", fmt::join(present, ", ")));
       for (auto kind : kinds) r.table(kind);  // known keys, reported above
       return;
     }
@@ -284,8 +285,10 @@ class RuleReader {
     if (kind == "threshold") {
       Threshold th;
       int given = 0;
-      for (auto [key, op] : {std::pair{"above", Threshold::Op::above}, {"at_or_above", Threshold::Op::at_or_above},
-                             {"below", Threshold::Op::below}, {"at_or_below", Threshold::Op::at_or_below}}) {
+      for (auto [key, op] : {std::pair{"above", Threshold::Op::above},
+                             {"at_or_above", Threshold::Op::at_or_above},
+                             {"below", Threshold::Op::below},
+                             {"at_or_below", Threshold::Op::at_or_below}}) {
         if (auto v = c.number(key)) {
           th.op = op;
           th.bound = *v;
@@ -301,7 +304,8 @@ class RuleReader {
         c.error(*ct->get("direction"), "\"direction\" must be \"falling\" or \"rising\"");
       ch.falling = direction.value_or("falling") == "falling";
       auto by = c.string("by", true);
-      if (by && *by != "points" && *by != "percent") c.error(*ct->get("by"), "\"by\" must be \"points\" or \"percent\"");
+      if (by && *by != "points" && *by != "percent")
+        c.error(*ct->get("by"), "\"by\" must be \"points\" or \"percent\"");
       ch.percent = by.value_or("points") == "percent";
       auto more = c.number("more_than");
       auto least = c.number("at_least");
@@ -370,8 +374,9 @@ class RuleReader {
           } else {
             auto expr = std::move(std::get<std::unique_ptr<Expr>>(parsed));
             if (!expr->is_boolean())
-              error_at(*ct->get("expr"), 0,
-                       fmt::format("{} [rule.expression]: the expression must be a comparison (e.g. x < 50)", r.where()));
+              error_at(
+                  *ct->get("expr"), 0,
+                  fmt::format("{} [rule.expression]: the expression must be a comparison (e.g. x < 50)", r.where()));
             ec.expr = std::move(expr);
           }
         }
@@ -440,7 +445,8 @@ Result<std::vector<RuleSource>> RuleSet::read_sources(const std::vector<std::str
 
 std::vector<RuleSource> RuleSet::embedded_sources() {
   std::vector<RuleSource> out;
-  for (const auto& [name, text] : embedded::rule_files()) out.push_back({"config/rules/" + name + " (embedded)", std::string(text)});
+  for (const auto& [name, text] : embedded::rule_files())
+    out.push_back({"config/rules/" + name + " (embedded)", std::string(text)});
   return out;
 }
 

@@ -7,8 +7,8 @@
 #include <variant>
 #include <vector>
 
-#include "kpiwatch/rules.hpp"
 #include "expression.hpp"
+#include "kpiwatch/rules.hpp"
 #include "template.hpp"
 
 namespace kpiwatch {

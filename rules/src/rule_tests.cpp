@@ -1,11 +1,11 @@
 #include "kpiwatch/rule_tests.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <fmt/format.h>
 
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/toml_reader.hpp"
@@ -22,7 +22,7 @@ struct Expected {
 };
 
 struct Expectation {
-  std::optional<Period> at;  // data rules at this period
+  std::optional<Period> at;      // data rules at this period
   std::optional<TimePoint> now;  // missing-data rules at this time
   std::string at_text;
   std::vector<Expected> alerts;
@@ -213,8 +213,8 @@ bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& cat
         used[i] = found = true;
       }
       if (!found)
-        problems.push_back(fmt::format("{}:{}: expected alert not raised: {}", file, x.line,
-                                       describe(x.rule, x.state, x.labels)));
+        problems.push_back(
+            fmt::format("{}:{}: expected alert not raised: {}", file, x.line, describe(x.rule, x.state, x.labels)));
     }
     for (std::size_t i = 0; i < actual.size(); ++i)
       if (!used[i])

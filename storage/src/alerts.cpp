@@ -163,8 +163,9 @@ Result<std::vector<AlertRecord>> Store::alerts(const AlertFilter& filter) {
   if (filter.severity) query += " AND severity = ?3";
   if (!filter.rule_id.empty()) query += " AND rule_id = ?4";
   if (!filter.kpi.empty()) query += " AND kpi = ?5";
-  query += " ORDER BY CASE state WHEN 'firing' THEN 0 WHEN 'pending' THEN 1 WHEN 'resolved' THEN 2 ELSE 3 END, "
-           "CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, kpi, fingerprint";
+  query +=
+      " ORDER BY CASE state WHEN 'firing' THEN 0 WHEN 'pending' THEN 1 WHEN 'resolved' THEN 2 ELSE 3 END, "
+      "CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, kpi, fingerprint";
   Stmt s;
   if (auto p = s.prepare(db_, query.c_str()); !p) return p.error();
   if (filter.state) s.bind(1, to_string(*filter.state));

@@ -1,6 +1,8 @@
 #include "kpiwatch/backup.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -8,9 +10,6 @@
 #include <cstring>
 #include <filesystem>
 #include <thread>
-
-#include <fmt/format.h>
-#include <sqlite3.h>
 
 namespace kpiwatch {
 namespace fs = std::filesystem;
@@ -73,15 +72,14 @@ Result<std::int64_t> copy_pages(sqlite3* src, sqlite3* dst, std::chrono::millise
   std::int64_t pages = sqlite3_backup_pagecount(backup);
   sqlite3_backup_finish(backup);
   if (rc != SQLITE_DONE)
-    return backup_error(fmt::format("the backup did not complete: {} (source: {})", sqlite3_errstr(rc),
-                                    sqlite3_errmsg(src)));
+    return backup_error(
+        fmt::format("the backup did not complete: {} (source: {})", sqlite3_errstr(rc), sqlite3_errmsg(src)));
   return pages;
 }
 
 }  // namespace
 
-Result<BackupReport> backup_database(const std::string& source, const std::string& destination,
-                                     int busy_timeout_ms) {
+Result<BackupReport> backup_database(const std::string& source, const std::string& destination, int busy_timeout_ms) {
   std::error_code ec;
   if (!fs::is_regular_file(source, ec)) return backup_error(fmt::format("no database at {}", source));
   if (fs::exists(destination, ec) && fs::equivalent(source, destination, ec))

@@ -119,8 +119,8 @@ Result<std::optional<std::string>> Store::next_due() {
 Result<std::vector<OutboxEntry>> Store::outbox(const std::string& status, int limit) {
   Stmt s;
   std::string where = status.empty() ? "" : " WHERE status = ?1";
-  if (auto p = s.prepare(db_, fmt::format("SELECT {} FROM outbox{} ORDER BY id DESC LIMIT ?2", kOutboxColumns, where)
-                                  .c_str());
+  if (auto p = s.prepare(
+          db_, fmt::format("SELECT {} FROM outbox{} ORDER BY id DESC LIMIT ?2", kOutboxColumns, where).c_str());
       !p)
     return p.error();
   if (!status.empty()) s.bind(1, std::string_view(status));
@@ -130,8 +130,9 @@ Result<std::vector<OutboxEntry>> Store::outbox(const std::string& status, int li
 
 Status Store::mark_delivered(std::int64_t id, const std::string& at) {
   Stmt s;
-  if (auto p = s.prepare(db_, "UPDATE outbox SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1, "
-                              "last_error = '' WHERE id = ?1");
+  if (auto p = s.prepare(db_,
+                         "UPDATE outbox SET status = 'delivered', delivered_at = ?2, attempts = attempts + 1, "
+                         "last_error = '' WHERE id = ?1");
       !p)
     return p;
   s.bind(1, id);
@@ -198,8 +199,9 @@ Result<std::int64_t> Store::add_silence(const Silence& silence) {
   for (const auto& [k, v] : silence.matchers) matchers[k] = v;
   std::string text = serialize_json(matchers);
   Stmt s;
-  if (auto p = s.prepare(db_, "INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment, created_at) "
-                              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (auto p = s.prepare(db_,
+                         "INSERT INTO silences (matchers, starts_at, ends_at, created_by, comment, created_at) "
+                         "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
       !p)
     return p.error();
   s.bind(1, std::string_view(text));
@@ -254,8 +256,9 @@ Result<bool> Store::delete_silence(std::int64_t id, const std::string& at) {
 Result<bool> Store::acknowledge(const std::string& fingerprint, const std::string& by, const std::string& comment,
                                 const std::string& at) {
   Stmt s;
-  if (auto p = s.prepare(db_, "UPDATE alerts SET acknowledged_at = ?2, acknowledged_by = ?3, ack_comment = ?4 WHERE "
-                              "fingerprint = ?1 AND state IN ('pending', 'firing')");
+  if (auto p = s.prepare(db_,
+                         "UPDATE alerts SET acknowledged_at = ?2, acknowledged_by = ?3, ack_comment = ?4 WHERE "
+                         "fingerprint = ?1 AND state IN ('pending', 'firing')");
       !p)
     return p.error();
   s.bind(1, std::string_view(fingerprint));

@@ -1,12 +1,12 @@
 #pragma once
 // Prepared statements for the store's translation units.
 
+#include <fmt/format.h>
+#include <sqlite3.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/store.hpp"
@@ -34,7 +34,9 @@ class Stmt {
   sqlite3_stmt* get() { return stmt_; }
   void bind(int i, std::int64_t v) { sqlite3_bind_int64(stmt_, i, v); }
   void bind(int i, double v) { sqlite3_bind_double(stmt_, i, v); }
-  void bind(int i, std::string_view v) { sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT); }
+  void bind(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
   void bind_null(int i) { sqlite3_bind_null(stmt_, i); }
   int step() { return sqlite3_step(stmt_); }
   void reset() {
@@ -60,7 +62,6 @@ struct ResetGuard {
   Stmt& stmt;
   ~ResetGuard() { stmt.reset(); }
 };
-
 
 inline Status step_done(Stmt& stmt, sqlite3* db, std::string_view what) {
   ResetGuard guard{stmt};

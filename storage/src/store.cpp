@@ -1,10 +1,10 @@
 #include "kpiwatch/store.hpp"
 
-#include <filesystem>
-
-#include <boost/json.hpp>
 #include <fmt/format.h>
 #include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
 
 #include "kpiwatch/json.hpp"
 #include "migrations.hpp"
@@ -101,8 +101,9 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
             "INSERT INTO revisions (series_id, period, period_ord, revision, value, items, body, source, note, "
             "submitted_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"},
            {&st.get_meta, "SELECT value FROM meta WHERE key = ?1"},
-           {&st.set_meta, "INSERT INTO meta (key, value) VALUES (?1, ?2) "
-                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
+           {&st.set_meta,
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
            {&st.count, "SELECT COUNT(*) FROM revisions"},
        }) {
     if (auto s = stmt->prepare(db, sql); !s) return s.error();
@@ -116,7 +117,8 @@ Status Store::migrate() {
   int target = current_schema_version();
   if (version > target)
     return Error{"storage_error",
-                 fmt::format("the database has schema version {}, newer than this kpiwatch ({})", version, target), "",
+                 fmt::format("the database has schema version {}, newer than this kpiwatch ({})", version, target),
+                 "",
                  {}};
   for (; version < target; ++version) {
     if (auto s = exec("BEGIN IMMEDIATE"); !s) return s;
@@ -136,12 +138,12 @@ Status Store::migrate() {
 int Store::schema_version() {
   sqlite3_stmt* stmt = nullptr;
   int version = -1;
-  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW)
+  if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW)
     version = sqlite3_column_int(stmt, 0);
   sqlite3_finalize(stmt);
   return version;
 }
-
 
 Status Store::begin() {
   pending_series_ids_.clear();
@@ -268,8 +270,9 @@ Result<std::vector<Revision>> Store::series(const SeriesQuery& query) {
       "SELECT s.dims, s.period_kind, r.id, r.period, r.revision, r.value, r.items, r.body, r.source, r.note, "
       "r.submitted_by, r.received_at FROM revisions r JOIN series s ON s.id = r.series_id WHERE s.kpi = ?1";
   if (!query.revisions)
-    sql += " AND r.revision = (SELECT MAX(r2.revision) FROM revisions r2 WHERE r2.series_id = r.series_id AND "
-           "r2.period_ord = r.period_ord)";
+    sql +=
+        " AND r.revision = (SELECT MAX(r2.revision) FROM revisions r2 WHERE r2.series_id = r.series_id AND "
+        "r2.period_ord = r.period_ord)";
   int param = 2;
   for (std::size_t i = 0; i < query.dims.size(); ++i, ++param)
     sql += fmt::format(" AND instr(',' || s.dims || ',', ',' || ?{} || ',') > 0", param);

@@ -3,16 +3,15 @@
 // with its labels and annotations, and its resolution ends it. Skipped when
 // /usr/bin/prometheus-alertmanager is not installed (scripts/install-deps.sh
 // installs it).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
-
-#include <filesystem>
-#include <functional>
-#include <thread>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <fmt/format.h>
-#include <gtest/gtest.h>
+#include <filesystem>
+#include <functional>
+#include <thread>
 
 #include "http_client.hpp"
 #include "kpiwatch/clock.hpp"
@@ -60,12 +59,11 @@ receivers:
     // Another process may take the port between free_port() and the bind: try a few.
     for (int attempt = 0; attempt < 5 && pid_ <= 0; ++attempt) {
       port_ = free_port();
-      pid_t pid = start_program(kAlertmanager,
-                                {"--config.file=" + dir_.file("alertmanager.yml"),
-                                 "--storage.path=" + dir_.file("data"),
-                                 fmt::format("--web.listen-address=127.0.0.1:{}", port_),
-                                 "--cluster.listen-address=", "--log.level=debug"},
-                                dir_.file("out"), dir_.file("alertmanager.log"));
+      pid_t pid = start_program(
+          kAlertmanager,
+          {"--config.file=" + dir_.file("alertmanager.yml"), "--storage.path=" + dir_.file("data"),
+           fmt::format("--web.listen-address=127.0.0.1:{}", port_), "--cluster.listen-address=", "--log.level=debug"},
+          dir_.file("out"), dir_.file("alertmanager.log"));
       bool ready = eventually(
           [&] {
             if (wait_program(pid, 0ms) != -1) return true;  // exited
@@ -76,8 +74,10 @@ receivers:
             }
           },
           30s);
-      if (ready && wait_program(pid, 0ms) == -1) pid_ = pid;
-      else stop_program(pid, 5s);
+      if (ready && wait_program(pid, 0ms) == -1)
+        pid_ = pid;
+      else
+        stop_program(pid, 5s);
     }
     if (pid_ <= 0) throw std::runtime_error("Alertmanager did not start:\n" + log());
   }
@@ -155,7 +155,7 @@ receivers = ["alertmanager"]
 match = {{ rule = "{0}", stage = "clinical" }}
 receivers = ["alertmanager"]
 )",
-                                  kRule, kExternalUrl, am.port()));
+                                kRule, kExternalUrl, am.port()));
   daemon.start();
 
   // 24.1 (2024) → 10 (2025): firing.
@@ -164,7 +164,8 @@ receivers = ["alertmanager"]
   ASSERT_TRUE(eventually([&] {
     alert = find_alert(am.alerts(), "basic");
     return !alert.is_null();
-  })) << daemon.log() << am.log();
+  })) << daemon.log()
+      << am.log();
   std::string fp;
   const auto alerts = http_get(daemon.port(), std::string("/api/v1/alerts?rule=") + kRule).json();
   for (const auto& a : alerts.at("alerts").as_array())
@@ -181,13 +182,13 @@ receivers = ["alertmanager"]
   EXPECT_NE(std::string(annotations.at("summary_en").as_string()).find("fell from 24.1% to 10% in 2025"),
             std::string::npos)
       << annotations.at("summary_en");
-  EXPECT_NE(std::string(annotations.at("summary_ja").as_string()).find("24.1%から10%に低下しました"),
-            std::string::npos)
+  EXPECT_NE(std::string(annotations.at("summary_ja").as_string()).find("24.1%から10%に低下しました"), std::string::npos)
       << annotations.at("summary_ja");
   EXPECT_EQ(alert.at("status").at("state"), "active");
   EXPECT_EQ(alert.at("generatorURL").as_string().subview().substr(0, std::string_view(kExternalUrl).size()),
             kExternalUrl);
-  EXPECT_TRUE(alert.at("generatorURL").as_string().subview().ends_with(std::string_view(fp))) << alert.at("generatorURL");
+  EXPECT_TRUE(alert.at("generatorURL").as_string().subview().ends_with(std::string_view(fp)))
+      << alert.at("generatorURL");
   const auto ends_while_firing = parse_rfc3339(alert.at("endsAt").as_string());
   ASSERT_TRUE(ends_while_firing.has_value()) << alert.at("endsAt");
 
@@ -198,7 +199,8 @@ receivers = ["alertmanager"]
     if (a.is_null()) return true;  // GET /api/v2/alerts leaves out ended alerts
     auto ends = parse_rfc3339(a.at("endsAt").as_string());
     return ends && *ends <= std::chrono::system_clock::now();
-  })) << daemon.log() << am.log();
+  })) << daemon.log()
+      << am.log();
 
   // The outbox: both notifications delivered to Alertmanager (marked so just after the 2xx).
   std::set<std::string> events;

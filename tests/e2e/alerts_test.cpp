@@ -2,6 +2,8 @@
 // the bundled dataset, an alert raised and resolved by submissions within the
 // request, reload of rule files (success and failure), restarts, and the rule
 // commands (check, test, eval).
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -14,9 +16,6 @@
 #include <thread>
 #include <tuple>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "http_client.hpp"
 #include "process.hpp"
@@ -166,8 +165,8 @@ TEST(Alerts, TheShippedRulesFlagWhatTheReportFlagsFor2024) {
   }
   // The report: all 33.1 → 26.8, applied 52.3 → 44.8, non-clinical 52.0 → 37.0,
   // clinical 9.3 → 2.0; basic rose 19.0 → 24.1 and is not flagged.
-  EXPECT_EQ(values, (std::map<std::string, double>{{"all", 26.8}, {"applied", 44.8}, {"nonclinical", 37.0},
-                                                   {"clinical", 2.0}}));
+  EXPECT_EQ(values, (std::map<std::string, double>{
+                        {"all", 26.8}, {"applied", 44.8}, {"nonclinical", 37.0}, {"clinical", 2.0}}));
   auto all = alerts_of(firing, "g06-stage-up-rate-falling", "stage", "all");
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(str(all[0].at("summary").at("en")),
@@ -219,7 +218,8 @@ TEST(Alerts, FiltersByStateGoalSeverityRuleAndKpi) {
   check("?severity=warning", [](const json::value& a) { return str(a.at("severity")) == "warning"; });
   check("?rule=g06-stage-up-rate-falling",
         [](const json::value& a) { return str(a.at("rule")) == "g06-stage-up-rate-falling"; });
-  check("?kpi=g06.market_launch_rate", [](const json::value& a) { return str(a.at("kpi")) == "g06.market_launch_rate"; });
+  check("?kpi=g06.market_launch_rate",
+        [](const json::value& a) { return str(a.at("kpi")) == "g06.market_launch_rate"; });
   check("?state=firing&goal=6&severity=warning&rule=g06-stage-up-rate-falling", [](const json::value& a) {
     return str(a.at("state")) == "firing" && label(a, "goal") == "6" && str(a.at("severity")) == "warning" &&
            str(a.at("rule")) == "g06-stage-up-rate-falling";
@@ -444,8 +444,8 @@ TEST(Alerts, MalformedRuleFilesNeverCrashTheDaemon) {
       "[[rule]]\nid = " + std::string(10000, '{'),
       dotted + " = 1\n",
       "[[rule]]\nid = \"x\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\nsummary_ja = \"s\"\n"
-      "summary_en = \"s\"\n[rule.expression]\nexpr = \"" + std::string(5000, '(') + "value" +
-          std::string(5000, ')') + " < 1\"\n",
+      "summary_en = \"s\"\n[rule.expression]\nexpr = \"" +
+          std::string(5000, '(') + "value" + std::string(5000, ')') + " < 1\"\n",
       std::string("\xff\xfe\x00\x01garbage", 11),
       "[[rule]]\nid = 1\ntitle = []\nkpi = {}\nseverity = 2.5\nhold_for = \"x\"\nsummary_ja = 1979-05-27\n",
   };
@@ -532,9 +532,10 @@ TEST(RuleCommands, CheckReportsEveryErrorOfABrokenRuleDirectory) {
   TempDir dir;
   write_file(dir.file("a.toml"), kFewTrainees);
   write_file(dir.file("c.toml"), kBroken);
-  const std::string second = "# a second broken file\n[[rule]]\nid = \"few-trainees\"\ntitle = \"dup\"\n"
-                             "kpi = \"g99.none\"\nseverity = \"info\"\nsummary_ja = \"x\"\nsummary_en = \"x\"\n"
-                             "[rule.new_item]\n";
+  const std::string second =
+      "# a second broken file\n[[rule]]\nid = \"few-trainees\"\ntitle = \"dup\"\n"
+      "kpi = \"g99.none\"\nseverity = \"info\"\nsummary_ja = \"x\"\nsummary_en = \"x\"\n"
+      "[rule.new_item]\n";
   write_file(dir.file("d.toml"), second);
   auto result = run_kpiwatch({"check", dir.path()});
   EXPECT_NE(result.exit_code, 0);
@@ -560,9 +561,10 @@ TEST(RuleCommands, CheckNeverCrashesOnMalformedFiles) {
   const std::string g06 = read_file(kSourceDir + "/config/rules/g06.toml");
   std::string huge;
   for (int i = 0; i < 20000; ++i)
-    huge += fmt::format("[[rule]]\nid = \"r{}\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
-                        "summary_ja = \"x\"\nsummary_en = \"x\"\n[rule.threshold]\nbelow = {}\n",
-                        i, i);
+    huge += fmt::format(
+        "[[rule]]\nid = \"r{}\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
+        "summary_ja = \"x\"\nsummary_en = \"x\"\n[rule.threshold]\nbelow = {}\n",
+        i, i);
   const std::vector<std::pair<std::string, bool>> files = {
       {g06.substr(0, g06.size() / 2), false},
       {"x = " + std::string(100000, '['), false},
@@ -661,8 +663,7 @@ alerts = []
 }
 
 TEST(RuleCommands, EvalOnTheBundledDatasetPrintsThe2024Alerts) {
-  auto result =
-      run_kpiwatch({"eval", "--input", kSourceDir + "/config/dataset/bundled.json", "--at", "2026-01-01"});
+  auto result = run_kpiwatch({"eval", "--input", kSourceDir + "/config/dataset/bundled.json", "--at", "2026-01-01"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string& out = result.out;
   auto y2024 = out.find("\n2024 (");
@@ -673,7 +674,8 @@ TEST(RuleCommands, EvalOnTheBundledDatasetPrintsThe2024Alerts) {
            {"all", "33.1", "26.8"}, {"applied", "52.3", "44.8"}, {"nonclinical", "52", "37"}, {"clinical", "9.3", "2"}})
     EXPECT_NE(section.find(fmt::format("(stage at adoption: {}) fell from {}% to {}% in 2024", stage, from, to)),
               std::string::npos)
-        << stage << "\n" << section;
+        << stage << "\n"
+        << section;
   EXPECT_EQ(section.find("stage at adoption: basic"), std::string::npos) << section;
   EXPECT_EQ(count(section, "g06-stage-up-rate-falling"), 4) << section;
   // 2023 is the first year of the survey: no stage-up alert.

@@ -91,8 +91,8 @@ TEST(TokenCommand, CreatesATokenWhoseConfigBlockGrantsItsScope) {
   auto allowed = http_post(daemon.port(), "/api/v1/submissions",
                            R"({"kpi": "g10.new_reference_countries", "period": "2025", "items": ["Chile"]})", token);
   EXPECT_EQ(allowed.status, 201) << allowed.body;
-  auto refused =
-      http_post(daemon.port(), "/api/v1/submissions", R"({"kpi": "g01.trainees", "period": "2025", "value": 1})", token);
+  auto refused = http_post(daemon.port(), "/api/v1/submissions",
+                           R"({"kpi": "g01.trainees", "period": "2025", "value": 1})", token);
   EXPECT_EQ(refused.status, 403);
   EXPECT_EQ(daemon.stop(), 0);
 }

@@ -1,10 +1,9 @@
 // Nothing acknowledged is lost: SIGKILL, restarts, in-flight requests at SIGTERM.
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
 
 #include <future>
-
-#include <gtest/gtest.h>
 
 #include "http_client.hpp"
 #include "kpiwatch/dataset.hpp"
@@ -70,8 +69,8 @@ TEST(Durability, AnInFlightSubmissionFinishesWhenSigtermArrives) {
   ASSERT_EQ(sqlite3_exec(lock, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);
 
   auto reply = std::async(std::launch::async, [&] {
-    return http_post(daemon.port(), "/api/v1/submissions",
-                     R"({"kpi": "g01.trainees", "period": "2070", "value": 7})", kAmedToken);
+    return http_post(daemon.port(), "/api/v1/submissions", R"({"kpi": "g01.trainees", "period": "2070", "value": 7})",
+                     kAmedToken);
   });
   ASSERT_TRUE(daemon.wait_for_log("request POST /api/v1/submissions"));
   daemon.signal(SIGTERM);

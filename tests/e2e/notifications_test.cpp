@@ -10,6 +10,8 @@
 // (default_receiver = ""), so that the other alerts the shipped rules raise on
 // the bundled data do not reach them; some tests also route the series
 // stage = "clinical" (9.3 → 2.0, firing from the first start) as a marker.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -18,9 +20,6 @@
 #include <regex>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "http_client.hpp"
 #include "kpiwatch/clock.hpp"
@@ -52,12 +51,13 @@ struct AlertingSpec {
   long long retry_initial_ms = 50;
   long long retry_max_ms = 400;
   long long max_age_ms = 600000;
-  long long evaluation_interval_ms = 60000;  // [rules]: the tick that sends repeats
+  long long evaluation_interval_ms = 60000;     // [rules]: the tick that sends repeats
   std::vector<std::string> stages = {"basic"};  // series of the rule routed to every receiver
 };
 
 std::string alerting(const std::vector<ReceiverSpec>& receivers, const AlertingSpec& a = {}) {
-  std::string out = fmt::format(R"(
+  std::string out =
+      fmt::format(R"(
 [rules]
 evaluation_interval_ms = {}
 
@@ -68,8 +68,7 @@ retry_initial_ms = {}
 retry_max_ms = {}
 max_age_ms = {}
 )",
-                                a.evaluation_interval_ms, kExternalUrl, a.retry_initial_ms, a.retry_max_ms,
-                                a.max_age_ms);
+                  a.evaluation_interval_ms, kExternalUrl, a.retry_initial_ms, a.retry_max_ms, a.max_age_ms);
   std::string names;
   for (const auto& r : receivers) {
     out += fmt::format(R"(
@@ -182,8 +181,7 @@ std::optional<double> metric(const std::string& text, const std::string& name,
     if (brace != std::string::npos && brace < space) {
       static const std::regex pair(R"re(([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)")re");
       auto body = line.substr(brace, line.find('}', brace) - brace);
-      for (std::sregex_iterator it(body.begin(), body.end(), pair), end; it != end; ++it)
-        found[(*it)[1]] = (*it)[2];
+      for (std::sregex_iterator it(body.begin(), body.end(), pair), end; it != end; ++it) found[(*it)[1]] = (*it)[2];
     }
     bool all = std::all_of(labels.begin(), labels.end(), [&](const auto& kv) {
       auto it = found.find(kv.first);
@@ -269,8 +267,9 @@ bool is_rfc3339_utc(const std::string& s) {
 TEST(Notifications, AlertmanagerWebhookFieldByFieldFiringThenResolved) {
   TestReceiver receiver({.secret = kSecret});
   receiver.start();
-  Daemon daemon("", alerting({{.url = receiver.url("/hooks/am?team=md"),
-                               .extra = R"(headers = { "X-Team" = "medical-devices" })"}}));
+  Daemon daemon(
+      "",
+      alerting({{.url = receiver.url("/hooks/am?team=md"), .extra = R"(headers = { "X-Team" = "medical-devices" })"}}));
   daemon.start();
 
   auto reply = submit_stage_up(daemon.port(), "basic", 10);
@@ -305,9 +304,9 @@ TEST(Notifications, AlertmanagerWebhookFieldByFieldFiringThenResolved) {
   EXPECT_EQ(body.at("status"), "firing");
   EXPECT_EQ(body.at("receiver"), "hook");
   EXPECT_EQ(body.at("groupLabels"), (json::object{{"alertname", kRule}}));
-  const json::object labels{{"alertname", kRule},    {"rule", kRule},       {"kpi", "g06.stage_up_rate"},
-                            {"goal", "6"},           {"severity", "warning"}, {"stage", "basic"},
-                            {"area", "r_and_d"},     {"criterion", "change"}};
+  const json::object labels{{"alertname", kRule}, {"rule", kRule},         {"kpi", "g06.stage_up_rate"},
+                            {"goal", "6"},        {"severity", "warning"}, {"stage", "basic"},
+                            {"area", "r_and_d"},  {"criterion", "change"}};
   EXPECT_EQ(body.at("commonLabels"), labels);
   const auto& annotations = body.at("commonAnnotations").as_object();
   EXPECT_EQ(annotations.at("summary"), annotations.at("summary_en"));
@@ -447,7 +446,9 @@ TEST(Notifications, TeamsMessageCardFields) {
 TEST(Notifications, AlertmanagerApiPostsAlertArraysAndResendsFiringAlerts) {
   TestReceiver receiver({.secret = kSecret});
   receiver.start();
-  Daemon daemon("", alerting({{.name = "am-api", .url = receiver.url("/am"), .format = "alertmanager_api",
+  Daemon daemon("", alerting({{.name = "am-api",
+                               .url = receiver.url("/am"),
+                               .format = "alertmanager_api",
                                .extra = "resend_interval_ms = 200"}},
                              {.stages = {"basic", "clinical"}}));
   daemon.start();
@@ -556,8 +557,7 @@ TEST(Notifications, AReceiverDownThroughRetriesGetsEachNotificationWithTheSameId
   // Absent: connections refused.
   const auto refused_before = count(daemon.log(), "cannot connect");
   ASSERT_EQ(receiver.stop(), 0);
-  ASSERT_TRUE(eventually([&] { return count(daemon.log(), "cannot connect") >= refused_before + 3; }))
-      << daemon.log();
+  ASSERT_TRUE(eventually([&] { return count(daemon.log(), "cannot connect") >= refused_before + 3; })) << daemon.log();
 
   // Back, still failing once more, then up.
   receiver.start();
@@ -680,9 +680,9 @@ TEST(Notifications, AHangingReceiverDoesNotDelaySubmissions) {
   // Submissions are answered while it hangs: each within 5 s, against a 10 s delivery timeout.
   for (int year = 2090; year < 2095; ++year) {
     HttpClient client(daemon.port(), 5s);
-    auto reply = client.post("/api/v1/submissions",
-                             fmt::format(R"({{"kpi": "g01.trainees", "period": "{}", "value": {}}})", year, year - 2000),
-                             kAdminToken);
+    auto reply = client.post(
+        "/api/v1/submissions",
+        fmt::format(R"({{"kpi": "g01.trainees", "period": "{}", "value": {}}})", year, year - 2000), kAdminToken);
     EXPECT_EQ(reply.status, 201) << reply.body;
   }
   // A submission the rules evaluate (stage "all", already firing): as quick.
@@ -766,7 +766,8 @@ TEST(Notifications, HttpsVerifiesTheCertificateAndTheHostName) {
     for (const auto& e : outbox_of(daemon.port(), fp))
       if (!str(e.at("last_error")).empty()) errors[str(e.at("receiver"))] = str(e.at("last_error"));
     return errors.size() >= 3;
-  })) << json::serialize(outbox(daemon.port())) << daemon.log();
+  })) << json::serialize(outbox(daemon.port()))
+      << daemon.log();
   for (const auto& name : {"wrong-host", "untrusted", "system-ca"}) {
     auto error = errors[name];
     for (auto& c : error) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -834,8 +835,7 @@ TEST(Notifications, ASilenceSuppressesTheNotificationWhichIsLoggedAndVisible) {
   EXPECT_TRUE(receiver.requests().empty()) << "a suppressed notification is never pending, so never sent";
 
   // Removed: no longer listed nor shown; the resolution is sent.
-  EXPECT_EQ(admin_request(daemon.port(), "DELETE", fmt::format("/api/v1/silences/{}", id), "", kAmedToken).status,
-            403);
+  EXPECT_EQ(admin_request(daemon.port(), "DELETE", fmt::format("/api/v1/silences/{}", id), "", kAmedToken).status, 403);
   auto removed = admin_request(daemon.port(), "DELETE", fmt::format("/api/v1/silences/{}", id));
   EXPECT_EQ(removed.status, 200) << removed.body;
   EXPECT_TRUE(daemon.wait_for_log(fmt::format("silence {} removed", id))) << daemon.log();
@@ -852,13 +852,13 @@ TEST(Notifications, ASilenceSuppressesTheNotificationWhichIsLoggedAndVisible) {
 TEST(Notifications, ASilenceIsValidated) {
   Daemon daemon;
   daemon.start();
-  for (const std::string body : {R"({"matchers": {}, "ends_at": "2099-01-01T00:00:00Z"})",
-                                 R"({"matchers": {"rule": "x"}})",
-                                 R"({"matchers": {"rule": "x"}, "ends_at": "tomorrow"})",
-                                 R"({"matchers": {"rule": 6}, "ends_at": "2099-01-01T00:00:00Z"})",
-                                 R"({"matchers": {"rule": "x"}, "starts_at": "2099-01-02T00:00:00Z",
+  for (const std::string body :
+       {R"({"matchers": {}, "ends_at": "2099-01-01T00:00:00Z"})", R"({"matchers": {"rule": "x"}})",
+        R"({"matchers": {"rule": "x"}, "ends_at": "tomorrow"})",
+        R"({"matchers": {"rule": 6}, "ends_at": "2099-01-01T00:00:00Z"})",
+        R"({"matchers": {"rule": "x"}, "starts_at": "2099-01-02T00:00:00Z",
                                      "ends_at": "2099-01-01T00:00:00Z"})",
-                                 R"([1, 2])"}) {
+        R"([1, 2])"}) {
     auto reply = admin_request(daemon.port(), "POST", "/api/v1/silences", body);
     EXPECT_GE(reply.status, 400) << body;
     EXPECT_LT(reply.status, 500) << body;
@@ -970,7 +970,8 @@ TEST(Notifications, RepeatIntervalResendsAnAlertThatStaysFiring) {
 TEST(Notifications, DeadLettersAreRequeuedThroughTheApiAndTheCommand) {
   TestReceiver receiver({.mode = "fail", .secret = kSecret});
   receiver.start();
-  Daemon daemon("", alerting({{.url = receiver.url()}}, {.retry_initial_ms = 50, .retry_max_ms = 100, .max_age_ms = 400}));
+  Daemon daemon("",
+                alerting({{.url = receiver.url()}}, {.retry_initial_ms = 50, .retry_max_ms = 100, .max_age_ms = 400}));
   daemon.start();
 
   ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 10).status, 201);
@@ -980,7 +981,8 @@ TEST(Notifications, DeadLettersAreRequeuedThroughTheApiAndTheCommand) {
   ASSERT_TRUE(eventually([&] {
     dead = outbox_of(daemon.port(), fp, "dead");
     return dead.size() == 2;
-  })) << json::serialize(outbox(daemon.port())) << daemon.log();
+  })) << json::serialize(outbox(daemon.port()))
+      << daemon.log();
   EXPECT_TRUE(daemon.wait_for_log("notification dead after")) << daemon.log();
   for (const auto& e : dead) {
     EXPECT_NE(str(e.at("last_error")).find("503"), std::string::npos) << json::serialize(e);
@@ -1064,8 +1066,8 @@ retry_initial_ms = 50
                                   kExternalUrl);
   const char* names[] = {"a", "b", "c", "d"};
   for (int i = 0; i < 4; ++i)
-    extra += fmt::format("\n[[receivers]]\nname = \"{}\"\nurl = \"{}\"\nsecret = \"{}\"\n", names[i], r[i]->url(),
-                         kSecret);
+    extra +=
+        fmt::format("\n[[receivers]]\nname = \"{}\"\nurl = \"{}\"\nsecret = \"{}\"\n", names[i], r[i]->url(), kSecret);
   extra += R"(
 [[routes]]
 match = { stage = "basic" }
@@ -1195,9 +1197,9 @@ TEST(Notifications, MetricsShowEveryDocumentedFamilyAndNotificationsByReceiver) 
       << text;
   EXPECT_GE(metric(text, "kpiwatch_submissions_total", {{"result", "accepted"}}).value_or(0), 1.0) << text;
   EXPECT_GE(metric(text, "kpiwatch_submissions_total", {{"result", "rejected"}}).value_or(0), 1.0) << text;
-  EXPECT_GE(metric(text, "kpiwatch_http_requests_total", {{"route", "/api/v1/submissions"}, {"status", "201"}})
-                .value_or(0),
-            1.0)
+  EXPECT_GE(
+      metric(text, "kpiwatch_http_requests_total", {{"route", "/api/v1/submissions"}, {"status", "201"}}).value_or(0),
+      1.0)
       << text;
   EXPECT_GE(metric(text, "kpiwatch_rule_evaluations_total").value_or(0), 1.0) << text;
   EXPECT_TRUE(metric(text, "kpiwatch_rule_evaluation_seconds_sum")) << text;

@@ -1,9 +1,9 @@
 // Numbers as people write them (33.1, never 3.31E1), asserted on the raw text
 // of what the real binary writes: API responses, errors and `eval --format json`.
+#include <gtest/gtest.h>
+
 #include <regex>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "http_client.hpp"
 #include "process.hpp"
@@ -71,7 +71,8 @@ TEST_F(NumbersTest, AlertsAndTheirHistoryCarryTheBreachingFigure) {
   std::string fingerprint;
   auto alerts = list.json();
   for (const auto& a : alerts.at("alerts").as_array())
-    if (a.at("labels").as_object().contains("stage") && a.at("labels").at("stage") == "all") fingerprint = std::string(a.at("fingerprint").as_string());
+    if (a.at("labels").as_object().contains("stage") && a.at("labels").at("stage") == "all")
+      fingerprint = std::string(a.at("fingerprint").as_string());
   ASSERT_FALSE(fingerprint.empty()) << list.body;
   auto detail = http_get(port(), "/api/v1/alerts/" + fingerprint);
   ASSERT_EQ(detail.status, 200) << detail.body;
@@ -85,8 +86,8 @@ TEST_F(NumbersTest, TheStoredRevisionsOfASubmissionEchoItsFigure) {
                          kAmedToken);
   ASSERT_EQ(reply.status, 201) << reply.body;
   EXPECT_TRUE(contains(reply.body, R"("value":24.9)")) << reply.body;
-  reply = http_post(port(), "/api/v1/submissions",
-                    R"({"kpi": "g01.training_courses", "period": "2025", "value": 70})", kAdminToken);
+  reply = http_post(port(), "/api/v1/submissions", R"({"kpi": "g01.training_courses", "period": "2025", "value": 70})",
+                    kAdminToken);
   ASSERT_EQ(reply.status, 201) << reply.body;
   EXPECT_TRUE(contains(reply.body, R"("value":70)")) << reply.body;
   EXPECT_FALSE(has_exponent_number(reply.body)) << reply.body;

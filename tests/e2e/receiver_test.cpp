@@ -1,12 +1,13 @@
 // The test receiver itself (support/receiver_main.cpp): the delivery tests
 // rely on it recording, failing, hanging, checking signatures and serving
 // HTTPS exactly as told.
-#include <future>
+#include "receiver.hpp"
 
 #include <gtest/gtest.h>
 
+#include <future>
+
 #include "http_client.hpp"
-#include "receiver.hpp"
 
 namespace kpiwatch::test {
 namespace {
@@ -23,7 +24,8 @@ std::string openssl_signature(const std::string& secret, const std::string& time
   return "sha256=" + hex;
 }
 
-HttpReply post_hook(unsigned short port, const std::string& body, const std::map<std::string, std::string>& headers = {}) {
+HttpReply post_hook(unsigned short port, const std::string& body,
+                    const std::map<std::string, std::string>& headers = {}) {
   auto all = headers;
   all["Content-Type"] = "application/json";
   return HttpClient(port, 10s).request("POST", "/hook", body, all);
@@ -152,8 +154,7 @@ TEST(TestReceiver, ServesHttpsWithACertificateOfTheTestCa) {
 
   TestReceiver self_signed({.cert_file = certs.self_signed_cert, .key_file = certs.self_signed_key});
   self_signed.start();
-  r = run_program("curl",
-                  {"-sS", "--max-time", "10", "--cacert", certs.ca_file, "-d", "{}", self_signed.url("/hook")});
+  r = run_program("curl", {"-sS", "--max-time", "10", "--cacert", certs.ca_file, "-d", "{}", self_signed.url("/hook")});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(self_signed.requests().empty());
 }

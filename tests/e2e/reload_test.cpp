@@ -1,7 +1,6 @@
 // Reloading config and catalog on SIGHUP and POST /api/v1/reload.
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "http_client.hpp"
 #include "kpiwatch/settings.hpp"
@@ -29,8 +28,7 @@ TEST(Reload, SighupSwapsInAValidConfigAndKeepsTheOldOneOnErrors) {
   daemon.write_config(test_config(daemon.state_dir(), "max_conections = 3"));
   daemon.signal(SIGHUP);
   ASSERT_TRUE(daemon.wait_for_log("reload failed"));
-  EXPECT_NE(daemon.log().find(daemon.config_path() + ":4:1: server: unknown key \"max_conections\""),
-            std::string::npos)
+  EXPECT_NE(daemon.log().find(daemon.config_path() + ":4:1: server: unknown key \"max_conections\""), std::string::npos)
       << daemon.log();
   // The previous configuration, with the added token, keeps running.
   EXPECT_EQ(http_post(daemon.port(), "/api/v1/submissions", kFigure, "kpw_added").status, 201);

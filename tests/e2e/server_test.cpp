@@ -1,9 +1,8 @@
 // The HTTP server's defences and its graceful stop, against the real binary.
+#include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 #include "http_client.hpp"
 #include "process.hpp"

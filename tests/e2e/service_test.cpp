@@ -1,6 +1,8 @@
 // Running under systemd, without systemd: the notify protocol on a datagram
 // socket of our own, environment overrides for the unit's drop-ins, and
 // `kpiwatch backup` while the daemon ingests.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -17,9 +19,6 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "http_client.hpp"
 #include "process.hpp"
@@ -122,7 +121,8 @@ class ServiceNotify : public ::testing::TestWithParam<bool> {
   void SetUp() override { unsetenv("WATCHDOG_PID"); }
 
   std::string socket_name(const Daemon& daemon) const {
-    if (GetParam()) return fmt::format("@kpiwatch-test-notify-{}-{}", getpid(), daemon.dir().substr(daemon.dir().size() - 6));
+    if (GetParam())
+      return fmt::format("@kpiwatch-test-notify-{}-{}", getpid(), daemon.dir().substr(daemon.dir().size() - 6));
     return daemon.dir() + "/notify.sock";
   }
 };
@@ -191,9 +191,8 @@ INSTANTIATE_TEST_SUITE_P(NotifySocketForms, ServiceNotify, ::testing::Values(fal
 TEST(ServiceEnvironment, KpiwatchVariablesOverrideTheConfigAndFlagsOverrideThem) {
   Daemon daemon;  // its config logs at debug: every request and response
   const std::string other_state = daemon.dir() + "/other-state";
-  daemon.start({{"KPIWATCH_STATE_DIRECTORY", other_state},
-                {"KPIWATCH_DATABASE", "drop-in.db"},
-                {"KPIWATCH_LOG_LEVEL", "info"}});
+  daemon.start(
+      {{"KPIWATCH_STATE_DIRECTORY", other_state}, {"KPIWATCH_DATABASE", "drop-in.db"}, {"KPIWATCH_LOG_LEVEL", "info"}});
   EXPECT_EQ(http_get(daemon.port(), "/healthz").status, 200);
   EXPECT_EQ(daemon.stop(), 0);
   EXPECT_EQ(count_revisions(other_state + "/drop-in.db"), 121);

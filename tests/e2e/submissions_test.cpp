@@ -52,9 +52,8 @@ TEST_F(SubmissionsTest, EveryBadInputGetsAnExplainedErrorAndWritesNothing) {
       {"unknown field", R"({"kpi": "g01.trainees", "period": "2024", "value": 1, "valu": 2})", 422, "unknown_field",
        "valu"},
       {"unknown KPI", R"({"kpi": "g01.nonexistent", "period": "2024", "value": 1})", 422, "unknown_kpi", "kpi"},
-      {"unknown dimension",
-       R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"phase": "basic"}, "value": 1})", 422,
-       "unknown_dimension", "dims.phase"},
+      {"unknown dimension", R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"phase": "basic"}, "value": 1})",
+       422, "unknown_dimension", "dims.phase"},
       {"unknown dimension value",
        R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "final"}, "value": 1})", 422,
        "invalid_dimension_value", "dims.stage"},
@@ -63,16 +62,15 @@ TEST_F(SubmissionsTest, EveryBadInputGetsAnExplainedErrorAndWritesNothing) {
       {"calendar year for a fiscal-year KPI", R"({"kpi": "g08.device_lag", "period": "2024", "value": 1})", 422,
        "invalid_period", "period"},
       {"negative count", R"({"kpi": "g01.trainees", "period": "2024", "value": -3})", 422, "out_of_range", "value"},
-      {"non-integer count", R"({"kpi": "g01.trainees", "period": "2024", "value": 2.5})", 422, "not_integer",
-       "value"},
+      {"non-integer count", R"({"kpi": "g01.trainees", "period": "2024", "value": 2.5})", 422, "not_integer", "value"},
       {"percent over 100",
        R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "all"}, "value": 100.5})", 422,
        "out_of_range", "value"},
       {"NaN", R"({"kpi": "g01.trainees", "period": "2024", "value": NaN})", 400, "invalid_json", ""},
       {"Infinity", R"({"kpi": "g01.trainees", "period": "2024", "value": Infinity})", 400, "invalid_json", ""},
       {"overflowing number", R"({"kpi": "g01.trainees", "period": "2024", "value": 1e999})", 0, "", "value"},
-      {"invalid UTF-8", "{\"kpi\": \"g01.trainees\", \"period\": \"2024\", \"value\": 1, \"note\": \"\xff\xfe\"}",
-       400, "invalid_json", ""},
+      {"invalid UTF-8", "{\"kpi\": \"g01.trainees\", \"period\": \"2024\", \"value\": 1, \"note\": \"\xff\xfe\"}", 400,
+       "invalid_json", ""},
       {"items for a number KPI", R"({"kpi": "g01.trainees", "period": "2024", "items": ["a"]})", 422,
        "unexpected_field", "items"},
       {"value for an item list", R"({"kpi": "g10.new_reference_countries", "period": "2024", "value": 3})", 422,
@@ -117,8 +115,8 @@ TEST_F(SubmissionsTest, EveryBadInputGetsAnExplainedErrorAndWritesNothing) {
 TEST_F(SubmissionsTest, OversizedBodyIsRefusedWith413) {
   Daemon small("max_body_bytes = 1000");
   small.start();
-  std::string body = R"({"kpi": "g01.trainees", "period": "2024", "value": 1, "note": ")" + std::string(2000, 'x') +
-                     R"("})";
+  std::string body =
+      R"({"kpi": "g01.trainees", "period": "2024", "value": 1, "note": ")" + std::string(2000, 'x') + R"("})";
   auto reply = http_post(small.port(), "/api/v1/submissions", body, kAdminToken);
   EXPECT_EQ(reply.status, 413);
   EXPECT_EQ(reply.error_code(), "body_too_large");
@@ -148,9 +146,9 @@ TEST_F(SubmissionsTest, WritesNeedAValidTokenWithinItsScope) {
   EXPECT_EQ(mixed.status, 403);
   EXPECT_EQ(mixed.json().at("error").at("index").to_number<int>(), 1);
 
-  auto claims_other_body = http_post(port(), "/api/v1/submissions",
-                                     R"({"kpi": "g01.trainees", "period": "2031", "value": 10, "body": "jfmda"})",
-                                     kAmedToken);
+  auto claims_other_body =
+      http_post(port(), "/api/v1/submissions",
+                R"({"kpi": "g01.trainees", "period": "2031", "value": 10, "body": "jfmda"})", kAmedToken);
   EXPECT_GE(claims_other_body.status, 400);
   EXPECT_EQ(stored(), before);
 

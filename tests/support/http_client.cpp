@@ -114,8 +114,7 @@ bool HttpClient::closed_by_server(std::chrono::milliseconds deadline) {
 
 HttpReply http_get(unsigned short port, const std::string& target) { return HttpClient(port).get(target); }
 
-HttpReply http_post(unsigned short port, const std::string& target, const std::string& body,
-                    const std::string& token) {
+HttpReply http_post(unsigned short port, const std::string& target, const std::string& body, const std::string& token) {
   return HttpClient(port).post(target, body, token);
 }
 

@@ -1,12 +1,11 @@
 #pragma once
 // A synchronous HTTP/1.1 client over loopback for end-to-end tests.
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <map>
 #include <memory>
 #include <string>
-
-#include <boost/json.hpp>
 
 namespace kpiwatch::test {
 

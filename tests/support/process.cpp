@@ -1,7 +1,9 @@
 #include "process.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,9 +14,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-#include <fmt/format.h>
-#include <sqlite3.h>
 
 #include "kpiwatch/settings.hpp"
 
@@ -138,8 +137,8 @@ bodies = ["jfmda"]
 
 {}
 )",
-                     server_extra, state_dir, sha256_hex(kAdminToken), sha256_hex(kAmedToken),
-                     sha256_hex(kJfmdaToken), extra);
+                     server_extra, state_dir, sha256_hex(kAdminToken), sha256_hex(kAmedToken), sha256_hex(kJfmdaToken),
+                     extra);
 }
 
 Daemon::Daemon(const std::string& server_extra, const std::string& extra) {

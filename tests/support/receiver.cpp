@@ -1,6 +1,7 @@
 #include "receiver.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -11,8 +12,6 @@
 #include <filesystem>
 #include <stdexcept>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "http_client.hpp"
 
@@ -154,14 +153,22 @@ void TestReceiver::start() {
   fs::remove(port_file, ec);
   fs::remove(control_port_file, ec);
 
-  std::vector<std::string> args{"--port",       std::to_string(port_),
-                                "--port-file",  port_file,
-                                "--control-port-file", control_port_file,
-                                "--record",     record_path(),
-                                "--mode",       options_.mode,
-                                "--status",     std::to_string(options_.status),
-                                "--fail-status", std::to_string(options_.fail_status),
-                                "--fail-count", std::to_string(options_.fail_count)};
+  std::vector<std::string> args{"--port",
+                                std::to_string(port_),
+                                "--port-file",
+                                port_file,
+                                "--control-port-file",
+                                control_port_file,
+                                "--record",
+                                record_path(),
+                                "--mode",
+                                options_.mode,
+                                "--status",
+                                std::to_string(options_.status),
+                                "--fail-status",
+                                std::to_string(options_.fail_status),
+                                "--fail-count",
+                                std::to_string(options_.fail_count)};
   if (!options_.secret.empty()) args.insert(args.end(), {"--secret", options_.secret});
   if (!options_.cert_file.empty()) args.insert(args.end(), {"--cert", options_.cert_file, "--key", options_.key_file});
 
@@ -274,15 +281,16 @@ std::vector<ReceivedRequest> TestReceiver::wait_for(std::size_t count,
 }
 
 std::vector<ReceivedRequest> TestReceiver::wait_for(std::size_t count, std::chrono::milliseconds deadline) const {
-  return wait_for(count, [](const ReceivedRequest&) { return true; }, deadline);
+  return wait_for(
+      count, [](const ReceivedRequest&) { return true; }, deadline);
 }
 
 TestCertificates::TestCertificates() {
   auto openssl = [](const std::vector<std::string>& args) {
     auto r = run_program("openssl", args, 60s);
     if (r.exit_code != 0)
-      throw std::runtime_error(fmt::format("openssl {} failed ({}): {}{}", args.empty() ? "" : args[0], r.exit_code,
-                                           r.out, r.err));
+      throw std::runtime_error(
+          fmt::format("openssl {} failed ({}): {}{}", args.empty() ? "" : args[0], r.exit_code, r.out, r.err));
   };
   const std::vector<std::string> ec_key{"-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"};
   auto with = [](std::vector<std::string> a, const std::vector<std::string>& b) {
@@ -293,9 +301,8 @@ TestCertificates::TestCertificates() {
   ca_file = dir.file("ca.pem");
   const auto ca_key = dir.file("ca.key");
   openssl(with({"req", "-x509"}, with(ec_key, {"-keyout", ca_key, "-out", ca_file, "-days", "30", "-subj",
-                                               "/CN=kpiwatch test CA", "-addext",
-                                               "basicConstraints=critical,CA:TRUE", "-addext",
-                                               "keyUsage=critical,keyCertSign,cRLSign"})));
+                                               "/CN=kpiwatch test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+                                               "-addext", "keyUsage=critical,keyCertSign,cRLSign"})));
 
   // A certificate signed by the test CA for `san`.
   auto issue = [&](const std::string& name, const std::string& cn, const std::string& san, int serial) {
@@ -316,9 +323,9 @@ TestCertificates::TestCertificates() {
 
   self_signed_cert = dir.file("self-signed.pem");
   self_signed_key = dir.file("self-signed.key");
-  openssl(with({"req", "-x509"},
-               with(ec_key, {"-keyout", self_signed_key, "-out", self_signed_cert, "-days", "30", "-subj",
-                             "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"})));
+  openssl(
+      with({"req", "-x509"}, with(ec_key, {"-keyout", self_signed_key, "-out", self_signed_cert, "-days", "30", "-subj",
+                                           "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"})));
 }
 
 }  // namespace kpiwatch::test

@@ -5,13 +5,12 @@
 
 #include <sys/types.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <boost/json.hpp>
 
 #include "process.hpp"
 
@@ -40,8 +39,8 @@ struct ReceiverOptions {
   int status = 200;         // answered in mode ok
   int fail_status = 503;    // answered in mode fail
   int fail_count = 0;       // mode fail: only the first N requests fail (0: all)
-  std::string secret{};       // checks X-Kpiwatch-Signature when set
-  std::string cert_file{};    // HTTPS with this certificate chain and key
+  std::string secret{};     // checks X-Kpiwatch-Signature when set
+  std::string cert_file{};  // HTTPS with this certificate chain and key
   std::string key_file{};
 };
 

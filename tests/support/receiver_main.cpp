@@ -29,20 +29,10 @@
 //
 // SIGTERM or SIGINT: stops. Logs to stderr.
 
+#include <fcntl.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <unistd.h>
-#include <fcntl.h>
-
-#include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <ctime>
-#include <fstream>
-#include <iostream>
-#include <optional>
-#include <string>
-#include <string_view>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -55,6 +45,15 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace {
 namespace asio = boost::asio;
@@ -77,10 +76,14 @@ std::optional<Mode> parse_mode(std::string_view s) {
 
 const char* to_string(Mode m) {
   switch (m) {
-    case Mode::ok: return "ok";
-    case Mode::fail: return "fail";
-    case Mode::hang: return "hang";
-    case Mode::close: return "close";
+    case Mode::ok:
+      return "ok";
+    case Mode::fail:
+      return "fail";
+    case Mode::hang:
+      return "hang";
+    case Mode::close:
+      return "close";
   }
   return "?";
 }
@@ -97,8 +100,8 @@ struct State {
   long long answered = 0;
 
   json::object describe() const {
-    return {{"mode", to_string(mode)}, {"status", status},     {"fail_status", fail_status},
-            {"fail_count", fail_count}, {"requests", seq},     {"answered", answered}};
+    return {{"mode", to_string(mode)},  {"status", status}, {"fail_status", fail_status},
+            {"fail_count", fail_count}, {"requests", seq},  {"answered", answered}};
   }
 };
 
@@ -242,8 +245,8 @@ std::pair<Mode, int> record(const Request& req, bool tls) {
                  {"timestamp_skew_s", skew},
                  {"mode", to_string(mode)},
                  {"status", status}});
-  std::cerr << "receiver: " << req.method_string() << " " << req.target() << " -> " << to_string(mode) << " "
-            << status << "\n";
+  std::cerr << "receiver: " << req.method_string() << " " << req.target() << " -> " << to_string(mode) << " " << status
+            << "\n";
   return {mode, status};
 }
 
@@ -358,21 +361,32 @@ int main(int argc, char** argv) {
         usage(arg + ": not a number: " + v);
       }
     };
-    if (arg == "--port") port = static_cast<unsigned short>(number());
-    else if (arg == "--port-file") port_file = value();
-    else if (arg == "--control-port-file") control_port_file = value();
-    else if (arg == "--record") state.record_path = value();
+    if (arg == "--port")
+      port = static_cast<unsigned short>(number());
+    else if (arg == "--port-file")
+      port_file = value();
+    else if (arg == "--control-port-file")
+      control_port_file = value();
+    else if (arg == "--record")
+      state.record_path = value();
     else if (arg == "--mode") {
       auto m = parse_mode(value());
       if (!m) usage("--mode: ok, fail, hang or close");
       state.mode = *m;
-    } else if (arg == "--status") state.status = number();
-    else if (arg == "--fail-status") state.fail_status = number();
-    else if (arg == "--fail-count") state.fail_count = number();
-    else if (arg == "--secret") state.secret = value();
-    else if (arg == "--cert") cert = value();
-    else if (arg == "--key") key = value();
-    else usage("unknown argument " + arg);
+    } else if (arg == "--status")
+      state.status = number();
+    else if (arg == "--fail-status")
+      state.fail_status = number();
+    else if (arg == "--fail-count")
+      state.fail_count = number();
+    else if (arg == "--secret")
+      state.secret = value();
+    else if (arg == "--cert")
+      cert = value();
+    else if (arg == "--key")
+      key = value();
+    else
+      usage("unknown argument " + arg);
   }
   if (cert.empty() != key.empty()) usage("--cert and --key go together");
 

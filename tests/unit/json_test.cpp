@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -12,8 +13,6 @@
 #include <random>
 #include <stdexcept>
 #include <string>
-
-#include <boost/json.hpp>
 
 namespace kpiwatch {
 namespace {

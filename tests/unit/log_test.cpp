@@ -2,20 +2,20 @@
 
 #include "kpiwatch/log.hpp"
 
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sched.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/sinks/systemd_sink.h>
+#include <spdlog/spdlog.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/sinks/systemd_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <cstdint>
 #include <cstdlib>
@@ -25,8 +25,6 @@
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 namespace kpiwatch {
 namespace {
@@ -103,7 +101,9 @@ TEST(LogEvent, OutsideTheJournalFieldsEndTheLineAsLowerCaseNameValuePairs) {
   std::ostringstream out;
   ScopedLogger scoped(stream_logger(out, spdlog::level::info));
   log_event(LogLevel::warn, "alert firing",
-            {{kFieldRule, "g06.stage_up_low"}, {kFieldKpi, "g06.stage_up_rate"}, {kFieldFingerprint, "3f2a"},
+            {{kFieldRule, "g06.stage_up_low"},
+             {kFieldKpi, "g06.stage_up_rate"},
+             {kFieldFingerprint, "3f2a"},
              {kFieldReceiver, "ops team"}});
   EXPECT_EQ(out.str(),
             "warning alert firing rule=g06.stage_up_low kpi=g06.stage_up_rate fingerprint=3f2a "
@@ -180,7 +180,9 @@ TEST(LogEvent, UnderSystemdEachEventIsAJournalEntryWithPriorityAndFields) {
       [] {
         ScopedLogger scoped(spdlog::systemd_logger_mt("journal-test", "kpiwatch"));
         log_event(LogLevel::warn, "alert firing",
-                  {{kFieldRule, "g06.stage_up_low"}, {kFieldKpi, "g06.stage_up_rate"}, {kFieldFingerprint, "3f2a"},
+                  {{kFieldRule, "g06.stage_up_low"},
+                   {kFieldKpi, "g06.stage_up_rate"},
+                   {kFieldFingerprint, "3f2a"},
                    {kFieldReceiver, "ops team"}});
         spdlog::error("plain spdlog lines keep their priority");
       },
@@ -188,9 +190,9 @@ TEST(LogEvent, UnderSystemdEachEventIsAJournalEntryWithPriorityAndFields) {
   if (!datagrams) GTEST_SKIP() << "needs to mount a private /run (CAP_SYS_ADMIN) to stand in for journald";
   ASSERT_EQ(datagrams->size(), 2u);
   const std::string& event = (*datagrams)[0];
-  for (const char* line : {"MESSAGE=alert firing\n", "PRIORITY=4\n", "SYSLOG_IDENTIFIER=kpiwatch\n",
-                           "RULE=g06.stage_up_low\n", "KPI=g06.stage_up_rate\n", "FINGERPRINT=3f2a\n",
-                           "RECEIVER=ops team\n"})
+  for (const char* line :
+       {"MESSAGE=alert firing\n", "PRIORITY=4\n", "SYSLOG_IDENTIFIER=kpiwatch\n", "RULE=g06.stage_up_low\n",
+        "KPI=g06.stage_up_rate\n", "FINGERPRINT=3f2a\n", "RECEIVER=ops team\n"})
     EXPECT_THAT(event, HasSubstr(line));
   EXPECT_THAT((*datagrams)[1], HasSubstr("MESSAGE=plain spdlog lines keep their priority\n"));
   EXPECT_THAT((*datagrams)[1], HasSubstr("PRIORITY=3\n"));

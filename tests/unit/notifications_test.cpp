@@ -1,9 +1,11 @@
 // Routing, notification bodies and their signature.
-#include <boost/json.hpp>
+#include "kpiwatch/notifications.hpp"
+
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+
 #include "kpiwatch/metrics.hpp"
-#include "kpiwatch/notifications.hpp"
 
 namespace kpiwatch {
 namespace {
@@ -135,7 +137,8 @@ TEST(NotificationBody, SlackTeamsAndAlertmanagerApiFormats) {
   EXPECT_EQ(S(card.at("@type")), "MessageCard");
   EXPECT_EQ(S(card.at("@context")), "http://schema.org/extensions");
   EXPECT_NE(std::string(card.at("title").as_string()).find("RESOLVED"), std::string::npos);
-  EXPECT_EQ(S(card.at("potentialAction").at(0).at("targets").at(0).at("uri")), "http://x/api/v1/alerts/" + a.fingerprint);
+  EXPECT_EQ(S(card.at("potentialAction").at(0).at("targets").at(0).at("uri")),
+            "http://x/api/v1/alerts/" + a.fingerprint);
 
   r.format = "alertmanager_api";
   auto pushed = json::parse(notification_body(r, a, false, "http://x")).as_array();

@@ -1,8 +1,6 @@
 // Alert states across evaluations: inactive → pending → firing → resolved,
 // one transition per change of state, never one per evaluation.
 
-#include "kpiwatch/alert_book.hpp"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kpiwatch/alert_book.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/series.hpp"
@@ -180,7 +179,8 @@ TEST(AlertBook, AFigureTheConditionNeedsIsMissingNeitherFiresNorResolves) {
   Harness h{load("[[rule]]\nid = \"per-course\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"warning\"\n"
                  "summary_ja = \"{value}\"\nsummary_en = \"{value} per course in {period}\"\n"
                  "[rule.expression]\nexpr = \"g01.trainees / g01.training_courses < 50\"\n"),
-            {}, {}};
+            {},
+            {}};
   ASSERT_TRUE(h.rules);
   const std::string fp = alert_fingerprint("per-course", Labels{{"kpi", "g01.trainees"}});
   h.submit("g01.training_courses", "2024", 50, day(1));
@@ -211,7 +211,8 @@ TEST(AlertBook, AFigureTheConditionNeedsIsMissingNeitherFiresNorResolves) {
 TEST(AlertBook, AGapInAChangeRuleKeepsTheState) {
   Harness h{load("[[rule]]\nid = \"falling\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"warning\"\n"
                  "summary_ja = \"x\"\nsummary_en = \"x\"\n[rule.change]\ndirection = \"falling\"\nby = \"points\"\n"),
-            {}, {}};
+            {},
+            {}};
   ASSERT_TRUE(h.rules);
   h.submit("g01.trainees", "2023", 100, day(1));
   auto c = h.submit("g01.trainees", "2024", 90, day(1));
@@ -261,8 +262,10 @@ TEST(AlertBook, ARuleThatNoLongerWatchesASeriesResolvesItsAlerts) {
   SeriesIndex index;
   AlertBook book;
   for (const std::string stage : {"all", "clinical"}) {
-    index.upsert("g06.stage_up_rate", {{"stage", stage}}, Point{parse_period("2023", PeriodKind::year).value(), 30.0, {}});
-    index.upsert("g06.stage_up_rate", {{"stage", stage}}, Point{parse_period("2024", PeriodKind::year).value(), 20.0, {}});
+    index.upsert("g06.stage_up_rate", {{"stage", stage}},
+                 Point{parse_period("2023", PeriodKind::year).value(), 30.0, {}});
+    index.upsert("g06.stage_up_rate", {{"stage", stage}},
+                 Point{parse_period("2024", PeriodKind::year).value(), 20.0, {}});
   }
   book.commit(book.plan(every_stage->evaluate_all(index), day(1)));
   ASSERT_EQ(book.active_count(), 2u);
@@ -329,8 +332,7 @@ TEST(AlertBook, EachNewItemIsItsOwnAlertInOneGroup) {
   ASSERT_EQ(c.transitions.size(), 1u);
   EXPECT_EQ(c.transitions[0].alert.labels.at("item"), "Egypt");
   EXPECT_EQ(c.transitions[0].to, AlertState::resolved);
-  EXPECT_EQ(book.find(alert_fingerprint("new", Labels{{"item", "Brazil"}, {"kpi", kpi}}))->state,
-            AlertState::firing);
+  EXPECT_EQ(book.find(alert_fingerprint("new", Labels{{"item", "Brazil"}, {"kpi", kpi}}))->state, AlertState::firing);
   EXPECT_EQ(book.active_count(), 1u);
 }
 

@@ -2,17 +2,15 @@
 // at the right place, all errors of a load at once, and no file crashes the
 // loader (truncated, wrong types, huge, deeply nested).
 
-#include "kpiwatch/rules.hpp"
-
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "kpiwatch/catalog.hpp"
+#include "kpiwatch/rules.hpp"
 
 namespace kpiwatch {
 namespace {
@@ -88,9 +86,7 @@ void expect_single(const std::string& text, Position where, const std::string& m
   auto diags = diagnostics_of(text);
   ASSERT_EQ(diags.size(), 1u) << joined(diags) << text;
   EXPECT_EQ(diags[0].file, "rules.toml");
-  EXPECT_THAT(diags[0].str(),
-              StartsWith(fmt::format("rules.toml:{}:{}: ", where.line, where.column)))
-      << text;
+  EXPECT_THAT(diags[0].str(), StartsWith(fmt::format("rules.toml:{}:{}: ", where.line, where.column))) << text;
   EXPECT_THAT(diags[0].message, HasSubstr(message));
 }
 
@@ -177,8 +173,8 @@ TEST(RuleErrors, UnknownDimensionAndValue) {
 }
 
 TEST(RuleErrors, NewItemOnANumberKpi) {
-  auto text = replaced(kRule, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5\n",
-                       "[rule.new_item]\n");
+  auto text =
+      replaced(kRule, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5\n", "[rule.new_item]\n");
   expect_single(text, position_of(text, "\"g06.stage_up_rate\""),
                 "[rule.new_item] needs an item-list KPI; \"g06.stage_up_rate\" is a percent KPI");
 }
@@ -191,8 +187,8 @@ TEST(RuleErrors, ANumberConditionOnAnItemKpi) {
 
 TEST(RuleErrors, BadExpressionsPointAtTheBadToken) {
   struct Case {
-    std::string expr;     // as written in the file, quotes included
-    std::string token;    // where the error must point (first occurrence after "expr = ")
+    std::string expr;   // as written in the file, quotes included
+    std::string token;  // where the error must point (first occurrence after "expr = ")
     std::string message;
   };
   const std::vector<Case> cases = {
@@ -212,17 +208,17 @@ TEST(RuleErrors, BadExpressionsPointAtTheBadToken) {
       {"\"value < 1 and value < ｘ\"", "ｘ", "unexpected character"},
   };
   for (const auto& c : cases) {
-    std::string text = "[[rule]]\nid = \"x\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
-                       "summary_ja = \"s\"\nsummary_en = \"s\"\n[rule.expression]\nexpr = " +
-                       c.expr + "\n";
+    std::string text =
+        "[[rule]]\nid = \"x\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
+        "summary_ja = \"s\"\nsummary_en = \"s\"\n[rule.expression]\nexpr = " +
+        c.expr + "\n";
     if (c.expr.find("g06.") != std::string::npos)
       text = replaced(text, "kpi = \"g01.trainees\"", "kpi = \"g06.stage_up_rate\"");
     auto diags = diagnostics_of(text);
     ASSERT_EQ(diags.size(), 1u) << c.expr << "\n" << joined(diags);
     // The token is searched on the expr line, after the opening quote.
     Position where = position_at(text, text.find(c.token, text.find("expr = ") + 8));
-    EXPECT_THAT(diags[0].str(), StartsWith(fmt::format("rules.toml:{}:{}: ", where.line, where.column)))
-        << c.expr;
+    EXPECT_THAT(diags[0].str(), StartsWith(fmt::format("rules.toml:{}:{}: ", where.line, where.column))) << c.expr;
     EXPECT_THAT(diags[0].message, HasSubstr(c.message)) << c.expr;
   }
 }
@@ -231,9 +227,10 @@ TEST(RuleErrors, AnExpressionNestedTooDeeplyIsAnErrorNotACrash) {
   for (int depth : {63, 64, 65, 1000, 100000}) {
     std::string expr = std::string(static_cast<std::size_t>(depth), '(') + "value" +
                        std::string(static_cast<std::size_t>(depth), ')') + " < 1";
-    std::string text = "[[rule]]\nid = \"x\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
-                       "summary_ja = \"s\"\nsummary_en = \"s\"\n[rule.expression]\nexpr = \"" +
-                       expr + "\"\n";
+    std::string text =
+        "[[rule]]\nid = \"x\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
+        "summary_ja = \"s\"\nsummary_en = \"s\"\n[rule.expression]\nexpr = \"" +
+        expr + "\"\n";
     auto loaded = load({{"rules.toml", text}});
     if (depth <= 64) {
       EXPECT_TRUE(std::holds_alternative<std::shared_ptr<const RuleSet>>(loaded)) << depth;
@@ -251,9 +248,10 @@ TEST(RuleErrors, AnExpressionNestedTooDeeplyIsAnErrorNotACrash) {
     for (int i = 0; i < 10000; ++i) expr += op;
     expr += "value";
     if (op == "previous(") expr += std::string(10000, ')');
-    std::string text = "[[rule]]\nid = \"x\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
-                       "summary_ja = \"s\"\nsummary_en = \"s\"\n[rule.expression]\nexpr = \"" +
-                       expr + " < 1\"\n";
+    std::string text =
+        "[[rule]]\nid = \"x\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
+        "summary_ja = \"s\"\nsummary_en = \"s\"\n[rule.expression]\nexpr = \"" +
+        expr + " < 1\"\n";
     auto diags = diagnostics_of(text);
     ASSERT_EQ(diags.size(), 1u) << op;
     EXPECT_THAT(diags[0].message, HasSubstr("nested deeper than 64")) << op;
@@ -307,8 +305,9 @@ TEST(RuleErrors, EveryErrorOfAFileInOneLoad) {
   std::string text = kRule;
   text = replaced(text, "severity = \"warning\"", "severity = \"urgent\"");
   text = replaced(text, "more_than = 5", "more_than = -5\ncolour = 1");
-  text += "\n[[rule]]\nid = \"second\"\ntitle = \"t\"\nkpi = \"g99.nothing\"\nseverity = \"info\"\n"
-          "summary_ja = \"{nope}\"\nsummary_en = \"s\"\n[rule.expression]\nexpr = \"value <\"\n";
+  text +=
+      "\n[[rule]]\nid = \"second\"\ntitle = \"t\"\nkpi = \"g99.nothing\"\nseverity = \"info\"\n"
+      "summary_ja = \"{nope}\"\nsummary_en = \"s\"\n[rule.expression]\nexpr = \"value <\"\n";
   auto other = replaced(kRule, "id = \"g06-falling\"", "id = \"third\"");
   other = replaced(other, "by = \"points\"", "by = \"pts\"");
   auto loaded = load({{"rules.toml", text}, {"other.toml", other}});
@@ -380,12 +379,12 @@ TEST(MalformedRules, EveryPrefixOfAShippedFileLoadsOrFailsCleanly) {
 
 TEST(MalformedRules, WrongTypesEverywhere) {
   // Every key of a rule and of its conditions, given each wrong kind of value.
-  const std::vector<std::string> keys = {"id",       "title",       "kpi",         "dims",           "severity",
-                                         "labels",   "receivers",   "hold_for",    "summary_ja",     "summary_en",
-                                         "description_ja", "description_en", "threshold", "change", "trend",
-                                         "stagnation", "new_item",  "missing",     "expression"};
-  const std::vector<std::string> values = {"1", "1.5", "true", "\"x\"", "[1, \"a\"]", "{ a = 1 }", "[[1]]",
-                                           "1979-05-27", "{}", "[]"};
+  const std::vector<std::string> keys = {
+      "id",       "title",      "kpi",        "dims",           "severity",       "labels",    "receivers",
+      "hold_for", "summary_ja", "summary_en", "description_ja", "description_en", "threshold", "change",
+      "trend",    "stagnation", "new_item",   "missing",        "expression"};
+  const std::vector<std::string> values = {"1",         "1.5",   "true",       "\"x\"", "[1, \"a\"]",
+                                           "{ a = 1 }", "[[1]]", "1979-05-27", "{}",    "[]"};
   int errors = 0, accepted = 0;
   auto check = [&](const std::string& text) {
     auto result = load({{"rules.toml", text}});
@@ -398,9 +397,9 @@ TEST(MalformedRules, WrongTypesEverywhere) {
     }
   };
   const std::vector<std::string> condition_keys = {
-      "above", "at_or_above", "below", "at_or_below", "direction", "by",        "more_than", "at_least",
-      "against", "declines", "rises",  "window",      "slope_below", "slope_above", "tolerance",
-      "tolerance_percent", "due", "expr"};
+      "above",       "at_or_above", "below",     "at_or_below",       "direction", "by",
+      "more_than",   "at_least",    "against",   "declines",          "rises",     "window",
+      "slope_below", "slope_above", "tolerance", "tolerance_percent", "due",       "expr"};
   for (const auto& key : keys)
     for (const auto& value : values) check("[[rule]]\n" + key + " = " + value + "\n");
   for (const auto& kind : {"threshold", "change", "trend", "stagnation", "missing", "expression", "new_item"})
@@ -433,9 +432,10 @@ TEST(MalformedRules, AHugeFileLoadsOrFailsCleanly) {
   // The same with an error in every rule: every one reported.
   std::string bad;
   for (int i = 0; i < 20000; ++i)
-    bad += fmt::format("[[rule]]\nid = \"r{}\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
-                       "summary_ja = \"x\"\nsummary_en = \"x\"\n[rule.threshold]\nbelow = \"{}\"\n\n",
-                       i, i);
+    bad += fmt::format(
+        "[[rule]]\nid = \"r{}\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"
+        "summary_ja = \"x\"\nsummary_en = \"x\"\n[rule.threshold]\nbelow = \"{}\"\n\n",
+        i, i);
   auto failed = load({{"huge.toml", bad}});
   ASSERT_TRUE(std::holds_alternative<Diagnostics>(failed));
   EXPECT_EQ(std::get<Diagnostics>(failed).size(), 20000u);

@@ -1,7 +1,5 @@
 // Summary and description templates, and how numbers are written in them.
 
-#include "template.hpp"  // rules/src
-
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +7,8 @@
 #include <map>
 #include <string>
 #include <variant>
+
+#include "template.hpp"  // rules/src
 
 namespace kpiwatch {
 namespace {

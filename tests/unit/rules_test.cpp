@@ -3,14 +3,13 @@
 
 #include "kpiwatch/rules.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <string>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/series.hpp"
@@ -30,7 +29,8 @@ const std::shared_ptr<const Catalog>& catalog() {
 // One [[rule]] with the keys every rule needs; `extra` goes before the condition table.
 std::string rule_toml(const std::string& id, const std::string& kpi, const std::string& condition,
                       const std::string& extra = "") {
-  std::string summary_en = extra.find("summary_en") == std::string::npos ? "summary_en = \"{kpi_name_en} {value}\"\n" : "";
+  std::string summary_en =
+      extra.find("summary_en") == std::string::npos ? "summary_en = \"{kpi_name_en} {value}\"\n" : "";
   return fmt::format(
       "[[rule]]\n"
       "id = \"{}\"\n"
@@ -103,7 +103,7 @@ std::vector<std::string> labels_of(const std::vector<AlertSample>& alerts, const
   return out;
 }
 
-const std::string kTrainees = "g01.trainees";  // count, year, no dims
+const std::string kTrainees = "g01.trainees";   // count, year, no dims
 const std::string kRate = "g06.stage_up_rate";  // percent, year, dim stage (default all)
 const Dims kAll = {{"stage", "all"}};
 
@@ -117,10 +117,9 @@ TEST(ThresholdCondition, BoundsAreExclusiveOrInclusiveAsNamed) {
     bool fires;
   };
   const std::vector<Case> cases = {
-      {"above", 100, false},      {"above", 100.01, true},   {"above", 99, false},
-      {"at_or_above", 100, true}, {"at_or_above", 99.99, false},
-      {"below", 100, false},      {"below", 99.99, true},    {"below", 101, false},
-      {"at_or_below", 100, true}, {"at_or_below", 100.01, false},
+      {"above", 100, false},         {"above", 100.01, true},        {"above", 99, false},   {"at_or_above", 100, true},
+      {"at_or_above", 99.99, false}, {"below", 100, false},          {"below", 99.99, true}, {"below", 101, false},
+      {"at_or_below", 100, true},    {"at_or_below", 100.01, false},
   };
   for (const auto& c : cases) {
     auto rules = load(rule_toml("t", kTrainees, "[rule.threshold]\n" + c.key + " = 100"));
@@ -201,10 +200,10 @@ TEST(ChangeCondition, AGapBreaksPreviousPeriodButNotLastReported) {
 }
 
 TEST(ChangeCondition, EqualValuesAreNoChange) {
-  auto rules = load(
-      rule_toml("more0", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 0") +
-      rule_toml("least0", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nat_least = 0") +
-      rule_toml("rise0", kRate, "[rule.change]\ndirection = \"rising\"\nby = \"percent\"\nmore_than = 0"));
+  auto rules =
+      load(rule_toml("more0", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 0") +
+           rule_toml("least0", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nat_least = 0") +
+           rule_toml("rise0", kRate, "[rule.change]\ndirection = \"rising\"\nby = \"percent\"\nmore_than = 0"));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kRate, kAll, "2023", 26.8);
@@ -213,8 +212,9 @@ TEST(ChangeCondition, EqualValuesAreNoChange) {
 }
 
 TEST(ChangeCondition, MoreThanIsStrictAndAtLeastIsInclusive) {
-  auto rules = load(rule_toml("more5", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5") +
-                    rule_toml("least5", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nat_least = 5"));
+  auto rules =
+      load(rule_toml("more5", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5") +
+           rule_toml("least5", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nat_least = 5"));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kRate, kAll, "2023", 30);
@@ -231,12 +231,12 @@ TEST(ChangeCondition, MoreThanIsStrictAndAtLeastIsInclusive) {
 
 TEST(ChangeCondition, PointsAndPercentMeasureDifferently) {
   // 50 → 45 is a fall of 5 points, or of 10 percent.
-  auto rules = load(
-      rule_toml("points6", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 6") +
-      rule_toml("percent6", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"percent\"\nmore_than = 6") +
-      rule_toml("points4", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 4") +
-      rule_toml("percent11", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"percent\"\nmore_than = 11") +
-      rule_toml("percent10", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"percent\"\nat_least = 10"));
+  auto rules =
+      load(rule_toml("points6", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 6") +
+           rule_toml("percent6", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"percent\"\nmore_than = 6") +
+           rule_toml("points4", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 4") +
+           rule_toml("percent11", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"percent\"\nmore_than = 11") +
+           rule_toml("percent10", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"percent\"\nat_least = 10"));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kRate, kAll, "2023", 50);
@@ -247,8 +247,9 @@ TEST(ChangeCondition, PointsAndPercentMeasureDifferently) {
 }
 
 TEST(ChangeCondition, PercentOfAZeroPreviousValueCannotBeMeasured) {
-  auto rules = load(rule_toml("rise", kTrainees, "[rule.change]\ndirection = \"rising\"\nby = \"percent\"\nmore_than = 0") +
-                    rule_toml("risep", kTrainees, "[rule.change]\ndirection = \"rising\"\nby = \"points\"\nmore_than = 0"));
+  auto rules =
+      load(rule_toml("rise", kTrainees, "[rule.change]\ndirection = \"rising\"\nby = \"percent\"\nmore_than = 0") +
+           rule_toml("risep", kTrainees, "[rule.change]\ndirection = \"rising\"\nby = \"points\"\nmore_than = 0"));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kTrainees, {}, "2023", 0);
@@ -259,7 +260,8 @@ TEST(ChangeCondition, PercentOfAZeroPreviousValueCannotBeMeasured) {
 }
 
 TEST(ChangeCondition, DirectionMatters) {
-  auto rules = load(rule_toml("up", kTrainees, "[rule.change]\ndirection = \"rising\"\nby = \"points\"\nmore_than = 1"));
+  auto rules =
+      load(rule_toml("up", kTrainees, "[rule.change]\ndirection = \"rising\"\nby = \"points\"\nmore_than = 1"));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kTrainees, {}, "2023", 10);
@@ -288,10 +290,10 @@ TEST(ChangeCondition, ARevisionRewritesHistory) {
 }
 
 TEST(ChangeCondition, DimsFilterSelectsSeriesAndEachSeriesIsItsOwnAlert) {
-  auto rules = load(rule_toml("only-all", kRate,
-                              "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5",
-                              "dims = { stage = \"all\" }") +
-                    rule_toml("every", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5"));
+  auto rules =
+      load(rule_toml("only-all", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5",
+                     "dims = { stage = \"all\" }") +
+           rule_toml("every", kRate, "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5"));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   // The report's 2023 → 2024 figures.
@@ -478,8 +480,7 @@ TEST(NewItemCondition, OnlyItemsNotSeenInAnyEarlierPeriodOneAlertEach) {
   EXPECT_EQ(alerts[0].state, AlertState::firing);
   EXPECT_EQ(label(alerts[1], "item"), "Egypt");
   EXPECT_NE(alerts[0].fingerprint, alerts[1].fingerprint);
-  EXPECT_EQ(alerts[0].fingerprint,
-            alert_fingerprint("new", Labels{{"item", "Brazil"}, {"kpi", kCountries}}));
+  EXPECT_EQ(alerts[0].fingerprint, alert_fingerprint("new", Labels{{"item", "Brazil"}, {"kpi", kCountries}}));
 
   // A later period does not count as earlier; an empty list raises nothing.
   put_items(index, kCountries, "2025", {});
@@ -571,8 +572,7 @@ TEST(MissingCondition, AKpiWithNoSeriesAtAllIsMissing) {
   for (const auto& a : alerts) kpis.push_back(a.kpi);
   // Every goal-6 KPI but the one series reported, and the one with no series.
   EXPECT_THAT(kpis, UnorderedElementsAre("g08.samd_consultations", "g06.themes_evaluated", "g06.stage_up_themes",
-                                         "g06.market_launch_themes", "g06.market_launch_rate",
-                                         "g06.themes_excluded"));
+                                         "g06.market_launch_themes", "g06.market_launch_rate", "g06.themes_excluded"));
 }
 
 TEST(MissingCondition, EachSeriesOfAKpiIsCheckedOnItsOwn) {
@@ -595,8 +595,8 @@ std::shared_ptr<const RuleSet> expression_rule(const std::string& kpi, const std
 }
 
 TEST(ExpressionCondition, ArithmeticOverTwoKpis) {
-  auto rules = expression_rule(kTrainees, "g01.trainees / g01.training_courses < 50",
-                               "summary_en = \"{value} per course\"");
+  auto rules =
+      expression_rule(kTrainees, "g01.trainees / g01.training_courses < 50", "summary_en = \"{value} per course\"");
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kTrainees, {}, "2024", 2399);
@@ -604,7 +604,7 @@ TEST(ExpressionCondition, ArithmeticOverTwoKpis) {
   auto alerts = active_at(*rules, index, kTrainees, "2024");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].summary_en, "47.98 per course");  // {value} is the left-hand side
-  put(index, kTrainees, {}, "2024", 2500);  // exactly 50
+  put(index, kTrainees, {}, "2024", 2500);              // exactly 50
   EXPECT_THAT(active_at(*rules, index, kTrainees, "2024"), IsEmpty());
 }
 
@@ -626,15 +626,26 @@ TEST(ExpressionCondition, PrecedenceAndBooleans) {
     bool fires;
   };
   const std::vector<Case> cases = {
-      {"1 + 2 * 3 == 7", true},  {"(1 + 2) * 3 == 9", true}, {"10 - 4 - 3 == 3", true},
-      {"12 / 3 / 2 == 2", true}, {"-value == -8", true},     {"- - value == 8", true},
-      {"value > 5 and value < 10", true},  {"value > 9 and value < 10", false},
-      {"value > 9 or value < 10", true},   {"not value > 9", true},
-      {"not (value > 5 and value < 10)", false},  {"value != 8", false}, {"value >= 8 and value <= 8", true},
+      {"1 + 2 * 3 == 7", true},
+      {"(1 + 2) * 3 == 9", true},
+      {"10 - 4 - 3 == 3", true},
+      {"12 / 3 / 2 == 2", true},
+      {"-value == -8", true},
+      {"- - value == 8", true},
+      {"value > 5 and value < 10", true},
+      {"value > 9 and value < 10", false},
+      {"value > 9 or value < 10", true},
+      {"not value > 9", true},
+      {"not (value > 5 and value < 10)", false},
+      {"value != 8", false},
+      {"value >= 8 and value <= 8", true},
       // An unevaluable side (division by zero) does not hide a decisive other side, in either order.
-      {"value / 0 > 1 or value > 1", true},   {"value > 1 or value / 0 > 1", true},
-      {"value / 0 > 1 and value > 9", false}, {"value > 9 and value / 0 > 1", false},
-      {"value / 0 > 1 or value > 9", false},  {"value / 0 > 1 and value > 1", false},
+      {"value / 0 > 1 or value > 1", true},
+      {"value > 1 or value / 0 > 1", true},
+      {"value / 0 > 1 and value > 9", false},
+      {"value > 9 and value / 0 > 1", false},
+      {"value / 0 > 1 or value > 9", false},
+      {"value / 0 > 1 and value > 1", false},
   };
   for (const auto& c : cases) {
     auto rules = expression_rule(kTrainees, c.expr);
@@ -793,7 +804,8 @@ TEST(Templates, RenderInJapaneseWithEveryPlaceholder) {
       "labels = { area = \"r_and_d\" }\n"
       "summary_ja = \"{kpi_name_ja}が{previous}%から{value}%に低下\"\n"
       "summary_en = \"{kpi_name_en} fell from {previous}% to {value}% in {period}\"\n"
-      "description_ja = \"ゴール{goal}（{goal_name_ja}）: {previous_period}→{period} {change}ポイント（{change_percent}%）、"
+      "description_ja = \"ゴール{goal}（{goal_name_ja}）: {previous_period}→{period} "
+      "{change}ポイント（{change_percent}%）、"
       "ステージ{dims.stage}、{labels.area}、単位{unit}、{kpi}、{rule}、{title}、{severity}、{{括弧}}\"\n"
       "description_en = \"Goal {goal}: {goal_name_en}\"\n"
       "[rule.change]\ndirection = \"falling\"\nby = \"points\"\nmore_than = 5\n");
@@ -837,10 +849,10 @@ TEST(Fingerprint, StableAcrossRunsAndIndependentOfSeverityAndLabels) {
   EXPECT_EQ(fixed, "92e990f00c8c0c39");  // sha256("g06-stage-up-rate-falling\nkpi=g06.stage_up_rate\nstage=all")
 
   auto fingerprint_with = [&](const std::string& severity, const std::string& labels) {
-    auto rules = load(
-        "[[rule]]\nid = \"g06-stage-up-rate-falling\"\ntitle = \"T\"\nkpi = \"g06.stage_up_rate\"\nseverity = \"" +
-        severity + "\"\nlabels = " + labels +
-        "\nsummary_ja = \"x\"\nsummary_en = \"x\"\n[rule.change]\ndirection = \"falling\"\nby = \"points\"\n");
+    auto rules =
+        load("[[rule]]\nid = \"g06-stage-up-rate-falling\"\ntitle = \"T\"\nkpi = \"g06.stage_up_rate\"\nseverity = \"" +
+             severity + "\"\nlabels = " + labels +
+             "\nsummary_ja = \"x\"\nsummary_en = \"x\"\n[rule.change]\ndirection = \"falling\"\nby = \"points\"\n");
     SeriesIndex index;
     put(index, kRate, kAll, "2023", 33.1);
     put(index, kRate, kAll, "2024", 26.8);

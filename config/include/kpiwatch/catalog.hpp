@@ -51,7 +51,7 @@ struct Kpi {
   std::string description_en;
   Unit unit = Unit::count;
   PeriodKind period = PeriodKind::year;
-  std::vector<std::string> bodies;   // reporting bodies allowed to submit it
+  std::vector<std::string> bodies;  // reporting bodies allowed to submit it
   std::optional<double> min;
   std::optional<double> max;
   std::vector<Dimension> dims;

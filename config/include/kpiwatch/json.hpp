@@ -1,9 +1,8 @@
 #pragma once
 // JSON text as people read it: every JSON that kpiwatch writes goes through serialize_json.
 
-#include <string>
-
 #include <boost/json/value.hpp>
+#include <string>
 
 namespace kpiwatch {
 

@@ -12,17 +12,17 @@ namespace kpiwatch {
 
 // An error a client can act on: a stable code, a readable message, and where.
 struct Error {
-  std::string code;                   // e.g. "invalid_value", "unknown_kpi"
-  std::string message;                // one sentence for a person
-  std::string field;                  // e.g. "value", "dims.stage"; empty if none
-  std::optional<std::size_t> index;   // position in a batch; line for file imports
+  std::string code;                  // e.g. "invalid_value", "unknown_kpi"
+  std::string message;               // one sentence for a person
+  std::string field;                 // e.g. "value", "dims.stage"; empty if none
+  std::optional<std::size_t> index;  // position in a batch; line for file imports
 };
 
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

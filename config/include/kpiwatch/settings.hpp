@@ -5,9 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "kpiwatch/result.hpp"
@@ -33,7 +33,7 @@ struct ReceiverConfig {
   std::chrono::milliseconds timeout{5'000};
   std::vector<std::pair<std::string, std::string>> headers;
   std::string ca_file;
-  std::chrono::milliseconds repeat_interval{0};   // 0: no repeats
+  std::chrono::milliseconds repeat_interval{0};       // 0: no repeats
   std::chrono::milliseconds resend_interval{60'000};  // alertmanager_api only
 };
 
@@ -59,12 +59,12 @@ struct Settings {
   std::uint16_t listen_port = 8080;
   std::size_t max_connections = 512;
   std::size_t max_body_bytes = 8 * 1024 * 1024;
-  std::chrono::milliseconds read_timeout{10'000};   // a whole request must arrive within it
-  std::chrono::milliseconds idle_timeout{60'000};   // keep-alive connections idle longer are closed
+  std::chrono::milliseconds read_timeout{10'000};  // a whole request must arrive within it
+  std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connections idle longer are closed
   std::chrono::milliseconds shutdown_timeout{10'000};
 
   // [storage]
-  std::string state_directory;  // resolved: config, $STATE_DIRECTORY, or ./kpiwatch-state
+  std::string state_directory;           // resolved: config, $STATE_DIRECTORY, or ./kpiwatch-state
   std::string database = "kpiwatch.db";  // relative to state_directory
   std::string synchronous = "full";      // SQLite PRAGMA synchronous: normal | full | extra
   int busy_timeout_ms = 5000;
@@ -74,7 +74,7 @@ struct Settings {
   bool load_bundled_dataset = true;
 
   // [rules]
-  std::vector<std::string> rule_paths;  // files or directories; empty: the shipped rules
+  std::vector<std::string> rule_paths;                    // files or directories; empty: the shipped rules
   std::chrono::milliseconds evaluation_interval{60'000};  // how often missing-data rules run
 
   // [limits]

@@ -1,13 +1,12 @@
 #pragma once
 // Submissions of KPI figures, and their validation against the catalog.
 
+#include <boost/json/fwd.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/json/fwd.hpp>
 
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/period.hpp"

@@ -3,14 +3,14 @@
 // field becomes a `file:line:col: message` diagnostic, and reading goes on so
 // that one run reports all of them.
 
+#include <toml++/toml.h>
+
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "kpiwatch/result.hpp"
 

@@ -3,8 +3,8 @@
 // the rules that read a changed series, and stores alert transitions.
 // Every method runs on the writer thread (see Ingest).
 
-#include <memory>
 #include <functional>
+#include <memory>
 #include <mutex>
 
 #include "kpiwatch/alert_book.hpp"

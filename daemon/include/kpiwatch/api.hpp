@@ -2,18 +2,17 @@
 // The HTTP API under /api/v1, plus /healthz and /readyz.
 
 #include <atomic>
+#include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 
-#include <boost/asio/io_context.hpp>
-
 #include "kpiwatch/alert_engine.hpp"
 #include "kpiwatch/auth.hpp"
-#include "kpiwatch/delivery.hpp"
-#include "kpiwatch/metrics.hpp"
 #include "kpiwatch/catalog.hpp"
+#include "kpiwatch/delivery.hpp"
 #include "kpiwatch/http_server.hpp"
 #include "kpiwatch/ingest.hpp"
+#include "kpiwatch/metrics.hpp"
 #include "kpiwatch/settings.hpp"
 #include "kpiwatch/store.hpp"
 

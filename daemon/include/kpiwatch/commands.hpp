@@ -10,7 +10,7 @@ struct CommonOptions {
   std::string config_path;  // empty: the embedded default
   std::string state_directory;
   std::string database;  // absolute, or relative to the state directory
-  std::string listen;  // HOST:PORT
+  std::string listen;    // HOST:PORT
   std::string log_level;
 };
 

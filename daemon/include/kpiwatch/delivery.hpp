@@ -5,11 +5,10 @@
 // queued, and never blocks ingest or evaluation (outbox updates go through the
 // writer thread).
 
-#include <memory>
-#include <set>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <set>
 
 #include "kpiwatch/clock.hpp"
 #include "kpiwatch/ingest.hpp"

@@ -4,14 +4,13 @@
 // io_context thread; handlers answer through the Respond callback, which
 // must be called on that thread.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/http.hpp>
 
 #include "kpiwatch/result.hpp"
 

@@ -2,6 +2,8 @@
 // Asynchronous HTTP(S) POST for notifications: one connection per request,
 // one deadline for the whole exchange, certificate and host name verified.
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -9,9 +11,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ssl/context.hpp>
 
 namespace kpiwatch {
 
