@@ -58,6 +58,7 @@ DaemonProcess::DaemonProcess(const std::string& binary, const std::string& confi
   std::vector<std::string> args = {binary,        "serve",   "--config", config,
                                    "--state-dir", state_dir, "--listen", "127.0.0.1:0"};
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
 

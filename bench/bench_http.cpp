@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cmath>
 #include <memory>
 #include <stdexcept>
 
@@ -19,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 double LoadResult::percentile_ms(double p) const {
   if (latencies_ms.empty()) return 0;
-  auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(latencies_ms.size() - 1) + 0.5);
+  auto i = static_cast<std::size_t>(std::lround(p / 100.0 * static_cast<double>(latencies_ms.size() - 1)));
   return latencies_ms[std::min(i, latencies_ms.size() - 1)];
 }
 

@@ -4,6 +4,7 @@
 #include <sys/statfs.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <numeric>
@@ -49,7 +50,7 @@ std::string machine_filesystem(const std::string& path) {
 double percentile(std::vector<double> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
-  auto i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(values.size() - 1) + 0.5);
+  auto i = static_cast<std::size_t>(std::lround(p / 100.0 * static_cast<double>(values.size() - 1)));
   return values[std::min(i, values.size() - 1)];
 }
 

@@ -194,6 +194,7 @@ DaemonRun run_daemon(const Options& o, Workdir& w, std::vector<std::vector<std::
   {
     DaemonProcess daemon(o.kpiwatch, w.config, w.state);
     std::vector<std::vector<std::string>> empty;
+    empty.reserve(bodies.size());
     for (const auto& c : bodies) empty.emplace_back(c.size());
     LoadPlan plan;
     plan.port = daemon.port();

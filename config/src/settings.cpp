@@ -130,6 +130,7 @@ Loaded<Settings> parse_settings(std::string_view text, const std::string& source
       else
         s.busy_timeout_ms = static_cast<int>(*busy);
     }
+    s.external_check_interval = positive_ms(r, "external_check_ms", s.external_check_interval);
     r.reject_unknown_keys();
   }
   if (const auto* t = top.table("catalog")) {
@@ -274,7 +275,7 @@ std::string sha256_hex(std::string_view text) {
   unsigned int length = 0;
   EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
   std::string out;
-  out.reserve(length * 2);
+  out.reserve(std::size_t{length} * 2);
   for (unsigned int i = 0; i < length; ++i) out += fmt::format("{:02x}", digest[i]);
   return out;
 }

@@ -1,6 +1,7 @@
 #include "kpiwatch/alert_engine.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <set>
@@ -113,6 +114,13 @@ void AlertEngine::apply(Store& store, const AlertChanges& changes, TimePoint now
 }
 
 Status AlertEngine::start(Store& store, TimePoint now) {
+  // Read before the values, so that a commit by another connection during the read is looked at again.
+  auto version = store.data_version();
+  if (!version) return version.error();
+  data_version_ = version.value();
+  auto last = store.last_revision_id();
+  if (!last) return last.error();
+  evaluated_through_ = last.value();
   if (auto s = store.for_each_current(
           [this](const std::string& kpi, const Dims& dims, Point p) { index_.upsert(kpi, dims, std::move(p)); });
       !s)
@@ -125,7 +133,41 @@ Status AlertEngine::start(Store& store, TimePoint now) {
   return ok_status();
 }
 
+std::optional<std::vector<Revision>> AlertEngine::external_revisions(Store& store) {
+  auto version = store.data_version();
+  if (!version) {
+    spdlog::error("looking for revisions committed by other processes failed: {}", version.error().message);
+    return std::nullopt;
+  }
+  if (version.value() == data_version_) return std::nullopt;
+  auto revisions = store.revisions_after(evaluated_through_);
+  if (!revisions) {
+    spdlog::error("reading revisions committed by other processes failed: {}", revisions.error().message);
+    return std::nullopt;
+  }
+  data_version_ = version.value();
+  // Another process may also have requeued dead letters (kpiwatch outbox requeue): delivery looks now.
+  if (on_enqueued_) on_enqueued_();
+  return std::move(revisions.value());
+}
+
 void AlertEngine::on_stored(Store& store, const std::vector<Revision>& stored, TimePoint now) {
+  // Unchanged data_version: every revision after the last evaluated one is in `stored`.
+  if (auto all = external_revisions(store)) return evaluate(store, *all, now);
+  evaluate(store, stored, now);
+}
+
+void AlertEngine::catch_up(Store& store, TimePoint now) {
+  auto external = external_revisions(store);
+  if (!external || external->empty()) return;
+  std::set<std::string> by;
+  for (const auto& r : *external) by.insert(r.submitted_by);
+  spdlog::info("evaluating {} revision(s) committed by another process ({})", external->size(), fmt::join(by, ", "));
+  evaluate(store, *external, now);
+}
+
+void AlertEngine::evaluate(Store& store, const std::vector<Revision>& stored, TimePoint now) {
+  for (const auto& r : stored) evaluated_through_ = std::max(evaluated_through_, r.id);
   auto started = std::chrono::steady_clock::now();
   std::set<std::pair<std::string, std::string>> changed;
   std::vector<std::pair<std::string, Dims>> series;

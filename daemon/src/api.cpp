@@ -148,7 +148,7 @@ const TokenConfig* Api::authenticate(const Request& request, const Respond& resp
   return token;
 }
 
-void Api::post_reload(const Request& request, Respond respond) {
+void Api::post_reload(const Request& request, const Respond& respond) {
   const TokenConfig* token = authenticate(request, respond);
   if (!token) return;
   if (!token->admin)
@@ -213,7 +213,7 @@ void Api::handle(Request&& request, Respond inner_respond) {
     return;
   }
   if (path == "/api/v1/reload") {
-    if (only(http::verb::post, "POST")) post_reload(request, std::move(respond));
+    if (only(http::verb::post, "POST")) post_reload(request, respond);
     return;
   }
   if (path == "/metrics") {

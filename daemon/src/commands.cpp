@@ -171,6 +171,9 @@ int run_import(const CommonOptions& options, const std::string& file, const std:
     return 1;
   }
   fmt::print("imported {} submission(s) from {} into {}\n", stored->size(), file, setup->settings.database_path());
+  fmt::print(
+      "a kpiwatch serve on this database evaluates the rules on them within {} ms; otherwise at its next start\n",
+      setup->settings.external_check_interval.count());
   return 0;
 }
 

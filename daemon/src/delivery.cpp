@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
+#include <cmath>
 #include <random>
 
 #include "kpiwatch/log.hpp"
@@ -18,21 +20,37 @@ constexpr std::size_t kMaxInFlight = 32;
 constexpr auto kIdlePoll = 5s;  // also picks up requeued dead letters
 }  // namespace
 
+std::chrono::milliseconds retry_delay(int attempts, std::chrono::milliseconds initial, std::chrono::milliseconds max,
+                                      double draw) {
+  double base = static_cast<double>(initial.count()) * std::pow(2.0, std::clamp(attempts - 1, 0, 30));
+  double capped = std::min(base, static_cast<double>(max.count()));
+  double delay = capped / 2 + std::clamp(draw, 0.0, 1.0) * (capped / 2);
+  return std::chrono::milliseconds(std::llround(delay));
+}
+
+Delivery::Draw Delivery::random_draw() {
+  return [random = std::make_shared<std::mt19937>(std::random_device{}())] {
+    return std::uniform_real_distribution<double>(0.0, 1.0)(*random);
+  };
+}
+
 Delivery::Delivery(asio::io_context& io, Store& reader, Ingest& writer, const Clock& clock, Metrics& metrics,
-                   std::shared_ptr<const NotifyConfig> config)
+                   std::shared_ptr<const NotifyConfig> config, Transport& transport, Draw draw)
     : io_(io),
       reader_(reader),
       writer_(writer),
       clock_(clock),
       metrics_(metrics),
       config_(std::move(config)),
-      client_(io),
+      transport_(transport),
+      draw_(std::move(draw)),
       timer_(io),
       resend_timer_(io) {}
 
 void Delivery::start() {
   wake();
   resend_to_alertmanagers();
+  arm_resend();
 }
 
 void Delivery::stop() {
@@ -105,8 +123,8 @@ void Delivery::send(const OutboxEntry& entry) {
   headers.emplace_back("Idempotency-Key", entry.idempotency_key);
   std::string url = receiver->url;
   if (receiver->format == "alertmanager_api") url = url.ends_with("/") ? url + "api/v2/alerts" : url + "/api/v2/alerts";
-  client_.post(url, std::move(headers), entry.body, receiver->timeout, receiver->ca_file,
-               [this, entry](PostResult result) { finished(entry, result); });
+  transport_.post(url, headers, entry.body, receiver->timeout, receiver->ca_file,
+                  [this, entry](const PostResult& result) { finished(entry, result); });
 }
 
 void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
@@ -137,16 +155,12 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
       };
     } else {
       metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "retried"}});
-      // Exponential backoff with full jitter in [delay/2, delay].
-      double base = static_cast<double>(a.retry_initial.count()) * std::pow(2.0, std::min(attempts - 1, 30));
-      double capped = std::min(base, static_cast<double>(a.retry_max.count()));
-      static thread_local std::mt19937 random{std::random_device{}()};
-      double delay = std::uniform_real_distribution<double>(capped / 2, capped)(random);
-      auto next = now + std::chrono::milliseconds(static_cast<long long>(delay));
-      log_event(LogLevel::warn,
-                fmt::format("notification failed (attempt {}), retrying in {} ms: {}", attempts,
-                            static_cast<long long>(delay), result.error),
-                {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
+      auto delay = retry_delay(attempts, a.retry_initial, a.retry_max, draw_());
+      auto next = now + delay;
+      log_event(
+          LogLevel::warn,
+          fmt::format("notification failed (attempt {}), retrying in {} ms: {}", attempts, delay.count(), result.error),
+          {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
       job = [id = entry.id, attempts, next_at = format_rfc3339(next), error = result.error](Store& store) {
         if (auto s = store.mark_retry(id, attempts, next_at, error); !s) spdlog::error("outbox: {}", s.error().message);
       };
@@ -164,11 +178,8 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
 
 void Delivery::resend_to_alertmanagers() {
   if (stopped_) return;
-  // Alertmanager resolves an alert it has not heard of for resolve_timeout: re-send firing ones.
-  std::chrono::milliseconds interval = 60s;
   for (const auto& receiver : config_->receivers) {
     if (receiver.format != "alertmanager_api") continue;
-    interval = std::min(interval, receiver.resend_interval);
     AlertFilter firing;
     firing.state = AlertState::firing;
     auto alerts = reader_.alerts(firing);
@@ -183,15 +194,24 @@ void Delivery::resend_to_alertmanagers() {
       headers.emplace_back(
           "Idempotency-Key",
           sha256_hex(alert.fingerprint + "\n" + receiver.name + "\n" + alert.firing_since).substr(0, 32));
-      client_.post(url, std::move(headers), std::move(body), receiver.timeout, receiver.ca_file,
-                   [name = receiver.name](PostResult r) {
-                     if (!r.error.empty()) spdlog::debug("re-sending to {} failed: {}", name, r.error);
-                   });
+      transport_.post(url, headers, std::move(body), receiver.timeout, receiver.ca_file,
+                      [name = receiver.name](PostResult r) {
+                        if (!r.error.empty()) spdlog::debug("re-sending to {} failed: {}", name, r.error);
+                      });
     }
   }
+}
+
+void Delivery::arm_resend() {
+  if (stopped_) return;
+  std::chrono::milliseconds interval = 60s;
+  for (const auto& receiver : config_->receivers)
+    if (receiver.format == "alertmanager_api") interval = std::min(interval, receiver.resend_interval);
   resend_timer_.expires_after(interval);
   resend_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) resend_to_alertmanagers();
+    if (ec) return;
+    resend_to_alertmanagers();
+    arm_resend();
   });
 }
 

@@ -35,8 +35,10 @@ struct Daemon {
   std::unique_ptr<Ingest> ingest;
   std::shared_ptr<AlertEngine> engine;
   Metrics metrics;
+  std::unique_ptr<WebhookClient> transport;
   std::unique_ptr<Delivery> delivery;
   std::unique_ptr<asio::steady_timer> tick;
+  std::unique_ptr<asio::steady_timer> external_check;
   std::unique_ptr<Api> api;
   std::unique_ptr<HttpServer> server;
   std::unique_ptr<asio::signal_set> stop_signals;
@@ -137,7 +139,7 @@ bool start_http(Daemon& d) {
   d.api =
       std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest, std::make_shared<Auth>(s.tokens), s.limits);
   d.api->set_reloader([&d] { return reload(d); });
-  ServerLimits limits{s.max_connections, s.max_body_bytes, 16 * 1024, s.read_timeout, s.idle_timeout};
+  ServerLimits limits{s.max_connections, s.max_body_bytes, std::size_t{16} * 1024, s.read_timeout, s.idle_timeout};
   d.server = std::make_unique<HttpServer>(d.io, limits, [api = d.api.get()](Request&& req, Respond respond) {
     api->handle(std::move(req), std::move(respond));
   });
@@ -169,7 +171,8 @@ void start_alerting(Daemon& d) {
   describe_metrics(d.metrics);
   auto notify = make_notify_config(d.setup.settings, d.listening);
   d.engine->swap_notify(notify);  // before any writer job uses the engine
-  d.delivery = std::make_unique<Delivery>(d.io, *d.reader, *d.ingest, d.clock, d.metrics, notify);
+  d.transport = std::make_unique<WebhookClient>(d.io);
+  d.delivery = std::make_unique<Delivery>(d.io, *d.reader, *d.ingest, d.clock, d.metrics, notify, *d.transport);
   d.engine->on_enqueued([&d] { asio::post(d.io, [&d] { d.delivery->wake(); }); });
   d.api->set_alerting(d.engine, d.delivery.get(), &d.metrics, &d.clock);
   d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) {
@@ -192,6 +195,7 @@ void handle_signals(Daemon& d) {
     d.reload_signal->cancel();
     if (d.watchdog) d.watchdog->cancel();
     if (d.tick) d.tick->cancel();
+    if (d.external_check) d.external_check->cancel();
     d.delivery->stop();
     d.server->stop(d.setup.settings.shutdown_timeout, [] {});
   });
@@ -223,6 +227,20 @@ void start_scheduler(Daemon& d) {
   };
   d.tick->expires_after(d.setup.settings.evaluation_interval);
   d.tick->async_wait(Tick{d});
+
+  // Figures that `kpiwatch import` (or another process) committed are evaluated like submitted ones.
+  d.external_check = std::make_unique<asio::steady_timer>(d.io);
+  struct ExternalCheck {
+    Daemon& d;
+    void operator()(const boost::system::error_code& ec) const {
+      if (ec) return;
+      d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) { engine->catch_up(store, clock.now()); });
+      d.external_check->expires_after(d.setup.settings.external_check_interval);
+      d.external_check->async_wait(*this);
+    }
+  };
+  d.external_check->expires_after(d.setup.settings.external_check_interval);
+  d.external_check->async_wait(ExternalCheck{d});
 }
 
 // Pings systemd's watchdog from the event loop, so that a hung loop is restarted.

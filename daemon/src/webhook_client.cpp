@@ -132,8 +132,8 @@ std::shared_ptr<ssl::context> WebhookClient::tls_context(const std::string& ca_f
   return ctx;
 }
 
-void WebhookClient::post(const std::string& url, std::vector<std::pair<std::string, std::string>> headers,
-                         std::string body, std::chrono::milliseconds timeout, const std::string& ca_file,
+void WebhookClient::post(const std::string& url, const Headers& headers, std::string body,
+                         std::chrono::milliseconds timeout, const std::string& ca_file,
                          std::function<void(PostResult)> done) {
   auto fail = [&](std::string error) {
     asio::post(io_, [done = std::move(done), error = std::move(error)] { done(PostResult{0, error}); });
@@ -152,7 +152,7 @@ void WebhookClient::post(const std::string& url, std::vector<std::pair<std::stri
   request.set(http::field::host, parsed->has_port() ? host + ":" + port : host);
   request.set(http::field::content_type, "application/json");
   request.set(http::field::user_agent, "kpiwatch/" KPIWATCH_VERSION);
-  for (auto& [k, v] : headers) request.set(k, v);
+  for (const auto& [k, v] : headers) request.set(k, v);
   request.body() = std::move(body);
   request.keep_alive(false);
   request.prepare_payload();

@@ -55,7 +55,7 @@ struct Overlay {
   void put(AlertRecord r, std::optional<Transition> t) {
     std::string fp = r.fingerprint;
     if (!records.contains(fp)) order.push_back(fp);
-    records[fp] = r;
+    records[fp] = std::move(r);
     if (t) changes.transitions.push_back(std::move(*t));
   }
   AlertChanges finish() {

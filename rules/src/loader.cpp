@@ -112,12 +112,8 @@ class RuleReader {
       } else if (basic && multi && c == '\\' && (next == ' ' || next == '\t' || next == '\r' || next == '\n')) {
         step();  // a line-ending backslash: it and the whitespace after it are no text
         while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\r' || text[i] == '\n')) step();
-      } else if (basic && c == '\\') {
-        decoded += 1;
-        step();
-        step();
-      } else if (c == '\r' && next == '\n') {
-        decoded += 1;
+      } else if ((basic && c == '\\') || (c == '\r' && next == '\n')) {
+        decoded += 1;  // an escape, or CRLF: two characters written, one decoded
         step();
         step();
       } else {

@@ -237,7 +237,7 @@ bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& cat
 
 }  // namespace
 
-RuleTestReport run_rule_tests(const std::vector<std::string>& files, std::shared_ptr<const Catalog> catalog) {
+RuleTestReport run_rule_tests(const std::vector<std::string>& files, const std::shared_ptr<const Catalog>& catalog) {
   RuleTestReport report;
   for (const auto& file : files) {
     if (run_file(file, catalog, report.output))

@@ -34,12 +34,18 @@ Dims parse_dims_key(const std::string& key) {
 
 std::string series_cache_key(const Submission& s) { return s.kpi + '\x1f' + dims_key(s.dims); }
 
+// The columns every revision read selects, in the order revision_from_row reads them.
+constexpr const char* kRevisionColumns =
+    "SELECT s.kpi, s.dims, s.period_kind, r.id, r.period, r.revision, r.value, r.items, r.body, r.source, r.note, "
+    "r.submitted_by, r.received_at FROM revisions r JOIN series s ON s.id = r.series_id";
+
 }  // namespace
 
 struct Store::Statements {
   Stmt begin, commit, rollback, savepoint, release, rollback_to;
   Stmt find_series, insert_series, next_revision, insert_revision;
   Stmt get_meta, set_meta, count;
+  Stmt revisions_after, last_revision_id, data_version;
 };
 
 int Store::current_schema_version() { return static_cast<int>(migrations::kSteps.size()); }
@@ -105,9 +111,13 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
             "INSERT INTO meta (key, value) VALUES (?1, ?2) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value"},
            {&st.count, "SELECT COUNT(*) FROM revisions"},
+           {&st.last_revision_id, "SELECT COALESCE(MAX(id), 0) FROM revisions"},
+           {&st.data_version, "PRAGMA data_version"},
        }) {
     if (auto s = stmt->prepare(db, sql); !s) return s.error();
   }
+  std::string after = std::string(kRevisionColumns) + " WHERE r.id > ?1 ORDER BY r.id";
+  if (auto s = st.revisions_after.prepare(db, after.c_str()); !s) return s.error();
   if (auto s = store->prepare_alert_statements(); !s) return s.error();
   return store;
 }
@@ -264,11 +274,53 @@ Result<std::vector<Revision>> Store::append(const std::vector<Submission>& batch
   return result;
 }
 
+namespace {
+
+Result<Revision> revision_from_row(Stmt& stmt) {
+  Revision r;
+  auto& s = r.submission;
+  s.kpi = stmt.text(0);
+  s.dims = parse_dims_key(stmt.text(1));
+  PeriodKind kind{};
+  parse_period_kind(stmt.text(2), kind);
+  r.id = stmt.int64(3);
+  auto period = parse_period(stmt.text(4), kind);
+  if (!period) return Error{"storage_error", "stored period does not parse: " + stmt.text(4), "", {}};
+  s.period = period.value();
+  r.revision = static_cast<int>(stmt.int64(5));
+  if (!stmt.is_null(6)) s.value = stmt.real(6);
+  if (!stmt.is_null(7)) {
+    boost::system::error_code ec;
+    auto items = boost::json::parse(stmt.text(7), ec);
+    if (!ec && items.is_array())
+      for (const auto& i : items.get_array())
+        if (i.is_string()) s.items.emplace_back(i.get_string());
+  }
+  s.body = stmt.text(8);
+  s.source = stmt.text(9);
+  s.note = stmt.text(10);
+  r.submitted_by = stmt.text(11);
+  r.received_at = stmt.text(12);
+  return r;
+}
+
+Result<std::vector<Revision>> read_revisions(sqlite3* db, Stmt& stmt, const char* what) {
+  std::vector<Revision> out;
+  int rc;
+  while ((rc = stmt.step()) == SQLITE_ROW) {
+    auto r = revision_from_row(stmt);
+    if (!r) return r.error();
+    out.push_back(std::move(r.value()));
+  }
+  if (rc != SQLITE_DONE) return db_error(db, what);
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<Revision>> Store::series(const SeriesQuery& query) {
   // Ad-hoc statement: the dims filter varies per query.
-  std::string sql =
-      "SELECT s.dims, s.period_kind, r.id, r.period, r.revision, r.value, r.items, r.body, r.source, r.note, "
-      "r.submitted_by, r.received_at FROM revisions r JOIN series s ON s.id = r.series_id WHERE s.kpi = ?1";
+  std::string sql = std::string(kRevisionColumns) + " WHERE s.kpi = ?1";
   if (!query.revisions)
     sql +=
         " AND r.revision = (SELECT MAX(r2.revision) FROM revisions r2 WHERE r2.series_id = r.series_id AND "
@@ -283,40 +335,31 @@ Result<std::vector<Revision>> Store::series(const SeriesQuery& query) {
   stmt.bind(1, std::string_view(query.kpi));
   param = 2;
   std::vector<std::string> pairs;
-  for (const auto& [k, v] : query.dims) pairs.push_back(k + "=" + v);
+  pairs.reserve(query.dims.size());
+  for (const auto& [k, v] : query.dims) pairs.push_back(fmt::format("{}={}", k, v));
   for (const auto& p : pairs) stmt.bind(param++, std::string_view(p));
+  return read_revisions(db_, stmt, "read series");
+}
 
-  std::vector<Revision> out;
-  int rc;
-  while ((rc = stmt.step()) == SQLITE_ROW) {
-    Revision r;
-    auto& s = r.submission;
-    s.kpi = query.kpi;
-    s.dims = parse_dims_key(stmt.text(0));
-    PeriodKind kind{};
-    parse_period_kind(stmt.text(1), kind);
-    r.id = stmt.int64(2);
-    auto period = parse_period(stmt.text(3), kind);
-    if (!period) return Error{"storage_error", "stored period does not parse: " + stmt.text(3), "", {}};
-    s.period = period.value();
-    r.revision = static_cast<int>(stmt.int64(4));
-    if (!stmt.is_null(5)) s.value = stmt.real(5);
-    if (!stmt.is_null(6)) {
-      boost::system::error_code ec;
-      auto items = boost::json::parse(stmt.text(6), ec);
-      if (!ec && items.is_array())
-        for (const auto& i : items.get_array())
-          if (i.is_string()) s.items.emplace_back(i.get_string());
-    }
-    s.body = stmt.text(7);
-    s.source = stmt.text(8);
-    s.note = stmt.text(9);
-    r.submitted_by = stmt.text(10);
-    r.received_at = stmt.text(11);
-    out.push_back(std::move(r));
-  }
-  if (rc != SQLITE_DONE) return db_error(db_, "read series");
-  return out;
+Result<std::vector<Revision>> Store::revisions_after(std::int64_t id) {
+  auto& after = stmts_->revisions_after;
+  ResetGuard guard{after};
+  after.bind(1, id);
+  return read_revisions(db_, after, "read new revisions");
+}
+
+Result<std::int64_t> Store::last_revision_id() {
+  auto& last = stmts_->last_revision_id;
+  ResetGuard guard{last};
+  if (last.step() != SQLITE_ROW) return db_error(db_, "read the last revision id");
+  return last.int64(0);
+}
+
+Result<std::int64_t> Store::data_version() {
+  auto& version = stmts_->data_version;
+  ResetGuard guard{version};
+  if (version.step() != SQLITE_ROW) return db_error(db_, "read the data version");
+  return version.int64(0);
 }
 
 Status Store::for_each_current(

@@ -89,6 +89,7 @@ TEST(Durability, ConcurrentSubmissionsAreAllStored) {
   daemon.start();
   const long long before = count_revisions(daemon.database());
   std::vector<std::future<int>> replies;
+  replies.reserve(16);
   for (int t = 0; t < 16; ++t) {
     replies.push_back(std::async(std::launch::async, [&, t] {
       HttpClient client(daemon.port());

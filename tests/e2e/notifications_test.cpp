@@ -660,10 +660,69 @@ TEST(Notifications, NothingIsLostWhenTheDaemonIsKilledWithDeliveriesPending) {
   EXPECT_EQ(keys_of(ok), queued) << "the same notifications, none lost, none new";
   EXPECT_EQ(ok.size(), 3u) << "each delivered once";
   std::vector<std::string> statuses;
+  statuses.reserve(ok.size());
   for (const auto& r : ok) statuses.push_back(status_of(r));
   std::sort(statuses.begin(), statuses.end());
   EXPECT_EQ(statuses, (std::vector<std::string>{"firing", "firing", "resolved"}));
   EXPECT_TRUE(eventually([&] { return outbox(daemon.port(), "pending").empty(); }));
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+// `kpiwatch import` on the daemon's database while it runs.
+CommandResult import_into(const Daemon& daemon, const std::string& csv) {
+  const std::string file = daemon.dir() + "/figures.csv";
+  write_file(file, csv);
+  return run_kpiwatch({"import", file, "--config", daemon.config_path()});
+}
+
+TEST(Notifications, AFigureImportedWhileTheDaemonRunsAlertsAndNotifiesWithoutARestart) {
+  TestReceiver receiver({.secret = kSecret});
+  receiver.start();
+  Daemon daemon("", alerting({{.url = receiver.url()}}));
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
+
+  auto imported = import_into(daemon, "kpi,period,dims.stage,value\ng06.stage_up_rate,2025,basic,10\n");
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  // No submission follows: the daemon's own look for other processes' commits finds it.
+  auto got = receiver.wait_for(1, delivered("basic", "firing"));
+  ASSERT_EQ(got.size(), 1u) << daemon.log();
+  EXPECT_EQ(alert_of(daemon.port(), "basic").at("state"), "firing");
+  EXPECT_EQ(alert_of(daemon.port(), "basic").at("value").to_number<double>(), 10.0);
+  EXPECT_NE(daemon.log().find("evaluating 1 revision(s) committed by another process (import:"), std::string::npos)
+      << daemon.log();
+
+  // A correction imported later resolves it, and notifies once more.
+  imported = import_into(daemon, "kpi,period,dims.stage,value\ng06.stage_up_rate,2025,basic,30\n");
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  auto resolved = receiver.wait_for(1, delivered("basic", "resolved"));
+  ASSERT_EQ(resolved.size(), 1u) << daemon.log();
+  EXPECT_EQ(receiver.requests().size(), 2u) << "one notification per transition";
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST(Notifications, AnImportedFigureIsEvaluatedWithTheNextSubmissionBeforeAnyLook) {
+  TestReceiver receiver({.secret = kSecret});
+  receiver.start();
+  Daemon daemon("", alerting({{.url = receiver.url()}}));
+  // The periodic look is ten minutes away: only the next submission's evaluation can find the import.
+  std::string config = read_file(daemon.config_path());
+  auto at = config.find("state_directory");
+  ASSERT_NE(at, std::string::npos);
+  config.insert(at, "external_check_ms = 600000\n");
+  daemon.write_config(config);
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
+
+  auto imported = import_into(daemon, "kpi,period,dims.stage,value\ng06.stage_up_rate,2025,basic,10\n");
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_TRUE(alert_of(daemon.port(), "basic").is_null()) << "not looked at yet";
+  // An unrelated figure over HTTP (the applied stage rises): its 201 comes after both are evaluated.
+  ASSERT_EQ(submit_stage_up(daemon.port(), "applied", 60).status, 201);
+  auto alert = alert_of(daemon.port(), "basic");
+  ASSERT_FALSE(alert.is_null()) << daemon.log();
+  EXPECT_EQ(alert.at("state"), "firing");
+  EXPECT_EQ(receiver.wait_for(1, delivered("basic", "firing")).size(), 1u) << daemon.log();
   EXPECT_EQ(daemon.stop(), 0);
 }
 

@@ -50,7 +50,7 @@ HttpClient::~HttpClient() {
 
 HttpReply HttpClient::read_reply() {
   http::response_parser<http::string_body> parser;
-  parser.body_limit(256 * 1024 * 1024);
+  parser.body_limit(std::uint64_t{256} * 1024 * 1024);
   impl_->stream.expires_after(impl_->timeout);
   bool done = false;
   beast::error_code error;

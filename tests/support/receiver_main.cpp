@@ -263,7 +263,7 @@ asio::awaitable<void> serve(Stream stream, bool tls, bool control_only) {
     for (;;) {
       lowest.expires_after(60s);
       http::request_parser<http::string_body> parser;
-      parser.body_limit(64 * 1024 * 1024);
+      parser.body_limit(std::uint64_t{64} * 1024 * 1024);
       co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
       Request req = parser.release();
       Response res;

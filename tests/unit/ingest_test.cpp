@@ -256,13 +256,14 @@ TEST(Ingest, ConcurrentResubmissionsOfOneFigureGetDistinctRevisions) {
   for (int t = 0; t < kThreads; ++t)
     threads.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i)
-        ingest.submit({figure(2024, t)}, "t", results.callback(static_cast<std::size_t>(t * kEach + i)));
+        ingest.submit({figure(2024, t)}, "t",
+                      results.callback(static_cast<std::size_t>(t) * kEach + static_cast<std::size_t>(i)));
     });
   for (auto& thread : threads) thread.join();
-  results.wait_for(kThreads * kEach);
+  results.wait_for(std::size_t{kThreads} * kEach);
 
   std::set<int> revisions;
-  for (std::size_t i = 0; i < kThreads * kEach; ++i) {
+  for (std::size_t i = 0; i < std::size_t{kThreads} * kEach; ++i) {
     auto& r = results.at(i);
     ASSERT_TRUE(r.ok()) << r.error().message;
     revisions.insert(r.value().at(0).revision);

@@ -65,7 +65,7 @@ TEST(ShortestDecimal, ReadsBackAsTheSameDoubleOverRandomBitPatterns) {
     if (!std::isfinite(value)) continue;
     std::string text = shortest_decimal(value);
     ASSERT_EQ(std::strtod(text.c_str(), nullptr), value) << text;
-    ASSERT_EQ(text.find_first_of("E"), std::string::npos) << text;
+    ASSERT_EQ(text.find('E'), std::string::npos) << text;
     ++checked;
   }
 }

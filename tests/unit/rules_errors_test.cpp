@@ -419,7 +419,7 @@ TEST(MalformedRules, WrongTypesEverywhere) {
 
 TEST(MalformedRules, AHugeFileLoadsOrFailsCleanly) {
   std::string text;
-  text.reserve(20000 * 260);
+  text.reserve(std::size_t{20000} * 260);
   for (int i = 0; i < 20000; ++i)
     text += fmt::format(
         "[[rule]]\nid = \"r{}\"\ntitle = \"t\"\nkpi = \"g01.trainees\"\nseverity = \"info\"\n"

@@ -513,6 +513,47 @@ TEST(Store, RefusesAFileThatIsNotADatabase) {
   EXPECT_FALSE(store.ok());
 }
 
+TEST(Store, RevisionsAfterAnIdAreInCommitOrderWithTheirSeries) {
+  TempDir dir;
+  auto store = open_store(dir.file("k.db"));
+  ASSERT_TRUE(store);
+  auto last = store->last_revision_id();
+  ASSERT_TRUE(last.ok());
+  EXPECT_EQ(last.value(), 0);
+  auto first = appended(*store, {figure("g01.trainees", 2023, 2783)});
+  appended(*store, {figure("g06.stage_up_rate", 2024, 26.8, {{"stage", "all"}}), figure("g01.trainees", 2023, 2800)});
+  ASSERT_EQ(first.size(), 1u);
+
+  auto after = store->revisions_after(first[0].id);
+  ASSERT_TRUE(after.ok()) << after.error().message;
+  ASSERT_EQ(after.value().size(), 2u);
+  EXPECT_EQ(after.value()[0].submission.kpi, "g06.stage_up_rate");
+  EXPECT_EQ(after.value()[0].submission.dims, (Dims{{"stage", "all"}}));
+  EXPECT_EQ(after.value()[0].submission.value, 26.8);
+  EXPECT_EQ(after.value()[1].submission.kpi, "g01.trainees");
+  EXPECT_EQ(after.value()[1].revision, 2);
+  EXPECT_LT(after.value()[0].id, after.value()[1].id);
+  EXPECT_EQ(store->last_revision_id().value(), after.value()[1].id);
+  EXPECT_TRUE(store->revisions_after(after.value()[1].id).value().empty());
+}
+
+TEST(Store, DataVersionChangesOnlyForAnotherConnectionsCommits) {
+  TempDir dir;
+  auto daemon = open_store(dir.file("k.db"));
+  auto importer = open_store(dir.file("k.db"));
+  ASSERT_TRUE(daemon && importer);
+  auto before = daemon->data_version();
+  ASSERT_TRUE(before.ok());
+  appended(*daemon, {figure("g01.trainees", 2023, 2783)});
+  EXPECT_EQ(daemon->data_version().value(), before.value()) << "its own commit";
+  appended(*importer, {figure("g01.trainees", 2024, 4086)}, "import:figures.csv");
+  auto after = daemon->data_version();
+  EXPECT_NE(after.value(), before.value()) << "another connection's commit";
+  auto external = daemon->revisions_after(1);
+  ASSERT_EQ(external.value().size(), 1u);
+  EXPECT_EQ(external.value()[0].submitted_by, "import:figures.csv");
+}
+
 TEST(Store, ACommittedAppendIsVisibleToAnotherConnection) {
   TempDir dir;
   auto path = dir.file("k.db");

@@ -58,7 +58,7 @@ struct Settings {
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 8080;
   std::size_t max_connections = 512;
-  std::size_t max_body_bytes = 8 * 1024 * 1024;
+  std::size_t max_body_bytes = std::size_t{8} * 1024 * 1024;
   std::chrono::milliseconds read_timeout{10'000};  // a whole request must arrive within it
   std::chrono::milliseconds idle_timeout{60'000};  // keep-alive connections idle longer are closed
   std::chrono::milliseconds shutdown_timeout{10'000};
@@ -68,6 +68,8 @@ struct Settings {
   std::string database = "kpiwatch.db";  // relative to state_directory
   std::string synchronous = "full";      // SQLite PRAGMA synchronous: normal | full | extra
   int busy_timeout_ms = 5000;
+  // How often the daemon looks for revisions that another process (kpiwatch import) committed.
+  std::chrono::milliseconds external_check_interval{1'000};
 
   // [catalog] / [dataset]
   std::string catalog_path;  // empty: the embedded catalog

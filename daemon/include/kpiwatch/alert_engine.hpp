@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "kpiwatch/alert_book.hpp"
 #include "kpiwatch/metrics.hpp"
@@ -26,8 +27,12 @@ class AlertEngine {
 
   // Loads current values and alert states, then evaluates every rule.
   Status start(Store& store, TimePoint now);
-  // After revisions were committed: the rules reading their series.
+  // After revisions were committed: the rules reading their series. Revisions that
+  // another connection committed meanwhile are evaluated with them.
   void on_stored(Store& store, const std::vector<Revision>& stored, TimePoint now);
+  // Evaluates the revisions that another connection (kpiwatch import) committed
+  // since the last look, if any; cheap when there are none.
+  void catch_up(Store& store, TimePoint now);
   // Missing-data rules against the clock, and repeat notifications.
   void on_tick(Store& store, TimePoint now);
   // Acknowledges the current episode of an active alert; false if none.
@@ -41,6 +46,10 @@ class AlertEngine {
 
  private:
   void apply(Store& store, const AlertChanges& changes, TimePoint now);
+  void evaluate(Store& store, const std::vector<Revision>& revisions, TimePoint now);
+  // Every revision after the last evaluated one, if another connection committed since
+  // the last look; nullopt if none did (or the look failed, to be tried again).
+  std::optional<std::vector<Revision>> external_revisions(Store& store);
   std::vector<OutboxEntry> notifications(Store& store, const AlertChanges& changes, TimePoint now);
   void repeat(Store& store, TimePoint now);
 
@@ -50,6 +59,8 @@ class AlertEngine {
   std::function<void()> on_enqueued_;
   SeriesIndex index_;
   AlertBook book_;
+  std::int64_t evaluated_through_ = 0;  // the highest revision id evaluated
+  std::int64_t data_version_ = -1;      // of the writer's connection, at the last look
 };
 
 }  // namespace kpiwatch

@@ -45,7 +45,7 @@ class Api {
 
  private:
   void post_submissions(const Request& request, Respond respond);
-  void post_reload(const Request& request, Respond respond);
+  void post_reload(const Request& request, const Respond& respond);
   // Runs `job` on the writer thread and answers with what it returns.
   void write(std::function<Response(Store&)> job, Respond respond);
   const TokenConfig* admin(const Request& request, const Respond& respond) const;

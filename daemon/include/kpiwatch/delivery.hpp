@@ -7,6 +7,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
 #include <set>
 
@@ -19,17 +20,31 @@
 
 namespace kpiwatch {
 
+// The wait before the next attempt after `attempts` failed ones (1 or more): `initial`
+// doubled per failure, capped at `max`, with jitter: `draw` in [0, 1] picks a point
+// in [delay/2, delay], so that receivers coming back are not hit all at once.
+std::chrono::milliseconds retry_delay(int attempts, std::chrono::milliseconds initial, std::chrono::milliseconds max,
+                                      double draw);
+
 class Delivery {
  public:
-  // `reader` is used on the io_context thread only.
+  // A uniform random number in [0, 1], for the jitter of retry_delay.
+  using Draw = std::function<double()>;
+  static Draw random_draw();
+
+  // `reader` is used on the io_context thread only. Times (due, dead-letter age,
+  // backoff) come from `clock`; requests leave through `transport`.
   Delivery(boost::asio::io_context& io, Store& reader, Ingest& writer, const Clock& clock, Metrics& metrics,
-           std::shared_ptr<const NotifyConfig> config);
+           std::shared_ptr<const NotifyConfig> config, Transport& transport, Draw draw = random_draw());
 
   void start();
   // Looks for due notifications now. Call on the io_context thread.
   void wake();
   void stop();
   void swap(std::shared_ptr<const NotifyConfig> config) { config_ = std::move(config); }
+  // Re-sends every firing alert to the receivers of format alertmanager_api now; start()
+  // repeats it every resend_interval, since Alertmanager resolves alerts it stops hearing of.
+  void resend_to_alertmanagers();
 
  private:
   void poll();
@@ -39,7 +54,7 @@ class Delivery {
                                                                   const std::string& body) const;
   void finished(const OutboxEntry& entry, const PostResult& result);
   void arm(std::chrono::milliseconds delay);
-  void resend_to_alertmanagers();
+  void arm_resend();
 
   boost::asio::io_context& io_;
   Store& reader_;
@@ -47,7 +62,8 @@ class Delivery {
   const Clock& clock_;
   Metrics& metrics_;
   std::shared_ptr<const NotifyConfig> config_;
-  WebhookClient client_;
+  Transport& transport_;
+  Draw draw_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer resend_timer_;
   std::set<std::int64_t> in_flight_;

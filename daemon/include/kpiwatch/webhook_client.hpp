@@ -19,14 +19,24 @@ struct PostResult {
   std::string error;  // empty on a 2xx response
 };
 
-class WebhookClient {
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// How notifications leave the process: delivery's seam for tests.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // POSTs `body` to `url`; calls `done` on the io_context's thread, never from within post().
+  // `ca_file` empty: the system's CA bundle.
+  virtual void post(const std::string& url, const Headers& headers, std::string body, std::chrono::milliseconds timeout,
+                    const std::string& ca_file, std::function<void(PostResult)> done) = 0;
+};
+
+class WebhookClient final : public Transport {
  public:
   explicit WebhookClient(boost::asio::io_context& io) : io_(io) {}
 
-  // POSTs `body` to `url`; calls `done` on the io_context's thread.
-  // `ca_file` empty: the system's CA bundle.
-  void post(const std::string& url, std::vector<std::pair<std::string, std::string>> headers, std::string body,
-            std::chrono::milliseconds timeout, const std::string& ca_file, std::function<void(PostResult)> done);
+  void post(const std::string& url, const Headers& headers, std::string body, std::chrono::milliseconds timeout,
+            const std::string& ca_file, std::function<void(PostResult)> done) override;
 
  private:
   std::shared_ptr<boost::asio::ssl::context> tls_context(const std::string& ca_file, std::string& error);

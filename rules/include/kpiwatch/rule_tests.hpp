@@ -16,6 +16,6 @@ struct RuleTestReport {
   std::string output;  // what a person reads: per file, SUCCESS or the differences
 };
 
-RuleTestReport run_rule_tests(const std::vector<std::string>& files, std::shared_ptr<const Catalog> catalog);
+RuleTestReport run_rule_tests(const std::vector<std::string>& files, const std::shared_ptr<const Catalog>& catalog);
 
 }  // namespace kpiwatch

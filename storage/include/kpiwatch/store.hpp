@@ -95,6 +95,13 @@ class Store {
   // ordered by dims, period, revision.
   Result<std::vector<Revision>> series(const SeriesQuery& query);
   Result<std::int64_t> revision_count();
+  // Revisions with an id above `id`, in id (commit) order.
+  Result<std::vector<Revision>> revisions_after(std::int64_t id);
+  // The highest revision id, 0 if there is none.
+  Result<std::int64_t> last_revision_id();
+  // SQLite's PRAGMA data_version: changes when another connection (kpiwatch import,
+  // a second process) commits, never for this connection's own commits.
+  Result<std::int64_t> data_version();
 
   // Calls `visit` with the current value of every period of every series.
   Status for_each_current(const std::function<void(const std::string& kpi, const Dims& dims, Point point)>& visit);

@@ -1,0 +1,330 @@
+// Delivery against a fake clock and a fake transport: the backoff schedule, the
+// dead-letter boundary, the order per alert and receiver, Alertmanager re-sends.
+// The outbox is a real SQLite file, written through the real writer thread.
+
+#include "kpiwatch/delivery.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <future>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace kpiwatch {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using std::chrono::milliseconds;
+
+TEST(RetryDelay, DoublesFromTheInitialDelayUpToTheCap) {
+  const milliseconds initial = 1000ms, max = 300000ms;
+  std::vector<long long> longest, shortest;
+  for (int attempts = 1; attempts <= 11; ++attempts) {
+    longest.push_back(retry_delay(attempts, initial, max, 1.0).count());
+    shortest.push_back(retry_delay(attempts, initial, max, 0.0).count());
+  }
+  EXPECT_EQ(longest,
+            (std::vector<long long>{1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 300000, 300000}));
+  EXPECT_EQ(shortest,
+            (std::vector<long long>{500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 150000, 150000}));
+}
+
+TEST(RetryDelay, JitterPicksAPointBetweenHalfAndTheWholeDelay) {
+  EXPECT_EQ(retry_delay(3, 1000ms, 300000ms, 0.5), 3000ms);
+  EXPECT_EQ(retry_delay(3, 1000ms, 300000ms, 0.25), 2500ms);
+  // Draws outside [0, 1] are clamped: never shorter than half, never longer than the delay.
+  EXPECT_EQ(retry_delay(3, 1000ms, 300000ms, -7), 2000ms);
+  EXPECT_EQ(retry_delay(3, 1000ms, 300000ms, 9), 4000ms);
+}
+
+TEST(RetryDelay, ManyAttemptsStayAtTheCapWithoutOverflow) {
+  EXPECT_EQ(retry_delay(1000000, 1000ms, 300000ms, 1.0), 300000ms);
+  EXPECT_EQ(retry_delay(0, 1000ms, 300000ms, 1.0), 1000ms) << "no failure yet counts as the first";
+}
+
+class FakeClock final : public Clock {
+ public:
+  TimePoint now() const override { return now_; }
+  void advance(milliseconds by) { now_ += by; }
+  TimePoint now_ = std::chrono::sys_days(
+      std::chrono::year_month_day(std::chrono::year(2026), std::chrono::month(7), std::chrono::day(1)));
+};
+
+// Answers every request on the io_context, as a real transport does, with the
+// next scripted result (200 once the script runs out).
+class FakeTransport final : public Transport {
+ public:
+  explicit FakeTransport(boost::asio::io_context& io) : io_(io) {}
+  struct Request {
+    std::string url;
+    Headers headers;
+    std::string body;
+    std::string header(const std::string& name) const {
+      for (const auto& [k, v] : headers)
+        if (k == name) return v;
+      return "";
+    }
+  };
+  void post(const std::string& url, const Headers& headers, std::string body, milliseconds, const std::string&,
+            std::function<void(PostResult)> done) override {
+    requests.push_back({url, headers, body});
+    PostResult result{200, ""};
+    if (!script.empty()) {
+      result = script.front();
+      script.erase(script.begin());
+    }
+    boost::asio::post(io_, [done = std::move(done), result] { done(result); });
+  }
+  std::vector<PostResult> script;
+  std::vector<Request> requests;
+
+ private:
+  boost::asio::io_context& io_;
+};
+
+const PostResult kRefused{0, "connection refused"};
+
+class DeliveryTest : public ::testing::Test {
+ protected:
+  DeliveryTest() {
+    std::string pattern = (fs::path(::testing::TempDir()) / "kpiwatch-delivery-XXXXXX").string();
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
+    dir_ = pattern;
+    auto writer = Store::open({(dir_ / "k.db").string(), "normal", 5000});
+    auto reader = Store::open({(dir_ / "k.db").string(), "normal", 5000});
+    if (!writer || !reader) throw std::runtime_error("cannot open the store");
+    reader_ = std::move(reader.value());
+    ingest_ = std::make_unique<Ingest>(std::move(writer.value()), clock_);
+    ingest_->start();
+
+    auto config = std::make_shared<NotifyConfig>();
+    config->alerting.retry_initial = 1000ms;
+    config->alerting.retry_max = 8000ms;
+    config->alerting.max_age = 60000ms;
+    config->external_url = "http://kpiwatch.test";
+    ReceiverConfig hook;
+    hook.name = "hook";
+    hook.url = "http://127.0.0.1:9/hook";
+    config->receivers.push_back(hook);
+    ReceiverConfig am;
+    am.name = "am";
+    am.url = "http://127.0.0.1:9";
+    am.format = "alertmanager_api";
+    config->receivers.push_back(am);
+    config_ = config;
+    // The longest wait: with a draw of 1, retry_delay gives exactly the doubled delay.
+    delivery_ =
+        std::make_unique<Delivery>(io_, *reader_, *ingest_, clock_, metrics_, config_, transport_, [] { return 1.0; });
+  }
+  ~DeliveryTest() override {
+    delivery_->stop();
+    ingest_->stop();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // Runs `job` on the writer thread and waits for it.
+  void on_writer(const std::function<void(Store&)>& job) {
+    std::promise<void> done;
+    ingest_->post([&](Store& store) {
+      job(store);
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+
+  void enqueue(const std::string& fingerprint, const std::string& event, const std::string& receiver = "hook") {
+    OutboxEntry e;
+    e.fingerprint = fingerprint;
+    e.receiver = receiver;
+    e.event = event;
+    e.status = "pending";
+    e.body = fingerprint + " " + event;
+    e.idempotency_key = fingerprint + "-" + event + "-" + std::to_string(++queued_);
+    e.created_at = e.next_attempt_at = format_rfc3339(clock_.now());
+    on_writer([&](Store& store) {
+      ASSERT_TRUE(store.begin().ok());
+      ASSERT_TRUE(store.enqueue({e}).ok());
+      ASSERT_TRUE(store.commit().ok());
+    });
+  }
+
+  // Wakes delivery and runs the loop until `done` holds or every answer and outbox update is in (bounded).
+  void deliver_until(const std::function<bool()>& done) {
+    delivery_->wake();
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (std::chrono::steady_clock::now() < until) {
+      io_.restart();
+      io_.run_for(5ms);
+      if (done()) return;
+    }
+  }
+  // Runs the loop long enough for the writer's updates to come back, when nothing is expected to change.
+  void settle() {
+    delivery_->wake();
+    for (int i = 0; i < 20; ++i) {
+      io_.restart();
+      io_.run_for(5ms);
+    }
+  }
+
+  std::vector<OutboxEntry> outbox(const std::string& status = "") {
+    auto rows = reader_->outbox(status, 100);
+    EXPECT_TRUE(rows.ok());
+    return rows.ok() ? rows.value() : std::vector<OutboxEntry>{};
+  }
+
+  fs::path dir_;
+  FakeClock clock_;
+  boost::asio::io_context io_;
+  Metrics metrics_;
+  FakeTransport transport_{io_};
+  std::unique_ptr<Store> reader_;
+  std::unique_ptr<Ingest> ingest_;
+  std::shared_ptr<const NotifyConfig> config_;
+  std::unique_ptr<Delivery> delivery_;
+  int queued_ = 0;
+};
+
+TEST_F(DeliveryTest, RetriesOnTheBackoffScheduleOfTheFakeClock) {
+  transport_.script = {kRefused, kRefused, kRefused};
+  enqueue("a1", "firing");
+  deliver_until([&] { return outbox("pending").size() == 1 && outbox("pending")[0].attempts == 1; });
+  ASSERT_EQ(transport_.requests.size(), 1u);
+  EXPECT_EQ(outbox("pending")[0].next_attempt_at, format_rfc3339(clock_.now() + 1000ms));
+
+  // Not yet due: nothing is sent.
+  clock_.advance(999ms);
+  settle();
+  EXPECT_EQ(transport_.requests.size(), 1u);
+  clock_.advance(1ms);
+  deliver_until([&] { return outbox("pending")[0].attempts == 2; });
+  EXPECT_EQ(transport_.requests.size(), 2u);
+  EXPECT_EQ(outbox("pending")[0].next_attempt_at, format_rfc3339(clock_.now() + 2000ms));
+
+  clock_.advance(2000ms);
+  deliver_until([&] { return outbox("pending")[0].attempts == 3; });
+  EXPECT_EQ(outbox("pending")[0].next_attempt_at, format_rfc3339(clock_.now() + 4000ms));
+  clock_.advance(4000ms);
+  deliver_until([&] { return outbox("delivered").size() == 1; });
+  ASSERT_EQ(transport_.requests.size(), 4u);
+  for (const auto& r : transport_.requests) EXPECT_EQ(r.header("Idempotency-Key"), "a1-firing-1");
+}
+
+TEST_F(DeliveryTest, ANotificationBecomesADeadLetterAtExactlyItsMaximumAge) {
+  transport_.script = std::vector<PostResult>(100, kRefused);
+  enqueue("old", "firing");
+  clock_.advance(1ms);
+  enqueue("young", "firing");
+  // max_age is 60 s: at this instant "old" is exactly 60 s old, "young" 1 ms less.
+  clock_.advance(59999ms);
+  deliver_until([&] {
+    return outbox("dead").size() == 1 && outbox("pending").size() == 1 && outbox("pending")[0].attempts == 1;
+  });
+  ASSERT_EQ(outbox("dead").size(), 1u);
+  EXPECT_EQ(outbox("dead")[0].fingerprint, "old");
+  EXPECT_EQ(outbox("dead")[0].attempts, 1);
+  EXPECT_EQ(outbox("dead")[0].last_error, "connection refused");
+  ASSERT_EQ(outbox("pending").size(), 1u);
+  EXPECT_EQ(outbox("pending")[0].fingerprint, "young") << "retried, not dead";
+
+  // A dead letter is never sent again; the young one dies at its next failure.
+  clock_.advance(3600000ms);
+  deliver_until([&] { return outbox("dead").size() == 2; });
+  int sent_old = 0;
+  for (const auto& r : transport_.requests) sent_old += r.body == "old firing";
+  EXPECT_EQ(sent_old, 1);
+  EXPECT_EQ(outbox("dead").size(), 2u);
+}
+
+TEST_F(DeliveryTest, NotificationsOfOneAlertReachAReceiverInTheOrderQueued) {
+  transport_.script = {kRefused};
+  enqueue("a1", "firing");
+  enqueue("a1", "resolved");
+  enqueue("a1", "firing");
+  enqueue("b2", "firing");  // another alert does not wait behind a1
+  deliver_until([&] { return transport_.requests.size() >= 2 && outbox("delivered").size() == 1; });
+  ASSERT_EQ(transport_.requests.size(), 2u) << "a1's first failed; its others wait behind it";
+  EXPECT_EQ(transport_.requests[0].body, "a1 firing");
+  EXPECT_EQ(transport_.requests[1].body, "b2 firing");
+
+  clock_.advance(1000ms);
+  deliver_until([&] { return outbox("delivered").size() == 4; });
+  std::vector<std::string> bodies;
+  for (const auto& r : transport_.requests) bodies.push_back(r.body);
+  EXPECT_EQ(bodies, (std::vector<std::string>{"a1 firing", "b2 firing", "a1 firing", "a1 resolved", "a1 firing"}));
+}
+
+AlertRecord firing_alert(const std::string& fingerprint, const std::string& since) {
+  AlertRecord a;
+  a.fingerprint = fingerprint;
+  a.group = "g06-stage-up-rate-falling|stage=all";
+  a.rule_id = "g06-stage-up-rate-falling";
+  a.kpi = "g06.stage_up_rate";
+  a.labels = {{"rule", a.rule_id}, {"kpi", a.kpi}, {"goal", "6"}, {"severity", "warning"}, {"stage", "all"}};
+  a.state = AlertState::firing;
+  a.period = "2024";
+  a.value = 26.8;
+  a.summary_en = "fell from 33.1% to 26.8%";
+  a.summary_ja = "33.1%から26.8%に低下";
+  a.receivers = {"am"};
+  a.active_since = a.firing_since = a.updated_at = since;
+  return a;
+}
+
+TEST_F(DeliveryTest, AlertmanagerReceiversGetEveryFiringAlertAgainWithOneKeyPerEpisode) {
+  auto since = format_rfc3339(clock_.now());
+  auto alert = firing_alert("f1", since);
+  on_writer([&](Store& store) {
+    ASSERT_TRUE(store.begin().ok());
+    ASSERT_TRUE(store.save_alert_changes({{{alert, AlertState::pending, AlertState::firing, since}}, {alert}}).ok());
+    ASSERT_TRUE(store.commit().ok());
+  });
+  delivery_->resend_to_alertmanagers();
+  clock_.advance(60000ms);
+  delivery_->resend_to_alertmanagers();
+  ASSERT_EQ(transport_.requests.size(), 2u);
+  for (const auto& r : transport_.requests) {
+    EXPECT_EQ(r.url, "http://127.0.0.1:9/api/v2/alerts");
+    EXPECT_NE(r.body.find("/api/v1/alerts/f1"), std::string::npos) << r.body;
+  }
+  EXPECT_FALSE(transport_.requests[0].header("Idempotency-Key").empty());
+  EXPECT_EQ(transport_.requests[0].header("Idempotency-Key"), transport_.requests[1].header("Idempotency-Key"));
+
+  // Resolved: no more re-sends.
+  alert.state = AlertState::resolved;
+  alert.resolved_at = format_rfc3339(clock_.now());
+  on_writer([&](Store& store) {
+    ASSERT_TRUE(store.begin().ok());
+    ASSERT_TRUE(
+        store.save_alert_changes({{{alert, AlertState::firing, AlertState::resolved, alert.resolved_at}}, {alert}})
+            .ok());
+    ASSERT_TRUE(store.commit().ok());
+  });
+  delivery_->resend_to_alertmanagers();
+  EXPECT_EQ(transport_.requests.size(), 2u);
+
+  // A new episode of the same alert: another key.
+  clock_.advance(1000ms);
+  auto again = firing_alert("f1", format_rfc3339(clock_.now()));
+  on_writer([&](Store& store) {
+    ASSERT_TRUE(store.begin().ok());
+    ASSERT_TRUE(
+        store.save_alert_changes({{{again, AlertState::resolved, AlertState::firing, again.firing_since}}, {again}})
+            .ok());
+    ASSERT_TRUE(store.commit().ok());
+  });
+  delivery_->resend_to_alertmanagers();
+  ASSERT_EQ(transport_.requests.size(), 3u);
+  EXPECT_NE(transport_.requests[2].header("Idempotency-Key"), transport_.requests[0].header("Idempotency-Key"));
+}
+
+}  // namespace
+}  // namespace kpiwatch
