@@ -35,6 +35,7 @@
 #include "bench_raw.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/settings.hpp"
 #include "kpiwatch/submission.hpp"
 

@@ -37,6 +37,7 @@
 
 #include "bench_daemon.hpp"
 #include "bench_machine.hpp"
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/settings.hpp"
 
 #ifndef KPIWATCH_BINARY

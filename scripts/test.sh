@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole suite: first what users run (the serve build of scripts/serve.sh
 # on its embedded default, and the .deb of scripts/package.sh), then the
-# RelWithDebInfo build's tests, then the same tests under AddressSanitizer +
-# UndefinedBehaviorSanitizer. Every build uses -Wall -Wextra -Wpedantic -Werror.
+# RelWithDebInfo build's tests, clang-tidy on the changed files, then the same
+# tests under AddressSanitizer + UndefinedBehaviorSanitizer. Every build uses
+# -Wall -Wextra -Wpedantic -Werror.
 # Usage (as root on Debian 12, from the repository root): bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,6 +28,9 @@ bash tests/package/deb_test.sh dist/kpiwatch_*.deb .
 
 echo "== build and test (RelWithDebInfo)"
 run_suite build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+echo "== clang-tidy on the files changed since .ci/tidy-base"
+bash scripts/tidy.sh build
 
 echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer (Debug)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1

@@ -1,6 +1,7 @@
 #include "kpiwatch/dataset.hpp"
 
 #include "embedded.hpp"
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/settings.hpp"
 
 namespace kpiwatch {

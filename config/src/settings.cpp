@@ -1,7 +1,6 @@
 #include "kpiwatch/settings.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -268,16 +267,6 @@ Loaded<Settings> load_settings(const std::string& path) {
   text << in.rdbuf();
   auto base = fs::absolute(path).parent_path().string();
   return parse_settings(text.str(), path, base);
-}
-
-std::string sha256_hex(std::string_view text) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest, &length, EVP_sha256(), nullptr);
-  std::string out;
-  out.reserve(std::size_t{length} * 2);
-  for (unsigned int i = 0; i < length; ++i) out += fmt::format("{:02x}", digest[i]);
-  return out;
 }
 
 }  // namespace kpiwatch

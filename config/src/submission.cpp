@@ -72,17 +72,6 @@ bool line_column(std::string_view text, std::size_t offset, std::size_t& line, s
 
 }  // namespace
 
-std::string dims_key(const Dims& dims) {
-  std::string key;
-  for (const auto& [name, value] : dims) {
-    if (!key.empty()) key += ',';
-    key += name;
-    key += '=';
-    key += value;
-  }
-  return key;
-}
-
 Result<Submission> parse_submission(const Catalog& catalog, const json::value& input, const ValidationLimits& limits) {
   if (!input.is_object())
     return fail("invalid_type", fmt::format("a submission must be an object, not {}", kind_name(input)));

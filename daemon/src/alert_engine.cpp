@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/log.hpp"
 
 namespace kpiwatch {

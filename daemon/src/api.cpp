@@ -409,14 +409,9 @@ Response Api::get_alerts(const QueryParams& params) {
         return bad_parameter(key, fmt::format("no goal \"{}\"", value));
       filter.goal = goal;
     } else if (key == "severity") {
-      if (value == "info")
-        filter.severity = Severity::info;
-      else if (value == "warning")
-        filter.severity = Severity::warning;
-      else if (value == "critical")
-        filter.severity = Severity::critical;
-      else
-        return bad_parameter(key, "\"severity\" must be info, warning or critical");
+      Severity severity{};
+      if (!parse_severity(value, severity)) return bad_parameter(key, "\"severity\" must be info, warning or critical");
+      filter.severity = severity;
     } else if (key == "rule") {
       filter.rule_id = value;
     } else if (key == "kpi") {

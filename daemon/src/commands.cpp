@@ -16,6 +16,7 @@
 
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/dataset.hpp"
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/importer.hpp"
 #include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"

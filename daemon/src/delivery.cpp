@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/log.hpp"
 
 namespace kpiwatch {

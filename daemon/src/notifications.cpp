@@ -1,11 +1,10 @@
 #include "kpiwatch/notifications.hpp"
 
 #include <fmt/format.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include <boost/json.hpp>
 
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/json.hpp"
 
 namespace kpiwatch {
@@ -104,13 +103,7 @@ std::string alertmanager_api(const AlertRecord& a, bool resolved, const std::str
   return serialize_json(json::array{std::move(alert)});
 }
 
-bool matches(const RouteConfig& route, const AlertRecord& a) {
-  for (const auto& [k, v] : route.match) {
-    auto it = a.labels.find(k);
-    if (it == a.labels.end() || it->second != v) return false;
-  }
-  return true;
-}
+bool matches(const RouteConfig& route, const AlertRecord& a) { return labels_match(route.match, a.labels); }
 
 }  // namespace
 
@@ -155,14 +148,7 @@ std::string notification_body(const ReceiverConfig& receiver, const AlertRecord&
 }
 
 std::string signature(const std::string& secret, const std::string& timestamp, const std::string& body) {
-  std::string message = timestamp + "." + body;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  std::string out = "sha256=";
-  for (unsigned int i = 0; i < length; ++i) out += fmt::format("{:02x}", digest[i]);
-  return out;
+  return "sha256=" + hmac_sha256_hex(secret, timestamp + "." + body);
 }
 
 }  // namespace kpiwatch

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/settings.hpp"
 #include "rule.hpp"
 
@@ -317,41 +318,6 @@ bool Rule::matches(const Dims& series_dims) const {
     if (it == series_dims.end() || it->second != v) return false;
   }
   return true;
-}
-
-std::string_view to_string(Severity severity) {
-  switch (severity) {
-    case Severity::info:
-      return "info";
-    case Severity::warning:
-      return "warning";
-    case Severity::critical:
-      return "critical";
-  }
-  return "warning";
-}
-
-std::string_view to_string(AlertState state) {
-  switch (state) {
-    case AlertState::inactive:
-      return "inactive";
-    case AlertState::pending:
-      return "pending";
-    case AlertState::firing:
-      return "firing";
-    case AlertState::resolved:
-      return "resolved";
-  }
-  return "inactive";
-}
-
-bool parse_alert_state(std::string_view text, AlertState& out) {
-  for (auto s : {AlertState::inactive, AlertState::pending, AlertState::firing, AlertState::resolved})
-    if (text == to_string(s)) {
-      out = s;
-      return true;
-    }
-  return false;
 }
 
 std::string alert_fingerprint(std::string_view rule_id, const Labels& series_labels) {

@@ -17,15 +17,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool parse_severity(std::string_view text, Severity& out) {
-  for (auto s : {Severity::info, Severity::warning, Severity::critical})
-    if (text == to_string(s)) {
-      out = s;
-      return true;
-    }
-  return false;
-}
-
 // "3 months", "90 days", "1 month".
 bool parse_due(std::string_view text, Missing& out) {
   static const std::regex pattern("^\\s*([0-9]{1,4})\\s*(day|days|month|months)\\s*$");

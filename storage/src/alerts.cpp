@@ -59,8 +59,7 @@ AlertRecord read_alert(Stmt& s) {
   r.rule_id = s.text(2);
   r.kpi = s.text(3);
   r.labels = parse_labels(s.text(4));
-  std::string severity = s.text(5);
-  r.severity = severity == "info" ? Severity::info : severity == "critical" ? Severity::critical : Severity::warning;
+  if (!parse_severity(s.text(5), r.severity)) r.severity = Severity::warning;
   parse_alert_state(s.text(6), r.state);
   r.period = s.text(7);
   if (!s.is_null(8)) r.value = s.real(8);

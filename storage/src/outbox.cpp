@@ -60,13 +60,7 @@ Status exec_one(sqlite3* db, Stmt& s, std::string_view what) {
 
 }  // namespace
 
-bool Silence::matches(const Labels& labels) const {
-  for (const auto& [k, v] : matchers) {
-    auto it = labels.find(k);
-    if (it == labels.end() || it->second != v) return false;
-  }
-  return !matchers.empty();
-}
+bool Silence::matches(const Labels& labels) const { return !matchers.empty() && labels_match(matchers, labels); }
 
 Status Store::enqueue(const std::vector<OutboxEntry>& entries) {
   Stmt s;

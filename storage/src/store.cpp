@@ -18,20 +18,6 @@ using sql::Stmt;
 
 namespace {
 
-Dims parse_dims_key(const std::string& key) {
-  Dims dims;
-  std::size_t start = 0;
-  while (start < key.size()) {
-    auto end = key.find(',', start);
-    if (end == std::string::npos) end = key.size();
-    auto pair = key.substr(start, end - start);
-    auto eq = pair.find('=');
-    if (eq != std::string::npos) dims[pair.substr(0, eq)] = pair.substr(eq + 1);
-    start = end + 1;
-  }
-  return dims;
-}
-
 std::string series_cache_key(const Submission& s) { return s.kpi + '\x1f' + dims_key(s.dims); }
 
 // The columns every revision read selects, in the order revision_from_row reads them.

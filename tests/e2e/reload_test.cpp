@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include "http_client.hpp"
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/settings.hpp"
 #include "process.hpp"
 

@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "kpiwatch/digest.hpp"
 #include "kpiwatch/settings.hpp"
 
 namespace kpiwatch::test {

@@ -8,6 +8,8 @@
 #include <set>
 #include <string>
 
+#include "kpiwatch/digest.hpp"
+
 namespace kpiwatch {
 namespace {
 

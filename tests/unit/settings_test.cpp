@@ -13,6 +13,7 @@
 #include <string>
 
 #include "kpiwatch/dataset.hpp"
+#include "kpiwatch/digest.hpp"
 
 namespace kpiwatch {
 namespace {

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "kpiwatch/labels.hpp"
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/submission.hpp"
 
@@ -38,7 +39,7 @@ struct ReceiverConfig {
 };
 
 struct RouteConfig {
-  std::map<std::string, std::string> match;
+  Matchers match;
   std::vector<std::string> receivers;
   bool continue_matching = false;
 };
@@ -105,8 +106,5 @@ Settings default_settings();
 // Relative paths are resolved against `base_dir`.
 Loaded<Settings> parse_settings(std::string_view toml, const std::string& source, const std::string& base_dir);
 Loaded<Settings> load_settings(const std::string& path);
-
-// Lower-case hex SHA-256 of `text`.
-std::string sha256_hex(std::string_view text);
 
 }  // namespace kpiwatch

@@ -9,16 +9,11 @@
 #include <vector>
 
 #include "kpiwatch/catalog.hpp"
+#include "kpiwatch/dims.hpp"
 #include "kpiwatch/period.hpp"
 #include "kpiwatch/result.hpp"
 
 namespace kpiwatch {
-
-// Dimension name → value, every dimension of the KPI present (defaults filled in).
-using Dims = std::map<std::string, std::string>;
-
-// "stage=all,phase=basic": the canonical key of a series within its KPI.
-std::string dims_key(const Dims& dims);
 
 // A validated figure: numbers carry `value`, item-list KPIs carry `items`.
 struct Submission {

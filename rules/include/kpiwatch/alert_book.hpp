@@ -9,44 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "kpiwatch/alert.hpp"
 #include "kpiwatch/rules.hpp"
 
 namespace kpiwatch {
-
-// An alert's current state and the figures behind it.
-struct AlertRecord {
-  std::string fingerprint;
-  std::string group;
-  std::string rule_id;
-  std::string kpi;
-  Labels labels;
-  Severity severity = Severity::warning;
-  AlertState state = AlertState::inactive;
-  std::string period;
-  std::optional<double> value;
-  std::string summary_ja, summary_en, description_ja, description_en;
-  std::vector<std::string> receivers;
-  std::string active_since;  // RFC 3339; start of the current episode
-  std::string firing_since;
-  std::string resolved_at;
-  std::string updated_at;
-  std::string acknowledged_at;  // set by an acknowledgement; cleared when the alert resolves
-  std::string acknowledged_by;
-  std::string ack_comment;
-};
-
-struct Transition {
-  AlertRecord alert;  // after the transition
-  AlertState from = AlertState::inactive;
-  AlertState to = AlertState::inactive;
-  std::string at;
-};
-
-struct AlertChanges {
-  std::vector<Transition> transitions;
-  std::vector<AlertRecord> updated;  // every record whose row changes, transitions included
-  bool empty() const { return updated.empty(); }
-};
 
 class AlertBook {
  public:

@@ -9,21 +9,13 @@
 #include <string_view>
 #include <vector>
 
+#include "kpiwatch/alert.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/series.hpp"
 
 namespace kpiwatch {
-
-enum class Severity { info, warning, critical };
-std::string_view to_string(Severity severity);
-
-enum class AlertState { inactive, pending, firing, resolved };
-std::string_view to_string(AlertState state);
-bool parse_alert_state(std::string_view text, AlertState& out);
-
-using Labels = std::map<std::string, std::string>;
 
 // A rule file's text and the name it is reported under.
 struct RuleSource {

@@ -7,16 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include "kpiwatch/dims.hpp"
 #include "kpiwatch/period.hpp"
-#include "kpiwatch/submission.hpp"
+#include "kpiwatch/point.hpp"
 
 namespace kpiwatch {
-
-struct Point {
-  Period period;
-  std::optional<double> value;     // number KPIs
-  std::vector<std::string> items;  // item-list KPIs
-};
 
 // One series: a KPI and its dims, one point per period (the current revision),
 // in period order.

@@ -10,9 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "kpiwatch/alert_book.hpp"
+#include "kpiwatch/alert.hpp"
+#include "kpiwatch/labels.hpp"
+#include "kpiwatch/point.hpp"
 #include "kpiwatch/result.hpp"
-#include "kpiwatch/series.hpp"
 #include "kpiwatch/submission.hpp"
 
 struct sqlite3;
@@ -51,7 +52,7 @@ struct OutboxEntry {
 
 struct Silence {
   std::int64_t id = 0;
-  std::map<std::string, std::string> matchers;
+  Matchers matchers;
   std::string starts_at, ends_at, created_by, comment, created_at;
   bool matches(const Labels& labels) const;
 };

@@ -1,0 +1,60 @@
+#pragma once
+// Alerts as the rest of kpiwatch sees them: severity, state, the stored record
+// and its transitions. The rule engine makes them; storage keeps them.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kpiwatch/labels.hpp"
+
+namespace kpiwatch {
+
+enum class Severity { info, warning, critical };
+std::string_view to_string(Severity severity);
+// "info", "warning", "critical"; false (out untouched) for anything else.
+bool parse_severity(std::string_view text, Severity& out);
+
+// inactive → pending → firing → resolved.
+enum class AlertState { inactive, pending, firing, resolved };
+std::string_view to_string(AlertState state);
+bool parse_alert_state(std::string_view text, AlertState& out);
+
+// An alert's current state and the figures behind it. Times are RFC 3339 UTC.
+struct AlertRecord {
+  std::string fingerprint;
+  std::string group;
+  std::string rule_id;
+  std::string kpi;
+  Labels labels;
+  Severity severity = Severity::warning;
+  AlertState state = AlertState::inactive;
+  std::string period;
+  std::optional<double> value;
+  std::string summary_ja, summary_en, description_ja, description_en;
+  std::vector<std::string> receivers;
+  std::string active_since;  // start of the current episode
+  std::string firing_since;
+  std::string resolved_at;
+  std::string updated_at;
+  std::string acknowledged_at;  // set by an acknowledgement; cleared when the alert resolves
+  std::string acknowledged_by;
+  std::string ack_comment;
+};
+
+struct Transition {
+  AlertRecord alert;  // after the transition
+  AlertState from = AlertState::inactive;
+  AlertState to = AlertState::inactive;
+  std::string at;
+};
+
+// What one evaluation changes, planned before it is stored.
+struct AlertChanges {
+  std::vector<Transition> transitions;
+  std::vector<AlertRecord> updated;  // every record whose row changes, transitions included
+  bool empty() const { return updated.empty(); }
+};
+
+}  // namespace kpiwatch
