@@ -36,7 +36,7 @@ else
         chosen[$f]=1
       else
         # A header is checked within the first source file that includes it.
-        tu=$(grep -rlF --include='*.cpp' "$(basename "$f")\"" core config daemon rules storage tests bench | sort | head -n1)
+        tu=$(grep -rlF --include='*.cpp' "$(basename "$f")\"" core config daemon rules storage tests bench | sort | head -n1 || true)
         [[ -n $tu ]] && chosen[$tu]=1
       fi
     done
