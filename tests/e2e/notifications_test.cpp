@@ -293,6 +293,10 @@ TEST(Notifications, AlertmanagerWebhookFieldByFieldFiringThenResolved) {
   auto timestamp = std::stoll(r.header("X-Kpiwatch-Timestamp"));
   EXPECT_LE(std::abs(r.received_ms / 1000 - timestamp), 60) << "Unix seconds when the attempt was sent";
 
+  // The raw text: the figure as people write it, the counter as a plain integer.
+  EXPECT_NE(r.body.find(R"("value":"10")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("truncatedAlerts":0,)"), std::string::npos) << r.body;
+
   // The body, field by field.
   auto body = r.json().as_object();
   EXPECT_EQ(body.at("version"), "4");
