@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <future>
 
 #include "kpiwatch/alert_engine.hpp"
@@ -213,34 +214,34 @@ void handle_signals(Daemon& d) {
   d.reload_signal->async_wait(OnHangup{d});
 }
 
-// Checks missing-data rules against the clock, on the writer thread.
-void start_scheduler(Daemon& d) {
-  d.tick = std::make_unique<asio::steady_timer>(d.io);
-  struct Tick {
+// Runs `job` on the writer thread every `interval`, until `timer` is cancelled.
+void every(Daemon& d, std::unique_ptr<asio::steady_timer>& timer, std::chrono::milliseconds interval,
+           std::function<void(AlertEngine&, Store&, TimePoint)> job) {
+  timer = std::make_unique<asio::steady_timer>(d.io);
+  struct Repeat {
     Daemon& d;
+    asio::steady_timer& timer;
+    std::chrono::milliseconds interval;
+    std::shared_ptr<std::function<void(AlertEngine&, Store&, TimePoint)>> job;
     void operator()(const boost::system::error_code& ec) const {
       if (ec) return;
-      d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) { engine->on_tick(store, clock.now()); });
-      d.tick->expires_after(d.setup.settings.evaluation_interval);
-      d.tick->async_wait(*this);
+      d.ingest->post(
+          [engine = d.engine, &clock = d.clock, job = job](Store& store) { (*job)(*engine, store, clock.now()); });
+      timer.expires_after(interval);
+      timer.async_wait(*this);
     }
   };
-  d.tick->expires_after(d.setup.settings.evaluation_interval);
-  d.tick->async_wait(Tick{d});
+  timer->expires_after(interval);
+  timer->async_wait(Repeat{d, *timer, interval, std::make_shared<decltype(job)>(std::move(job))});
+}
 
+void start_scheduler(Daemon& d) {
+  // Missing-data rules against the clock, and repeat notifications.
+  every(d, d.tick, d.setup.settings.evaluation_interval,
+        [](AlertEngine& engine, Store& store, TimePoint now) { engine.on_tick(store, now); });
   // Figures that `kpiwatch import` (or another process) committed are evaluated like submitted ones.
-  d.external_check = std::make_unique<asio::steady_timer>(d.io);
-  struct ExternalCheck {
-    Daemon& d;
-    void operator()(const boost::system::error_code& ec) const {
-      if (ec) return;
-      d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) { engine->catch_up(store, clock.now()); });
-      d.external_check->expires_after(d.setup.settings.external_check_interval);
-      d.external_check->async_wait(*this);
-    }
-  };
-  d.external_check->expires_after(d.setup.settings.external_check_interval);
-  d.external_check->async_wait(ExternalCheck{d});
+  every(d, d.external_check, d.setup.settings.external_check_interval,
+        [](AlertEngine& engine, Store& store, TimePoint now) { engine.catch_up(store, now); });
 }
 
 // Pings systemd's watchdog from the event loop, so that a hung loop is restarted.
