@@ -262,6 +262,17 @@ Result<std::vector<Revision>> Store::append(const std::vector<Submission>& batch
 
 namespace {
 
+// The items column: a JSON array of strings, as insert() writes it.
+std::vector<std::string> parse_items(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  auto items = boost::json::parse(text, ec);
+  if (!ec && items.is_array())
+    for (const auto& i : items.get_array())
+      if (i.is_string()) out.emplace_back(i.get_string());
+  return out;
+}
+
 Result<Revision> revision_from_row(Stmt& stmt) {
   Revision r;
   auto& s = r.submission;
@@ -275,13 +286,7 @@ Result<Revision> revision_from_row(Stmt& stmt) {
   s.period = period.value();
   r.revision = static_cast<int>(stmt.int64(5));
   if (!stmt.is_null(6)) s.value = stmt.real(6);
-  if (!stmt.is_null(7)) {
-    boost::system::error_code ec;
-    auto items = boost::json::parse(stmt.text(7), ec);
-    if (!ec && items.is_array())
-      for (const auto& i : items.get_array())
-        if (i.is_string()) s.items.emplace_back(i.get_string());
-  }
+  if (!stmt.is_null(7)) s.items = parse_items(stmt.text(7));
   s.body = stmt.text(8);
   s.source = stmt.text(9);
   s.note = stmt.text(10);
@@ -373,13 +378,7 @@ Status Store::for_each_current(
     Point p;
     p.period = period.value();
     if (!stmt.is_null(4)) p.value = stmt.real(4);
-    if (!stmt.is_null(5)) {
-      boost::system::error_code ec;
-      auto items = boost::json::parse(stmt.text(5), ec);
-      if (!ec && items.is_array())
-        for (const auto& i : items.get_array())
-          if (i.is_string()) p.items.emplace_back(i.get_string());
-    }
+    if (!stmt.is_null(5)) p.items = parse_items(stmt.text(5));
     visit(stmt.text(0), dims, std::move(p));
   }
   if (rc != SQLITE_DONE) return db_error(db_, "read current values");
