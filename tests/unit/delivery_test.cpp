@@ -149,11 +149,21 @@ class DeliveryTest : public ::testing::Test {
     e.body = fingerprint + " " + event;
     e.idempotency_key = fingerprint + "-" + event + "-" + std::to_string(++queued_);
     e.created_at = e.next_attempt_at = format_rfc3339(clock_.now());
+    committed([&](Store& store) { return store.enqueue({e}); });
+  }
+
+  // Runs `write` in its own transaction on the writer thread.
+  void committed(const std::function<Status(Store&)>& write) {
     on_writer([&](Store& store) {
       ASSERT_TRUE(store.begin().ok());
-      ASSERT_TRUE(store.enqueue({e}).ok());
+      ASSERT_TRUE(write(store).ok());
       ASSERT_TRUE(store.commit().ok());
     });
+  }
+
+  // Stores `alert` as having just moved from `from` to its state, at `at`.
+  void save_transition(const AlertRecord& alert, AlertState from, const std::string& at) {
+    committed([&](Store& store) { return store.save_alert_changes({{{alert, from, alert.state, at}}, {alert}}); });
   }
 
   // Wakes delivery and runs the loop until `done` holds or every answer and outbox update is in (bounded).
@@ -282,11 +292,7 @@ AlertRecord firing_alert(const std::string& fingerprint, const std::string& sinc
 TEST_F(DeliveryTest, AlertmanagerReceiversGetEveryFiringAlertAgainWithOneKeyPerEpisode) {
   auto since = format_rfc3339(clock_.now());
   auto alert = firing_alert("f1", since);
-  on_writer([&](Store& store) {
-    ASSERT_TRUE(store.begin().ok());
-    ASSERT_TRUE(store.save_alert_changes({{{alert, AlertState::pending, AlertState::firing, since}}, {alert}}).ok());
-    ASSERT_TRUE(store.commit().ok());
-  });
+  save_transition(alert, AlertState::pending, since);
   delivery_->resend_to_alertmanagers();
   clock_.advance(60000ms);
   delivery_->resend_to_alertmanagers();
@@ -301,26 +307,14 @@ TEST_F(DeliveryTest, AlertmanagerReceiversGetEveryFiringAlertAgainWithOneKeyPerE
   // Resolved: no more re-sends.
   alert.state = AlertState::resolved;
   alert.resolved_at = format_rfc3339(clock_.now());
-  on_writer([&](Store& store) {
-    ASSERT_TRUE(store.begin().ok());
-    ASSERT_TRUE(
-        store.save_alert_changes({{{alert, AlertState::firing, AlertState::resolved, alert.resolved_at}}, {alert}})
-            .ok());
-    ASSERT_TRUE(store.commit().ok());
-  });
+  save_transition(alert, AlertState::firing, alert.resolved_at);
   delivery_->resend_to_alertmanagers();
   EXPECT_EQ(transport_.requests.size(), 2u);
 
   // A new episode of the same alert: another key.
   clock_.advance(1000ms);
   auto again = firing_alert("f1", format_rfc3339(clock_.now()));
-  on_writer([&](Store& store) {
-    ASSERT_TRUE(store.begin().ok());
-    ASSERT_TRUE(
-        store.save_alert_changes({{{again, AlertState::resolved, AlertState::firing, again.firing_since}}, {again}})
-            .ok());
-    ASSERT_TRUE(store.commit().ok());
-  });
+  save_transition(again, AlertState::resolved, again.firing_since);
   delivery_->resend_to_alertmanagers();
   ASSERT_EQ(transport_.requests.size(), 3u);
   EXPECT_NE(transport_.requests[2].header("Idempotency-Key"), transport_.requests[0].header("Idempotency-Key"));
