@@ -12,8 +12,8 @@ namespace json = boost::json;
 
 namespace {
 
-Error fail(std::string code, std::string message, std::string field = {}) {
-  return {std::move(code), std::move(message), std::move(field), std::nullopt};
+Error fail(ErrorCode code, std::string message, std::string field = {}) {
+  return {code, std::move(message), std::move(field), std::nullopt};
 }
 
 std::string_view kind_name(const json::value& v) {
@@ -37,7 +37,7 @@ std::string_view kind_name(const json::value& v) {
 }
 
 Error wrong_type(std::string_view field, std::string_view expected, const json::value& got) {
-  return fail("invalid_type", fmt::format("\"{}\" must be {}, not {}", field, expected, kind_name(got)),
+  return fail(ErrorCode::invalid_type, fmt::format("\"{}\" must be {}, not {}", field, expected, kind_name(got)),
               std::string(field));
 }
 
@@ -45,13 +45,13 @@ Result<std::string> text_field(const json::object& obj, std::string_view field, 
                                const ValidationLimits& limits) {
   const json::value* v = obj.if_contains(field);
   if (!v) {
-    if (required) return fail("missing_field", fmt::format("\"{}\" is required", field), std::string(field));
+    if (required) return fail(ErrorCode::missing_field, fmt::format("\"{}\" is required", field), std::string(field));
     return std::string();
   }
   if (!v->is_string()) return wrong_type(field, "a string", *v);
   const auto& s = v->get_string();
   if (s.size() > limits.max_text)
-    return fail("text_too_long", fmt::format("\"{}\" is longer than {} bytes", field, limits.max_text),
+    return fail(ErrorCode::text_too_long, fmt::format("\"{}\" is longer than {} bytes", field, limits.max_text),
                 std::string(field));
   return std::string(s);
 }
@@ -74,12 +74,12 @@ bool line_column(std::string_view text, std::size_t offset, std::size_t& line, s
 
 Result<Submission> parse_submission(const Catalog& catalog, const json::value& input, const ValidationLimits& limits) {
   if (!input.is_object())
-    return fail("invalid_type", fmt::format("a submission must be an object, not {}", kind_name(input)));
+    return fail(ErrorCode::invalid_type, fmt::format("a submission must be an object, not {}", kind_name(input)));
   const auto& obj = input.get_object();
   static const std::set<std::string_view> known = {"kpi", "period", "dims", "value", "items", "body", "source", "note"};
   for (const auto& member : obj)
     if (!known.contains(member.key()))
-      return fail("unknown_field",
+      return fail(ErrorCode::unknown_field,
                   fmt::format("unknown field \"{}\" (known: kpi, period, dims, value, items, body, source, note)",
                               std::string_view(member.key())),
                   std::string(member.key()));
@@ -89,7 +89,7 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
   if (!kpi_id) return kpi_id.error();
   s.kpi = kpi_id.value();
   const Kpi* kpi = catalog.find(s.kpi);
-  if (!kpi) return fail("unknown_kpi", fmt::format("unknown KPI \"{}\"", s.kpi), "kpi");
+  if (!kpi) return fail(ErrorCode::unknown_kpi, fmt::format("unknown KPI \"{}\"", s.kpi), "kpi");
 
   auto period = text_field(obj, "period", true, limits);
   if (!period) return period.error();
@@ -105,14 +105,14 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
       if (!dim) {
         std::string allowed;
         for (const auto& d : kpi->dims) allowed += (allowed.empty() ? "" : ", ") + d.name;
-        return fail("unknown_dimension",
+        return fail(ErrorCode::unknown_dimension,
                     fmt::format("KPI \"{}\" has no dimension \"{}\" ({})", s.kpi, std::string_view(name),
                                 allowed.empty() ? "it has no dimensions" : "it has: " + allowed),
                     field);
       }
       if (!value.is_string()) return wrong_type(field, "a string", value);
       if (!dim->allows(value.get_string())) {
-        return fail("invalid_dimension_value",
+        return fail(ErrorCode::invalid_dimension_value,
                     fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})",
                                 std::string_view(value.get_string()), dim->name, s.kpi, fmt::join(dim->values, ", ")),
                     field);
@@ -124,7 +124,7 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
     if (s.dims.contains(dim.name)) continue;
     if (!dim.default_value)
       return fail(
-          "missing_dimension",
+          ErrorCode::missing_dimension,
           fmt::format("KPI \"{}\" needs dimension \"{}\" (one of: {})", s.kpi, dim.name, fmt::join(dim.values, ", ")),
           "dims." + dim.name);
     s.dims[dim.name] = *dim.default_value;
@@ -134,34 +134,35 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
   const json::value* items = obj.if_contains("items");
   if (kpi->is_items()) {
     if (value)
-      return fail("unexpected_field", fmt::format("KPI \"{}\" is an item list: give \"items\", not \"value\"", s.kpi),
-                  "value");
+      return fail(ErrorCode::unexpected_field,
+                  fmt::format("KPI \"{}\" is an item list: give \"items\", not \"value\"", s.kpi), "value");
     if (!items)
-      return fail("missing_field", fmt::format("KPI \"{}\" is an item list: \"items\" is required", s.kpi), "items");
+      return fail(ErrorCode::missing_field, fmt::format("KPI \"{}\" is an item list: \"items\" is required", s.kpi),
+                  "items");
     if (!items->is_array()) return wrong_type("items", "an array of strings", *items);
     const auto& array = items->get_array();
     if (array.size() > limits.max_items)
-      return fail("too_many_items", fmt::format("\"items\" has {} entries; at most {}", array.size(), limits.max_items),
-                  "items");
+      return fail(ErrorCode::too_many_items,
+                  fmt::format("\"items\" has {} entries; at most {}", array.size(), limits.max_items), "items");
     std::set<std::string_view> seen;
     for (std::size_t i = 0; i < array.size(); ++i) {
       std::string field = fmt::format("items[{}]", i);
       if (!array[i].is_string()) return wrong_type(field, "a string", array[i]);
       std::string_view item = array[i].get_string();
-      if (item.empty()) return fail("invalid_item", "an item must not be empty", field);
+      if (item.empty()) return fail(ErrorCode::invalid_item, "an item must not be empty", field);
       if (item.size() > limits.max_text)
-        return fail("text_too_long", fmt::format("an item is longer than {} bytes", limits.max_text), field);
+        return fail(ErrorCode::text_too_long, fmt::format("an item is longer than {} bytes", limits.max_text), field);
       if (!seen.insert(item).second)
-        return fail("duplicate_item", fmt::format("item \"{}\" is listed twice", item), field);
+        return fail(ErrorCode::duplicate_item, fmt::format("item \"{}\" is listed twice", item), field);
       s.items.emplace_back(item);
     }
   } else {
     if (items)
       return fail(
-          "unexpected_field",
+          ErrorCode::unexpected_field,
           fmt::format("KPI \"{}\" is a number ({}): give \"value\", not \"items\"", s.kpi, to_string(kpi->unit)),
           "items");
-    if (!value) return fail("missing_field", "\"value\" is required", "value");
+    if (!value) return fail(ErrorCode::missing_field, "\"value\" is required", "value");
     double v = 0;
     bool integral = false;
     switch (value->kind()) {
@@ -180,12 +181,12 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
       default:
         return wrong_type("value", "a number", *value);
     }
-    if (!std::isfinite(v)) return fail("not_finite", "\"value\" must be a finite number", "value");
+    if (!std::isfinite(v)) return fail(ErrorCode::not_finite, "\"value\" must be a finite number", "value");
     if (kpi->unit == Unit::count && !integral)
-      return fail("not_integer", fmt::format("KPI \"{}\" counts: \"value\" must be a whole number, not {}", s.kpi, v),
-                  "value");
+      return fail(ErrorCode::not_integer,
+                  fmt::format("KPI \"{}\" counts: \"value\" must be a whole number, not {}", s.kpi, v), "value");
     if ((kpi->min && v < *kpi->min) || (kpi->max && v > *kpi->max)) {
-      return fail("out_of_range",
+      return fail(ErrorCode::out_of_range,
                   fmt::format("\"value\" {} is outside the valid range of KPI \"{}\" ({} to {} {})", v, s.kpi,
                               kpi->min ? fmt::format("{}", *kpi->min) : "-inf",
                               kpi->max ? fmt::format("{}", *kpi->max) : "+inf", to_string(kpi->unit)),
@@ -198,7 +199,7 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
   if (!body) return body.error();
   s.body = body.value();
   if (!s.body.empty() && !kpi->submittable_by(s.body))
-    return fail("body_not_allowed",
+    return fail(ErrorCode::body_not_allowed,
                 fmt::format("reporting body \"{}\" does not report KPI \"{}\" (it is reported by: {})", s.body, s.kpi,
                             fmt::join(kpi->bodies, ", ")),
                 "body");
@@ -218,7 +219,7 @@ Status check_unique(const std::vector<Submission>& batch) {
     auto [it, inserted] =
         seen.emplace(std::make_tuple(std::string_view(s.kpi), dims_key(s.dims), s.period.ordinal()), i);
     if (!inserted) {
-      Error e = fail("duplicate_entry",
+      Error e = fail(ErrorCode::duplicate_entry,
                      fmt::format("entry repeats KPI \"{}\" period {} dims {{{}}} of entry {}", s.kpi, s.period.str(),
                                  dims_key(s.dims), it->second),
                      "");
@@ -240,7 +241,8 @@ Result<std::vector<Submission>> parse_submissions(const Catalog& catalog, std::s
   if (ec) {
     std::size_t line = 0, column = 0;
     line_column(text, consumed, line, column);
-    return fail("invalid_json", fmt::format("malformed JSON at line {} column {}: {}", line, column, ec.message()));
+    return fail(ErrorCode::invalid_json,
+                fmt::format("malformed JSON at line {} column {}: {}", line, column, ec.message()));
   }
   json::value root = parser.release();
 
@@ -250,15 +252,15 @@ Result<std::vector<Submission>> parse_submissions(const Catalog& catalog, std::s
     if (obj.size() != 1)
       for (const auto& member : obj)
         if (member.key() != "submissions")
-          return fail("unknown_field",
+          return fail(ErrorCode::unknown_field,
                       fmt::format("unknown field \"{}\" beside \"submissions\"", std::string_view(member.key())),
                       std::string(member.key()));
     const auto& list = obj.at("submissions");
     if (!list.is_array()) return wrong_type("submissions", "an array", list);
     const auto& array = list.get_array();
-    if (array.empty()) return fail("empty_batch", "\"submissions\" is empty", "submissions");
+    if (array.empty()) return fail(ErrorCode::empty_batch, "\"submissions\" is empty", "submissions");
     if (array.size() > limits.max_batch)
-      return fail("batch_too_large",
+      return fail(ErrorCode::batch_too_large,
                   fmt::format("a batch holds at most {} submissions; this one has {}", limits.max_batch, array.size()),
                   "submissions");
     batch.reserve(array.size());

@@ -130,7 +130,7 @@ std::string Period::end_date() const {
 
 Result<Period> parse_period(std::string_view text, PeriodKind kind) {
   auto fail = [&]() -> Error {
-    return {"invalid_period",
+    return {ErrorCode::invalid_period,
             fmt::format("period \"{}\" does not match the KPI's period kind {} ({})", text, to_string(kind),
                         period_format(kind)),
             "period", std::nullopt};

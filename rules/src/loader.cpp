@@ -407,7 +407,7 @@ Result<std::vector<RuleSource>> RuleSet::read_sources(const std::vector<std::str
   std::vector<RuleSource> out;
   auto read = [&](const fs::path& file) -> Status {
     std::ifstream in(file, std::ios::binary);
-    if (!in) return Error{"rules_error", fmt::format("{}: cannot open rule file", file.string()), "", {}};
+    if (!in) return Error{ErrorCode::rules_error, fmt::format("{}: cannot open rule file", file.string()), "", {}};
     std::stringstream text;
     text << in.rdbuf();
     out.push_back({file.string(), text.str()});
@@ -419,7 +419,7 @@ Result<std::vector<RuleSource>> RuleSet::read_sources(const std::vector<std::str
       std::vector<fs::path> files;
       for (const auto& entry : fs::directory_iterator(path, ec))
         if (entry.is_regular_file() && entry.path().extension() == ".toml") files.push_back(entry.path());
-      if (ec) return Error{"rules_error", fmt::format("{}: {}", path, ec.message()), "", {}};
+      if (ec) return Error{ErrorCode::rules_error, fmt::format("{}: {}", path, ec.message()), "", {}};
       std::sort(files.begin(), files.end());
       for (const auto& f : files)
         if (auto s = read(f); !s) return s.error();

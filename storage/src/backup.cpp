@@ -15,7 +15,7 @@ namespace kpiwatch {
 namespace fs = std::filesystem;
 namespace {
 
-Error backup_error(std::string message) { return {"backup_failed", std::move(message), "", std::nullopt}; }
+Error backup_error(std::string message) { return {ErrorCode::backup_failed, std::move(message), "", std::nullopt}; }
 
 // Closes a connection when the scope ends.
 struct Connection {

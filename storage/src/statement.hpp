@@ -14,7 +14,8 @@
 namespace kpiwatch::sql {
 
 inline Error db_error(sqlite3* db, std::string_view what) {
-  return {"storage_error", fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"), "", std::nullopt};
+  return {ErrorCode::storage_error, fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"), "",
+          std::nullopt};
 }
 
 // A prepared statement, reset after each use.

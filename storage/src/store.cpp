@@ -48,7 +48,7 @@ Store::~Store() {
 Status Store::exec(const char* sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    Error e{"storage_error", message ? message : sqlite3_errmsg(db_), "", std::nullopt};
+    Error e{ErrorCode::storage_error, message ? message : sqlite3_errmsg(db_), "", std::nullopt};
     sqlite3_free(message);
     return e;
   }
@@ -59,7 +59,8 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   std::error_code ec;
   auto parent = std::filesystem::path(options.path).parent_path();
   if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-  if (ec) return Error{"storage_error", fmt::format("cannot create {}: {}", parent.string(), ec.message()), "", {}};
+  if (ec)
+    return Error{ErrorCode::storage_error, fmt::format("cannot create {}: {}", parent.string(), ec.message()), "", {}};
 
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(options.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
@@ -71,7 +72,7 @@ Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
 
   std::string sync = options.synchronous;
   if (sync != "normal" && sync != "full" && sync != "extra")
-    return Error{"storage_error", fmt::format("unknown synchronous setting \"{}\"", sync), "synchronous", {}};
+    return Error{ErrorCode::storage_error, fmt::format("unknown synchronous setting \"{}\"", sync), "synchronous", {}};
   if (auto s = store->exec("PRAGMA journal_mode = WAL"); !s) return s.error();
   if (auto s = store->exec(fmt::format("PRAGMA synchronous = {}", sync).c_str()); !s) return s.error();
   if (auto s = store->exec("PRAGMA foreign_keys = ON"); !s) return s.error();
@@ -112,7 +113,7 @@ Status Store::migrate() {
   int version = schema_version();
   int target = current_schema_version();
   if (version > target)
-    return Error{"storage_error",
+    return Error{ErrorCode::storage_error,
                  fmt::format("the database has schema version {}, newer than this kpiwatch ({})", version, target),
                  "",
                  {}};
@@ -282,7 +283,7 @@ Result<Revision> revision_from_row(Stmt& stmt) {
   parse_period_kind(stmt.text(2), kind);
   r.id = stmt.int64(3);
   auto period = parse_period(stmt.text(4), kind);
-  if (!period) return Error{"storage_error", "stored period does not parse: " + stmt.text(4), "", {}};
+  if (!period) return Error{ErrorCode::storage_error, "stored period does not parse: " + stmt.text(4), "", {}};
   s.period = period.value();
   r.revision = static_cast<int>(stmt.int64(5));
   if (!stmt.is_null(6)) s.value = stmt.real(6);
@@ -374,7 +375,7 @@ Status Store::for_each_current(
     PeriodKind kind{};
     parse_period_kind(stmt.text(2), kind);
     auto period = parse_period(stmt.text(3), kind);
-    if (!period) return Error{"storage_error", "stored period does not parse: " + stmt.text(3), "", {}};
+    if (!period) return Error{ErrorCode::storage_error, "stored period does not parse: " + stmt.text(3), "", {}};
     Point p;
     p.period = period.value();
     if (!stmt.is_null(4)) p.value = stmt.real(4);

@@ -163,7 +163,7 @@ TEST(Ingest, StoresABatchAndAcknowledgesItOnlyAfterCommit) {
   std::condition_variable cv;
   bool done = false;
   std::int64_t visible = -1;
-  Result<std::vector<Revision>> result = Error{"not_called", "", "", {}};
+  Result<std::vector<Revision>> result = Error{ErrorCode::not_ready, "", "", {}};
   ingest.submit({figure(2023, 1), figure(2024, 2)}, "amed-uploader", [&](Result<std::vector<Revision>> r) {
     // Another connection already sees the rows: the batch was committed.
     std::int64_t count = revisions_in(path);
@@ -379,7 +379,7 @@ TEST(Ingest, StopDrainsQueuedBatches) {
   while (!refused) {
     std::size_t slot = 1000 + probes;
     ingest.submit({}, "probe", [&, slot](Result<std::vector<Revision>> r) {
-      if (!r.ok() && r.error().code == "shutting_down")
+      if (!r.ok() && r.error().code == ErrorCode::shutting_down)
         refused = true;
       else
         results.callback(slot)(std::move(r));
@@ -405,7 +405,7 @@ TEST(Ingest, RefusesSubmissionsAfterStop) {
   ingest.submit({figure(2024, 1)}, "t", [&](Result<std::vector<Revision>> r) {
     called = true;
     ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.error().code, "shutting_down");
+    EXPECT_EQ(to_string(r.error().code), "shutting_down");
     EXPECT_EQ(ingest.stats().batches, 0u);  // the callback may call back into the Ingest
   });
   EXPECT_TRUE(called);  // at once, on the caller's thread

@@ -51,7 +51,7 @@ class PeriodRejects : public ::testing::TestWithParam<BadPeriod> {};
 TEST_P(PeriodRejects, MalformedTextWithInvalidPeriodOnTheField) {
   auto p = parse_period(GetParam().text, GetParam().kind);
   ASSERT_FALSE(p.ok()) << GetParam().text;
-  EXPECT_EQ(p.error().code, "invalid_period");
+  EXPECT_EQ(to_string(p.error().code), "invalid_period");
   EXPECT_EQ(p.error().field, "period");
   EXPECT_NE(p.error().message.find(std::string(GetParam().text)), std::string::npos) << p.error().message;
 }

@@ -334,7 +334,7 @@ TEST(Store, AppendIsAllOrNothing) {
   auto failed = store->append({figure("g01.trainees", 2024, 1), figure("g01.trainees", 2023, 2, {}, "fail")}, "t",
                               "2025-01-01T00:00:00.000Z");
   ASSERT_FALSE(failed.ok());
-  EXPECT_EQ(failed.error().code, "storage_error");
+  EXPECT_EQ(to_string(failed.error().code), "storage_error");
   EXPECT_THAT(failed.error().message, HasSubstr("provoked failure"));
 
   RawDb raw(path);
@@ -493,7 +493,7 @@ TEST(Store, RefusesADatabaseFromANewerVersion) {
   }
   auto store = Store::open({path, "full", 5000});
   ASSERT_FALSE(store.ok());
-  EXPECT_EQ(store.error().code, "storage_error");
+  EXPECT_EQ(to_string(store.error().code), "storage_error");
   EXPECT_THAT(store.error().message, HasSubstr("newer"));
   RawDb raw(path);
   EXPECT_EQ(raw.scalar("PRAGMA user_version"), std::to_string(Store::current_schema_version() + 1));

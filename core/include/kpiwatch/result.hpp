@@ -1,22 +1,14 @@
 #pragma once
 // Errors as values at module boundaries.
 
-#include <cstddef>
-#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
 
-namespace kpiwatch {
+#include "kpiwatch/error.hpp"
 
-// An error a client can act on: a stable code, a readable message, and where.
-struct Error {
-  std::string code;                  // e.g. "invalid_value", "unknown_kpi"
-  std::string message;               // one sentence for a person
-  std::string field;                 // e.g. "value", "dims.stage"; empty if none
-  std::optional<std::size_t> index;  // position in a batch; line for file imports
-};
+namespace kpiwatch {
 
 template <class T>
 class [[nodiscard]] Result {

@@ -6,11 +6,11 @@
 #include <functional>
 #include <memory>
 
-#include "kpiwatch/alert_engine.hpp"
+#include "http/server.hpp"
+#include "ingest/alert_engine.hpp"
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/delivery.hpp"
-#include "kpiwatch/http_server.hpp"
 #include "kpiwatch/ingest.hpp"
 #include "kpiwatch/metrics.hpp"
 #include "kpiwatch/settings.hpp"
@@ -77,10 +77,5 @@ class Api {
   const Clock* clock_ = nullptr;
   std::atomic<bool> ready_ = false;
 };
-
-// The HTTP status for a validation error code (400, 413 or 422).
-http::status status_for(const Error& error);
-// {"error": {"code", "message", "field", "index"}}
-std::string error_json(const Error& error);
 
 }  // namespace kpiwatch

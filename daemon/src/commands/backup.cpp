@@ -1,9 +1,10 @@
 // `kpiwatch backup FILE`: a consistent copy of the live database.
+#include "kpiwatch/backup.hpp"
+
 #include <fmt/format.h>
 
-#include "kpiwatch/backup.hpp"
+#include "commands/setup.hpp"
 #include "kpiwatch/commands.hpp"
-#include "setup.hpp"
 
 namespace kpiwatch {
 

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "commands/setup.hpp"
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/dataset.hpp"
 #include "kpiwatch/digest.hpp"
@@ -23,7 +24,6 @@
 #include "kpiwatch/rule_tests.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/store.hpp"
-#include "setup.hpp"
 
 namespace kpiwatch {
 namespace {

@@ -33,7 +33,7 @@ void Ingest::submit(std::vector<Submission> batch, std::string submitted_by, Don
   }
   // Called outside the lock: a callback may call back into this Ingest.
   if (done) {
-    done(Error{"shutting_down", "kpiwatch is stopping; submit again later", "", {}});
+    done(Error{ErrorCode::shutting_down, "kpiwatch is stopping; submit again later", "", {}});
     return;
   }
   wake_.notify_one();
@@ -86,7 +86,8 @@ void Ingest::write_group(std::vector<Pending>& group) {
 
   auto fail_all = [&](const Error& e) {
     spdlog::error("storing {} batch(es) failed: {}", group.size(), e.message);
-    for (auto& p : group) p.done(Error{"storage_error", "the figures could not be stored: " + e.message, "", {}});
+    for (auto& p : group)
+      p.done(Error{ErrorCode::storage_error, "the figures could not be stored: " + e.message, "", {}});
   };
 
   if (auto s = store_->begin(); !s) return fail_all(s.error());

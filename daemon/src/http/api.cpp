@@ -1,4 +1,4 @@
-#include "kpiwatch/api.hpp"
+#include "http/api.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -9,36 +9,14 @@
 #include <charconv>
 #include <set>
 
+#include "http/errors.hpp"
 #include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"
 
 namespace kpiwatch {
 namespace json = boost::json;
 
-http::status status_for(const Error& error) {
-  if (error.code == "invalid_json") return http::status::bad_request;
-  if (error.code == "batch_too_large" || error.code == "body_too_large") return http::status::payload_too_large;
-  if (error.code == "unauthorized") return http::status::unauthorized;
-  if (error.code == "forbidden") return http::status::forbidden;
-  if (error.code == "not_found") return http::status::not_found;
-  if (error.code == "shutting_down") return http::status::service_unavailable;
-  if (error.code == "storage_error") return http::status::internal_server_error;
-  return http::status::unprocessable_entity;
-}
-
-std::string error_json(const Error& error) {
-  json::object e{{"code", error.code}, {"message", error.message}, {"field", error.field}};
-  e["index"] = error.index ? json::value(*error.index) : json::value(nullptr);
-  return serialize_json(json::object{{"error", std::move(e)}});
-}
-
 namespace {
-
-Response error_response(const Error& error) { return json_response(status_for(error), error_json(error)); }
-
-Response error_response(http::status status, std::string code, std::string message) {
-  return json_response(status, error_json(Error{std::move(code), std::move(message), "", {}}));
-}
 
 json::object kpi_json(const Kpi& k) {
   json::object o{{"id", k.id},
@@ -112,7 +90,7 @@ json::object alert_json(const AlertRecord& a) {
 }
 
 Response bad_parameter(const std::string& key, const std::string& message) {
-  return json_response(http::status::bad_request, error_json({"invalid_parameter", message, key, {}}));
+  return error_response(Error{ErrorCode::invalid_parameter, message, key, {}});
 }
 
 }  // namespace
@@ -134,7 +112,7 @@ void Api::swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Aut
 
 const TokenConfig* Api::authenticate(const Request& request, const Respond& respond) const {
   auto unauthorized = [&](std::string message) {
-    auto res = error_response(http::status::unauthorized, "unauthorized", std::move(message));
+    auto res = error_response(ErrorCode::unauthorized, std::move(message));
     res.set(http::field::www_authenticate, R"(Bearer realm="kpiwatch")");
     respond(std::move(res));
   };
@@ -151,16 +129,14 @@ const TokenConfig* Api::authenticate(const Request& request, const Respond& resp
 void Api::post_reload(const Request& request, const Respond& respond) {
   const TokenConfig* token = authenticate(request, respond);
   if (!token) return;
-  if (!token->admin)
-    return respond(error_response(http::status::forbidden, "forbidden", "reloading needs an admin token"));
-  if (!reloader_)
-    return respond(error_response(http::status::service_unavailable, "not_ready", "reload is not available yet"));
+  if (!token->admin) return respond(error_response(ErrorCode::forbidden, "reloading needs an admin token"));
+  if (!reloader_) return respond(error_response(ErrorCode::not_ready, "reload is not available yet"));
   auto diags = reloader_();
   if (diags.empty()) return respond(json_response(http::status::ok, R"({"status":"reloaded"})"));
   json::array errors;
   for (const auto& d : diags) errors.emplace_back(d.str());
   json::object e{
-      {"code", "reload_failed"},
+      {"code", to_string(ErrorCode::reload_failed)},
       {"message", fmt::format("the new configuration has {} error(s); the previous one keeps running", diags.size())},
       {"field", ""},
       {"index", nullptr},
@@ -181,7 +157,7 @@ void Api::handle(Request&& request, Respond inner_respond) {
     inner(std::move(res));
   };
   auto target = boost::urls::parse_origin_form(request.target());
-  if (!target) return respond(error_response(http::status::bad_request, "bad_target", "malformed request target"));
+  if (!target) return respond(error_response(ErrorCode::bad_target, "malformed request target"));
   std::string path = target->encoded_path().decode();
   std::vector<std::pair<std::string, std::string>> query;
   for (auto param : target->params()) query.emplace_back(param.key, param.value);
@@ -189,7 +165,7 @@ void Api::handle(Request&& request, Respond inner_respond) {
 
   auto only = [&](http::verb allowed, std::string_view allow) -> bool {
     if (method == allowed || (allowed == http::verb::get && method == http::verb::head)) return true;
-    auto res = error_response(http::status::method_not_allowed, "method_not_allowed",
+    auto res = error_response(ErrorCode::method_not_allowed,
                               fmt::format("{} is not allowed on {}", request.method_string(), path));
     res.set(http::field::allow, allow);
     respond(std::move(res));
@@ -266,11 +242,13 @@ void Api::handle(Request&& request, Respond inner_respond) {
     }
     const Kpi* kpi = catalog_->find(rest);
     if (!kpi)
-      return respond(error_response(http::status::not_found, "unknown_kpi", fmt::format("unknown KPI \"{}\"", rest)));
+      return respond(
+          json_response(http::status::not_found,
+                        error_json({ErrorCode::unknown_kpi, fmt::format("unknown KPI \"{}\"", rest), "", {}})));
     if (!only(http::verb::get, "GET, HEAD")) return;
     return respond(series ? get_series(*kpi, query) : get_kpi(*kpi));
   }
-  respond(error_response(http::status::not_found, "not_found", fmt::format("no such resource: {}", path)));
+  respond(error_response(ErrorCode::not_found, fmt::format("no such resource: {}", path)));
 }
 
 void Api::post_submissions(const Request& request, Respond respond) {
@@ -282,8 +260,7 @@ void Api::post_submissions(const Request& request, Respond respond) {
 
   auto content_type = request[http::field::content_type];
   if (!content_type.empty() && content_type.find("json") == std::string_view::npos)
-    return respond(error_response(http::status::unsupported_media_type, "unsupported_media_type",
-                                  "submissions must be sent as application/json"));
+    return respond(error_response(ErrorCode::unsupported_media_type, "submissions must be sent as application/json"));
 
   auto batch = parse_submissions(*catalog, request.body(), limits_);
   if (!batch) {
@@ -295,7 +272,7 @@ void Api::post_submissions(const Request& request, Respond respond) {
     auto& s = (*batch)[i];
     const Kpi* kpi = catalog->find(s.kpi);
     if (!Auth::may_submit(*token, *kpi, s.body)) {
-      Error e{"forbidden",
+      Error e{ErrorCode::forbidden,
               fmt::format("token \"{}\" may not submit KPI \"{}\"{}", token->name, s.kpi,
                           s.body.empty() ? "" : fmt::format(" for reporting body \"{}\"", s.body)),
               "kpi", batch->size() > 1 ? std::optional<std::size_t>(i) : std::nullopt};
@@ -344,25 +321,16 @@ Response Api::get_series(const Kpi& kpi, const QueryParams& params) {
   query.kpi = kpi.id;
   for (const auto& [key, value] : params) {
     if (key == "revisions") {
-      if (value != "true" && value != "false")
-        return json_response(http::status::bad_request,
-                             error_json({"invalid_parameter", "\"revisions\" must be true or false", "revisions", {}}));
+      if (value != "true" && value != "false") return bad_parameter("revisions", "\"revisions\" must be true or false");
       query.revisions = value == "true";
     } else if (key.starts_with("dims.")) {
       std::string name = key.substr(5);
       const Dimension* dim = kpi.dimension(name);
       if (!dim || !dim->allows(value))
-        return json_response(http::status::bad_request,
-                             error_json({"invalid_parameter",
-                                         fmt::format("KPI \"{}\" has no dimension value {}={}", kpi.id, name, value),
-                                         key,
-                                         {}}));
+        return bad_parameter(key, fmt::format("KPI \"{}\" has no dimension value {}={}", kpi.id, name, value));
       query.dims[name] = value;
     } else {
-      return json_response(
-          http::status::bad_request,
-          error_json(
-              {"invalid_parameter", fmt::format("unknown parameter \"{}\" (revisions, dims.NAME)", key), key, {}}));
+      return bad_parameter(key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME)", key));
     }
   }
   auto rows = reader_.series(query);
@@ -433,8 +401,7 @@ Response Api::get_alert(const std::string& fingerprint) {
   if (clock_)
     if (auto active = reader_.silences(format_rfc3339(clock_->now())); active) silences = std::move(active.value());
   if (!alert) return error_response(alert.error());
-  if (!alert.value())
-    return error_response(http::status::not_found, "unknown_alert", fmt::format("no alert \"{}\"", fingerprint));
+  if (!alert.value()) return error_response(ErrorCode::unknown_alert, fmt::format("no alert \"{}\"", fingerprint));
   auto history = reader_.alert_history(fingerprint);
   if (!history) return error_response(history.error());
   json::object o = alert_json(*alert.value());
@@ -471,7 +438,7 @@ void Api::write(std::function<Response(Store&)> job, Respond respond) {
 const TokenConfig* Api::admin(const Request& request, const Respond& respond) const {
   const TokenConfig* token = authenticate(request, respond);
   if (token && !token->admin) {
-    respond(error_response(http::status::forbidden, "forbidden", "this needs an admin token"));
+    respond(error_response(ErrorCode::forbidden, "this needs an admin token"));
     return nullptr;
   }
   return token;
@@ -483,7 +450,7 @@ Result<std::int64_t> parse_id(const std::string& text) {
   std::int64_t id = 0;
   auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc{} || p != text.data() + text.size() || id <= 0)
-    return Error{"not_found", fmt::format("no such id \"{}\"", text), "", {}};
+    return Error{ErrorCode::not_found, fmt::format("no such id \"{}\"", text), "", {}};
   return id;
 }
 
@@ -505,8 +472,7 @@ void Api::post_silence(const Request& request, Respond respond) {
   const TokenConfig* token = admin(request, respond);
   if (!token) return;
   auto fail = [&](std::string field, std::string message) {
-    respond(json_response(http::status::unprocessable_entity,
-                          error_json({"invalid_silence", std::move(message), std::move(field), {}})));
+    respond(error_response(Error{ErrorCode::invalid_silence, std::move(message), std::move(field), {}}));
   };
   boost::system::error_code ec;
   auto body = json::parse(request.body(), ec);
@@ -559,13 +525,12 @@ void Api::delete_silence(const Request& request, const std::string& id_text, Res
   const TokenConfig* token = admin(request, respond);
   if (!token) return;
   auto id = parse_id(id_text);
-  if (!id) return respond(error_response(http::status::not_found, "unknown_silence", id.error().message));
+  if (!id) return respond(error_response(ErrorCode::unknown_silence, id.error().message));
   write(
       [id = id.value(), at = format_rfc3339(clock_->now()), by = token->name](Store& store) {
         auto deleted = store.delete_silence(id, at);
         if (!deleted) return error_response(deleted.error());
-        if (!deleted.value())
-          return error_response(http::status::not_found, "unknown_silence", fmt::format("no silence {}", id));
+        if (!deleted.value()) return error_response(ErrorCode::unknown_silence, fmt::format("no silence {}", id));
         log_event(LogLevel::info, fmt::format("silence {} removed by {}", id, by), {{"SILENCE", std::to_string(id)}});
         return json_response(http::status::ok, R"({"status":"deleted"})");
       },
@@ -590,9 +555,7 @@ void Api::post_ack(const Request& request, const std::string& fingerprint, Respo
   if (!request.body().empty()) {
     auto body = json::parse(request.body(), ec);
     if (ec || !body.is_object())
-      return respond(
-          json_response(http::status::unprocessable_entity,
-                        error_json({"invalid_ack", "an acknowledgement is {\"comment\": \"...\"}", "", {}})));
+      return respond(error_response(ErrorCode::invalid_ack, "an acknowledgement is {\"comment\": \"...\"}"));
     if (const auto* c = body.get_object().if_contains("comment"); c && c->is_string())
       comment = std::string(c->get_string());
   }
@@ -601,7 +564,7 @@ void Api::post_ack(const Request& request, const std::string& fingerprint, Respo
         auto done = engine->acknowledge(store, fingerprint, by, comment, clock->now());
         if (!done) return error_response(done.error());
         if (!done.value())
-          return error_response(http::status::not_found, "unknown_alert",
+          return error_response(ErrorCode::unknown_alert,
                                 fmt::format("no pending or firing alert \"{}\"", fingerprint));
         return json_response(http::status::ok, R"({"status":"acknowledged"})");
       },
@@ -641,14 +604,13 @@ Response Api::get_outbox(const QueryParams& params) {
 void Api::post_requeue(const Request& request, const std::string& id_text, Respond respond) {
   if (!admin(request, respond)) return;
   auto id = parse_id(id_text);
-  if (!id) return respond(error_response(http::status::not_found, "unknown_notification", id.error().message));
+  if (!id) return respond(error_response(ErrorCode::unknown_notification, id.error().message));
   write(
       [this, id = id.value(), at = format_rfc3339(clock_->now())](Store& store) {
         auto n = store.requeue(id, at);
         if (!n) return error_response(n.error());
         if (n.value() == 0)
-          return error_response(http::status::not_found, "unknown_notification",
-                                fmt::format("no dead notification {}", id));
+          return error_response(ErrorCode::unknown_notification, fmt::format("no dead notification {}", id));
         boost::asio::post(io_, [this] {
           if (delivery_) delivery_->wake();
         });
@@ -658,7 +620,7 @@ void Api::post_requeue(const Request& request, const std::string& id_text, Respo
 }
 
 Response Api::get_metrics() {
-  if (!metrics_) return error_response(http::status::service_unavailable, "not_ready", "metrics are not ready");
+  if (!metrics_) return error_response(ErrorCode::not_ready, "metrics are not ready");
   std::map<std::string, int> states = {{"pending", 0}, {"firing", 0}, {"resolved", 0}, {"inactive", 0}};
   if (auto alerts = reader_.alerts(); alerts)
     for (const auto& a : alerts.value()) ++states[std::string(to_string(a.state))];

@@ -1,4 +1,4 @@
-#include "kpiwatch/service_notifier.hpp"
+#include "ops/service_notifier.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

@@ -52,7 +52,7 @@ Result<CsvRows> parse_csv(std::string_view text, const std::string& file) {
   // CSV_STRICT_FINI: an unterminated quote at the end is an error, not a cell
   // that silently swallows every row after it.
   if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
-    return Error{"import_error", "cannot initialise the CSV parser", "", {}};
+    return Error{ErrorCode::import_error, "cannot initialise the CSV parser", "", {}};
   CsvRows rows;
   // Fed line by line so that a row's line number is known.
   std::size_t pos = 0;
@@ -61,7 +61,7 @@ Result<CsvRows> parse_csv(std::string_view text, const std::string& file) {
     end = end == std::string_view::npos ? text.size() : end + 1;
     std::size_t chunk = end - pos;
     if (csv_parse(&parser, text.data() + pos, chunk, on_field, on_row, &rows) != chunk) {
-      Error e{"invalid_csv", fmt::format("malformed CSV: {}", csv_strerror(csv_error(&parser))), "", {}};
+      Error e{ErrorCode::invalid_csv, fmt::format("malformed CSV: {}", csv_strerror(csv_error(&parser))), "", {}};
       csv_free(&parser);
       return at_line(file, rows.line, e);
     }
@@ -70,7 +70,7 @@ Result<CsvRows> parse_csv(std::string_view text, const std::string& file) {
   }
   --rows.line;
   if (csv_fini(&parser, on_field, on_row, &rows) != 0) {
-    Error e{"invalid_csv", "malformed CSV: a quoted cell is not closed", "", {}};
+    Error e{ErrorCode::invalid_csv, "malformed CSV: a quoted cell is not closed", "", {}};
     csv_free(&parser);
     return at_line(file, rows.row_line ? rows.row_line : rows.line, e);
   }
@@ -100,7 +100,7 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
     bool blank = rows[i].size() == 1 && rows[i][0].empty();
     if (!blank) kept.push_back(i);
   }
-  if (kept.empty()) return Error{"empty_batch", fmt::format("{}: the file has no header row", file), "", {}};
+  if (kept.empty()) return Error{ErrorCode::empty_batch, fmt::format("{}: the file has no header row", file), "", {}};
 
   static const std::vector<std::string> plain = {"kpi", "period", "value", "items", "body", "source", "note"};
   const auto& header = rows[kept[0]];
@@ -112,17 +112,17 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
     if (!known)
       return at_line(
           file, parsed->lines[kept[0]],
-          {"unknown_column",
+          {ErrorCode::unknown_column,
            fmt::format("unknown column \"{}\" (kpi, period, value, items, body, source, note, dims.NAME)", name),
            name,
            {}});
     if (!columns.emplace(name, c).second)
       return at_line(file, parsed->lines[kept[0]],
-                     {"duplicate_column", fmt::format("column \"{}\" appears twice", name), name, {}});
+                     {ErrorCode::duplicate_column, fmt::format("column \"{}\" appears twice", name), name, {}});
   }
   if (kept.size() - 1 > limits.max_batch)
     return Error{
-        "batch_too_large",
+        ErrorCode::batch_too_large,
         fmt::format("{}: at most {} rows per import; this file has {}", file, limits.max_batch, kept.size() - 1),
         "",
         {}};
@@ -133,9 +133,11 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
     const auto& row = rows[kept[k]];
     std::size_t line = parsed->lines[kept[k]];
     if (row.size() != header.size())
-      return at_line(
-          file, line,
-          {"invalid_csv", fmt::format("row has {} cells; the header has {}", row.size(), header.size()), "", {}});
+      return at_line(file, line,
+                     {ErrorCode::invalid_csv,
+                      fmt::format("row has {} cells; the header has {}", row.size(), header.size()),
+                      "",
+                      {}});
     json::object obj;
     json::object dims;
     for (const auto& [name, c] : columns) {
@@ -165,7 +167,7 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
     batch.push_back(std::move(s.value()));
     lines.push_back(line);
   }
-  if (batch.empty()) return Error{"empty_batch", fmt::format("{}: the file has no rows", file), "", {}};
+  if (batch.empty()) return Error{ErrorCode::empty_batch, fmt::format("{}: the file has no rows", file), "", {}};
   if (auto unique = check_unique(batch); !unique) {
     Error e = unique.error();
     return at_line(file, lines[*e.index], e);
@@ -261,11 +263,12 @@ Result<std::vector<Submission>> read_import(const Catalog& catalog, std::string_
   Error e = batch.error();
   // Locate a syntax error in the file's own text, not in the wrapped one
   // (whose first line is longer).
-  if (e.code == "invalid_json" && bare_array)
-    if (auto direct = parse_submissions(catalog, text, limits); !direct && direct.error().code == "invalid_json")
+  if (e.code == ErrorCode::invalid_json && bare_array)
+    if (auto direct = parse_submissions(catalog, text, limits);
+        !direct && direct.error().code == ErrorCode::invalid_json)
       e = direct.error();
   std::size_t line = 1;
-  if (e.code == "invalid_json") {
+  if (e.code == ErrorCode::invalid_json) {
     e.message = fmt::format("{}: {}", file, e.message);
     return e;
   }

@@ -9,17 +9,17 @@
 #include <functional>
 #include <future>
 
-#include "kpiwatch/alert_engine.hpp"
-#include "kpiwatch/api.hpp"
+#include "commands/setup.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "ingest/alert_engine.hpp"
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/commands.hpp"
 #include "kpiwatch/delivery.hpp"
-#include "kpiwatch/http_server.hpp"
 #include "kpiwatch/ingest.hpp"
 #include "kpiwatch/metrics.hpp"
 #include "kpiwatch/notifications.hpp"
-#include "kpiwatch/service_notifier.hpp"
-#include "setup.hpp"
+#include "ops/service_notifier.hpp"
 
 namespace kpiwatch {
 namespace asio = boost::asio;

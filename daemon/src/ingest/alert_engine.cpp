@@ -1,4 +1,4 @@
-#include "kpiwatch/alert_engine.hpp"
+#include "ingest/alert_engine.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>

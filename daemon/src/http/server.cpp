@@ -1,4 +1,4 @@
-#include "kpiwatch/http_server.hpp"
+#include "http/server.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "http/errors.hpp"
 #include "kpiwatch/json.hpp"
 
 namespace kpiwatch {
@@ -37,11 +38,6 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 };
 
 namespace {
-
-std::string error_body(std::string_view code, std::string_view message) {
-  boost::json::object error{{"code", code}, {"message", message}, {"field", ""}, {"index", nullptr}};
-  return serialize_json(boost::json::object{{"error", std::move(error)}});
-}
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
@@ -97,19 +93,18 @@ class Session : public std::enable_shared_from_this<Session> {
         ec == asio::error::connection_reset || ec == asio::error::eof)
       return close();
     if (ec == http::error::body_limit)
-      return reply_error(http::status::payload_too_large, "body_too_large",
+      return reply_error(ErrorCode::body_too_large,
                          fmt::format("the request body is larger than {} bytes", server_->limits.max_body_bytes));
     if (ec == http::error::header_limit)
-      return reply_error(http::status::request_header_fields_too_large, "headers_too_large",
-                         "the request headers are too large");
-    return reply_error(http::status::bad_request, "bad_request", "malformed HTTP request: " + ec.message());
+      return reply_error(ErrorCode::headers_too_large, "the request headers are too large");
+    return reply_error(ErrorCode::bad_request, "malformed HTTP request: " + ec.message());
   }
 
   // Answers a request that could not be read, then closes the connection.
-  void reply_error(http::status status, std::string_view code, const std::string& message) {
+  void reply_error(ErrorCode code, std::string message) {
     busy_ = true;
     closing_ = true;
-    write(json_response(status, error_body(code, message)));
+    write(error_response(Error{code, std::move(message), "", {}}));
   }
 
   void on_request() {
@@ -158,7 +153,8 @@ void HttpServer::State::accept() {
     } else if (self->sessions.size() >= self->limits.max_connections) {
       // Over the cap: a short 503, then the connection is closed.
       auto socket_ptr = std::make_shared<tcp::socket>(std::move(socket));
-      auto body = error_body("too_many_connections", "the server is at its connection limit; retry later");
+      auto body =
+          error_json({ErrorCode::too_many_connections, "the server is at its connection limit; retry later", "", {}});
       auto text = std::make_shared<std::string>(
           fmt::format("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
                       "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
@@ -200,7 +196,9 @@ HttpServer::~HttpServer() {
 Result<tcp::endpoint> HttpServer::listen(const std::string& host, unsigned short port) {
   beast::error_code ec;
   auto address = asio::ip::make_address(host, ec);
-  if (ec) return Error{"config_error", fmt::format("listen address \"{}\" is not an IP address", host), "listen", {}};
+  if (ec)
+    return Error{
+        ErrorCode::config_error, fmt::format("listen address \"{}\" is not an IP address", host), "listen", {}};
   tcp::endpoint endpoint(address, port);
   auto& acceptor = state_->acceptor;
   acceptor.open(endpoint.protocol(), ec);
@@ -208,7 +206,8 @@ Result<tcp::endpoint> HttpServer::listen(const std::string& host, unsigned short
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    return Error{"listen_failed", fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()), "listen", {}};
+    return Error{
+        ErrorCode::listen_failed, fmt::format("cannot listen on {}:{}: {}", host, port, ec.message()), "listen", {}};
   state_->accept();
   return acceptor.local_endpoint();
 }

@@ -1,0 +1,17 @@
+#pragma once
+// Errors as the API answers them: one status per code, one JSON shape.
+
+#include <string>
+
+#include "http/server.hpp"
+#include "kpiwatch/error.hpp"
+
+namespace kpiwatch {
+
+http::status status_for(ErrorCode code);
+// {"error": {"code", "message", "field", "index"}}
+std::string error_json(const Error& error);
+Response error_response(const Error& error, unsigned version = 11);
+Response error_response(ErrorCode code, std::string message);
+
+}  // namespace kpiwatch
