@@ -16,7 +16,7 @@ fi
 build_dir=${1:-build}
 [[ -f $build_dir/compile_commands.json ]] || { echo "tidy: no $build_dir/compile_commands.json (configure first)" >&2; exit 2; }
 
-sources() { find core config daemon rules storage tests bench -name '*.cpp' | sort; }
+sources() { find core config daemon rules storage views tests bench -name '*.cpp' | sort; }
 
 files=()
 if $all; then
@@ -27,7 +27,7 @@ else
     echo "tidy: the base $base is not in this clone; checking every file"
     mapfile -t files < <(sources)
   else
-    mapfile -t changed < <(git diff --name-only "$base" -- core config daemon rules storage tests bench |
+    mapfile -t changed < <(git diff --name-only "$base" -- core config daemon rules storage views tests bench |
       grep -E '\.(cpp|hpp)$' || true)
     declare -A chosen=()
     for f in "${changed[@]}"; do
@@ -36,7 +36,7 @@ else
         chosen[$f]=1
       else
         # A header is checked within the first source file that includes it.
-        tu=$(grep -rlF --include='*.cpp' "$(basename "$f")\"" core config daemon rules storage tests bench | sort | head -n1 || true)
+        tu=$(grep -rlF --include='*.cpp' "$(basename "$f")\"" core config daemon rules storage views tests bench | sort | head -n1 || true)
         [[ -n $tu ]] && chosen[$tu]=1
       fi
     done

@@ -6,7 +6,7 @@ set -euo pipefail
 source_dir=$1 clang_format=${2:-clang-format}
 command -v "$clang_format" >/dev/null || { echo "FAIL: $clang_format is missing (scripts/install-deps.sh)"; exit 1; }
 cd "$source_dir"
-mapfile -t files < <(find core config daemon rules storage tests bench -name '*.cpp' -o -name '*.hpp' -o -name '*.h' | sort)
+mapfile -t files < <(find core config daemon rules storage views tests bench -name '*.cpp' -o -name '*.hpp' -o -name '*.h' | sort)
 ((${#files[@]} > 0)) || { echo "FAIL: no source files under $source_dir"; exit 1; }
 unformatted=()
 for f in "${files[@]}"; do

@@ -9,21 +9,9 @@
 #include <utility>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 namespace kpiwatch::test {
-
-// A fresh directory under $TMPDIR, removed when this goes out of scope.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);

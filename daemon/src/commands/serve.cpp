@@ -19,7 +19,7 @@
 #include "kpiwatch/ingest.hpp"
 #include "kpiwatch/metrics.hpp"
 #include "kpiwatch/notifications.hpp"
-#include "ops/service_notifier.hpp"
+#include "service/service_notifier.hpp"
 
 namespace kpiwatch {
 namespace asio = boost::asio;

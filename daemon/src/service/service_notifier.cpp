@@ -1,4 +1,4 @@
-#include "ops/service_notifier.hpp"
+#include "service/service_notifier.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>

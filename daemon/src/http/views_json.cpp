@@ -1,0 +1,119 @@
+#include "http/views_json.hpp"
+
+#include <boost/json.hpp>
+
+#include "kpiwatch/submission.hpp"
+
+namespace kpiwatch {
+namespace json = boost::json;
+
+namespace {
+
+json::object dims_json(const Dims& dims) {
+  json::object o;
+  for (const auto& [k, v] : dims) o[k] = v;
+  return o;
+}
+
+json::object severity_counts_json(const views::SeverityCounts& counts) {
+  return {{"info", counts[0]}, {"warning", counts[1]}, {"critical", counts[2]}};
+}
+
+json::object kpi_overview_json(const views::KpiOverview& k) {
+  json::array bodies;
+  for (const Body* b : k.bodies) bodies.push_back(json::object{{"id", b->id}, {"ja", b->name_ja}, {"en", b->name_en}});
+  json::array latest;
+  for (const auto& f : k.latest) {
+    json::object o{{"dims", dims_json(f.dims)}, {"latest", to_json(f.latest, false)}};
+    o["previous"] = f.previous ? json::value(to_json(*f.previous, false)) : json::value(nullptr);
+    o["change"] = f.change() ? json::value(*f.change()) : json::value(nullptr);
+    latest.push_back(std::move(o));
+  }
+  json::array alerts;
+  for (const auto& a : k.alerts) alerts.push_back(alert_json(a));
+  return {{"id", k.kpi->id},
+          {"name", json::object{{"ja", k.kpi->name_ja}, {"en", k.kpi->name_en}}},
+          {"unit", to_string(k.kpi->unit)},
+          {"period", to_string(k.kpi->period)},
+          {"bodies", std::move(bodies)},
+          {"latest", std::move(latest)},
+          {"alerts", std::move(alerts)}};
+}
+
+}  // namespace
+
+json::object alert_json(const AlertRecord& a) {
+  json::object labels;
+  for (const auto& [k, v] : a.labels) labels[k] = v;
+  json::array receivers;
+  for (const auto& r : a.receivers) receivers.emplace_back(r);
+  json::object o{{"fingerprint", a.fingerprint},
+                 {"rule", a.rule_id},
+                 {"kpi", a.kpi},
+                 {"state", to_string(a.state)},
+                 {"severity", to_string(a.severity)},
+                 {"labels", std::move(labels)},
+                 {"period", a.period},
+                 {"summary", json::object{{"ja", a.summary_ja}, {"en", a.summary_en}}},
+                 {"description", json::object{{"ja", a.description_ja}, {"en", a.description_en}}},
+                 {"receivers", std::move(receivers)},
+                 {"active_since", a.active_since},
+                 {"updated_at", a.updated_at}};
+  o["value"] = a.value ? json::value(*a.value) : json::value(nullptr);
+  if (!a.firing_since.empty()) o["firing_since"] = a.firing_since;
+  if (!a.resolved_at.empty()) o["resolved_at"] = a.resolved_at;
+  if (!a.acknowledged_at.empty())
+    o["acknowledged"] = json::object{{"at", a.acknowledged_at}, {"by", a.acknowledged_by}, {"comment", a.ack_comment}};
+  return o;
+}
+
+json::object series_view_json(const views::SeriesView& view) {
+  json::array series;
+  for (const auto& s : view.series) {
+    json::array points;
+    for (const auto& r : s.points) points.push_back(to_json(r, false));
+    series.push_back(json::object{{"dims", dims_json(s.dims)}, {"points", std::move(points)}});
+  }
+  return {{"kpi", view.kpi->id},
+          {"unit", to_string(view.kpi->unit)},
+          {"period", to_string(view.kpi->period)},
+          {"revisions", view.revisions},
+          {"series", std::move(series)}};
+}
+
+json::object goal_json(const views::GoalOverview& g) {
+  json::array kpis;
+  for (const auto& k : g.kpis) kpis.push_back(kpi_overview_json(k));
+  return {{"number", g.goal->number},
+          {"name", json::object{{"ja", g.goal->name_ja}, {"en", g.goal->name_en}}},
+          {"firing", severity_counts_json(g.firing)},
+          {"kpis", std::move(kpis)}};
+}
+
+json::object overview_json(const views::Overview& overview) {
+  json::array goals;
+  for (const auto& g : overview.goals) goals.push_back(goal_json(g));
+  return {{"firing", severity_counts_json(overview.firing)}, {"goals", std::move(goals)}};
+}
+
+json::object alert_view_json(const views::AlertView& view) {
+  json::object o = alert_json(view.alert);
+  json::array transitions;
+  for (const auto& t : view.history) {
+    json::object e{{"from", to_string(t.from)},
+                   {"to", to_string(t.to)},
+                   {"at", t.at},
+                   {"period", t.alert.period},
+                   {"summary", json::object{{"ja", t.alert.summary_ja}, {"en", t.alert.summary_en}}}};
+    e["value"] = t.alert.value ? json::value(*t.alert.value) : json::value(nullptr);
+    transitions.push_back(std::move(e));
+  }
+  o["history"] = std::move(transitions);
+  json::array silenced_by;
+  for (auto id : view.silenced_by) silenced_by.emplace_back(id);
+  o["silenced_by"] = std::move(silenced_by);
+  o["figures"] = view.figures ? json::value(series_view_json(*view.figures)) : json::value(nullptr);
+  return o;
+}
+
+}  // namespace kpiwatch
