@@ -26,6 +26,8 @@ std::optional<TimePoint> parse_day(std::string_view text) {
   return std::chrono::sys_days(ymd);
 }
 
+std::string format_rfc3339(const std::optional<TimePoint>& t) { return t ? format_rfc3339(*t) : std::string(); }
+
 std::optional<TimePoint> parse_rfc3339(std::string_view text) {
   int y = 0, ms = 0;
   unsigned mo = 0, d = 0, h = 0, mi = 0, sec = 0;

@@ -64,14 +64,14 @@ struct Overlay {
   }
 };
 
-void deactivate(Overlay& o, const std::string& fp, const std::string& at) {
+void deactivate(Overlay& o, const std::string& fp, TimePoint at) {
   const AlertRecord* current = o.get(fp);
   if (!current || !is_active(current->state)) return;
   AlertRecord r = *current;
   AlertState from = r.state;
   r.state = from == AlertState::firing ? AlertState::resolved : AlertState::inactive;
   if (r.state == AlertState::resolved) r.resolved_at = at;
-  r.acknowledged_at.clear();  // an acknowledgement lasts for one episode
+  r.acknowledged_at.reset();  // an acknowledgement lasts for one episode
   r.acknowledged_by.clear();
   r.ack_comment.clear();
   r.updated_at = at;
@@ -91,7 +91,7 @@ void AlertBook::load(std::vector<AlertRecord> records) {
 
 AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoint now) const {
   Overlay o{records_, active_by_group_, {}, {}, {}, {}};
-  std::string at = format_rfc3339(now);
+  const TimePoint at = now;
   for (const auto& e : evaluations) {
     if (e.unknown) continue;  // missing figures neither fire nor resolve
     std::set<std::string> still_active;
@@ -110,8 +110,8 @@ AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoi
       if (!is_active(from)) {
         r.state = s.state;
         r.active_since = at;
-        r.firing_since = s.state == AlertState::firing ? at : "";
-        r.resolved_at.clear();
+        r.firing_since = s.state == AlertState::firing ? std::optional<TimePoint>(at) : std::nullopt;
+        r.resolved_at.reset();
       } else if (from == AlertState::pending && s.state == AlertState::firing) {
         r.state = AlertState::firing;
         r.firing_since = at;
@@ -143,7 +143,7 @@ AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoi
 
 AlertChanges AlertBook::plan_retired(const RuleSet& rules, TimePoint now) const {
   Overlay o{records_, active_by_group_, {}, {}, {}, {}};
-  std::string at = format_rfc3339(now);
+  const TimePoint at = now;
   for (const auto& [fp, r] : records_)
     if (is_active(r.state) && !rules.covers(r.rule_id, r.kpi, r.labels)) deactivate(o, fp, at);
   return o.finish();
@@ -160,7 +160,7 @@ void AlertBook::commit(const AlertChanges& changes) {
   }
 }
 
-bool AlertBook::acknowledge(const std::string& fingerprint, const std::string& at, const std::string& by,
+bool AlertBook::acknowledge(const std::string& fingerprint, TimePoint at, const std::string& by,
                             const std::string& comment) {
   auto it = records_.find(fingerprint);
   if (it == records_.end() || !is_active(it->second.state)) return false;

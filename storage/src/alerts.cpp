@@ -68,11 +68,11 @@ AlertRecord read_alert(Stmt& s) {
   r.description_ja = s.text(11);
   r.description_en = s.text(12);
   r.receivers = parse_strings(s.text(13));
-  r.active_since = s.text(14);
-  r.firing_since = s.text(15);
-  r.resolved_at = s.text(16);
-  r.updated_at = s.text(17);
-  r.acknowledged_at = s.text(18);
+  r.active_since = parse_rfc3339(s.text(14));
+  r.firing_since = parse_rfc3339(s.text(15));
+  r.resolved_at = parse_rfc3339(s.text(16));
+  r.updated_at = parse_rfc3339(s.text(17));
+  r.acknowledged_at = parse_rfc3339(s.text(18));
   r.acknowledged_by = s.text(19);
   r.ack_comment = s.text(20);
   return r;
@@ -130,10 +130,10 @@ Status Store::save_alert_changes(const AlertChanges& changes) {
     u.bind(13, std::string_view(r.description_ja));
     u.bind(14, std::string_view(r.description_en));
     u.bind(15, std::string_view(receivers));
-    u.bind(16, std::string_view(r.active_since));
-    u.bind(17, std::string_view(r.firing_since));
-    u.bind(18, std::string_view(r.resolved_at));
-    u.bind(19, std::string_view(r.updated_at));
+    u.bind(16, format_rfc3339(r.active_since));
+    u.bind(17, format_rfc3339(r.firing_since));
+    u.bind(18, format_rfc3339(r.resolved_at));
+    u.bind(19, format_rfc3339(r.updated_at));
     if (u.step() != SQLITE_DONE) return db_error(db_, "save alert");
   }
   for (const auto& t : changes.transitions) {
@@ -142,7 +142,7 @@ Status Store::save_alert_changes(const AlertChanges& changes) {
     i.bind(1, std::string_view(t.alert.fingerprint));
     i.bind(2, to_string(t.from));
     i.bind(3, to_string(t.to));
-    i.bind(4, std::string_view(t.at));
+    i.bind(4, format_rfc3339(t.at));
     i.bind(5, std::string_view(t.alert.period));
     if (t.alert.value)
       i.bind(6, *t.alert.value);
@@ -205,7 +205,7 @@ Result<std::vector<Transition>> Store::alert_history(const std::string& fingerpr
     t.alert.fingerprint = fingerprint;
     parse_alert_state(s.text(0), t.from);
     parse_alert_state(s.text(1), t.to);
-    t.at = s.text(2);
+    t.at = parse_rfc3339(s.text(2)).value_or(TimePoint{});
     t.alert.period = s.text(3);
     if (!s.is_null(4)) t.alert.value = s.real(4);
     t.alert.summary_ja = s.text(5);

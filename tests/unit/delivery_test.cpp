@@ -162,7 +162,7 @@ class DeliveryTest : public ::testing::Test {
   }
 
   // Stores `alert` as having just moved from `from` to its state, at `at`.
-  void save_transition(const AlertRecord& alert, AlertState from, const std::string& at) {
+  void save_transition(const AlertRecord& alert, AlertState from, TimePoint at) {
     committed([&](Store& store) { return store.save_alert_changes({{{alert, from, alert.state, at}}, {alert}}); });
   }
 
@@ -285,14 +285,14 @@ AlertRecord firing_alert(const std::string& fingerprint, const std::string& sinc
   a.summary_en = "fell from 33.1% to 26.8%";
   a.summary_ja = "33.1%から26.8%に低下";
   a.receivers = {"am"};
-  a.active_since = a.firing_since = a.updated_at = since;
+  a.active_since = a.firing_since = a.updated_at = *parse_rfc3339(since);
   return a;
 }
 
 TEST_F(DeliveryTest, AlertmanagerReceiversGetEveryFiringAlertAgainWithOneKeyPerEpisode) {
   auto since = format_rfc3339(clock_.now());
   auto alert = firing_alert("f1", since);
-  save_transition(alert, AlertState::pending, since);
+  save_transition(alert, AlertState::pending, *alert.firing_since);
   delivery_->resend_to_alertmanagers();
   clock_.advance(60000ms);
   delivery_->resend_to_alertmanagers();
@@ -306,15 +306,15 @@ TEST_F(DeliveryTest, AlertmanagerReceiversGetEveryFiringAlertAgainWithOneKeyPerE
 
   // Resolved: no more re-sends.
   alert.state = AlertState::resolved;
-  alert.resolved_at = format_rfc3339(clock_.now());
-  save_transition(alert, AlertState::firing, alert.resolved_at);
+  alert.resolved_at = clock_.now();
+  save_transition(alert, AlertState::firing, *alert.resolved_at);
   delivery_->resend_to_alertmanagers();
   EXPECT_EQ(transport_.requests.size(), 2u);
 
   // A new episode of the same alert: another key.
   clock_.advance(1000ms);
   auto again = firing_alert("f1", format_rfc3339(clock_.now()));
-  save_transition(again, AlertState::resolved, again.firing_since);
+  save_transition(again, AlertState::resolved, *again.firing_since);
   delivery_->resend_to_alertmanagers();
   ASSERT_EQ(transport_.requests.size(), 3u);
   EXPECT_NE(transport_.requests[2].header("Idempotency-Key"), transport_.requests[0].header("Idempotency-Key"));

@@ -27,7 +27,7 @@ AlertRecord stage_up_alert() {
   a.summary_ja = "ステージアップ率が33.1%から26.8%に低下しました（2024）";
   a.description_en = "Change: -6.3 points.";
   a.description_ja = "前年比 -6.3 ポイント。";
-  a.active_since = a.firing_since = "2026-11-23T10:00:00.000Z";
+  a.active_since = a.firing_since = parse_rfc3339("2026-11-23T10:00:00.000Z");
   return a;
 }
 
@@ -109,17 +109,17 @@ TEST(NotificationBody, AlertmanagerWebhookVersion4CarriesBothLanguages) {
   const auto& alert = body.at("alerts").at(0).as_object();
   EXPECT_EQ(S(alert.at("status")), "firing");
   EXPECT_EQ(S(alert.at("fingerprint")), a.fingerprint);
-  EXPECT_EQ(S(alert.at("startsAt")), a.firing_since);
+  EXPECT_EQ(S(alert.at("startsAt")), "2026-11-23T10:00:00.000Z");
   EXPECT_EQ(S(alert.at("endsAt")), "0001-01-01T00:00:00Z");
   EXPECT_EQ(S(alert.at("generatorURL")), "http://127.0.0.1:8080/api/v1/alerts/92e990f00c8c0c39");
   EXPECT_EQ(S(alert.at("annotations").at("summary_en")), a.summary_en);
   EXPECT_EQ(S(alert.at("annotations").at("description_ja")), a.description_ja);
 
   a.state = AlertState::resolved;
-  a.resolved_at = "2026-11-24T10:00:00.000Z";
+  a.resolved_at = parse_rfc3339("2026-11-24T10:00:00.000Z");
   auto resolved = json::parse(notification_body(r, a, true, "http://x")).as_object();
   EXPECT_EQ(S(resolved.at("status")), "resolved");
-  EXPECT_EQ(S(resolved.at("alerts").at(0).at("endsAt")), a.resolved_at);
+  EXPECT_EQ(S(resolved.at("alerts").at(0).at("endsAt")), "2026-11-24T10:00:00.000Z");
 }
 
 TEST(NotificationBody, SlackTeamsAndAlertmanagerApiFormats) {

@@ -74,12 +74,12 @@ TEST(AlertBook, InactivePendingFiringResolved) {
   ASSERT_EQ(c.transitions.size(), 1u);
   EXPECT_EQ(c.transitions[0].from, AlertState::inactive);
   EXPECT_EQ(c.transitions[0].to, AlertState::pending);
-  EXPECT_EQ(c.transitions[0].at, format_rfc3339(day(2)));
+  EXPECT_EQ(format_rfc3339(c.transitions[0].at), format_rfc3339(day(2)));
   EXPECT_EQ(c.transitions[0].alert.fingerprint, fingerprint());
   ASSERT_EQ(c.updated.size(), 1u);
   EXPECT_EQ(c.updated[0].state, AlertState::pending);
-  EXPECT_EQ(c.updated[0].active_since, format_rfc3339(day(2)));
-  EXPECT_EQ(c.updated[0].firing_since, "");
+  EXPECT_EQ(format_rfc3339(c.updated[0].active_since), format_rfc3339(day(2)));
+  EXPECT_FALSE(c.updated[0].firing_since.has_value());
   EXPECT_EQ(h.book.active_count(), 1u);
 
   c = h.submit("g01.trainees", "2024", 45, day(3));
@@ -89,8 +89,8 @@ TEST(AlertBook, InactivePendingFiringResolved) {
   const AlertRecord* r = h.book.find(fingerprint());
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->state, AlertState::firing);
-  EXPECT_EQ(r->active_since, format_rfc3339(day(2)));
-  EXPECT_EQ(r->firing_since, format_rfc3339(day(3)));
+  EXPECT_EQ(format_rfc3339(r->active_since), format_rfc3339(day(2)));
+  EXPECT_EQ(format_rfc3339(r->firing_since), format_rfc3339(day(3)));
   EXPECT_EQ(r->period, "2024");
   EXPECT_EQ(r->value, 45.0);
   EXPECT_EQ(r->summary_en, "45 trainees in 2024");
@@ -101,7 +101,7 @@ TEST(AlertBook, InactivePendingFiringResolved) {
   EXPECT_EQ(c.transitions[0].to, AlertState::resolved);
   r = h.book.find(fingerprint());
   EXPECT_EQ(r->state, AlertState::resolved);
-  EXPECT_EQ(r->resolved_at, format_rfc3339(day(4)));
+  EXPECT_EQ(format_rfc3339(r->resolved_at), format_rfc3339(day(4)));
   EXPECT_EQ(h.book.active_count(), 0u);
 }
 
@@ -118,7 +118,7 @@ TEST(AlertBook, FiringStaysFiringAndNothingChangesWithoutNewFigures) {
   ASSERT_EQ(c.updated.size(), 1u);
   EXPECT_EQ(c.updated[0].state, AlertState::firing);
   EXPECT_EQ(c.updated[0].value, 44.0);
-  EXPECT_EQ(c.updated[0].firing_since, format_rfc3339(day(2)));
+  EXPECT_EQ(format_rfc3339(c.updated[0].firing_since), format_rfc3339(day(2)));
 
   // The same figures evaluated again change nothing at all.
   auto again = h.book.plan(h.rules->evaluate_all(h.index), day(4));
@@ -154,7 +154,7 @@ TEST(AlertBook, APendingAlertThatStopsHoldingGoesBackToInactive) {
   ASSERT_EQ(c.transitions.size(), 1u);
   EXPECT_EQ(c.transitions[0].from, AlertState::pending);
   EXPECT_EQ(c.transitions[0].to, AlertState::inactive);
-  EXPECT_EQ(h.book.find(fingerprint())->resolved_at, "") << "it never fired";
+  EXPECT_FALSE(h.book.find(fingerprint())->resolved_at.has_value()) << "it never fired";
 }
 
 TEST(AlertBook, AResolvedAlertCanStartANewEpisode) {
@@ -169,9 +169,9 @@ TEST(AlertBook, AResolvedAlertCanStartANewEpisode) {
   EXPECT_EQ(c.transitions[0].from, AlertState::resolved);
   EXPECT_EQ(c.transitions[0].to, AlertState::firing);
   const AlertRecord* r = h.book.find(fingerprint());
-  EXPECT_EQ(r->active_since, format_rfc3339(day(4)));
-  EXPECT_EQ(r->firing_since, format_rfc3339(day(4)));
-  EXPECT_EQ(r->resolved_at, "");
+  EXPECT_EQ(format_rfc3339(r->active_since), format_rfc3339(day(4)));
+  EXPECT_EQ(format_rfc3339(r->firing_since), format_rfc3339(day(4)));
+  EXPECT_FALSE(r->resolved_at.has_value());
 }
 
 TEST(AlertBook, AFigureTheConditionNeedsIsMissingNeitherFiresNorResolves) {
@@ -248,7 +248,7 @@ TEST(AlertBook, RetiredRulesResolveAndRemainingOnesKeepTheirState) {
   // The remaining rule's alert, evaluated by the new set, is unchanged.
   EXPECT_TRUE(h.book.plan(only_other->evaluate_all(h.index), day(4)).empty());
   EXPECT_EQ(h.book.find(other)->state, AlertState::firing);
-  EXPECT_EQ(h.book.find(other)->firing_since, format_rfc3339(day(2)));
+  EXPECT_EQ(format_rfc3339(h.book.find(other)->firing_since), format_rfc3339(day(2)));
 }
 
 TEST(AlertBook, ARuleThatNoLongerWatchesASeriesResolvesItsAlerts) {

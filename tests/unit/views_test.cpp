@@ -38,7 +38,7 @@ AlertRecord alert(const std::string& fingerprint, AlertState state, Severity sev
   a.state = state;
   a.period = "2024";
   a.value = 26.8;
-  a.active_since = a.updated_at = "2025-07-01T00:00:00Z";
+  a.active_since = a.updated_at = parse_rfc3339("2025-07-01T00:00:00Z");
   if (state == AlertState::firing) a.firing_since = a.active_since;
   return a;
 }
@@ -58,7 +58,7 @@ class Views : public ::testing::Test {
 
   void save(const AlertRecord& a, AlertState from) {
     ASSERT_TRUE(store_->begin().ok());
-    ASSERT_TRUE(store_->save_alert_changes({{{a, from, a.state, a.updated_at}}, {a}}).ok());
+    ASSERT_TRUE(store_->save_alert_changes({{{a, from, a.state, *a.updated_at}}, {a}}).ok());
     ASSERT_TRUE(store_->commit().ok());
   }
 
@@ -137,7 +137,7 @@ TEST_F(Views, AnAlertViewCarriesItsSeriesHistoryAndSilences) {
   AlertRecord pending = alert("fp", AlertState::pending, Severity::critical, "all");
   save(pending, AlertState::inactive);
   AlertRecord firing = alert("fp", AlertState::firing, Severity::critical, "all");
-  firing.updated_at = "2025-07-02T00:00:00Z";
+  firing.updated_at = parse_rfc3339("2025-07-02T00:00:00Z");
   save(firing, AlertState::pending);
   Silence active{0, {{"stage", "all"}}, "2025-07-01T00:00:00Z", "2025-08-01T00:00:00Z", "ops", "known", ""};
   Silence over{0, {{"stage", "all"}}, "2025-06-01T00:00:00Z", "2025-06-30T00:00:00Z", "ops", "old", ""};

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kpiwatch/clock.hpp"
 #include "kpiwatch/labels.hpp"
 
 namespace kpiwatch {
@@ -21,7 +22,7 @@ enum class AlertState { inactive, pending, firing, resolved };
 std::string_view to_string(AlertState state);
 bool parse_alert_state(std::string_view text, AlertState& out);
 
-// An alert's current state and the figures behind it. Times are RFC 3339 UTC.
+// An alert's current state and the figures behind it.
 struct AlertRecord {
   std::string fingerprint;
   std::string group;
@@ -34,11 +35,11 @@ struct AlertRecord {
   std::optional<double> value;
   std::string summary_ja, summary_en, description_ja, description_en;
   std::vector<std::string> receivers;
-  std::string active_since;  // start of the current episode
-  std::string firing_since;
-  std::string resolved_at;
-  std::string updated_at;
-  std::string acknowledged_at;  // set by an acknowledgement; cleared when the alert resolves
+  std::optional<TimePoint> active_since;  // start of the current episode
+  std::optional<TimePoint> firing_since;
+  std::optional<TimePoint> resolved_at;
+  std::optional<TimePoint> updated_at;
+  std::optional<TimePoint> acknowledged_at;  // set by an acknowledgement; cleared when the alert resolves
   std::string acknowledged_by;
   std::string ack_comment;
 };
@@ -47,7 +48,7 @@ struct Transition {
   AlertRecord alert;  // after the transition
   AlertState from = AlertState::inactive;
   AlertState to = AlertState::inactive;
-  std::string at;
+  TimePoint at{};
 };
 
 // What one evaluation changes, planned before it is stored.

@@ -23,6 +23,8 @@ class SystemClock final : public Clock {
 
 // "2024-06-30T12:34:56.789Z"
 std::string format_rfc3339(TimePoint t);
+// format_rfc3339, or "" for no time.
+std::string format_rfc3339(const std::optional<TimePoint>& t);
 // Midnight UTC of a "YYYY-MM-DD" date; nullopt otherwise.
 std::optional<TimePoint> parse_day(std::string_view text);
 // Reads what format_rfc3339 writes (and "...Z" without milliseconds); nullopt otherwise.

@@ -192,9 +192,9 @@ void Delivery::resend_to_alertmanagers() {
       std::string url = receiver.url.ends_with("/") ? receiver.url + "api/v2/alerts" : receiver.url + "/api/v2/alerts";
       auto headers = signed_headers(receiver, body);
       // One key per firing episode: every re-send says the same thing.
-      headers.emplace_back(
-          "Idempotency-Key",
-          sha256_hex(alert.fingerprint + "\n" + receiver.name + "\n" + alert.firing_since).substr(0, 32));
+      headers.emplace_back("Idempotency-Key", sha256_hex(alert.fingerprint + "\n" + receiver.name + "\n" +
+                                                         format_rfc3339(alert.firing_since))
+                                                  .substr(0, 32));
       transport_.post(url, headers, std::move(body), receiver.timeout, receiver.ca_file,
                       [name = receiver.name](PostResult r) {
                         if (!r.error.empty()) spdlog::debug("re-sending to {} failed: {}", name, r.error);

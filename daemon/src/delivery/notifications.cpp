@@ -42,8 +42,8 @@ std::string alertmanager_webhook(const ReceiverConfig& receiver, const AlertReco
   json::object alert{{"status", status},
                      {"labels", labels_json(a)},
                      {"annotations", annotations_json(a)},
-                     {"startsAt", a.firing_since.empty() ? a.active_since : a.firing_since},
-                     {"endsAt", resolved ? a.resolved_at : kZeroTime},
+                     {"startsAt", format_rfc3339(a.firing_since ? a.firing_since : a.active_since)},
+                     {"endsAt", resolved ? format_rfc3339(a.resolved_at) : std::string(kZeroTime)},
                      {"generatorURL", generator_url(external_url, a)},
                      {"fingerprint", a.fingerprint}};
   json::object out{{"version", "4"},
@@ -97,9 +97,9 @@ std::string teams(const AlertRecord& a, bool resolved, const std::string& extern
 std::string alertmanager_api(const AlertRecord& a, bool resolved, const std::string& external_url) {
   json::object alert{{"labels", labels_json(a)},
                      {"annotations", annotations_json(a)},
-                     {"startsAt", a.firing_since.empty() ? a.active_since : a.firing_since},
+                     {"startsAt", format_rfc3339(a.firing_since ? a.firing_since : a.active_since)},
                      {"generatorURL", generator_url(external_url, a)}};
-  if (resolved) alert["endsAt"] = a.resolved_at;
+  if (resolved) alert["endsAt"] = format_rfc3339(a.resolved_at);
   return serialize_json(json::array{std::move(alert)});
 }
 

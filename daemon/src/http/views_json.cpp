@@ -57,13 +57,14 @@ json::object alert_json(const AlertRecord& a) {
                  {"summary", json::object{{"ja", a.summary_ja}, {"en", a.summary_en}}},
                  {"description", json::object{{"ja", a.description_ja}, {"en", a.description_en}}},
                  {"receivers", std::move(receivers)},
-                 {"active_since", a.active_since},
-                 {"updated_at", a.updated_at}};
+                 {"active_since", format_rfc3339(a.active_since)},
+                 {"updated_at", format_rfc3339(a.updated_at)}};
   o["value"] = a.value ? json::value(*a.value) : json::value(nullptr);
-  if (!a.firing_since.empty()) o["firing_since"] = a.firing_since;
-  if (!a.resolved_at.empty()) o["resolved_at"] = a.resolved_at;
-  if (!a.acknowledged_at.empty())
-    o["acknowledged"] = json::object{{"at", a.acknowledged_at}, {"by", a.acknowledged_by}, {"comment", a.ack_comment}};
+  if (a.firing_since) o["firing_since"] = format_rfc3339(a.firing_since);
+  if (a.resolved_at) o["resolved_at"] = format_rfc3339(a.resolved_at);
+  if (a.acknowledged_at)
+    o["acknowledged"] =
+        json::object{{"at", format_rfc3339(a.acknowledged_at)}, {"by", a.acknowledged_by}, {"comment", a.ack_comment}};
   return o;
 }
 
@@ -102,7 +103,7 @@ json::object alert_view_json(const views::AlertView& view) {
   for (const auto& t : view.history) {
     json::object e{{"from", to_string(t.from)},
                    {"to", to_string(t.to)},
-                   {"at", t.at},
+                   {"at", format_rfc3339(t.at)},
                    {"period", t.alert.period},
                    {"summary", json::object{{"ja", t.alert.summary_ja}, {"en", t.alert.summary_en}}}};
     e["value"] = t.alert.value ? json::value(*t.alert.value) : json::value(nullptr);

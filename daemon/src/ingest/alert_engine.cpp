@@ -76,7 +76,7 @@ std::vector<OutboxEntry> AlertEngine::notifications(Store& store, const AlertCha
           e.last_error = fmt::format("silenced by silence {} ({})", s.id, s.comment);
           break;
         }
-      if (e.status == "pending" && firing && !t.alert.acknowledged_at.empty()) {
+      if (e.status == "pending" && firing && t.alert.acknowledged_at.has_value()) {
         e.status = "suppressed";
         e.last_error = fmt::format("acknowledged by {}", t.alert.acknowledged_by);
       }
@@ -207,7 +207,7 @@ void AlertEngine::repeat(Store& store, TimePoint now) {
   std::string at = format_rfc3339(now);
   std::optional<std::vector<Silence>> silences;
   for (const AlertRecord* a : book_.active()) {
-    if (a->state != AlertState::firing || !a->acknowledged_at.empty()) continue;
+    if (a->state != AlertState::firing || a->acknowledged_at.has_value()) continue;
     for (const ReceiverConfig* receiver : notify_->route(*a)) {
       if (receiver->repeat_interval.count() == 0 || receiver->format == "alertmanager_api") continue;
       auto last = store.last_queued(a->fingerprint, receiver->name);
@@ -253,7 +253,7 @@ Result<bool> AlertEngine::acknowledge(Store& store, const std::string& fingerpri
     return done;
   }
   if (auto s = store.commit(); !s) return s.error();
-  book_.acknowledge(fingerprint, at, by, comment);
+  book_.acknowledge(fingerprint, now, by, comment);
   log_event(LogLevel::info, fmt::format("alert acknowledged by {}: {}", by, comment),
             {{kFieldFingerprint, fingerprint}});
   return true;

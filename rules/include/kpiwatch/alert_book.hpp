@@ -24,8 +24,7 @@ class AlertBook {
   AlertChanges plan_retired(const RuleSet& rules, TimePoint now) const;
   void commit(const AlertChanges& changes);
   // Marks the current episode of an active alert acknowledged; false if none.
-  bool acknowledge(const std::string& fingerprint, const std::string& at, const std::string& by,
-                   const std::string& comment);
+  bool acknowledge(const std::string& fingerprint, TimePoint at, const std::string& by, const std::string& comment);
   std::vector<const AlertRecord*> active() const;
 
   const AlertRecord* find(const std::string& fingerprint) const;
