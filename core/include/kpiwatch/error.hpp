@@ -10,62 +10,67 @@ namespace kpiwatch {
 
 // The codes the API and the commands report; to_string gives the stable name
 // that clients see (`"code": "invalid_json"`). Each HTTP status is chosen once,
-// in daemon/src/http/errors.cpp.
+// in daemon/src/http/errors.cpp. One list makes both the enum and its names.
+#define KPIWATCH_ERROR_CODES(X)                         \
+  /* A request or a file that cannot be read at all. */ \
+  X(bad_request)                                        \
+  X(bad_target)                                         \
+  X(invalid_parameter)                                  \
+  X(invalid_json)                                       \
+  X(invalid_csv)                                        \
+  X(unknown_column)                                     \
+  X(duplicate_column)                                   \
+  X(body_too_large)                                     \
+  X(headers_too_large)                                  \
+  X(unsupported_media_type)                             \
+  X(method_not_allowed)                                 \
+  /* A submission that reads but is not valid. */       \
+  X(invalid_type)                                       \
+  X(invalid_period)                                     \
+  X(missing_field)                                      \
+  X(missing_dimension)                                  \
+  X(unknown_field)                                      \
+  X(unexpected_field)                                   \
+  X(body_not_allowed)                                   \
+  X(unknown_kpi)                                        \
+  X(unknown_dimension)                                  \
+  X(invalid_dimension_value)                            \
+  X(invalid_item)                                       \
+  X(duplicate_item)                                     \
+  X(too_many_items)                                     \
+  X(text_too_long)                                      \
+  X(not_finite)                                         \
+  X(not_integer)                                        \
+  X(out_of_range)                                       \
+  X(duplicate_entry)                                    \
+  X(empty_batch)                                        \
+  X(batch_too_large)                                    \
+  /* Other resources. */                                \
+  X(invalid_silence)                                    \
+  X(invalid_ack)                                        \
+  X(reload_failed)                                      \
+  X(not_found)                                          \
+  X(unknown_alert)                                      \
+  X(unknown_silence)                                    \
+  X(unknown_notification)                               \
+  /* Who asks. */                                       \
+  X(unauthorized)                                       \
+  X(forbidden)                                          \
+  /* The service itself. */                             \
+  X(not_ready)                                          \
+  X(shutting_down)                                      \
+  X(too_many_connections)                               \
+  X(storage_error)                                      \
+  X(config_error)                                       \
+  X(rules_error)                                        \
+  X(listen_failed)                                      \
+  X(import_error)                                       \
+  X(backup_failed)
+
 enum class ErrorCode {
-  // A request or a file that cannot be read at all.
-  bad_request,
-  bad_target,
-  invalid_parameter,
-  invalid_json,
-  invalid_csv,
-  unknown_column,
-  duplicate_column,
-  body_too_large,
-  headers_too_large,
-  unsupported_media_type,
-  method_not_allowed,
-  // A submission that reads but is not valid.
-  invalid_type,
-  invalid_period,
-  missing_field,
-  missing_dimension,
-  unknown_field,
-  unexpected_field,
-  body_not_allowed,
-  unknown_kpi,
-  unknown_dimension,
-  invalid_dimension_value,
-  invalid_item,
-  duplicate_item,
-  too_many_items,
-  text_too_long,
-  not_finite,
-  not_integer,
-  out_of_range,
-  duplicate_entry,
-  empty_batch,
-  batch_too_large,
-  // Other resources.
-  invalid_silence,
-  invalid_ack,
-  reload_failed,
-  not_found,
-  unknown_alert,
-  unknown_silence,
-  unknown_notification,
-  // Who asks.
-  unauthorized,
-  forbidden,
-  // The service itself.
-  not_ready,
-  shutting_down,
-  too_many_connections,
-  storage_error,
-  config_error,
-  rules_error,
-  listen_failed,
-  import_error,
-  backup_failed,
+#define KPIWATCH_ERROR_CODE(name) name,
+  KPIWATCH_ERROR_CODES(KPIWATCH_ERROR_CODE)
+#undef KPIWATCH_ERROR_CODE
 };
 
 std::string_view to_string(ErrorCode code);
