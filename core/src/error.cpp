@@ -1,109 +1,77 @@
 #include "kpiwatch/error.hpp"
 
+#include <cstddef>
+#include <iterator>
+#include <utility>
+
 namespace kpiwatch {
+namespace {
+
+// Every code and the name clients see, in the order of the enum.
+constexpr std::pair<ErrorCode, std::string_view> kNames[] = {
+    {ErrorCode::bad_request, "bad_request"},
+    {ErrorCode::bad_target, "bad_target"},
+    {ErrorCode::invalid_parameter, "invalid_parameter"},
+    {ErrorCode::invalid_json, "invalid_json"},
+    {ErrorCode::invalid_csv, "invalid_csv"},
+    {ErrorCode::unknown_column, "unknown_column"},
+    {ErrorCode::duplicate_column, "duplicate_column"},
+    {ErrorCode::body_too_large, "body_too_large"},
+    {ErrorCode::headers_too_large, "headers_too_large"},
+    {ErrorCode::unsupported_media_type, "unsupported_media_type"},
+    {ErrorCode::method_not_allowed, "method_not_allowed"},
+    {ErrorCode::invalid_type, "invalid_type"},
+    {ErrorCode::invalid_period, "invalid_period"},
+    {ErrorCode::missing_field, "missing_field"},
+    {ErrorCode::missing_dimension, "missing_dimension"},
+    {ErrorCode::unknown_field, "unknown_field"},
+    {ErrorCode::unexpected_field, "unexpected_field"},
+    {ErrorCode::body_not_allowed, "body_not_allowed"},
+    {ErrorCode::unknown_kpi, "unknown_kpi"},
+    {ErrorCode::unknown_dimension, "unknown_dimension"},
+    {ErrorCode::invalid_dimension_value, "invalid_dimension_value"},
+    {ErrorCode::invalid_item, "invalid_item"},
+    {ErrorCode::duplicate_item, "duplicate_item"},
+    {ErrorCode::too_many_items, "too_many_items"},
+    {ErrorCode::text_too_long, "text_too_long"},
+    {ErrorCode::not_finite, "not_finite"},
+    {ErrorCode::not_integer, "not_integer"},
+    {ErrorCode::out_of_range, "out_of_range"},
+    {ErrorCode::duplicate_entry, "duplicate_entry"},
+    {ErrorCode::empty_batch, "empty_batch"},
+    {ErrorCode::batch_too_large, "batch_too_large"},
+    {ErrorCode::invalid_silence, "invalid_silence"},
+    {ErrorCode::invalid_ack, "invalid_ack"},
+    {ErrorCode::reload_failed, "reload_failed"},
+    {ErrorCode::not_found, "not_found"},
+    {ErrorCode::unknown_alert, "unknown_alert"},
+    {ErrorCode::unknown_silence, "unknown_silence"},
+    {ErrorCode::unknown_notification, "unknown_notification"},
+    {ErrorCode::unauthorized, "unauthorized"},
+    {ErrorCode::forbidden, "forbidden"},
+    {ErrorCode::not_ready, "not_ready"},
+    {ErrorCode::shutting_down, "shutting_down"},
+    {ErrorCode::too_many_connections, "too_many_connections"},
+    {ErrorCode::storage_error, "storage_error"},
+    {ErrorCode::config_error, "config_error"},
+    {ErrorCode::rules_error, "rules_error"},
+    {ErrorCode::listen_failed, "listen_failed"},
+    {ErrorCode::import_error, "import_error"},
+    {ErrorCode::backup_failed, "backup_failed"},
+};
+
+constexpr bool in_enum_order() {
+  for (std::size_t i = 0; i < std::size(kNames); ++i)
+    if (kNames[i].first != static_cast<ErrorCode>(i)) return false;
+  return std::size(kNames) == static_cast<std::size_t>(ErrorCode::backup_failed) + 1;
+}
+static_assert(in_enum_order(), "kNames names every ErrorCode, in order");
+
+}  // namespace
 
 std::string_view to_string(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::bad_request:
-      return "bad_request";
-    case ErrorCode::bad_target:
-      return "bad_target";
-    case ErrorCode::invalid_parameter:
-      return "invalid_parameter";
-    case ErrorCode::invalid_json:
-      return "invalid_json";
-    case ErrorCode::invalid_csv:
-      return "invalid_csv";
-    case ErrorCode::unknown_column:
-      return "unknown_column";
-    case ErrorCode::duplicate_column:
-      return "duplicate_column";
-    case ErrorCode::body_too_large:
-      return "body_too_large";
-    case ErrorCode::headers_too_large:
-      return "headers_too_large";
-    case ErrorCode::unsupported_media_type:
-      return "unsupported_media_type";
-    case ErrorCode::method_not_allowed:
-      return "method_not_allowed";
-    case ErrorCode::invalid_type:
-      return "invalid_type";
-    case ErrorCode::invalid_period:
-      return "invalid_period";
-    case ErrorCode::missing_field:
-      return "missing_field";
-    case ErrorCode::missing_dimension:
-      return "missing_dimension";
-    case ErrorCode::unknown_field:
-      return "unknown_field";
-    case ErrorCode::unexpected_field:
-      return "unexpected_field";
-    case ErrorCode::body_not_allowed:
-      return "body_not_allowed";
-    case ErrorCode::unknown_kpi:
-      return "unknown_kpi";
-    case ErrorCode::unknown_dimension:
-      return "unknown_dimension";
-    case ErrorCode::invalid_dimension_value:
-      return "invalid_dimension_value";
-    case ErrorCode::invalid_item:
-      return "invalid_item";
-    case ErrorCode::duplicate_item:
-      return "duplicate_item";
-    case ErrorCode::too_many_items:
-      return "too_many_items";
-    case ErrorCode::text_too_long:
-      return "text_too_long";
-    case ErrorCode::not_finite:
-      return "not_finite";
-    case ErrorCode::not_integer:
-      return "not_integer";
-    case ErrorCode::out_of_range:
-      return "out_of_range";
-    case ErrorCode::duplicate_entry:
-      return "duplicate_entry";
-    case ErrorCode::empty_batch:
-      return "empty_batch";
-    case ErrorCode::batch_too_large:
-      return "batch_too_large";
-    case ErrorCode::invalid_silence:
-      return "invalid_silence";
-    case ErrorCode::invalid_ack:
-      return "invalid_ack";
-    case ErrorCode::reload_failed:
-      return "reload_failed";
-    case ErrorCode::not_found:
-      return "not_found";
-    case ErrorCode::unknown_alert:
-      return "unknown_alert";
-    case ErrorCode::unknown_silence:
-      return "unknown_silence";
-    case ErrorCode::unknown_notification:
-      return "unknown_notification";
-    case ErrorCode::unauthorized:
-      return "unauthorized";
-    case ErrorCode::forbidden:
-      return "forbidden";
-    case ErrorCode::not_ready:
-      return "not_ready";
-    case ErrorCode::shutting_down:
-      return "shutting_down";
-    case ErrorCode::too_many_connections:
-      return "too_many_connections";
-    case ErrorCode::storage_error:
-      return "storage_error";
-    case ErrorCode::config_error:
-      return "config_error";
-    case ErrorCode::rules_error:
-      return "rules_error";
-    case ErrorCode::listen_failed:
-      return "listen_failed";
-    case ErrorCode::import_error:
-      return "import_error";
-    case ErrorCode::backup_failed:
-      return "backup_failed";
-  }
-  return "error";
+  auto i = static_cast<std::size_t>(code);
+  return i < std::size(kNames) ? kNames[i].second : "error";
 }
 
 }  // namespace kpiwatch
