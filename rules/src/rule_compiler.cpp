@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <regex>
+#include <tuple>
 
 #include "kpiwatch/toml_reader.hpp"
 
