@@ -35,6 +35,117 @@ bool is_kpi_id(std::string_view id, int& goal) {
   return true;
 }
 
+Body read_body(TomlTable& r) {
+  Body b;
+  b.id = r.string("id", true).value_or("");
+  b.name_ja = r.string("name_ja", true).value_or("");
+  b.name_en = r.string("name_en", true).value_or("");
+  r.reject_unknown_keys();
+  if (!b.id.empty() && !is_identifier(b.id)) r.error(fmt::format("body id \"{}\" must match [a-z][a-z0-9_]*", b.id));
+  return b;
+}
+
+// Checked against the goals and bodies read before it.
+Goal read_goal(TomlTable& r, const Catalog& catalog) {
+  Goal g;
+  g.number = static_cast<int>(r.integer("number", true).value_or(0));
+  g.name_ja = r.string("name_ja", true).value_or("");
+  g.name_en = r.string("name_en", true).value_or("");
+  g.bodies = r.strings("bodies").value_or(std::vector<std::string>{});
+  r.reject_unknown_keys();
+  if (g.number < 1 || g.number > 99) r.error(fmt::format("goal number {} must be 1–99", g.number));
+  if (catalog.goal(g.number)) r.error(fmt::format("duplicate goal number {}", g.number));
+  for (const auto& b : g.bodies)
+    if (!catalog.body(b)) r.error(fmt::format("unknown reporting body \"{}\"", b));
+  return g;
+}
+
+// One [[kpis]] table: its fields, its dimensions, then the checks against the goals and bodies.
+class KpiReader {
+ public:
+  KpiReader(TomlTable& r, const toml::table& t, const std::string& source, Diagnostics& diags)
+      : r_(r), t_(t), source_(source), diags_(diags) {}
+
+  Kpi read(const Catalog& catalog) {
+    Kpi k;
+    read_fields(k);
+    if (const auto* dims = r_.table("dims"))
+      for (const auto& [name, node] : *dims)
+        if (auto d = read_dimension(k, std::string(name.str()), node)) k.dims.push_back(std::move(*d));
+    r_.reject_unknown_keys();
+    check(k, catalog);
+    return k;
+  }
+
+ private:
+  void read_fields(Kpi& k) {
+    k.id = r_.string("id", true).value_or("");
+    k.goal = static_cast<int>(r_.integer("goal", true).value_or(0));
+    k.name_ja = r_.string("name_ja", true).value_or("");
+    k.name_en = r_.string("name_en", true).value_or("");
+    k.description_ja = r_.string("description_ja").value_or("");
+    k.description_en = r_.string("description_en").value_or("");
+    if (auto unit = r_.string("unit", true); unit && !parse_unit(*unit, k.unit))
+      r_.error(*t_.get("unit"), fmt::format("unknown unit \"{}\" (count, percent, years, ratio, items)", *unit));
+    if (auto period = r_.string("period", true); period && !parse_period_kind(*period, k.period))
+      r_.error(*t_.get("period"),
+               fmt::format("unknown period kind \"{}\" (year, fiscal_year, quarter, month)", *period));
+    k.bodies = r_.strings("bodies", true).value_or(std::vector<std::string>{});
+    k.min = r_.number("min");
+    k.max = r_.number("max");
+  }
+
+  std::optional<Dimension> read_dimension(const Kpi& k, std::string name, const toml::node& node) {
+    Dimension d;
+    d.name = std::move(name);
+    if (!is_identifier(d.name)) r_.error(node, fmt::format("dimension name \"{}\" must match [a-z][a-z0-9_]*", d.name));
+    const auto* dt = node.as_table();
+    if (!dt) {
+      r_.error(node, fmt::format("dimension \"{}\" must be a table with \"values\"", d.name));
+      return std::nullopt;
+    }
+    TomlTable dr(*dt, fmt::format("kpi \"{}\" dimension \"{}\"", k.id, d.name), source_, diags_);
+    d.values = dr.strings("values", true).value_or(std::vector<std::string>{});
+    d.default_value = dr.string("default");
+    dr.reject_unknown_keys();
+    std::set<std::string> seen;
+    for (const auto& v : d.values) {
+      if (!is_identifier(v)) dr.error(fmt::format("dimension value \"{}\" must match [a-z][a-z0-9_]*", v));
+      if (!seen.insert(v).second) dr.error(fmt::format("duplicate dimension value \"{}\"", v));
+    }
+    if (d.values.empty()) dr.error("a dimension needs at least one value");
+    d.index_values();
+    if (d.default_value && !d.allows(*d.default_value))
+      dr.error(fmt::format("default \"{}\" is not one of the values", *d.default_value));
+    return d;
+  }
+
+  // The id against the goal, the goal and bodies against the catalog, and the valid range.
+  void check(Kpi& k, const Catalog& catalog) {
+    int id_goal = 0;
+    if (!k.id.empty() && !is_kpi_id(k.id, id_goal))
+      r_.error(fmt::format("KPI id \"{}\" must look like g06.stage_up_rate (g, two-digit goal, dot, name)", k.id));
+    else if (!k.id.empty() && id_goal != k.goal)
+      r_.error(fmt::format("KPI id \"{}\" names goal {} but goal = {}", k.id, id_goal, k.goal));
+    if (k.goal && !catalog.goal(k.goal)) r_.error(fmt::format("unknown goal {}", k.goal));
+    for (const auto& b : k.bodies)
+      if (!catalog.body(b)) r_.error(fmt::format("unknown reporting body \"{}\"", b));
+    if (k.bodies.empty()) r_.error("\"bodies\" must name at least one reporting body");
+    if (k.is_items() && (k.min || k.max)) r_.error("an items KPI has no valid range (min/max)");
+    if (k.unit == Unit::count && !k.min) k.min = 0;
+    if (k.unit == Unit::percent) {
+      if (!k.min) k.min = 0;
+      if (!k.max) k.max = 100;
+    }
+    if (k.min && k.max && *k.min > *k.max) r_.error("min is greater than max");
+  }
+
+  TomlTable& r_;
+  const toml::table& t_;
+  const std::string& source_;
+  Diagnostics& diags_;
+};
+
 }  // namespace
 
 std::string_view to_string(Unit unit) {
@@ -103,95 +214,20 @@ Loaded<std::shared_ptr<const Catalog>> Catalog::parse(std::string_view text, con
 
   for (std::size_t i = 0; const auto* t : top.tables("bodies", true)) {
     TomlTable r(*t, fmt::format("bodies[{}]", i++), source, diags);
-    Body b;
-    b.id = r.string("id", true).value_or("");
-    b.name_ja = r.string("name_ja", true).value_or("");
-    b.name_en = r.string("name_en", true).value_or("");
-    r.reject_unknown_keys();
-    if (!b.id.empty() && !is_identifier(b.id)) r.error(fmt::format("body id \"{}\" must match [a-z][a-z0-9_]*", b.id));
+    Body b = read_body(r);
     if (catalog->body(b.id)) r.error(fmt::format("duplicate body id \"{}\"", b.id));
     catalog->bodies_.push_back(std::move(b));
   }
-
   for (std::size_t i = 0; const auto* t : top.tables("goals", true)) {
     TomlTable r(*t, fmt::format("goals[{}]", i++), source, diags);
-    Goal g;
-    g.number = static_cast<int>(r.integer("number", true).value_or(0));
-    g.name_ja = r.string("name_ja", true).value_or("");
-    g.name_en = r.string("name_en", true).value_or("");
-    g.bodies = r.strings("bodies").value_or(std::vector<std::string>{});
-    r.reject_unknown_keys();
-    if (g.number < 1 || g.number > 99) r.error(fmt::format("goal number {} must be 1–99", g.number));
-    if (catalog->goal(g.number)) r.error(fmt::format("duplicate goal number {}", g.number));
-    for (const auto& b : g.bodies)
-      if (!catalog->body(b)) r.error(fmt::format("unknown reporting body \"{}\"", b));
+    Goal g = read_goal(r, *catalog);
     catalog->goals_.push_back(std::move(g));
   }
-
   for (std::size_t i = 0; const auto* t : top.tables("kpis", true)) {
     std::string where = fmt::format("kpis[{}]", i++);
     if (const auto* id = t->get_as<std::string>("id")) where = fmt::format("kpi \"{}\"", id->get());
     TomlTable r(*t, where, source, diags);
-    Kpi k;
-    k.id = r.string("id", true).value_or("");
-    k.goal = static_cast<int>(r.integer("goal", true).value_or(0));
-    k.name_ja = r.string("name_ja", true).value_or("");
-    k.name_en = r.string("name_en", true).value_or("");
-    k.description_ja = r.string("description_ja").value_or("");
-    k.description_en = r.string("description_en").value_or("");
-    if (auto unit = r.string("unit", true); unit && !parse_unit(*unit, k.unit))
-      r.error(*t->get("unit"), fmt::format("unknown unit \"{}\" (count, percent, years, ratio, items)", *unit));
-    if (auto period = r.string("period", true); period && !parse_period_kind(*period, k.period))
-      r.error(*t->get("period"),
-              fmt::format("unknown period kind \"{}\" (year, fiscal_year, quarter, month)", *period));
-    k.bodies = r.strings("bodies", true).value_or(std::vector<std::string>{});
-    k.min = r.number("min");
-    k.max = r.number("max");
-    if (const auto* dims = r.table("dims")) {
-      for (const auto& [name, node] : *dims) {
-        Dimension d;
-        d.name = std::string(name.str());
-        if (!is_identifier(d.name))
-          r.error(node, fmt::format("dimension name \"{}\" must match [a-z][a-z0-9_]*", d.name));
-        const auto* dt = node.as_table();
-        if (!dt) {
-          r.error(node, fmt::format("dimension \"{}\" must be a table with \"values\"", d.name));
-          continue;
-        }
-        TomlTable dr(*dt, fmt::format("kpi \"{}\" dimension \"{}\"", k.id, d.name), source, diags);
-        d.values = dr.strings("values", true).value_or(std::vector<std::string>{});
-        d.default_value = dr.string("default");
-        dr.reject_unknown_keys();
-        std::set<std::string> seen;
-        for (const auto& v : d.values) {
-          if (!is_identifier(v)) dr.error(fmt::format("dimension value \"{}\" must match [a-z][a-z0-9_]*", v));
-          if (!seen.insert(v).second) dr.error(fmt::format("duplicate dimension value \"{}\"", v));
-        }
-        if (d.values.empty()) dr.error("a dimension needs at least one value");
-        d.index_values();
-        if (d.default_value && !d.allows(*d.default_value))
-          dr.error(fmt::format("default \"{}\" is not one of the values", *d.default_value));
-        k.dims.push_back(std::move(d));
-      }
-    }
-    r.reject_unknown_keys();
-
-    int id_goal = 0;
-    if (!k.id.empty() && !is_kpi_id(k.id, id_goal))
-      r.error(fmt::format("KPI id \"{}\" must look like g06.stage_up_rate (g, two-digit goal, dot, name)", k.id));
-    else if (!k.id.empty() && id_goal != k.goal)
-      r.error(fmt::format("KPI id \"{}\" names goal {} but goal = {}", k.id, id_goal, k.goal));
-    if (k.goal && !catalog->goal(k.goal)) r.error(fmt::format("unknown goal {}", k.goal));
-    for (const auto& b : k.bodies)
-      if (!catalog->body(b)) r.error(fmt::format("unknown reporting body \"{}\"", b));
-    if (k.bodies.empty()) r.error("\"bodies\" must name at least one reporting body");
-    if (k.is_items() && (k.min || k.max)) r.error("an items KPI has no valid range (min/max)");
-    if (k.unit == Unit::count && !k.min) k.min = 0;
-    if (k.unit == Unit::percent) {
-      if (!k.min) k.min = 0;
-      if (!k.max) k.max = 100;
-    }
-    if (k.min && k.max && *k.min > *k.max) r.error("min is greater than max");
+    Kpi k = KpiReader(r, *t, source, diags).read(*catalog);
     if (catalog->find(k.id)) r.error(fmt::format("duplicate KPI id \"{}\"", k.id));
     catalog->kpi_index_.emplace(k.id, catalog->kpis_.size());
     catalog->kpis_.push_back(std::move(k));

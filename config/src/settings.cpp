@@ -72,6 +72,193 @@ std::size_t positive_size(TomlTable& t, std::string_view key, std::size_t fallba
   return static_cast<std::size_t>(*v);
 }
 
+// Reads each table of the config file into its part of the settings.
+class SettingsReader {
+ public:
+  SettingsReader(Settings& s, const std::string& source, const std::string& base_dir, Diagnostics& diags)
+      : s_(s), source_(source), base_dir_(base_dir), diags_(diags) {}
+
+  void read(TomlTable& top) {
+    section(top, "server", &SettingsReader::read_server);
+    section(top, "storage", &SettingsReader::read_storage);
+    section(top, "catalog", &SettingsReader::read_catalog);
+    section(top, "dataset", &SettingsReader::read_dataset);
+    section(top, "rules", &SettingsReader::read_rules);
+    section(top, "limits", &SettingsReader::read_limits);
+    section(top, "log", &SettingsReader::read_log);
+    array(top, "tokens", &SettingsReader::read_token);
+    section(top, "alerting", &SettingsReader::read_alerting);
+    array(top, "receivers", &SettingsReader::read_receiver);
+    array(top, "routes", &SettingsReader::read_route);
+  }
+
+ private:
+  using Read = void (SettingsReader::*)(TomlTable&);
+
+  // A [table]; keys its reader did not ask for are errors.
+  void section(TomlTable& top, std::string_view key, Read read) {
+    const auto* t = top.table(key);
+    if (!t) return;
+    TomlTable r(*t, std::string(key), source_, diags_);
+    (this->*read)(r);
+    r.reject_unknown_keys();
+  }
+
+  // An [[array]] of tables, each named key[i] in messages.
+  void array(TomlTable& top, std::string_view key, Read read) {
+    for (std::size_t i = 0; const auto* t : top.tables(key)) {
+      TomlTable r(*t, fmt::format("{}[{}]", key, i++), source_, diags_);
+      (this->*read)(r);
+    }
+  }
+
+  void read_server(TomlTable& r) {
+    if (auto listen = r.string("listen"); listen && !parse_listen(*listen, s_.listen_host, s_.listen_port))
+      r.error(*r.raw().get("listen"),
+              fmt::format("\"listen\" must be HOST:PORT, e.g. \"127.0.0.1:8080\", not \"{}\"", *listen));
+    s_.max_connections = positive_size(r, "max_connections", s_.max_connections);
+    s_.max_body_bytes = positive_size(r, "max_body_bytes", s_.max_body_bytes);
+    s_.read_timeout = positive_ms(r, "read_timeout_ms", s_.read_timeout);
+    s_.idle_timeout = positive_ms(r, "idle_timeout_ms", s_.idle_timeout);
+    s_.shutdown_timeout = positive_ms(r, "shutdown_timeout_ms", s_.shutdown_timeout);
+  }
+
+  void read_storage(TomlTable& r) {
+    if (auto dir = r.string("state_directory")) s_.state_directory = resolve(*dir, base_dir_);
+    if (auto db = r.string("database")) s_.database = *db;
+    if (auto sync = r.string("synchronous")) {
+      if (*sync == "normal" || *sync == "full" || *sync == "extra")
+        s_.synchronous = *sync;
+      else
+        r.error(*r.raw().get("synchronous"),
+                fmt::format("\"synchronous\" must be \"normal\", \"full\" or \"extra\", not \"{}\"", *sync));
+    }
+    if (auto busy = r.integer("busy_timeout_ms")) {
+      if (*busy < 0 || *busy > 600'000)
+        r.error(*r.raw().get("busy_timeout_ms"), "\"busy_timeout_ms\" must be 0–600000");
+      else
+        s_.busy_timeout_ms = static_cast<int>(*busy);
+    }
+    s_.external_check_interval = positive_ms(r, "external_check_ms", s_.external_check_interval);
+  }
+
+  void read_catalog(TomlTable& r) {
+    if (auto path = r.string("path")) s_.catalog_path = resolve(*path, base_dir_);
+  }
+
+  void read_dataset(TomlTable& r) {
+    if (auto load = r.boolean("load_bundled")) s_.load_bundled_dataset = *load;
+  }
+
+  void read_rules(TomlTable& r) {
+    for (const auto& path : r.strings("paths").value_or(std::vector<std::string>{}))
+      s_.rule_paths.push_back(resolve(path, base_dir_));
+    s_.evaluation_interval = positive_ms(r, "evaluation_interval_ms", s_.evaluation_interval);
+  }
+
+  void read_limits(TomlTable& r) {
+    s_.limits.max_batch = positive_size(r, "max_batch", s_.limits.max_batch);
+    s_.limits.max_items = positive_size(r, "max_items", s_.limits.max_items);
+    s_.limits.max_text = positive_size(r, "max_text_bytes", s_.limits.max_text);
+  }
+
+  void read_log(TomlTable& r) {
+    auto level = r.string("level");
+    if (!level) return;
+    static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+    if (std::find(levels.begin(), levels.end(), *level) == levels.end())
+      r.error(*r.raw().get("level"),
+              fmt::format("unknown log level \"{}\" (trace, debug, info, warn, error, critical, off)", *level));
+    else
+      s_.log_level = *level;
+  }
+
+  void read_token(TomlTable& r) {
+    TokenConfig token;
+    token.name = r.string("name", true).value_or("");
+    if (auto hash = r.string("sha256", true); hash && !parse_hex32(*hash, token.sha256))
+      r.error(*r.raw().get("sha256"), "\"sha256\" must be 64 hex digits (see `kpiwatch token create`)");
+    token.bodies = r.strings("bodies").value_or(std::vector<std::string>{});
+    token.kpis = r.strings("kpis").value_or(std::vector<std::string>{});
+    token.admin = r.boolean("admin").value_or(false);
+    r.reject_unknown_keys();
+    if (!token.admin && token.bodies.empty() && token.kpis.empty())
+      r.error("a token needs a scope: \"bodies\", \"kpis\" or admin = true");
+    for (const auto& other : s_.tokens)
+      if (other.name == token.name) r.error(fmt::format("duplicate token name \"{}\"", token.name));
+    s_.tokens.push_back(std::move(token));
+  }
+
+  void read_alerting(TomlTable& r) {
+    auto& a = s_.alerting;
+    if (auto url = r.string("external_url")) a.external_url = *url;
+    if (auto d = r.string("default_receiver")) a.default_receiver = *d;
+    a.retry_initial = positive_ms(r, "retry_initial_ms", a.retry_initial);
+    a.retry_max = positive_ms(r, "retry_max_ms", a.retry_max);
+    a.max_age = positive_ms(r, "max_age_ms", a.max_age);
+  }
+
+  void read_receiver(TomlTable& r) {
+    ReceiverConfig rc;
+    rc.name = r.string("name", true).value_or("");
+    rc.url = r.string("url", true).value_or("");
+    if (!rc.url.empty() && !rc.url.starts_with("http://") && !rc.url.starts_with("https://"))
+      r.error(*r.raw().get("url"), fmt::format("\"url\" must start with http:// or https://, not \"{}\"", rc.url));
+    if (auto format = r.string("format")) {
+      if (*format != "alertmanager" && *format != "slack" && *format != "teams" && *format != "alertmanager_api")
+        r.error(*r.raw().get("format"),
+                fmt::format("\"format\" must be alertmanager, slack, teams or alertmanager_api, not \"{}\"", *format));
+      rc.format = *format;
+    }
+    rc.secret = r.string("secret").value_or("");
+    rc.timeout = positive_ms(r, "timeout_ms", rc.timeout);
+    rc.headers = string_pairs(r, "headers", "header \"{}\" must be a string");
+    rc.ca_file = resolve(r.string("ca_file").value_or(""), base_dir_);
+    if (auto repeat = r.integer("repeat_interval_ms")) {
+      if (*repeat < 0)
+        r.error(*r.raw().get("repeat_interval_ms"), "\"repeat_interval_ms\" must be 0 (never) or positive");
+      else
+        rc.repeat_interval = std::chrono::milliseconds(*repeat);
+    }
+    rc.resend_interval = positive_ms(r, "resend_interval_ms", rc.resend_interval);
+    r.reject_unknown_keys();
+    if (s_.receiver(rc.name)) r.error(fmt::format("duplicate receiver name \"{}\"", rc.name));
+    s_.receivers.push_back(std::move(rc));
+  }
+
+  void read_route(TomlTable& r) {
+    RouteConfig route;
+    for (auto& [k, v] : string_pairs(r, "match", "matcher \"{}\" must be a string (e.g. goal = \"6\")"))
+      route.match[k] = v;
+    route.receivers = r.strings("receivers", true).value_or(std::vector<std::string>{});
+    route.continue_matching = r.boolean("continue").value_or(false);
+    r.reject_unknown_keys();
+    for (const auto& name : route.receivers)
+      if (!s_.receiver(name)) r.error(*r.raw().get("receivers"), fmt::format("unknown receiver \"{}\"", name));
+    s_.routes.push_back(std::move(route));
+  }
+
+  // The string entries of the inline table `key`; others are reported with `message` (naming the key).
+  static std::vector<std::pair<std::string, std::string>> string_pairs(TomlTable& r, std::string_view key,
+                                                                       fmt::format_string<std::string_view> message) {
+    std::vector<std::pair<std::string, std::string>> out;
+    const auto* table = r.table(key);
+    if (!table) return out;
+    for (const auto& [k, v] : *table) {
+      if (auto value = v.value<std::string>(); value && v.is_string())
+        out.emplace_back(std::string(k.str()), *value);
+      else
+        r.error(v, fmt::format(message, k.str()));
+    }
+    return out;
+  }
+
+  Settings& s_;
+  const std::string& source_;
+  const std::string& base_dir_;
+  Diagnostics& diags_;
+};
+
 }  // namespace
 
 std::string Settings::database_path() const {
@@ -99,152 +286,7 @@ Loaded<Settings> parse_settings(std::string_view text, const std::string& source
   Settings s = default_settings();
   s.source = source;
   TomlTable top(*root, "", source, diags);
-
-  if (const auto* t = top.table("server")) {
-    TomlTable r(*t, "server", source, diags);
-    if (auto listen = r.string("listen"); listen && !parse_listen(*listen, s.listen_host, s.listen_port))
-      r.error(*t->get("listen"),
-              fmt::format("\"listen\" must be HOST:PORT, e.g. \"127.0.0.1:8080\", not \"{}\"", *listen));
-    s.max_connections = positive_size(r, "max_connections", s.max_connections);
-    s.max_body_bytes = positive_size(r, "max_body_bytes", s.max_body_bytes);
-    s.read_timeout = positive_ms(r, "read_timeout_ms", s.read_timeout);
-    s.idle_timeout = positive_ms(r, "idle_timeout_ms", s.idle_timeout);
-    s.shutdown_timeout = positive_ms(r, "shutdown_timeout_ms", s.shutdown_timeout);
-    r.reject_unknown_keys();
-  }
-  if (const auto* t = top.table("storage")) {
-    TomlTable r(*t, "storage", source, diags);
-    if (auto dir = r.string("state_directory")) s.state_directory = resolve(*dir, base_dir);
-    if (auto db = r.string("database")) s.database = *db;
-    if (auto sync = r.string("synchronous")) {
-      if (*sync == "normal" || *sync == "full" || *sync == "extra")
-        s.synchronous = *sync;
-      else
-        r.error(*t->get("synchronous"),
-                fmt::format("\"synchronous\" must be \"normal\", \"full\" or \"extra\", not \"{}\"", *sync));
-    }
-    if (auto busy = r.integer("busy_timeout_ms")) {
-      if (*busy < 0 || *busy > 600'000)
-        r.error(*t->get("busy_timeout_ms"), "\"busy_timeout_ms\" must be 0–600000");
-      else
-        s.busy_timeout_ms = static_cast<int>(*busy);
-    }
-    s.external_check_interval = positive_ms(r, "external_check_ms", s.external_check_interval);
-    r.reject_unknown_keys();
-  }
-  if (const auto* t = top.table("catalog")) {
-    TomlTable r(*t, "catalog", source, diags);
-    if (auto path = r.string("path")) s.catalog_path = resolve(*path, base_dir);
-    r.reject_unknown_keys();
-  }
-  if (const auto* t = top.table("dataset")) {
-    TomlTable r(*t, "dataset", source, diags);
-    if (auto load = r.boolean("load_bundled")) s.load_bundled_dataset = *load;
-    r.reject_unknown_keys();
-  }
-  if (const auto* t = top.table("rules")) {
-    TomlTable r(*t, "rules", source, diags);
-    for (const auto& path : r.strings("paths").value_or(std::vector<std::string>{}))
-      s.rule_paths.push_back(resolve(path, base_dir));
-    s.evaluation_interval = positive_ms(r, "evaluation_interval_ms", s.evaluation_interval);
-    r.reject_unknown_keys();
-  }
-  if (const auto* t = top.table("limits")) {
-    TomlTable r(*t, "limits", source, diags);
-    s.limits.max_batch = positive_size(r, "max_batch", s.limits.max_batch);
-    s.limits.max_items = positive_size(r, "max_items", s.limits.max_items);
-    s.limits.max_text = positive_size(r, "max_text_bytes", s.limits.max_text);
-    r.reject_unknown_keys();
-  }
-  if (const auto* t = top.table("log")) {
-    TomlTable r(*t, "log", source, diags);
-    if (auto level = r.string("level")) {
-      static const std::vector<std::string> levels = {"trace", "debug", "info", "warn", "error", "critical", "off"};
-      if (std::find(levels.begin(), levels.end(), *level) == levels.end())
-        r.error(*t->get("level"),
-                fmt::format("unknown log level \"{}\" (trace, debug, info, warn, error, critical, off)", *level));
-      else
-        s.log_level = *level;
-    }
-    r.reject_unknown_keys();
-  }
-  for (std::size_t i = 0; const auto* t : top.tables("tokens")) {
-    TomlTable r(*t, fmt::format("tokens[{}]", i++), source, diags);
-    TokenConfig token;
-    token.name = r.string("name", true).value_or("");
-    if (auto hash = r.string("sha256", true); hash && !parse_hex32(*hash, token.sha256))
-      r.error(*t->get("sha256"), "\"sha256\" must be 64 hex digits (see `kpiwatch token create`)");
-    token.bodies = r.strings("bodies").value_or(std::vector<std::string>{});
-    token.kpis = r.strings("kpis").value_or(std::vector<std::string>{});
-    token.admin = r.boolean("admin").value_or(false);
-    r.reject_unknown_keys();
-    if (!token.admin && token.bodies.empty() && token.kpis.empty())
-      r.error("a token needs a scope: \"bodies\", \"kpis\" or admin = true");
-    for (const auto& other : s.tokens)
-      if (other.name == token.name) r.error(fmt::format("duplicate token name \"{}\"", token.name));
-    s.tokens.push_back(std::move(token));
-  }
-  if (const auto* t = top.table("alerting")) {
-    TomlTable r(*t, "alerting", source, diags);
-    auto& a = s.alerting;
-    if (auto url = r.string("external_url")) a.external_url = *url;
-    if (auto d = r.string("default_receiver")) a.default_receiver = *d;
-    a.retry_initial = positive_ms(r, "retry_initial_ms", a.retry_initial);
-    a.retry_max = positive_ms(r, "retry_max_ms", a.retry_max);
-    a.max_age = positive_ms(r, "max_age_ms", a.max_age);
-    r.reject_unknown_keys();
-  }
-  for (std::size_t i = 0; const auto* t : top.tables("receivers")) {
-    TomlTable r(*t, fmt::format("receivers[{}]", i++), source, diags);
-    ReceiverConfig rc;
-    rc.name = r.string("name", true).value_or("");
-    rc.url = r.string("url", true).value_or("");
-    if (!rc.url.empty() && !rc.url.starts_with("http://") && !rc.url.starts_with("https://"))
-      r.error(*t->get("url"), fmt::format("\"url\" must start with http:// or https://, not \"{}\"", rc.url));
-    if (auto format = r.string("format")) {
-      if (*format != "alertmanager" && *format != "slack" && *format != "teams" && *format != "alertmanager_api")
-        r.error(*t->get("format"),
-                fmt::format("\"format\" must be alertmanager, slack, teams or alertmanager_api, not \"{}\"", *format));
-      rc.format = *format;
-    }
-    rc.secret = r.string("secret").value_or("");
-    rc.timeout = positive_ms(r, "timeout_ms", rc.timeout);
-    if (const auto* headers = r.table("headers"))
-      for (const auto& [k, v] : *headers) {
-        if (auto value = v.value<std::string>(); value && v.is_string())
-          rc.headers.emplace_back(std::string(k.str()), *value);
-        else
-          r.error(v, fmt::format("header \"{}\" must be a string", k.str()));
-      }
-    rc.ca_file = resolve(r.string("ca_file").value_or(""), base_dir);
-    if (auto repeat = r.integer("repeat_interval_ms")) {
-      if (*repeat < 0)
-        r.error(*t->get("repeat_interval_ms"), "\"repeat_interval_ms\" must be 0 (never) or positive");
-      else
-        rc.repeat_interval = std::chrono::milliseconds(*repeat);
-    }
-    rc.resend_interval = positive_ms(r, "resend_interval_ms", rc.resend_interval);
-    r.reject_unknown_keys();
-    if (s.receiver(rc.name)) r.error(fmt::format("duplicate receiver name \"{}\"", rc.name));
-    s.receivers.push_back(std::move(rc));
-  }
-  for (std::size_t i = 0; const auto* t : top.tables("routes")) {
-    TomlTable r(*t, fmt::format("routes[{}]", i++), source, diags);
-    RouteConfig route;
-    if (const auto* match = r.table("match"))
-      for (const auto& [k, v] : *match) {
-        if (auto value = v.value<std::string>(); value && v.is_string())
-          route.match[std::string(k.str())] = *value;
-        else
-          r.error(v, fmt::format("matcher \"{}\" must be a string (e.g. goal = \"6\")", k.str()));
-      }
-    route.receivers = r.strings("receivers", true).value_or(std::vector<std::string>{});
-    route.continue_matching = r.boolean("continue").value_or(false);
-    r.reject_unknown_keys();
-    for (const auto& name : route.receivers)
-      if (!s.receiver(name)) r.error(*t->get("receivers"), fmt::format("unknown receiver \"{}\"", name));
-    s.routes.push_back(std::move(route));
-  }
+  SettingsReader(s, source, base_dir, diags).read(top);
   if (!s.alerting.default_receiver.empty() && !s.receiver(s.alerting.default_receiver))
     top.error(*root->get("alerting"),
               fmt::format("alerting: unknown default_receiver \"{}\"", s.alerting.default_receiver));

@@ -70,12 +70,7 @@ bool line_column(std::string_view text, std::size_t offset, std::size_t& line, s
   return true;
 }
 
-}  // namespace
-
-Result<Submission> parse_submission(const Catalog& catalog, const json::value& input, const ValidationLimits& limits) {
-  if (!input.is_object())
-    return fail(ErrorCode::invalid_type, fmt::format("a submission must be an object, not {}", kind_name(input)));
-  const auto& obj = input.get_object();
+Status check_fields(const json::object& obj) {
   static const std::set<std::string_view> known = {"kpi", "period", "dims", "value", "items", "body", "source", "note"};
   for (const auto& member : obj)
     if (!known.contains(member.key()))
@@ -83,6 +78,145 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
                   fmt::format("unknown field \"{}\" (known: kpi, period, dims, value, items, body, source, note)",
                               std::string_view(member.key())),
                   std::string(member.key()));
+  return ok_status();
+}
+
+// One entry of "dims": a dimension of the KPI and one of its values.
+Status read_dim(const Kpi& kpi, std::string_view name, const json::value& value, Dims& out) {
+  std::string field = fmt::format("dims.{}", name);
+  const Dimension* dim = kpi.dimension(name);
+  if (!dim) {
+    std::string allowed;
+    for (const auto& d : kpi.dims) allowed += (allowed.empty() ? "" : ", ") + d.name;
+    return fail(ErrorCode::unknown_dimension,
+                fmt::format("KPI \"{}\" has no dimension \"{}\" ({})", kpi.id, name,
+                            allowed.empty() ? "it has no dimensions" : "it has: " + allowed),
+                field);
+  }
+  if (!value.is_string()) return wrong_type(field, "a string", value);
+  if (!dim->allows(value.get_string()))
+    return fail(ErrorCode::invalid_dimension_value,
+                fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})",
+                            std::string_view(value.get_string()), dim->name, kpi.id, fmt::join(dim->values, ", ")),
+                field);
+  out[dim->name] = std::string(value.get_string());
+  return ok_status();
+}
+
+// "dims", then the defaults of the dimensions it leaves out.
+Status read_dims(const json::object& obj, const Kpi& kpi, Dims& out) {
+  if (const json::value* dims = obj.if_contains("dims"); dims && !dims->is_null()) {
+    if (!dims->is_object()) return wrong_type("dims", "an object of dimension names to values", *dims);
+    for (const auto& [name, value] : dims->get_object())
+      if (auto dim = read_dim(kpi, name, value, out); !dim) return dim.error();
+  }
+  for (const auto& dim : kpi.dims) {
+    if (out.contains(dim.name)) continue;
+    if (!dim.default_value)
+      return fail(
+          ErrorCode::missing_dimension,
+          fmt::format("KPI \"{}\" needs dimension \"{}\" (one of: {})", kpi.id, dim.name, fmt::join(dim.values, ", ")),
+          "dims." + dim.name);
+    out[dim.name] = *dim.default_value;
+  }
+  return ok_status();
+}
+
+// The figure of an item-list KPI: "items", distinct non-empty strings.
+Status read_items(const json::object& obj, const Kpi& kpi, const ValidationLimits& limits,
+                  std::vector<std::string>& out) {
+  if (obj.contains("value"))
+    return fail(ErrorCode::unexpected_field,
+                fmt::format("KPI \"{}\" is an item list: give \"items\", not \"value\"", kpi.id), "value");
+  const json::value* items = obj.if_contains("items");
+  if (!items)
+    return fail(ErrorCode::missing_field, fmt::format("KPI \"{}\" is an item list: \"items\" is required", kpi.id),
+                "items");
+  if (!items->is_array()) return wrong_type("items", "an array of strings", *items);
+  const auto& array = items->get_array();
+  if (array.size() > limits.max_items)
+    return fail(ErrorCode::too_many_items,
+                fmt::format("\"items\" has {} entries; at most {}", array.size(), limits.max_items), "items");
+  std::set<std::string_view> seen;
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    std::string field = fmt::format("items[{}]", i);
+    if (!array[i].is_string()) return wrong_type(field, "a string", array[i]);
+    std::string_view item = array[i].get_string();
+    if (item.empty()) return fail(ErrorCode::invalid_item, "an item must not be empty", field);
+    if (item.size() > limits.max_text)
+      return fail(ErrorCode::text_too_long, fmt::format("an item is longer than {} bytes", limits.max_text), field);
+    if (!seen.insert(item).second)
+      return fail(ErrorCode::duplicate_item, fmt::format("item \"{}\" is listed twice", item), field);
+    out.emplace_back(item);
+  }
+  return ok_status();
+}
+
+// A JSON number as a double, and whether it is a whole number.
+std::optional<std::pair<double, bool>> number_of(const json::value& value) {
+  switch (value.kind()) {
+    case json::kind::int64:
+      return std::pair{static_cast<double>(value.get_int64()), true};
+    case json::kind::uint64:
+      return std::pair{static_cast<double>(value.get_uint64()), true};
+    case json::kind::double_:
+      return std::pair{value.get_double(), std::trunc(value.get_double()) == value.get_double()};
+    default:
+      return std::nullopt;
+  }
+}
+
+// The figure of a number KPI: "value", finite, whole for counts, within the KPI's range.
+Status read_value(const json::object& obj, const Kpi& kpi, std::optional<double>& out) {
+  if (obj.contains("items"))
+    return fail(ErrorCode::unexpected_field,
+                fmt::format("KPI \"{}\" is a number ({}): give \"value\", not \"items\"", kpi.id, to_string(kpi.unit)),
+                "items");
+  const json::value* value = obj.if_contains("value");
+  if (!value) return fail(ErrorCode::missing_field, "\"value\" is required", "value");
+  auto number = number_of(*value);
+  if (!number) return wrong_type("value", "a number", *value);
+  auto [v, integral] = *number;
+  if (!std::isfinite(v)) return fail(ErrorCode::not_finite, "\"value\" must be a finite number", "value");
+  if (kpi.unit == Unit::count && !integral)
+    return fail(ErrorCode::not_integer,
+                fmt::format("KPI \"{}\" counts: \"value\" must be a whole number, not {}", kpi.id, v), "value");
+  if ((kpi.min && v < *kpi.min) || (kpi.max && v > *kpi.max))
+    return fail(ErrorCode::out_of_range,
+                fmt::format("\"value\" {} is outside the valid range of KPI \"{}\" ({} to {} {})", v, kpi.id,
+                            kpi.min ? fmt::format("{}", *kpi.min) : "-inf",
+                            kpi.max ? fmt::format("{}", *kpi.max) : "+inf", to_string(kpi.unit)),
+                "value");
+  out = v;
+  return ok_status();
+}
+
+// "body" (one that reports the KPI), "source" and "note".
+Status read_texts(const json::object& obj, const Kpi& kpi, const ValidationLimits& limits, Submission& s) {
+  auto body = text_field(obj, "body", false, limits);
+  if (!body) return body.error();
+  s.body = body.value();
+  if (!s.body.empty() && !kpi.submittable_by(s.body))
+    return fail(ErrorCode::body_not_allowed,
+                fmt::format("reporting body \"{}\" does not report KPI \"{}\" (it is reported by: {})", s.body, kpi.id,
+                            fmt::join(kpi.bodies, ", ")),
+                "body");
+  auto source = text_field(obj, "source", false, limits);
+  if (!source) return source.error();
+  s.source = source.value();
+  auto note = text_field(obj, "note", false, limits);
+  if (!note) return note.error();
+  s.note = note.value();
+  return ok_status();
+}
+
+}  // namespace
+
+Result<Submission> parse_submission(const Catalog& catalog, const json::value& input, const ValidationLimits& limits) {
+  if (!input.is_object())
+    return fail(ErrorCode::invalid_type, fmt::format("a submission must be an object, not {}", kind_name(input)));
+  const auto& obj = input.get_object();
+  if (auto known = check_fields(obj); !known) return known.error();
 
   Submission s;
   auto kpi_id = text_field(obj, "kpi", true, limits);
@@ -97,118 +231,10 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
   if (!parsed_period) return parsed_period.error();
   s.period = parsed_period.value();
 
-  if (const json::value* dims = obj.if_contains("dims"); dims && !dims->is_null()) {
-    if (!dims->is_object()) return wrong_type("dims", "an object of dimension names to values", *dims);
-    for (const auto& [name, value] : dims->get_object()) {
-      std::string field = fmt::format("dims.{}", std::string_view(name));
-      const Dimension* dim = kpi->dimension(name);
-      if (!dim) {
-        std::string allowed;
-        for (const auto& d : kpi->dims) allowed += (allowed.empty() ? "" : ", ") + d.name;
-        return fail(ErrorCode::unknown_dimension,
-                    fmt::format("KPI \"{}\" has no dimension \"{}\" ({})", s.kpi, std::string_view(name),
-                                allowed.empty() ? "it has no dimensions" : "it has: " + allowed),
-                    field);
-      }
-      if (!value.is_string()) return wrong_type(field, "a string", value);
-      if (!dim->allows(value.get_string())) {
-        return fail(ErrorCode::invalid_dimension_value,
-                    fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})",
-                                std::string_view(value.get_string()), dim->name, s.kpi, fmt::join(dim->values, ", ")),
-                    field);
-      }
-      s.dims[dim->name] = std::string(value.get_string());
-    }
-  }
-  for (const auto& dim : kpi->dims) {
-    if (s.dims.contains(dim.name)) continue;
-    if (!dim.default_value)
-      return fail(
-          ErrorCode::missing_dimension,
-          fmt::format("KPI \"{}\" needs dimension \"{}\" (one of: {})", s.kpi, dim.name, fmt::join(dim.values, ", ")),
-          "dims." + dim.name);
-    s.dims[dim.name] = *dim.default_value;
-  }
-
-  const json::value* value = obj.if_contains("value");
-  const json::value* items = obj.if_contains("items");
-  if (kpi->is_items()) {
-    if (value)
-      return fail(ErrorCode::unexpected_field,
-                  fmt::format("KPI \"{}\" is an item list: give \"items\", not \"value\"", s.kpi), "value");
-    if (!items)
-      return fail(ErrorCode::missing_field, fmt::format("KPI \"{}\" is an item list: \"items\" is required", s.kpi),
-                  "items");
-    if (!items->is_array()) return wrong_type("items", "an array of strings", *items);
-    const auto& array = items->get_array();
-    if (array.size() > limits.max_items)
-      return fail(ErrorCode::too_many_items,
-                  fmt::format("\"items\" has {} entries; at most {}", array.size(), limits.max_items), "items");
-    std::set<std::string_view> seen;
-    for (std::size_t i = 0; i < array.size(); ++i) {
-      std::string field = fmt::format("items[{}]", i);
-      if (!array[i].is_string()) return wrong_type(field, "a string", array[i]);
-      std::string_view item = array[i].get_string();
-      if (item.empty()) return fail(ErrorCode::invalid_item, "an item must not be empty", field);
-      if (item.size() > limits.max_text)
-        return fail(ErrorCode::text_too_long, fmt::format("an item is longer than {} bytes", limits.max_text), field);
-      if (!seen.insert(item).second)
-        return fail(ErrorCode::duplicate_item, fmt::format("item \"{}\" is listed twice", item), field);
-      s.items.emplace_back(item);
-    }
-  } else {
-    if (items)
-      return fail(
-          ErrorCode::unexpected_field,
-          fmt::format("KPI \"{}\" is a number ({}): give \"value\", not \"items\"", s.kpi, to_string(kpi->unit)),
-          "items");
-    if (!value) return fail(ErrorCode::missing_field, "\"value\" is required", "value");
-    double v = 0;
-    bool integral = false;
-    switch (value->kind()) {
-      case json::kind::int64:
-        v = static_cast<double>(value->get_int64());
-        integral = true;
-        break;
-      case json::kind::uint64:
-        v = static_cast<double>(value->get_uint64());
-        integral = true;
-        break;
-      case json::kind::double_:
-        v = value->get_double();
-        integral = std::trunc(v) == v;
-        break;
-      default:
-        return wrong_type("value", "a number", *value);
-    }
-    if (!std::isfinite(v)) return fail(ErrorCode::not_finite, "\"value\" must be a finite number", "value");
-    if (kpi->unit == Unit::count && !integral)
-      return fail(ErrorCode::not_integer,
-                  fmt::format("KPI \"{}\" counts: \"value\" must be a whole number, not {}", s.kpi, v), "value");
-    if ((kpi->min && v < *kpi->min) || (kpi->max && v > *kpi->max)) {
-      return fail(ErrorCode::out_of_range,
-                  fmt::format("\"value\" {} is outside the valid range of KPI \"{}\" ({} to {} {})", v, s.kpi,
-                              kpi->min ? fmt::format("{}", *kpi->min) : "-inf",
-                              kpi->max ? fmt::format("{}", *kpi->max) : "+inf", to_string(kpi->unit)),
-                  "value");
-    }
-    s.value = v;
-  }
-
-  auto body = text_field(obj, "body", false, limits);
-  if (!body) return body.error();
-  s.body = body.value();
-  if (!s.body.empty() && !kpi->submittable_by(s.body))
-    return fail(ErrorCode::body_not_allowed,
-                fmt::format("reporting body \"{}\" does not report KPI \"{}\" (it is reported by: {})", s.body, s.kpi,
-                            fmt::join(kpi->bodies, ", ")),
-                "body");
-  auto source = text_field(obj, "source", false, limits);
-  if (!source) return source.error();
-  s.source = source.value();
-  auto note = text_field(obj, "note", false, limits);
-  if (!note) return note.error();
-  s.note = note.value();
+  if (auto dims = read_dims(obj, *kpi, s.dims); !dims) return dims.error();
+  auto figure = kpi->is_items() ? read_items(obj, *kpi, limits, s.items) : read_value(obj, *kpi, s.value);
+  if (!figure) return figure.error();
+  if (auto texts = read_texts(obj, *kpi, limits, s); !texts) return texts.error();
   return s;
 }
 

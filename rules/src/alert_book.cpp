@@ -78,6 +78,53 @@ void deactivate(Overlay& o, const std::string& fp, TimePoint at) {
   o.put(r, Transition{r, from, r.state, at});
 }
 
+// An alert active in an evaluation: it starts, is promoted to firing, or takes new figures.
+void observe(Overlay& o, const std::string& group, const AlertSample& s, TimePoint at) {
+  const AlertRecord* current = o.get(s.fingerprint);
+  AlertState from = current ? current->state : AlertState::inactive;
+  bool promoted = from == AlertState::pending && s.state == AlertState::firing;
+  if (current && is_active(from) && !promoted && same_figures(*current, s)) return;  // nothing changes
+  AlertRecord r = current ? *current : AlertRecord{};
+  r.fingerprint = s.fingerprint;
+  r.group = group;
+  bool changed_figures = !current || !same_figures(*current, s);
+  take_figures(r, s);
+  std::optional<Transition> t;
+  if (!is_active(from)) {
+    r.state = s.state;
+    r.active_since = at;
+    r.firing_since = s.state == AlertState::firing ? std::optional<TimePoint>(at) : std::nullopt;
+    r.resolved_at.reset();
+  } else if (promoted) {
+    r.state = AlertState::firing;
+    r.firing_since = at;
+  }  // firing stays firing while the condition holds
+  if (r.state != from) {
+    r.updated_at = at;
+    t = Transition{r, from, r.state, at};
+  } else if (!changed_figures) {
+    return;
+  } else {
+    r.updated_at = at;
+  }
+  o.group(group).insert(r.fingerprint);
+  o.put(std::move(r), std::move(t));
+}
+
+// The group's alerts that the evaluation no longer lists.
+void deactivate_others(Overlay& o, const std::string& group, const std::set<std::string>& still_active, TimePoint at) {
+  std::vector<std::string> gone;
+  if (const auto* members = o.peek_group(group))
+    for (const auto& fp : *members)
+      if (!still_active.contains(fp)) gone.push_back(fp);
+  if (gone.empty()) return;  // the common case: nothing to copy
+  auto& members = o.group(group);
+  for (const auto& fp : gone) {
+    deactivate(o, fp, at);
+    members.erase(fp);
+  }
+}
+
 }  // namespace
 
 void AlertBook::load(std::vector<AlertRecord> records) {
@@ -91,61 +138,22 @@ void AlertBook::load(std::vector<AlertRecord> records) {
 
 AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoint now) const {
   Overlay o{records_, active_by_group_, {}, {}, {}, {}};
-  const TimePoint at = now;
   for (const auto& e : evaluations) {
     if (e.unknown) continue;  // missing figures neither fire nor resolve
     std::set<std::string> still_active;
     for (const auto& s : e.active) {
       still_active.insert(s.fingerprint);
-      const AlertRecord* current = o.get(s.fingerprint);
-      AlertState from = current ? current->state : AlertState::inactive;
-      bool promoted = from == AlertState::pending && s.state == AlertState::firing;
-      if (current && is_active(from) && !promoted && same_figures(*current, s)) continue;  // nothing changes
-      AlertRecord r = current ? *current : AlertRecord{};
-      r.fingerprint = s.fingerprint;
-      r.group = e.group;
-      bool changed_figures = !current || !same_figures(*current, s);
-      take_figures(r, s);
-      std::optional<Transition> t;
-      if (!is_active(from)) {
-        r.state = s.state;
-        r.active_since = at;
-        r.firing_since = s.state == AlertState::firing ? std::optional<TimePoint>(at) : std::nullopt;
-        r.resolved_at.reset();
-      } else if (from == AlertState::pending && s.state == AlertState::firing) {
-        r.state = AlertState::firing;
-        r.firing_since = at;
-      }  // firing stays firing while the condition holds
-      if (r.state != from) {
-        r.updated_at = at;
-        t = Transition{r, from, r.state, at};
-      } else if (!changed_figures) {
-        continue;
-      } else {
-        r.updated_at = at;
-      }
-      o.group(e.group).insert(r.fingerprint);
-      o.put(std::move(r), std::move(t));
+      observe(o, e.group, s, now);
     }
-    std::vector<std::string> gone;
-    if (const auto* members = o.peek_group(e.group))
-      for (const auto& fp : *members)
-        if (!still_active.contains(fp)) gone.push_back(fp);
-    if (gone.empty()) continue;  // the common case: nothing to copy
-    auto& members = o.group(e.group);
-    for (const auto& fp : gone) {
-      deactivate(o, fp, at);
-      members.erase(fp);
-    }
+    deactivate_others(o, e.group, still_active, now);
   }
   return o.finish();
 }
 
 AlertChanges AlertBook::plan_retired(const RuleSet& rules, TimePoint now) const {
   Overlay o{records_, active_by_group_, {}, {}, {}, {}};
-  const TimePoint at = now;
   for (const auto& [fp, r] : records_)
-    if (is_active(r.state) && !rules.covers(r.rule_id, r.kpi, r.labels)) deactivate(o, fp, at);
+    if (is_active(r.state) && !rules.covers(r.rule_id, r.kpi, r.labels)) deactivate(o, fp, now);
   return o.finish();
 }
 

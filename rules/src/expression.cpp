@@ -13,6 +13,57 @@ namespace {
 constexpr int kMaxDepth = 64;
 constexpr int kMaxWindow = 120;
 
+enum class OpClass { additive, multiplicative, comparison, logic, function };
+
+struct OpName {
+  Expr::Op op;
+  std::string_view name;
+  OpClass cls;
+};
+
+// Every binary operator and function, by the name an expression writes.
+constexpr OpName kOps[] = {
+    {Expr::Op::plus, "+", OpClass::additive},
+    {Expr::Op::minus, "-", OpClass::additive},
+    {Expr::Op::times, "*", OpClass::multiplicative},
+    {Expr::Op::divided_by, "/", OpClass::multiplicative},
+    {Expr::Op::less, "<", OpClass::comparison},
+    {Expr::Op::less_or_equal, "<=", OpClass::comparison},
+    {Expr::Op::greater, ">", OpClass::comparison},
+    {Expr::Op::greater_or_equal, ">=", OpClass::comparison},
+    {Expr::Op::equal, "==", OpClass::comparison},
+    {Expr::Op::not_equal, "!=", OpClass::comparison},
+    {Expr::Op::and_, "and", OpClass::logic},
+    {Expr::Op::or_, "or", OpClass::logic},
+    {Expr::Op::previous, "previous", OpClass::function},
+    {Expr::Op::avg, "avg", OpClass::function},
+    {Expr::Op::min, "min", OpClass::function},
+    {Expr::Op::max, "max", OpClass::function},
+    {Expr::Op::count, "count", OpClass::function},
+};
+
+const OpName* find_op(std::string_view name) {
+  for (const auto& op : kOps)
+    if (op.name == name) return &op;
+  return nullptr;
+}
+
+OpClass class_of(Expr::Op op) {
+  for (const auto& o : kOps)
+    if (o.op == op) return o.cls;
+  return OpClass::function;
+}
+
+// The longest operator written of symbols at the start of `text`, if any.
+const OpName* symbol_at(std::string_view text) {
+  const OpName* found = nullptr;
+  for (const auto& op : kOps)
+    if (op.cls != OpClass::logic && op.cls != OpClass::function && text.starts_with(op.name) &&
+        (!found || op.name.size() > found->name.size()))
+      found = &op;
+  return found;
+}
+
 struct Token {
   enum class Kind { end, number, name, string, op, lparen, rparen, lbrace, rbrace, comma, assign } kind = Kind::end;
   std::string text;
@@ -49,79 +100,72 @@ class Parser {
       }
       Token t;
       t.offset = i;
-      if (std::isdigit(static_cast<unsigned char>(c))) {
-        std::size_t end = i;
-        while (end < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[end])) || text_[end] == '.')) ++end;
-        auto [p, ec] = std::from_chars(text_.data() + i, text_.data() + end, t.number);
-        if (ec != std::errc{} || p != text_.data() + end) return fail(i, "malformed number");
-        t.kind = Token::Kind::number;
-        t.text = std::string(text_.substr(i, end - i));
-        i = end;
-      } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
-        std::size_t end = i;
-        while (end < text_.size() &&
-               (std::isalnum(static_cast<unsigned char>(text_[end])) || text_[end] == '_' || text_[end] == '.'))
-          ++end;
-        t.kind = Token::Kind::name;
-        t.text = std::string(text_.substr(i, end - i));
-        i = end;
-      } else if (c == '"') {
-        auto close = text_.find('"', i + 1);
-        if (close == std::string_view::npos) return fail(i, "unclosed string");
-        t.kind = Token::Kind::string;
-        t.text = std::string(text_.substr(i + 1, close - i - 1));
-        i = close + 1;
-      } else {
-        static const std::string_view two[] = {"<=", ">=", "==", "!="};
-        std::string_view rest = text_.substr(i);
-        bool matched = false;
-        for (auto op : two)
-          if (rest.starts_with(op)) {
-            t.kind = Token::Kind::op;
-            t.text = std::string(op);
-            i += 2;
-            matched = true;
-            break;
-          }
-        if (!matched) {
-          t.text = std::string(1, c);
-          switch (c) {
-            case '+':
-            case '-':
-            case '*':
-            case '/':
-            case '<':
-            case '>':
-              t.kind = Token::Kind::op;
-              break;
-            case '(':
-              t.kind = Token::Kind::lparen;
-              break;
-            case ')':
-              t.kind = Token::Kind::rparen;
-              break;
-            case '{':
-              t.kind = Token::Kind::lbrace;
-              break;
-            case '}':
-              t.kind = Token::Kind::rbrace;
-              break;
-            case ',':
-              t.kind = Token::Kind::comma;
-              break;
-            case '=':
-              t.kind = Token::Kind::assign;
-              break;
-            default:
-              return fail(i, fmt::format("unexpected character \"{}\"", c));
-          }
-          ++i;
-        }
-      }
+      if (!lex_token(i, t)) return false;
       tokens_.push_back(std::move(t));
     }
     tokens_.push_back({Token::Kind::end, "end of expression", 0, text_.size()});
     return true;
+  }
+
+  // Each lex_ function reads the token at `i` into `t` and moves `i` past it.
+  bool lex_token(std::size_t& i, Token& t) {
+    auto c = static_cast<unsigned char>(text_[i]);
+    if (std::isdigit(c)) return lex_number(i, t);
+    if (std::isalpha(c) || c == '_') return lex_name(i, t);
+    if (c == '"') return lex_string(i, t);
+    return lex_symbol(i, t);
+  }
+
+  bool lex_number(std::size_t& i, Token& t) {
+    std::size_t end = i;
+    while (end < text_.size() && (std::isdigit(static_cast<unsigned char>(text_[end])) || text_[end] == '.')) ++end;
+    auto [p, ec] = std::from_chars(text_.data() + i, text_.data() + end, t.number);
+    if (ec != std::errc{} || p != text_.data() + end) return fail(i, "malformed number");
+    t.kind = Token::Kind::number;
+    t.text = std::string(text_.substr(i, end - i));
+    i = end;
+    return true;
+  }
+
+  bool lex_name(std::size_t& i, Token& t) {
+    std::size_t end = i;
+    while (end < text_.size() &&
+           (std::isalnum(static_cast<unsigned char>(text_[end])) || text_[end] == '_' || text_[end] == '.'))
+      ++end;
+    t.kind = Token::Kind::name;
+    t.text = std::string(text_.substr(i, end - i));
+    i = end;
+    return true;
+  }
+
+  bool lex_string(std::size_t& i, Token& t) {
+    auto close = text_.find('"', i + 1);
+    if (close == std::string_view::npos) return fail(i, "unclosed string");
+    t.kind = Token::Kind::string;
+    t.text = std::string(text_.substr(i + 1, close - i - 1));
+    i = close + 1;
+    return true;
+  }
+
+  bool lex_symbol(std::size_t& i, Token& t) {
+    if (const OpName* op = symbol_at(text_.substr(i))) {
+      t.kind = Token::Kind::op;
+      t.text = std::string(op->name);
+      i += op->name.size();
+      return true;
+    }
+    static constexpr std::pair<char, Token::Kind> punctuation[] = {
+        {'(', Token::Kind::lparen}, {')', Token::Kind::rparen}, {'{', Token::Kind::lbrace},
+        {'}', Token::Kind::rbrace}, {',', Token::Kind::comma},  {'=', Token::Kind::assign}};
+    char c = text_[i];
+    for (auto [symbol, kind] : punctuation)
+      if (c == symbol) {
+        t.kind = kind;
+        t.text = std::string(1, c);
+        ++i;
+        return true;
+      }
+    return fail(i, fmt::format("unexpected character \"{}\"", c));
   }
 
   const Token& peek() const { return tokens_[pos_]; }
@@ -148,10 +192,20 @@ class Parser {
     return e;
   }
 
-  std::unique_ptr<Expr> binary(std::string op, std::unique_ptr<Expr> lhs, std::unique_ptr<Expr> rhs,
-                               std::size_t offset) {
+  // The operator the next token names, if it names one.
+  std::optional<Expr::Op> peek_op() const {
+    if (peek().kind != Token::Kind::op && peek().kind != Token::Kind::name) return std::nullopt;
+    const OpName* op = find_op(peek().text);
+    return op ? std::optional(op->op) : std::nullopt;
+  }
+  bool peek_op_of(OpClass cls) const {
+    auto op = peek_op();
+    return op && class_of(*op) == cls;
+  }
+
+  std::unique_ptr<Expr> binary(Expr::Op op, std::unique_ptr<Expr> lhs, std::unique_ptr<Expr> rhs, std::size_t offset) {
     auto e = node(Expr::Kind::binary, offset);
-    e->op = std::move(op);
+    e->op = op;
     e->args.push_back(std::move(lhs));
     e->args.push_back(std::move(rhs));
     return e;
@@ -165,22 +219,22 @@ class Parser {
   // Depth counts the constructs that nest: parentheses, calls, unary minus and not.
   std::unique_ptr<Expr> parse_or() {
     auto lhs = parse_and();
-    while (lhs && peek().kind == Token::Kind::name && peek().text == "or") {
+    while (lhs && peek_op() == Expr::Op::or_) {
       auto offset = next().offset;
       auto rhs = parse_and();
       if (!rhs) return nullptr;
-      lhs = binary("or", std::move(lhs), std::move(rhs), offset);
+      lhs = binary(Expr::Op::or_, std::move(lhs), std::move(rhs), offset);
     }
     return lhs;
   }
 
   std::unique_ptr<Expr> parse_and() {
     auto lhs = parse_not();
-    while (lhs && peek().kind == Token::Kind::name && peek().text == "and") {
+    while (lhs && peek_op() == Expr::Op::and_) {
       auto offset = next().offset;
       auto rhs = parse_not();
       if (!rhs) return nullptr;
-      lhs = binary("and", std::move(lhs), std::move(rhs), offset);
+      lhs = binary(Expr::Op::and_, std::move(lhs), std::move(rhs), offset);
     }
     return lhs;
   }
@@ -201,43 +255,40 @@ class Parser {
 
   std::unique_ptr<Expr> parse_comparison() {
     auto lhs = parse_additive();
-    if (!lhs) return nullptr;
-    if (peek().kind == Token::Kind::op) {
-      const auto& op = peek().text;
-      if (op == "<" || op == "<=" || op == ">" || op == ">=" || op == "==" || op == "!=") {
-        auto t = next();
-        auto rhs = parse_additive();
-        if (!rhs) return nullptr;
-        return binary(t.text, std::move(lhs), std::move(rhs), t.offset);
-      }
-    }
-    return lhs;
+    if (!lhs || !peek_op_of(OpClass::comparison)) return lhs;
+    auto op = *peek_op();
+    auto offset = next().offset;
+    auto rhs = parse_additive();
+    if (!rhs) return nullptr;
+    return binary(op, std::move(lhs), std::move(rhs), offset);
   }
 
   std::unique_ptr<Expr> parse_additive() {
     auto lhs = parse_multiplicative();
-    while (lhs && peek().kind == Token::Kind::op && (peek().text == "+" || peek().text == "-")) {
-      auto t = next();
+    while (lhs && peek_op_of(OpClass::additive)) {
+      auto op = *peek_op();
+      auto offset = next().offset;
       auto rhs = parse_multiplicative();
       if (!rhs) return nullptr;
-      lhs = binary(t.text, std::move(lhs), std::move(rhs), t.offset);
+      lhs = binary(op, std::move(lhs), std::move(rhs), offset);
     }
     return lhs;
   }
 
   std::unique_ptr<Expr> parse_multiplicative() {
     auto lhs = parse_unary();
-    while (lhs && peek().kind == Token::Kind::op && (peek().text == "*" || peek().text == "/")) {
-      auto t = next();
+    while (lhs && peek_op_of(OpClass::multiplicative)) {
+      auto op = *peek_op();
+      auto offset = next().offset;
       auto rhs = parse_unary();
       if (!rhs) return nullptr;
-      lhs = binary(t.text, std::move(lhs), std::move(rhs), t.offset);
+      lhs = binary(op, std::move(lhs), std::move(rhs), offset);
     }
     return lhs;
   }
 
   std::unique_ptr<Expr> parse_unary() {
-    if (peek().kind == Token::Kind::op && peek().text == "-") {
+    if (peek().kind == Token::Kind::op && peek_op() == Expr::Op::minus) {
       auto offset = next().offset;
       if (!deeper()) return nullptr;
       auto operand = parse_unary();
@@ -275,6 +326,7 @@ class Parser {
     }
   }
 
+  // value, a function call or a KPI reference.
   std::unique_ptr<Expr> parse_name() {
     Token t = next();
     if (t.text == "value") {
@@ -282,38 +334,49 @@ class Parser {
       e->kpi = &watched_;
       return e;
     }
-    if (t.text == "previous" || t.text == "avg" || t.text == "min" || t.text == "max" || t.text == "count") {
-      if (!expect(Token::Kind::lparen, fmt::format("\"(\" after {}", t.text))) return nullptr;
-      if (!deeper()) return nullptr;
-      auto arg = parse_or();
-      --depth_;
-      if (!arg) return nullptr;
-      auto e = node(Expr::Kind::call, t.offset);
-      e->op = t.text;
-      if (t.text == "count" &&
-          !((arg->kind == Expr::Kind::kpi || arg->kind == Expr::Kind::value) && arg->kpi->is_items())) {
-        fail(arg->offset, "count() takes an item-list KPI");
-        return nullptr;
-      }
-      if (t.text == "avg" || t.text == "min" || t.text == "max") {
-        if (!expect(Token::Kind::comma, fmt::format("\",\" and a number of periods in {}()", t.text))) return nullptr;
-        const Token& n = peek();
-        if (n.kind != Token::Kind::number || n.number < 1 || n.number > kMaxWindow ||
-            std::trunc(n.number) != n.number) {
-          fail(n.offset, fmt::format("the window of {}() must be a whole number of periods, 1–{}", t.text, kMaxWindow));
-          return nullptr;
-        }
-        e->window = static_cast<int>(n.number);
-        next();
-      }
-      if (!expect(Token::Kind::rparen, "\")\"")) return nullptr;
-      e->args.push_back(std::move(arg));
-      return e;
-    }
+    if (const OpName* f = find_op(t.text); f && f->cls == OpClass::function) return parse_call(t, f->op);
     if (t.text == "and" || t.text == "or" || t.text == "not") {
       fail(t.offset, fmt::format("\"{}\" needs an operand before it", t.text));
       return nullptr;
     }
+    return parse_kpi(t);
+  }
+
+  // After the function's name `t`: (argument) or, for avg/min/max, (argument, window).
+  std::unique_ptr<Expr> parse_call(const Token& t, Expr::Op function) {
+    if (!expect(Token::Kind::lparen, fmt::format("\"(\" after {}", t.text))) return nullptr;
+    if (!deeper()) return nullptr;
+    auto arg = parse_or();
+    --depth_;
+    if (!arg) return nullptr;
+    auto e = node(Expr::Kind::call, t.offset);
+    e->op = function;
+    if (function == Expr::Op::count &&
+        !((arg->kind == Expr::Kind::kpi || arg->kind == Expr::Kind::value) && arg->kpi->is_items())) {
+      fail(arg->offset, "count() takes an item-list KPI");
+      return nullptr;
+    }
+    bool windowed = function == Expr::Op::avg || function == Expr::Op::min || function == Expr::Op::max;
+    if (windowed && !parse_window(t.text, *e)) return nullptr;
+    if (!expect(Token::Kind::rparen, "\")\"")) return nullptr;
+    e->args.push_back(std::move(arg));
+    return e;
+  }
+
+  // ", N" after the argument of avg/min/max.
+  bool parse_window(const std::string& function, Expr& e) {
+    if (!expect(Token::Kind::comma, fmt::format("\",\" and a number of periods in {}()", function))) return false;
+    const Token& n = peek();
+    if (n.kind != Token::Kind::number || n.number < 1 || n.number > kMaxWindow || std::trunc(n.number) != n.number)
+      return fail(n.offset,
+                  fmt::format("the window of {}() must be a whole number of periods, 1–{}", function, kMaxWindow));
+    e.window = static_cast<int>(n.number);
+    next();
+    return true;
+  }
+
+  // A KPI named by `t`, with an optional {dim="value", ...} selector.
+  std::unique_ptr<Expr> parse_kpi(const Token& t) {
     const Kpi* kpi = catalog_.find(t.text);
     if (!kpi) {
       fail(t.offset, fmt::format("unknown KPI or function \"{}\"", t.text));
@@ -326,33 +389,7 @@ class Parser {
     }
     auto e = node(Expr::Kind::kpi, t.offset);
     e->kpi = kpi;
-    if (peek().kind == Token::Kind::lbrace) {
-      next();
-      while (peek().kind != Token::Kind::rbrace) {
-        const Token& name = peek();
-        if (name.kind != Token::Kind::name) {
-          fail(name.offset, "expected a dimension name in {...}");
-          return nullptr;
-        }
-        next();
-        const Dimension* dim = kpi->dimension(name.text);
-        if (!dim) {
-          fail(name.offset, fmt::format("KPI \"{}\" has no dimension \"{}\"", kpi->id, name.text));
-          return nullptr;
-        }
-        if (!expect(Token::Kind::assign, "\"=\"")) return nullptr;
-        const Token& value = peek();
-        if (value.kind != Token::Kind::string || !dim->allows(value.text)) {
-          fail(value.offset, fmt::format("expected a quoted value of dimension \"{}\" (one of: {})", dim->name,
-                                         fmt::join(dim->values, ", ")));
-          return nullptr;
-        }
-        e->selector[dim->name] = value.text;
-        next();
-        if (peek().kind == Token::Kind::comma) next();
-      }
-      next();
-    }
+    if (peek().kind == Token::Kind::lbrace && !parse_selector(*kpi, e->selector)) return nullptr;
     for (const auto& dim : kpi->dims) {
       if (e->selector.contains(dim.name) || watched_.dimension(dim.name) || dim.default_value) continue;
       fail(t.offset, fmt::format("KPI \"{}\" needs a value for dimension \"{}\": write {}{{{}=\"...\"}}", kpi->id,
@@ -360,6 +397,28 @@ class Parser {
       return nullptr;
     }
     return e;
+  }
+
+  // {dim="value", ...}, from its opening brace.
+  bool parse_selector(const Kpi& kpi, Dims& selector) {
+    next();
+    while (peek().kind != Token::Kind::rbrace) {
+      const Token& name = peek();
+      if (name.kind != Token::Kind::name) return fail(name.offset, "expected a dimension name in {...}");
+      next();
+      const Dimension* dim = kpi.dimension(name.text);
+      if (!dim) return fail(name.offset, fmt::format("KPI \"{}\" has no dimension \"{}\"", kpi.id, name.text));
+      if (!expect(Token::Kind::assign, "\"=\"")) return false;
+      const Token& value = peek();
+      if (value.kind != Token::Kind::string || !dim->allows(value.text))
+        return fail(value.offset, fmt::format("expected a quoted value of dimension \"{}\" (one of: {})", dim->name,
+                                              fmt::join(dim->values, ", ")));
+      selector[dim->name] = value.text;
+      next();
+      if (peek().kind == Token::Kind::comma) next();
+    }
+    next();
+    return true;
   }
 
   std::string_view text_;
@@ -393,6 +452,80 @@ std::optional<double> value_of(const Expr& e, const ExprContext& ctx, const Peri
   return p->value;
 }
 
+std::optional<double> evaluate_window(const Expr& e, const ExprContext& ctx, const Period& period) {
+  const Expr& arg = *e.args[0];
+  double acc = 0;
+  Period p = period;
+  for (int i = 0; i < e.window; ++i, p = p.previous()) {
+    auto v = evaluate(arg, ctx, p);
+    if (!v) return std::nullopt;
+    if (i == 0)
+      acc = *v;
+    else if (e.op == Expr::Op::avg)
+      acc += *v;
+    else if (e.op == Expr::Op::min)
+      acc = std::min(acc, *v);
+    else
+      acc = std::max(acc, *v);
+  }
+  return e.op == Expr::Op::avg ? acc / e.window : acc;
+}
+
+std::optional<double> evaluate_call(const Expr& e, const ExprContext& ctx, const Period& period) {
+  if (e.op == Expr::Op::previous) return evaluate(*e.args[0], ctx, period.previous());
+  if (e.op == Expr::Op::count) return evaluate(*e.args[0], ctx, period);
+  return evaluate_window(e, ctx, period);
+}
+
+std::optional<double> truth(bool b) { return b ? 1.0 : 0.0; }
+
+// Both sides known.
+std::optional<double> apply(Expr::Op op, double a, double b) {
+  switch (op) {
+    case Expr::Op::plus:
+      return a + b;
+    case Expr::Op::minus:
+      return a - b;
+    case Expr::Op::times:
+      return a * b;
+    case Expr::Op::divided_by:
+      return b == 0 ? std::nullopt : std::optional<double>(a / b);
+    case Expr::Op::less:
+      return truth(a < b);
+    case Expr::Op::less_or_equal:
+      return truth(a <= b);
+    case Expr::Op::greater:
+      return truth(a > b);
+    case Expr::Op::greater_or_equal:
+      return truth(a >= b);
+    case Expr::Op::equal:
+      return truth(a == b);
+    case Expr::Op::not_equal:
+      return truth(a != b);
+    case Expr::Op::and_:
+      return truth(a != 0 && b != 0);
+    case Expr::Op::or_:
+      return truth(a != 0 || b != 0);
+    default:
+      return std::nullopt;
+  }
+}
+
+// A side that decides and/or on its own: false for and, true for or.
+bool decides(Expr::Op op, const std::optional<double>& side) {
+  return side && ((op == Expr::Op::and_ && *side == 0) || (op == Expr::Op::or_ && *side != 0));
+}
+
+std::optional<double> evaluate_binary(const Expr& e, const ExprContext& ctx, const Period& period) {
+  auto lhs = evaluate(*e.args[0], ctx, period);
+  if (decides(e.op, lhs)) return truth(e.op == Expr::Op::or_);
+  auto rhs = evaluate(*e.args[1], ctx, period);
+  // A decisive side decides even if the other cannot be evaluated, in either order.
+  if (decides(e.op, rhs)) return truth(e.op == Expr::Op::or_);
+  if (!lhs || !rhs) return std::nullopt;
+  return apply(e.op, *lhs, *rhs);
+}
+
 }  // namespace
 
 bool Expr::is_boolean() const {
@@ -400,7 +533,7 @@ bool Expr::is_boolean() const {
     case Kind::not_:
       return true;
     case Kind::binary:
-      return op != "+" && op != "-" && op != "*" && op != "/";
+      return class_of(op) == OpClass::comparison || class_of(op) == OpClass::logic;
     default:
       return false;
   }
@@ -431,58 +564,16 @@ std::optional<double> evaluate(const Expr& e, const ExprContext& ctx, const Peri
       auto v = evaluate(*e.args[0], ctx, period);
       return v ? std::optional<double>(*v == 0 ? 1.0 : 0.0) : std::nullopt;
     }
-    case Expr::Kind::call: {
-      const Expr& arg = *e.args[0];
-      if (e.op == "previous") return evaluate(arg, ctx, period.previous());
-      if (e.op == "count") return evaluate(arg, ctx, period);
-      double acc = 0;
-      Period p = period;
-      for (int i = 0; i < e.window; ++i, p = p.previous()) {
-        auto v = evaluate(arg, ctx, p);
-        if (!v) return std::nullopt;
-        if (i == 0)
-          acc = *v;
-        else if (e.op == "avg")
-          acc += *v;
-        else if (e.op == "min")
-          acc = std::min(acc, *v);
-        else
-          acc = std::max(acc, *v);
-      }
-      return e.op == "avg" ? acc / e.window : acc;
-    }
-    case Expr::Kind::binary: {
-      auto lhs = evaluate(*e.args[0], ctx, period);
-      if (e.op == "and" && lhs && *lhs == 0) return 0.0;
-      if (e.op == "or" && lhs && *lhs != 0) return 1.0;
-      auto rhs = evaluate(*e.args[1], ctx, period);
-      // A decisive side decides even if the other cannot be evaluated, in either order.
-      if (e.op == "and" && rhs && *rhs == 0) return 0.0;
-      if (e.op == "or" && rhs && *rhs != 0) return 1.0;
-      if (!lhs || !rhs) return std::nullopt;
-      double a = *lhs, b = *rhs;
-      const auto& op = e.op;
-      if (op == "+") return a + b;
-      if (op == "-") return a - b;
-      if (op == "*") return a * b;
-      if (op == "/") return b == 0 ? std::nullopt : std::optional<double>(a / b);
-      if (op == "<") return a < b ? 1.0 : 0.0;
-      if (op == "<=") return a <= b ? 1.0 : 0.0;
-      if (op == ">") return a > b ? 1.0 : 0.0;
-      if (op == ">=") return a >= b ? 1.0 : 0.0;
-      if (op == "==") return a == b ? 1.0 : 0.0;
-      if (op == "!=") return a != b ? 1.0 : 0.0;
-      if (op == "and") return (a != 0 && b != 0) ? 1.0 : 0.0;
-      if (op == "or") return (a != 0 || b != 0) ? 1.0 : 0.0;
-      return std::nullopt;
-    }
+    case Expr::Kind::call:
+      return evaluate_call(e, ctx, period);
+    case Expr::Kind::binary:
+      return evaluate_binary(e, ctx, period);
   }
   return std::nullopt;
 }
 
 const Expr* comparison_lhs(const Expr& expr) {
-  if (expr.kind == Expr::Kind::binary && expr.is_boolean() && expr.op != "and" && expr.op != "or")
-    return expr.args[0].get();
+  if (expr.kind == Expr::Kind::binary && class_of(expr.op) == OpClass::comparison) return expr.args[0].get();
   return nullptr;
 }
 

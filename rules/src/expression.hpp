@@ -20,7 +20,26 @@ struct Expr {
   double number = 0;
   const Kpi* kpi = nullptr;  // Kind::kpi
   Dims selector;             // explicit dims of a KPI reference
-  std::string op;            // binary operator or function name
+  // Binary operators and functions; their names are in one table (expression.cpp).
+  enum class Op {
+    plus,
+    minus,
+    times,
+    divided_by,
+    less,
+    less_or_equal,
+    greater,
+    greater_or_equal,
+    equal,
+    not_equal,
+    and_,
+    or_,
+    previous,
+    avg,
+    min,
+    max,
+    count
+  } op = Op::plus;  // Kind::binary and Kind::call
   std::vector<std::unique_ptr<Expr>> args;
   int window = 0;          // avg/min/max
   std::size_t offset = 0;  // in the source text, for errors
