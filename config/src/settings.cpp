@@ -12,6 +12,30 @@
 
 namespace kpiwatch {
 namespace fs = std::filesystem;
+
+std::string_view to_string(ReceiverFormat format) {
+  switch (format) {
+    case ReceiverFormat::alertmanager:
+      return "alertmanager";
+    case ReceiverFormat::slack:
+      return "slack";
+    case ReceiverFormat::teams:
+      return "teams";
+    case ReceiverFormat::alertmanager_api:
+      return "alertmanager_api";
+  }
+  return "alertmanager";
+}
+
+bool parse_receiver_format(std::string_view text, ReceiverFormat& out) {
+  for (auto f :
+       {ReceiverFormat::alertmanager, ReceiverFormat::slack, ReceiverFormat::teams, ReceiverFormat::alertmanager_api})
+    if (to_string(f) == text) {
+      out = f;
+      return true;
+    }
+  return false;
+}
 namespace {
 
 std::string resolve(const std::string& path, const std::string& base_dir) {
@@ -205,10 +229,9 @@ class SettingsReader {
     if (!rc.url.empty() && !rc.url.starts_with("http://") && !rc.url.starts_with("https://"))
       r.error(*r.raw().get("url"), fmt::format("\"url\" must start with http:// or https://, not \"{}\"", rc.url));
     if (auto format = r.string("format")) {
-      if (*format != "alertmanager" && *format != "slack" && *format != "teams" && *format != "alertmanager_api")
+      if (!parse_receiver_format(*format, rc.format))
         r.error(*r.raw().get("format"),
                 fmt::format("\"format\" must be alertmanager, slack, teams or alertmanager_api, not \"{}\"", *format));
-      rc.format = *format;
     }
     rc.secret = r.string("secret").value_or("");
     rc.timeout = positive_ms(r, "timeout_ms", rc.timeout);

@@ -116,7 +116,7 @@ class DeliveryTest : public ::testing::Test {
     ReceiverConfig am;
     am.name = "am";
     am.url = "http://127.0.0.1:9";
-    am.format = "alertmanager_api";
+    am.format = ReceiverFormat::alertmanager_api;
     config->receivers.push_back(am);
     config_ = config;
     // The longest wait: with a draw of 1, retry_delay gives exactly the doubled delay.

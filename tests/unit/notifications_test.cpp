@@ -125,14 +125,14 @@ TEST(NotificationBody, AlertmanagerWebhookVersion4CarriesBothLanguages) {
 TEST(NotificationBody, SlackTeamsAndAlertmanagerApiFormats) {
   ReceiverConfig r;
   auto a = stage_up_alert();
-  r.format = "slack";
+  r.format = ReceiverFormat::slack;
   auto slack = json::parse(notification_body(r, a, false, "http://x")).as_object();
   std::string text(slack.at("text").as_string());
   EXPECT_NE(text.find("[FIRING]"), std::string::npos);
   EXPECT_NE(text.find(a.summary_ja), std::string::npos);
   EXPECT_NE(text.find("http://x/api/v1/alerts/" + a.fingerprint), std::string::npos);
 
-  r.format = "teams";
+  r.format = ReceiverFormat::teams;
   auto card = json::parse(notification_body(r, a, true, "http://x")).as_object();
   EXPECT_EQ(S(card.at("@type")), "MessageCard");
   EXPECT_EQ(S(card.at("@context")), "http://schema.org/extensions");
@@ -140,7 +140,7 @@ TEST(NotificationBody, SlackTeamsAndAlertmanagerApiFormats) {
   EXPECT_EQ(S(card.at("potentialAction").at(0).at("targets").at(0).at("uri")),
             "http://x/api/v1/alerts/" + a.fingerprint);
 
-  r.format = "alertmanager_api";
+  r.format = ReceiverFormat::alertmanager_api;
   auto pushed = json::parse(notification_body(r, a, false, "http://x")).as_array();
   ASSERT_EQ(pushed.size(), 1u);
   EXPECT_EQ(S(pushed[0].at("labels").at("alertname")), a.rule_id);

@@ -25,11 +25,17 @@ struct TokenConfig {
   bool admin = false;               // may submit anything and administer
 };
 
+// What a receiver's requests look like (docs/NOTIFICATIONS.md).
+enum class ReceiverFormat { alertmanager, slack, teams, alertmanager_api };
+std::string_view to_string(ReceiverFormat format);
+// The names of to_string; false (out untouched) for anything else.
+bool parse_receiver_format(std::string_view text, ReceiverFormat& out);
+
 // A webhook receiver (docs/NOTIFICATIONS.md).
 struct ReceiverConfig {
   std::string name;
   std::string url;
-  std::string format = "alertmanager";  // alertmanager | slack | teams | alertmanager_api
+  ReceiverFormat format = ReceiverFormat::alertmanager;
   std::string secret;
   std::chrono::milliseconds timeout{5'000};
   std::vector<std::pair<std::string, std::string>> headers;

@@ -123,7 +123,8 @@ void Delivery::send(const OutboxEntry& entry) {
   auto headers = signed_headers(*receiver, entry.body);
   headers.emplace_back("Idempotency-Key", entry.idempotency_key);
   std::string url = receiver->url;
-  if (receiver->format == "alertmanager_api") url = url.ends_with("/") ? url + "api/v2/alerts" : url + "/api/v2/alerts";
+  if (receiver->format == ReceiverFormat::alertmanager_api)
+    url = url.ends_with("/") ? url + "api/v2/alerts" : url + "/api/v2/alerts";
   transport_.post(url, headers, entry.body, receiver->timeout, receiver->ca_file,
                   [this, entry](const PostResult& result) { finished(entry, result); });
 }
@@ -180,7 +181,7 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
 void Delivery::resend_to_alertmanagers() {
   if (stopped_) return;
   for (const auto& receiver : config_->receivers) {
-    if (receiver.format != "alertmanager_api") continue;
+    if (receiver.format != ReceiverFormat::alertmanager_api) continue;
     AlertFilter firing;
     firing.state = AlertState::firing;
     auto alerts = reader_.alerts(firing);
@@ -207,7 +208,7 @@ void Delivery::arm_resend() {
   if (stopped_) return;
   std::chrono::milliseconds interval = 60s;
   for (const auto& receiver : config_->receivers)
-    if (receiver.format == "alertmanager_api") interval = std::min(interval, receiver.resend_interval);
+    if (receiver.format == ReceiverFormat::alertmanager_api) interval = std::min(interval, receiver.resend_interval);
   resend_timer_.expires_after(interval);
   resend_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;

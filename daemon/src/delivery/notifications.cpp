@@ -141,9 +141,16 @@ std::shared_ptr<const NotifyConfig> make_notify_config(const Settings& settings,
 
 std::string notification_body(const ReceiverConfig& receiver, const AlertRecord& alert, bool resolved,
                               const std::string& external_url) {
-  if (receiver.format == "slack") return slack(alert, resolved, external_url);
-  if (receiver.format == "teams") return teams(alert, resolved, external_url);
-  if (receiver.format == "alertmanager_api") return alertmanager_api(alert, resolved, external_url);
+  switch (receiver.format) {
+    case ReceiverFormat::slack:
+      return slack(alert, resolved, external_url);
+    case ReceiverFormat::teams:
+      return teams(alert, resolved, external_url);
+    case ReceiverFormat::alertmanager_api:
+      return alertmanager_api(alert, resolved, external_url);
+    case ReceiverFormat::alertmanager:
+      break;
+  }
   return alertmanager_webhook(receiver, alert, resolved, external_url);
 }
 

@@ -209,7 +209,7 @@ void AlertEngine::repeat(Store& store, TimePoint now) {
   for (const AlertRecord* a : book_.active()) {
     if (a->state != AlertState::firing || a->acknowledged_at.has_value()) continue;
     for (const ReceiverConfig* receiver : notify_->route(*a)) {
-      if (receiver->repeat_interval.count() == 0 || receiver->format == "alertmanager_api") continue;
+      if (receiver->repeat_interval.count() == 0 || receiver->format == ReceiverFormat::alertmanager_api) continue;
       auto last = store.last_queued(a->fingerprint, receiver->name);
       if (!last) continue;
       auto last_time = parse_rfc3339(last.value());
