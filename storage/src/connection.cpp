@@ -27,8 +27,8 @@ Result<sql::Statement> Connection::statement(std::string_view sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
-                           nullptr) != SQLITE_OK)
+    if (sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK)
       return sql::db_error(db_, "prepare");
     it = statements_.emplace(std::string(sql), Cached{stmt, false}).first;
   }
@@ -103,8 +103,7 @@ Status Savepoint::start(Transaction& transaction) {
   return transaction.connection_.control("SAVEPOINT batch", "savepoint");
 }
 
-Savepoint::Savepoint(Transaction& transaction)
-    : connection_(transaction.connection_), began_(start(transaction)) {
+Savepoint::Savepoint(Transaction& transaction) : connection_(transaction.connection_), began_(start(transaction)) {
   open_ = began_.ok();
 }
 

@@ -17,10 +17,11 @@ namespace {
 // The names stored in the outbox's event and status columns.
 constexpr std::array<std::pair<OutboxEvent, std::string_view>, 3> kEvents = {
     {{OutboxEvent::firing, "firing"}, {OutboxEvent::resolved, "resolved"}, {OutboxEvent::repeat, "repeat"}}};
-constexpr std::array<std::pair<OutboxStatus, std::string_view>, 4> kStatuses = {{{OutboxStatus::pending, "pending"},
-                                                                                 {OutboxStatus::delivered, "delivered"},
-                                                                                 {OutboxStatus::dead, "dead"},
-                                                                                 {OutboxStatus::suppressed, "suppressed"}}};
+constexpr std::array<std::pair<OutboxStatus, std::string_view>, 4> kStatuses = {
+    {{OutboxStatus::pending, "pending"},
+     {OutboxStatus::delivered, "delivered"},
+     {OutboxStatus::dead, "dead"},
+     {OutboxStatus::suppressed, "suppressed"}}};
 
 template <class Table, class E>
 std::string_view name_of(const Table& table, E value) {

@@ -123,8 +123,8 @@ Result<Revision> RevisionRepository::insert_one(const Submission& s, const std::
   r.received_at = received_at;
   auto ordinal = static_cast<std::int64_t>(s.period.ordinal());
   {
-    auto next = db_.statement(
-        "SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE series_id = ?1 AND period_ord = ?2");
+    auto next =
+        db_.statement("SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE series_id = ?1 AND period_ord = ?2");
     if (!next) return next.error();
     next->bind_all(sid.value(), ordinal);
     if (auto row = next->row("next revision"); !row) return row.error();

@@ -27,8 +27,8 @@ Matchers parse_matchers(const std::string& text) {
 Result<std::vector<Silence>> read_silences(Statement& s) {
   std::vector<Silence> out;
   auto read = s.each_row("read silences", [&](Statement& row) {
-    out.push_back(Silence{row.int64(0), parse_matchers(row.text(1)), row.text(2), row.text(3), row.text(4),
-                          row.text(5), row.text(6)});
+    out.push_back(Silence{row.int64(0), parse_matchers(row.text(1)), row.text(2), row.text(3), row.text(4), row.text(5),
+                          row.text(6)});
   });
   if (!read) return read.error();
   return out;

@@ -96,8 +96,9 @@ Result<std::optional<std::string>> MetaRepository::get(const std::string& key) {
 }
 
 Status MetaRepository::set(const std::string& key, const std::string& value) {
-  auto set = db_.statement("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
-                           "excluded.value");
+  auto set = db_.statement(
+      "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = "
+      "excluded.value");
   if (!set) return set.error();
   set->bind_all(key, value);
   return set->run("write meta");
