@@ -436,6 +436,27 @@ TEST(Store, RollbackDiscardsTheWholeTransaction) {
   EXPECT_EQ(series_of(*store, "g01.trainees").size(), 1u);
 }
 
+TEST(Store, ASecondTransactionOnTheConnectionFailsAloneAndTheFirstStillCommits) {
+  TempDir dir;
+  auto store = open_store(dir.file("k.db"));
+  ASSERT_TRUE(store);
+  Transaction outer(store->connection());
+  ASSERT_TRUE(outer.began().ok());
+  ASSERT_TRUE(store->revisions().insert({figure("g01.trainees", 2024, 1)}, "a", "t").ok());
+  {
+    Transaction inner(store->connection());
+    EXPECT_FALSE(inner.began().ok());
+    Savepoint batch(inner);
+    EXPECT_FALSE(batch.began().ok());
+    EXPECT_FALSE(batch.release().ok());
+    EXPECT_FALSE(inner.commit().ok());
+  }
+  EXPECT_TRUE(store->connection().in_transaction()) << "the failed one rolled back nothing";
+  ASSERT_TRUE(outer.commit().ok());
+  EXPECT_FALSE(outer.commit().ok()) << "committed once only";
+  EXPECT_EQ(store->revisions().count().value(), 1);
+}
+
 TEST(Store, RevisionsCannotBeUpdatedOrDeleted) {
   TempDir dir;
   auto path = dir.file("k.db");
