@@ -115,10 +115,10 @@ ResultA bench_incremental(const Options& o) {
   // The state of a daemon that has loaded the bundled dataset (not timed).
   auto store = open_store(dir.file("kpiwatch.db"), o.synchronous);
   std::string at = format_rfc3339(std::chrono::system_clock::now());
-  if (auto r = store->append(figures, "import:bundled", at); !r)
+  if (auto r = store->revisions().append(figures, "import:bundled", at); !r)
     throw std::runtime_error("storing the bundled dataset: " + r.error().message);
   SeriesIndex index;
-  check(store->for_each_current(
+  check(store->revisions().for_each_current(
             [&](const std::string& kpi, const Dims& dims, Point p) { index.upsert(kpi, dims, std::move(p)); }),
         "reading the series");
   AlertBook book;
@@ -136,7 +136,7 @@ ResultA bench_incremental(const Options& o) {
     std::string received_at = format_rfc3339(std::chrono::system_clock::now());
 
     auto t0 = SteadyClock::now();
-    auto stored = store->append(one, "bench", received_at);
+    auto stored = store->revisions().append(one, "bench", received_at);
     double store_s = seconds_since(t0);
     if (!stored) throw std::runtime_error("append: " + stored.error().message);
 
@@ -311,14 +311,16 @@ ResultB bench_full_pass(const Options& o) {
   ResultB r;
   r.rules = rules->size();
   auto store = open_store(dir.file("kpiwatch.db"), o.synchronous);
-  check(store->begin(), "begin");
+  Transaction tx(store->connection());
+  check(tx.began(), "begin");
   std::mt19937_64 rng(20240601);
   std::normal_distribution<double> step(0.0, 0.04);
   std::uniform_real_distribution<double> start(800, 2000);
   std::string at = format_rfc3339(std::chrono::system_clock::now());
   std::vector<Submission> chunk;
   auto flush = [&] {
-    if (auto s = store->insert(chunk, "bench", at); !s) throw std::runtime_error("insert: " + s.error().message);
+    if (auto s = store->revisions().insert(chunk, "bench", at); !s)
+      throw std::runtime_error("insert: " + s.error().message);
     r.rows += chunk.size();
     chunk.clear();
   };
@@ -339,7 +341,7 @@ ResultB bench_full_pass(const Options& o) {
       if (chunk.size() >= 20000) flush();
     }
   if (!chunk.empty()) flush();
-  check(store->commit(), "commit");
+  check(tx.commit(), "commit");
 
   auto now = std::chrono::system_clock::now();
   AlertBook book;
@@ -349,7 +351,7 @@ ResultB bench_full_pass(const Options& o) {
   for (int pass = 0; pass <= o.passes; ++pass) {
     auto t0 = SteadyClock::now();
     auto fresh = std::make_unique<SeriesIndex>();
-    check(store->for_each_current(
+    check(store->revisions().for_each_current(
               [&](const std::string& kpi, const Dims& dims, Point p) { fresh->upsert(kpi, dims, std::move(p)); }),
           "for_each_current");
     double read_s = seconds_since(t0);

@@ -46,7 +46,7 @@ std::unique_ptr<Store> store_with_dataset(const std::string& path) {
   if (!store) throw std::runtime_error(store.error().message);
   auto batch = parse_submissions(*Catalog::embedded(), bundled_dataset_json(), ValidationLimits{.max_batch = 1000});
   if (!batch) throw std::runtime_error(batch.error().message);
-  if (auto stored = store.value()->append(batch.value(), "test", "2025-01-01T00:00:00Z"); !stored)
+  if (auto stored = store.value()->revisions().append(batch.value(), "test", "2025-01-01T00:00:00Z"); !stored)
     throw std::runtime_error(stored.error().message);
   return std::move(store.value());
 }
@@ -78,7 +78,7 @@ TEST(Backup, CopiesAnOpenDatabaseIntoAFileThatOpensAsAKpiwatchStore) {
   auto copy = Store::open({dir.file("copy.db")});
   ASSERT_TRUE(copy) << copy.error().message;
   EXPECT_EQ(copy.value()->schema_version(), Store::current_schema_version());
-  auto count = copy.value()->revision_count();
+  auto count = copy.value()->revisions().count();
   ASSERT_TRUE(count);
   EXPECT_EQ(count.value(), 121);
 }

@@ -144,26 +144,26 @@ class DeliveryTest : public ::testing::Test {
     OutboxEntry e;
     e.fingerprint = fingerprint;
     e.receiver = receiver;
-    e.event = event;
-    e.status = "pending";
+    EXPECT_TRUE(parse_outbox_event(event, e.event)) << event;
     e.body = fingerprint + " " + event;
     e.idempotency_key = fingerprint + "-" + event + "-" + std::to_string(++queued_);
     e.created_at = e.next_attempt_at = format_rfc3339(clock_.now());
-    committed([&](Store& store) { return store.enqueue({e}); });
+    committed([&](Store& store) { return store.outbox().enqueue({e}); });
   }
 
   // Runs `write` in its own transaction on the writer thread.
   void committed(const std::function<Status(Store&)>& write) {
     on_writer([&](Store& store) {
-      ASSERT_TRUE(store.begin().ok());
+      Transaction tx(store.connection());
+      ASSERT_TRUE(tx.began().ok());
       ASSERT_TRUE(write(store).ok());
-      ASSERT_TRUE(store.commit().ok());
+      ASSERT_TRUE(tx.commit().ok());
     });
   }
 
   // Stores `alert` as having just moved from `from` to its state, at `at`.
   void save_transition(const AlertRecord& alert, AlertState from, TimePoint at) {
-    committed([&](Store& store) { return store.save_alert_changes({{{alert, from, alert.state, at}}, {alert}}); });
+    committed([&](Store& store) { return store.alerts().save({{{alert, from, alert.state, at}}, {alert}}); });
   }
 
   // Wakes delivery and runs the loop until `done` holds or every answer and outbox update is in (bounded).
@@ -186,7 +186,9 @@ class DeliveryTest : public ::testing::Test {
   }
 
   std::vector<OutboxEntry> outbox(const std::string& status = "") {
-    auto rows = reader_->outbox(status, 100);
+    std::optional<OutboxStatus> wanted;
+    if (OutboxStatus parsed{}; parse_outbox_status(status, parsed)) wanted = parsed;
+    auto rows = reader_->outbox().list(wanted, 100);
     EXPECT_TRUE(rows.ok());
     return rows.ok() ? rows.value() : std::vector<OutboxEntry>{};
   }

@@ -427,7 +427,7 @@ TEST(Ingest, StopClosesTheDatabaseSoItCanBeReopened) {
   }
   auto store = open_store(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->revision_count().value(), 1);
+  EXPECT_EQ(store->revisions().count().value(), 1);
 }
 
 }  // namespace

@@ -108,13 +108,13 @@ Submission item_list(const std::string& kpi, int year, std::vector<std::string> 
 }
 
 std::vector<Revision> appended(Store& store, const std::vector<Submission>& batch, const std::string& by = "test") {
-  auto r = store.append(batch, by, "2025-01-01T00:00:00.000Z");
+  auto r = store.revisions().append(batch, by, "2025-01-01T00:00:00.000Z");
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
   return r.ok() ? r.value() : std::vector<Revision>{};
 }
 
 std::vector<Revision> series_of(Store& store, const std::string& kpi, Dims dims = {}, bool revisions = false) {
-  auto r = store.series({kpi, std::move(dims), revisions});
+  auto r = store.revisions().series({kpi, std::move(dims), revisions});
   EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
   return r.ok() ? r.value() : std::vector<Revision>{};
 }
@@ -191,7 +191,7 @@ TEST(Store, FirstSubmissionIsRevisionOneAndAResubmissionRevisionTwo) {
   ASSERT_EQ(second.size(), 1u);
   EXPECT_EQ(second[0].revision, 2);
   EXPECT_GT(second[0].id, first[0].id);
-  EXPECT_EQ(store->revision_count().value(), 2);
+  EXPECT_EQ(store->revisions().count().value(), 2);
 }
 
 TEST(Store, RevisionsAreNumberedPerPeriodAndPerSeries) {
@@ -243,7 +243,7 @@ TEST(Store, SeriesRoundTripsEveryField) {
   ASSERT_TRUE(store);
   Submission s = figure("g06.stage_up_rate", 2024, 26.8, {{"stage", "all"}}, "a note, with \"quotes\"");
   s.source = "第2期医療機器基本計画 KPIフォローアップ報告";
-  auto stored = store->append({s}, "importer", "2025-06-30T12:34:56.789Z");
+  auto stored = store->revisions().append({s}, "importer", "2025-06-30T12:34:56.789Z");
   ASSERT_TRUE(stored.ok());
   auto back = series_of(*store, "g06.stage_up_rate");
   ASSERT_EQ(back.size(), 1u);
@@ -331,8 +331,8 @@ TEST(Store, AppendIsAllOrNothing) {
   ASSERT_TRUE(store);
   add_failing_trigger(path);
 
-  auto failed = store->append({figure("g01.trainees", 2024, 1), figure("g01.trainees", 2023, 2, {}, "fail")}, "t",
-                              "2025-01-01T00:00:00.000Z");
+  auto failed = store->revisions().append(
+      {figure("g01.trainees", 2024, 1), figure("g01.trainees", 2023, 2, {}, "fail")}, "t", "2025-01-01T00:00:00.000Z");
   ASSERT_FALSE(failed.ok());
   EXPECT_EQ(to_string(failed.error().code), "storage_error");
   EXPECT_THAT(failed.error().message, HasSubstr("provoked failure"));
@@ -340,7 +340,7 @@ TEST(Store, AppendIsAllOrNothing) {
   RawDb raw(path);
   EXPECT_EQ(raw.count("revisions"), 0);
   EXPECT_EQ(raw.count("series"), 0);  // the series created for the batch went with it
-  EXPECT_EQ(store->revision_count().value(), 0);
+  EXPECT_EQ(store->revisions().count().value(), 0);
 
   // The store is usable afterwards, and the series is created anew.
   auto ok = appended(*store, {figure("g01.trainees", 2024, 1)});
@@ -358,9 +358,9 @@ TEST(Store, AFailedResubmissionLeavesTheCurrentRevision) {
   ASSERT_TRUE(store);
   appended(*store, {figure("g01.trainees", 2024, 100)});
   add_failing_trigger(path);
-  EXPECT_FALSE(store
-                   ->append({figure("g01.trainees", 2024, 200), figure("g01.trainees", 2025, 0, {}, "fail")}, "t",
-                            "2025-01-01T00:00:00.000Z")
+  EXPECT_FALSE(store->revisions()
+                   .append({figure("g01.trainees", 2024, 200), figure("g01.trainees", 2025, 0, {}, "fail")}, "t",
+                           "2025-01-01T00:00:00.000Z")
                    .ok());
   auto current = series_of(*store, "g01.trainees", {}, true);
   ASSERT_EQ(current.size(), 1u);
@@ -376,26 +376,37 @@ TEST(Store, RollingBackToASavepointKeepsTheOtherBatchesOfTheTransaction) {
   add_failing_trigger(path);
   const std::string at = "2025-01-01T00:00:00.000Z";
 
-  ASSERT_TRUE(store->begin().ok());
-  ASSERT_TRUE(store->savepoint().ok());
-  ASSERT_TRUE(store->insert({figure("g01.trainees", 2024, 1)}, "a", at).ok());
-  ASSERT_TRUE(store->release().ok());
-
-  ASSERT_TRUE(store->savepoint().ok());
-  // A new series, then a failure: both must go.
-  EXPECT_FALSE(
-      store
-          ->insert({figure("g01.training_courses", 2024, 5), figure("g01.training_courses", 2023, 6, {}, "fail")}, "b",
-                   at)
-          .ok());
-  store->rollback_to();
-
-  ASSERT_TRUE(store->savepoint().ok());
-  auto c = store->insert({figure("g01.training_courses", 2022, 7), figure("g01.trainees", 2024, 2)}, "c", at);
-  ASSERT_TRUE(c.ok()) << c.error().message;
-  EXPECT_EQ(c.value()[1].revision, 2);  // sees batch a, in the same transaction
-  ASSERT_TRUE(store->release().ok());
-  ASSERT_TRUE(store->commit().ok());
+  auto& revisions = store->revisions();
+  {
+    Transaction tx(store->connection());
+    ASSERT_TRUE(tx.began().ok());
+    {
+      Savepoint a(tx);
+      ASSERT_TRUE(a.began().ok());
+      ASSERT_TRUE(revisions.insert({figure("g01.trainees", 2024, 1)}, "a", at).ok());
+      ASSERT_TRUE(a.release().ok());
+    }
+    {
+      Savepoint b(tx);
+      ASSERT_TRUE(b.began().ok());
+      // A new series, then a failure: both must go when `b` is rolled back to.
+      EXPECT_FALSE(
+          revisions
+              .insert({figure("g01.training_courses", 2024, 5), figure("g01.training_courses", 2023, 6, {}, "fail")},
+                      "b", at)
+              .ok());
+    }
+    {
+      Savepoint c(tx);
+      ASSERT_TRUE(c.began().ok());
+      auto stored =
+          revisions.insert({figure("g01.training_courses", 2022, 7), figure("g01.trainees", 2024, 2)}, "c", at);
+      ASSERT_TRUE(stored.ok()) << stored.error().message;
+      EXPECT_EQ(stored.value()[1].revision, 2);  // sees batch a, in the same transaction
+      ASSERT_TRUE(c.release().ok());
+    }
+    ASSERT_TRUE(tx.commit().ok());
+  }
 
   RawDb raw(path);
   EXPECT_EQ(raw.count("revisions"), 3);
@@ -411,15 +422,39 @@ TEST(Store, RollbackDiscardsTheWholeTransaction) {
   TempDir dir;
   auto store = open_store(dir.file("k.db"));
   ASSERT_TRUE(store);
-  ASSERT_TRUE(store->begin().ok());
-  ASSERT_TRUE(store->insert({figure("g01.trainees", 2024, 1)}, "a", "t").ok());
-  ASSERT_TRUE(store->set_meta("k", "v").ok());
-  store->rollback();
-  EXPECT_EQ(store->revision_count().value(), 0);
-  EXPECT_FALSE(store->meta("k").value().has_value());
+  {
+    Transaction tx(store->connection());
+    ASSERT_TRUE(tx.began().ok());
+    ASSERT_TRUE(store->revisions().insert({figure("g01.trainees", 2024, 1)}, "a", "t").ok());
+    ASSERT_TRUE(store->meta().set("k", "v").ok());
+  }  // not committed: rolled back
+  EXPECT_FALSE(store->connection().in_transaction());
+  EXPECT_EQ(store->revisions().count().value(), 0);
+  EXPECT_FALSE(store->meta().get("k").value().has_value());
   // The series created in the discarded transaction is created again.
   EXPECT_EQ(appended(*store, {figure("g01.trainees", 2024, 1)}).size(), 1u);
   EXPECT_EQ(series_of(*store, "g01.trainees").size(), 1u);
+}
+
+TEST(Store, ASecondTransactionOnTheConnectionFailsAloneAndTheFirstStillCommits) {
+  TempDir dir;
+  auto store = open_store(dir.file("k.db"));
+  ASSERT_TRUE(store);
+  Transaction outer(store->connection());
+  ASSERT_TRUE(outer.began().ok());
+  ASSERT_TRUE(store->revisions().insert({figure("g01.trainees", 2024, 1)}, "a", "t").ok());
+  {
+    Transaction inner(store->connection());
+    EXPECT_FALSE(inner.began().ok());
+    Savepoint batch(inner);
+    EXPECT_FALSE(batch.began().ok());
+    EXPECT_FALSE(batch.release().ok());
+    EXPECT_FALSE(inner.commit().ok());
+  }
+  EXPECT_TRUE(store->connection().in_transaction()) << "the failed one rolled back nothing";
+  ASSERT_TRUE(outer.commit().ok());
+  EXPECT_FALSE(outer.commit().ok()) << "committed once only";
+  EXPECT_EQ(store->revisions().count().value(), 1);
 }
 
 TEST(Store, RevisionsCannotBeUpdatedOrDeleted) {
@@ -439,20 +474,24 @@ TEST(Store, MetaIsReadAndOverwritten) {
   TempDir dir;
   auto store = open_store(dir.file("k.db"));
   ASSERT_TRUE(store);
-  auto missing = store->meta("bundled_dataset");
+  auto missing = store->meta().get("bundled_dataset");
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing.value().has_value());
 
-  ASSERT_TRUE(store->begin().ok());
-  ASSERT_TRUE(store->set_meta("bundled_dataset", "sha256:1").ok());
-  ASSERT_TRUE(store->commit().ok());
-  EXPECT_EQ(store->meta("bundled_dataset").value(), "sha256:1");
+  {
+    Transaction tx(store->connection());
+    ASSERT_TRUE(store->meta().set("bundled_dataset", "sha256:1").ok());
+    ASSERT_TRUE(tx.commit().ok());
+  }
+  EXPECT_EQ(store->meta().get("bundled_dataset").value(), "sha256:1");
 
-  ASSERT_TRUE(store->begin().ok());
-  ASSERT_TRUE(store->set_meta("bundled_dataset", "sha256:2").ok());
-  ASSERT_TRUE(store->commit().ok());
-  EXPECT_EQ(store->meta("bundled_dataset").value(), "sha256:2");
-  EXPECT_FALSE(store->meta("other").value().has_value());
+  {
+    Transaction tx(store->connection());
+    ASSERT_TRUE(store->meta().set("bundled_dataset", "sha256:2").ok());
+    ASSERT_TRUE(tx.commit().ok());
+  }
+  EXPECT_EQ(store->meta().get("bundled_dataset").value(), "sha256:2");
+  EXPECT_FALSE(store->meta().get("other").value().has_value());
 }
 
 TEST(Store, ReopeningKeepsDataAndDoesNotMigrateAgain) {
@@ -462,9 +501,9 @@ TEST(Store, ReopeningKeepsDataAndDoesNotMigrateAgain) {
     auto store = open_store(path);
     ASSERT_TRUE(store);
     appended(*store, {figure("g01.trainees", 2024, 4086)});
-    ASSERT_TRUE(store->begin().ok());
-    ASSERT_TRUE(store->set_meta("k", "v").ok());
-    ASSERT_TRUE(store->commit().ok());
+    Transaction tx(store->connection());
+    ASSERT_TRUE(store->meta().set("k", "v").ok());
+    ASSERT_TRUE(tx.commit().ok());
   }
   std::string schema_before;
   {
@@ -476,8 +515,8 @@ TEST(Store, ReopeningKeepsDataAndDoesNotMigrateAgain) {
   auto store = open_store(path);
   ASSERT_TRUE(store);
   EXPECT_EQ(store->schema_version(), Store::current_schema_version());
-  EXPECT_EQ(store->revision_count().value(), 1);
-  EXPECT_EQ(store->meta("k").value(), "v");
+  EXPECT_EQ(store->revisions().count().value(), 1);
+  EXPECT_EQ(store->meta().get("k").value(), "v");
   RawDb raw(path);
   EXPECT_EQ(raw.scalar("SELECT group_concat(name) FROM (SELECT name FROM sqlite_schema ORDER BY name)"), schema_before);
   // Revision numbering continues from the stored history.
@@ -517,14 +556,14 @@ TEST(Store, RevisionsAfterAnIdAreInCommitOrderWithTheirSeries) {
   TempDir dir;
   auto store = open_store(dir.file("k.db"));
   ASSERT_TRUE(store);
-  auto last = store->last_revision_id();
+  auto last = store->revisions().last_id();
   ASSERT_TRUE(last.ok());
   EXPECT_EQ(last.value(), 0);
   auto first = appended(*store, {figure("g01.trainees", 2023, 2783)});
   appended(*store, {figure("g06.stage_up_rate", 2024, 26.8, {{"stage", "all"}}), figure("g01.trainees", 2023, 2800)});
   ASSERT_EQ(first.size(), 1u);
 
-  auto after = store->revisions_after(first[0].id);
+  auto after = store->revisions().after(first[0].id);
   ASSERT_TRUE(after.ok()) << after.error().message;
   ASSERT_EQ(after.value().size(), 2u);
   EXPECT_EQ(after.value()[0].submission.kpi, "g06.stage_up_rate");
@@ -533,8 +572,8 @@ TEST(Store, RevisionsAfterAnIdAreInCommitOrderWithTheirSeries) {
   EXPECT_EQ(after.value()[1].submission.kpi, "g01.trainees");
   EXPECT_EQ(after.value()[1].revision, 2);
   EXPECT_LT(after.value()[0].id, after.value()[1].id);
-  EXPECT_EQ(store->last_revision_id().value(), after.value()[1].id);
-  EXPECT_TRUE(store->revisions_after(after.value()[1].id).value().empty());
+  EXPECT_EQ(store->revisions().last_id().value(), after.value()[1].id);
+  EXPECT_TRUE(store->revisions().after(after.value()[1].id).value().empty());
 }
 
 TEST(Store, DataVersionChangesOnlyForAnotherConnectionsCommits) {
@@ -542,14 +581,14 @@ TEST(Store, DataVersionChangesOnlyForAnotherConnectionsCommits) {
   auto daemon = open_store(dir.file("k.db"));
   auto importer = open_store(dir.file("k.db"));
   ASSERT_TRUE(daemon && importer);
-  auto before = daemon->data_version();
+  auto before = daemon->connection().data_version();
   ASSERT_TRUE(before.ok());
   appended(*daemon, {figure("g01.trainees", 2023, 2783)});
-  EXPECT_EQ(daemon->data_version().value(), before.value()) << "its own commit";
+  EXPECT_EQ(daemon->connection().data_version().value(), before.value()) << "its own commit";
   appended(*importer, {figure("g01.trainees", 2024, 4086)}, "import:figures.csv");
-  auto after = daemon->data_version();
+  auto after = daemon->connection().data_version();
   EXPECT_NE(after.value(), before.value()) << "another connection's commit";
-  auto external = daemon->revisions_after(1);
+  auto external = daemon->revisions().after(1);
   ASSERT_EQ(external.value().size(), 1u);
   EXPECT_EQ(external.value()[0].submitted_by, "import:figures.csv");
 }

@@ -52,14 +52,15 @@ class Views : public ::testing::Test {
   }
 
   void submit(const std::vector<Submission>& batch, const std::string& by = "amed-token") {
-    auto stored = store_->append(batch, by, "2025-06-30T09:00:00Z");
+    auto stored = store_->revisions().append(batch, by, "2025-06-30T09:00:00Z");
     ASSERT_TRUE(stored.ok()) << stored.error().message;
   }
 
   void save(const AlertRecord& a, AlertState from) {
-    ASSERT_TRUE(store_->begin().ok());
-    ASSERT_TRUE(store_->save_alert_changes({{{a, from, a.state, *a.updated_at}}, {a}}).ok());
-    ASSERT_TRUE(store_->commit().ok());
+    Transaction tx(store_->connection());
+    ASSERT_TRUE(tx.began().ok());
+    ASSERT_TRUE(store_->alerts().save({{{a, from, a.state, *a.updated_at}}, {a}}).ok());
+    ASSERT_TRUE(tx.commit().ok());
   }
 
   test::TempDir dir_;
@@ -142,10 +143,10 @@ TEST_F(Views, AnAlertViewCarriesItsSeriesHistoryAndSilences) {
   Silence active{0, {{"stage", "all"}}, "2025-07-01T00:00:00Z", "2025-08-01T00:00:00Z", "ops", "known", ""};
   Silence over{0, {{"stage", "all"}}, "2025-06-01T00:00:00Z", "2025-06-30T00:00:00Z", "ops", "old", ""};
   Silence other{0, {{"stage", "basic"}}, "2025-07-01T00:00:00Z", "2025-08-01T00:00:00Z", "ops", "", ""};
-  auto id = store_->add_silence(active);
+  auto id = store_->silences().add(active);
   ASSERT_TRUE(id.ok());
-  ASSERT_TRUE(store_->add_silence(over).ok());
-  ASSERT_TRUE(store_->add_silence(other).ok());
+  ASSERT_TRUE(store_->silences().add(over).ok());
+  ASSERT_TRUE(store_->silences().add(other).ok());
 
   auto missing = alert_view(*store_, *catalog_, "nope", "2025-07-15T00:00:00Z");
   ASSERT_TRUE(missing.ok());

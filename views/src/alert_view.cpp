@@ -22,14 +22,14 @@ Result<std::optional<SeriesView>> figures_of(Store& store, const Catalog& catalo
 
 Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog, const std::string& fingerprint,
                                             const std::string& now) {
-  auto alert = store.alert(fingerprint);
+  auto alert = store.alerts().one(fingerprint);
   if (!alert) return alert.error();
   if (!alert.value()) return std::optional<AlertView>{};
   AlertView view{std::move(*alert.value()), {}, {}, {}};
-  auto history = store.alert_history(fingerprint);
+  auto history = store.alerts().history(fingerprint);
   if (!history) return history.error();
   view.history = std::move(history.value());
-  auto silences = store.silences(now);
+  auto silences = store.silences().active_at(now);
   if (!silences) return silences.error();
   for (const auto& s : silences.value())
     if (s.matches(view.alert.labels)) view.silenced_by.push_back(s.id);

@@ -30,7 +30,7 @@ Result<std::map<std::string, std::vector<AlertRecord>>> active_alerts(Store& sto
     AlertFilter filter;
     filter.state = state;
     filter.goal = goal;
-    auto alerts = store.alerts(filter);
+    auto alerts = store.alerts().list(filter);
     if (!alerts) return alerts.error();
     for (auto& a : alerts.value()) by_kpi[a.kpi].push_back(std::move(a));
   }

@@ -4,7 +4,7 @@
 namespace kpiwatch::views {
 
 Result<SeriesView> series_view(Store& store, const Kpi& kpi, const SeriesQuery& query) {
-  auto rows = store.series(query);
+  auto rows = store.revisions().series(query);
   if (!rows) return rows.error();
   SeriesView view{&kpi, query.revisions, {}};
   // Rows come ordered by dims, period, revision: a new dims key starts a series.

@@ -115,7 +115,7 @@ std::optional<Setup> load_setup_or_print(const CommonOptions& options, const std
 }
 
 Result<std::size_t> load_bundled_dataset(Store& store, const Catalog& catalog, const Clock& clock) {
-  auto loaded = store.meta(kBundledKey);
+  auto loaded = store.meta().get(kBundledKey);
   if (!loaded) return loaded.error();
   if (loaded.value()) return std::size_t{0};
 
@@ -126,16 +126,14 @@ Result<std::size_t> load_bundled_dataset(Store& store, const Catalog& catalog, c
                 (e.index ? fmt::format(" (entry {})", *e.index) : "");
     return e;
   }
-  if (auto s = store.begin(); !s) return s.error();
-  auto stored = store.insert(batch.value(), "bundled-dataset", format_rfc3339(clock.now()));
+  Transaction tx(store.connection());
+  if (!tx.began()) return tx.began().error();
+  auto stored = store.revisions().insert(batch.value(), "bundled-dataset", format_rfc3339(clock.now()));
   if (stored) {
-    if (auto s = store.set_meta(kBundledKey, bundled_dataset_version()); !s) stored = s.error();
+    if (auto s = store.meta().set(kBundledKey, bundled_dataset_version()); !s) stored = s.error();
   }
-  if (!stored) {
-    store.rollback();
-    return stored.error();
-  }
-  if (auto s = store.commit(); !s) return s.error();
+  if (!stored) return stored.error();  // rolled back
+  if (auto s = tx.commit(); !s) return s.error();
   return stored->size();
 }
 
@@ -165,8 +163,8 @@ int run_import(const CommonOptions& options, const std::string& file, const std:
     return 2;
   }
   SystemClock clock;
-  auto stored = store.value()->append(batch.value(), submitted_by.empty() ? "import:" + file : submitted_by,
-                                      format_rfc3339(clock.now()));
+  auto stored = store.value()->revisions().append(batch.value(), submitted_by.empty() ? "import:" + file : submitted_by,
+                                                  format_rfc3339(clock.now()));
   if (!stored) {
     fmt::print(stderr, "{}\nnothing was imported\n", stored.error().message);
     return 1;
@@ -285,7 +283,7 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
       fmt::print(stderr, "{}\n", store.error().message);
       return 2;
     }
-    auto read = store.value()->for_each_current(
+    auto read = store.value()->revisions().for_each_current(
         [&](const std::string& kpi, const Dims& dims, Point p) { index.upsert(kpi, dims, std::move(p)); });
     if (!read) {
       fmt::print(stderr, "{}\n", read.error().message);
@@ -352,7 +350,10 @@ std::unique_ptr<Store> open_existing_store(const Settings& settings) {
 }  // namespace
 
 int run_outbox_list(const CommonOptions& options, const std::string& state) {
-  if (!state.empty() && state != "pending" && state != "delivered" && state != "dead" && state != "suppressed") {
+  std::optional<OutboxStatus> status;
+  if (OutboxStatus parsed{}; parse_outbox_status(state, parsed)) {
+    status = parsed;
+  } else if (!state.empty()) {
     fmt::print(stderr, "--state must be pending, delivered, dead or suppressed\n");
     return 2;
   }
@@ -360,7 +361,7 @@ int run_outbox_list(const CommonOptions& options, const std::string& state) {
   if (!setup) return 2;
   auto store = open_existing_store(setup->settings);
   if (!store) return 2;
-  auto entries = store->outbox(state, 1000);
+  auto entries = store->outbox().list(status, 1000);
   if (!entries) {
     fmt::print(stderr, "{}\n", entries.error().message);
     return 1;
@@ -368,8 +369,8 @@ int run_outbox_list(const CommonOptions& options, const std::string& state) {
   fmt::print("{:>6}  {:<10} {:<9} {:<16} {:<16} {:>8}  {:<24} {}\n", "ID", "STATE", "EVENT", "RECEIVER", "FINGERPRINT",
              "ATTEMPTS", "CREATED", "LAST ERROR");
   for (const auto& e : entries.value())
-    fmt::print("{:>6}  {:<10} {:<9} {:<16} {:<16} {:>8}  {:<24} {}\n", e.id, e.status, e.event, e.receiver,
-               e.fingerprint, e.attempts, e.created_at, e.last_error);
+    fmt::print("{:>6}  {:<10} {:<9} {:<16} {:<16} {:>8}  {:<24} {}\n", e.id, to_string(e.status), to_string(e.event),
+               e.receiver, e.fingerprint, e.attempts, e.created_at, e.last_error);
   return 0;
 }
 
@@ -385,7 +386,7 @@ int run_outbox_requeue(const CommonOptions& options, const std::vector<long long
   std::string now = format_rfc3339(std::chrono::system_clock::now());
   int total = 0;
   for (long long id : all ? std::vector<long long>{0} : ids) {
-    auto n = store->requeue(id, now);
+    auto n = id ? store->outbox().requeue(id, now) : store->outbox().requeue_all(now);
     if (!n) {
       fmt::print(stderr, "{}\n", n.error().message);
       return 1;

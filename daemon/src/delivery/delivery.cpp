@@ -81,7 +81,7 @@ void Delivery::poll() {
   if (stopped_) return;
   auto now = clock_.now();
   std::string now_text = format_rfc3339(now);
-  auto due = reader_.due_notifications(now_text, kBatch);
+  auto due = reader_.outbox().due(now_text, kBatch);
   if (!due) {
     spdlog::error("reading the outbox failed: {}", due.error().message);
     return arm(kIdlePoll);
@@ -92,7 +92,7 @@ void Delivery::poll() {
     send(entry);
   }
   // Sleep until the next retry is due (or a while, to pick up requeued ones).
-  auto next = reader_.next_due();
+  auto next = reader_.outbox().next_due();
   auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(kIdlePoll);
   if (next && next.value()) {
     if (auto at = parse_rfc3339(*next.value()))
@@ -136,11 +136,12 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
   std::function<void(Store&)> job;
   if (result.error.empty()) {
     metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "sent"}});
-    log_event(LogLevel::info,
-              fmt::format("notification delivered ({} {}, attempt {})", entry.event, result.status, attempts),
-              {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
+    log_event(
+        LogLevel::info,
+        fmt::format("notification delivered ({} {}, attempt {})", to_string(entry.event), result.status, attempts),
+        {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
     job = [id = entry.id, at](Store& store) {
-      if (auto s = store.mark_delivered(id, at); !s) spdlog::error("outbox: {}", s.error().message);
+      if (auto s = store.outbox().mark_delivered(id, at); !s) spdlog::error("outbox: {}", s.error().message);
     };
   } else {
     metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "failed"}});
@@ -153,7 +154,7 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
                             std::chrono::duration_cast<std::chrono::seconds>(now - created).count(), result.error),
                 {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
       job = [id = entry.id, attempts, error = result.error](Store& store) {
-        if (auto s = store.mark_dead(id, attempts, error); !s) spdlog::error("outbox: {}", s.error().message);
+        if (auto s = store.outbox().mark_dead(id, attempts, error); !s) spdlog::error("outbox: {}", s.error().message);
       };
     } else {
       metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "retried"}});
@@ -164,7 +165,8 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
           fmt::format("notification failed (attempt {}), retrying in {} ms: {}", attempts, delay.count(), result.error),
           {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
       job = [id = entry.id, attempts, next_at = format_rfc3339(next), error = result.error](Store& store) {
-        if (auto s = store.mark_retry(id, attempts, next_at, error); !s) spdlog::error("outbox: {}", s.error().message);
+        if (auto s = store.outbox().mark_retry(id, attempts, next_at, error); !s)
+          spdlog::error("outbox: {}", s.error().message);
       };
     }
   }
@@ -184,7 +186,7 @@ void Delivery::resend_to_alertmanagers() {
     if (receiver.format != ReceiverFormat::alertmanager_api) continue;
     AlertFilter firing;
     firing.state = AlertState::firing;
-    auto alerts = reader_.alerts(firing);
+    auto alerts = reader_.alerts().list(firing);
     if (!alerts) continue;
     for (const auto& alert : alerts.value()) {
       auto routed = config_->route(alert);

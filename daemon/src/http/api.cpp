@@ -334,7 +334,7 @@ Response Api::get_series(const Kpi& kpi, const QueryParams& params) {
       return bad_parameter(key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME)", key));
     }
   }
-  auto rows = reader_.series(query);
+  auto rows = reader_.revisions().series(query);
   if (!rows) return error_response(rows.error());
 
   json::array series;
@@ -389,7 +389,7 @@ Response Api::get_alerts(const QueryParams& params) {
       return bad_parameter(key, fmt::format("unknown parameter \"{}\" (state, goal, severity, rule, kpi)", key));
     }
   }
-  auto alerts = reader_.alerts(filter);
+  auto alerts = reader_.alerts().list(filter);
   if (!alerts) return error_response(alerts.error());
   json::array out;
   for (const auto& a : alerts.value()) out.push_back(alert_json(a));
@@ -397,13 +397,14 @@ Response Api::get_alerts(const QueryParams& params) {
 }
 
 Response Api::get_alert(const std::string& fingerprint) {
-  auto alert = reader_.alert(fingerprint);
+  auto alert = reader_.alerts().one(fingerprint);
   std::optional<std::vector<Silence>> silences;
   if (clock_)
-    if (auto active = reader_.silences(format_rfc3339(clock_->now())); active) silences = std::move(active.value());
+    if (auto active = reader_.silences().active_at(format_rfc3339(clock_->now())); active)
+      silences = std::move(active.value());
   if (!alert) return error_response(alert.error());
   if (!alert.value()) return error_response(ErrorCode::unknown_alert, fmt::format("no alert \"{}\"", fingerprint));
-  auto history = reader_.alert_history(fingerprint);
+  auto history = reader_.alerts().history(fingerprint);
   if (!history) return error_response(history.error());
   json::object o = alert_json(*alert.value());
   json::array transitions;
@@ -511,7 +512,7 @@ void Api::post_silence(const Request& request, Respond respond) {
   silence.created_at = format_rfc3339(now);
   write(
       [silence](Store& store) {
-        auto id = store.add_silence(silence);
+        auto id = store.silences().add(silence);
         if (!id) return error_response(id.error());
         log_event(LogLevel::info,
                   fmt::format("silence {} created by {} until {}: {}", id.value(), silence.created_by, silence.ends_at,
@@ -529,7 +530,7 @@ void Api::delete_silence(const Request& request, const std::string& id_text, Res
   if (!id) return respond(error_response(ErrorCode::unknown_silence, id.error().message));
   write(
       [id = id.value(), at = format_rfc3339(clock_->now()), by = token->name](Store& store) {
-        auto deleted = store.delete_silence(id, at);
+        auto deleted = store.silences().remove(id, at);
         if (!deleted) return error_response(deleted.error());
         if (!deleted.value()) return error_response(ErrorCode::unknown_silence, fmt::format("no silence {}", id));
         log_event(LogLevel::info, fmt::format("silence {} removed by {}", id, by), {{"SILENCE", std::to_string(id)}});
@@ -539,7 +540,7 @@ void Api::delete_silence(const Request& request, const std::string& id_text, Res
 }
 
 Response Api::get_silences() {
-  auto silences = reader_.silences("");
+  auto silences = reader_.silences().all();
   if (!silences) return error_response(silences.error());
   std::string now = format_rfc3339(clock_->now());
   json::array out;
@@ -573,26 +574,26 @@ void Api::post_ack(const Request& request, const std::string& fingerprint, Respo
 }
 
 Response Api::get_outbox(const QueryParams& params) {
-  std::string status;
+  std::optional<OutboxStatus> status;
   int limit = 100;
   for (const auto& [k, v] : params) {
-    if (k == "state" && (v == "pending" || v == "delivered" || v == "dead" || v == "suppressed"))
-      status = v;
+    if (OutboxStatus parsed{}; k == "state" && parse_outbox_status(v, parsed))
+      status = parsed;
     else if (k == "limit" && std::atoi(v.c_str()) > 0)
       limit = std::min(std::atoi(v.c_str()), 10000);
     else
       return bad_parameter(
           k, fmt::format("unknown parameter {}={} (state=pending|delivered|dead|suppressed, limit=N)", k, v));
   }
-  auto entries = reader_.outbox(status, limit);
+  auto entries = reader_.outbox().list(status, limit);
   if (!entries) return error_response(entries.error());
   json::array out;
   for (const auto& e : entries.value())
     out.push_back(json::object{{"id", e.id},
                                {"fingerprint", e.fingerprint},
                                {"receiver", e.receiver},
-                               {"event", e.event},
-                               {"state", e.status},
+                               {"event", to_string(e.event)},
+                               {"state", to_string(e.status)},
                                {"idempotency_key", e.idempotency_key},
                                {"created_at", e.created_at},
                                {"next_attempt_at", e.next_attempt_at},
@@ -608,7 +609,7 @@ void Api::post_requeue(const Request& request, const std::string& id_text, Respo
   if (!id) return respond(error_response(ErrorCode::unknown_notification, id.error().message));
   write(
       [this, id = id.value(), at = format_rfc3339(clock_->now())](Store& store) {
-        auto n = store.requeue(id, at);
+        auto n = store.outbox().requeue(id, at);
         if (!n) return error_response(n.error());
         if (n.value() == 0)
           return error_response(ErrorCode::unknown_notification, fmt::format("no dead notification {}", id));
@@ -623,13 +624,13 @@ void Api::post_requeue(const Request& request, const std::string& id_text, Respo
 Response Api::get_metrics() {
   if (!metrics_) return error_response(ErrorCode::not_ready, "metrics are not ready");
   std::map<std::string, int> states = {{"pending", 0}, {"firing", 0}, {"resolved", 0}, {"inactive", 0}};
-  if (auto alerts = reader_.alerts(); alerts)
+  if (auto alerts = reader_.alerts().list(); alerts)
     for (const auto& a : alerts.value()) ++states[std::string(to_string(a.state))];
   for (const auto& [state, n] : states) metrics_->set("kpiwatch_alerts", {{"state", state}}, n);
-  if (auto depth = reader_.outbox_depth(); depth) {
-    metrics_->set("kpiwatch_outbox_depth", {}, static_cast<double>(depth->first));
+  if (auto depth = reader_.outbox().depth(); depth) {
+    metrics_->set("kpiwatch_outbox_depth", {}, static_cast<double>(depth->pending));
     double age = 0;
-    if (auto oldest = parse_rfc3339(depth->second))
+    if (auto oldest = parse_rfc3339(depth->oldest))
       age = std::chrono::duration<double>(clock_->now() - *oldest).count();
     metrics_->set("kpiwatch_outbox_oldest_age_seconds", {}, age);
   }

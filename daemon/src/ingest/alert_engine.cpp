@@ -41,7 +41,7 @@ void log_transition(const Transition& t) {
 }
 
 // Stable across retries, unique per notification.
-std::string idempotency_key(const std::string& fingerprint, const std::string& receiver, const std::string& event,
+std::string idempotency_key(const std::string& fingerprint, const std::string& receiver, std::string_view event,
                             const std::string& at, std::size_t n) {
   return sha256_hex(fmt::format("{}\n{}\n{}\n{}\n{}", fingerprint, receiver, event, at, n)).substr(0, 32);
 }
@@ -58,26 +58,26 @@ std::vector<OutboxEntry> AlertEngine::notifications(Store& store, const AlertCha
     if (!firing && !resolved) continue;
     for (const ReceiverConfig* receiver : notify_->route(t.alert)) {
       if (!silences) {
-        auto read = store.silences(at);
+        auto read = store.silences().active_at(at);
         silences = read ? std::move(read.value()) : std::vector<Silence>{};
       }
       OutboxEntry e;
       e.fingerprint = t.alert.fingerprint;
       e.receiver = receiver->name;
-      e.event = firing ? "firing" : "resolved";
-      e.status = "pending";
+      e.event = firing ? OutboxEvent::firing : OutboxEvent::resolved;
+      e.status = OutboxStatus::pending;
       e.body = notification_body(*receiver, t.alert, resolved, notify_->external_url);
-      e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, e.event, at, out.size());
+      e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, to_string(e.event), at, out.size());
       e.created_at = at;
       e.next_attempt_at = at;
       for (const auto& s : *silences)
         if (s.matches(t.alert.labels)) {
-          e.status = "suppressed";
+          e.status = OutboxStatus::suppressed;
           e.last_error = fmt::format("silenced by silence {} ({})", s.id, s.comment);
           break;
         }
-      if (e.status == "pending" && firing && t.alert.acknowledged_at.has_value()) {
-        e.status = "suppressed";
+      if (e.status == OutboxStatus::pending && firing && t.alert.acknowledged_at.has_value()) {
+        e.status = OutboxStatus::suppressed;
         e.last_error = fmt::format("acknowledged by {}", t.alert.acknowledged_by);
       }
       out.push_back(std::move(e));
@@ -89,12 +89,15 @@ std::vector<OutboxEntry> AlertEngine::notifications(Store& store, const AlertCha
 void AlertEngine::apply(Store& store, const AlertChanges& changes, TimePoint now) {
   if (changes.empty()) return;
   auto queued = notifications(store, changes, now);
-  auto saved = store.begin();
-  if (saved) saved = store.save_alert_changes(changes);
-  if (saved) saved = store.enqueue(queued);  // same transaction as the state change
-  if (saved) saved = store.commit();
+  Status saved = ok_status();
+  {
+    Transaction tx(store.connection());
+    saved = tx.began();
+    if (saved) saved = store.alerts().save(changes);
+    if (saved) saved = store.outbox().enqueue(queued);  // same transaction as the state change
+    if (saved) saved = tx.commit();
+  }
   if (!saved) {
-    store.rollback();
     spdlog::error("storing {} alert transition(s) failed: {}; they are evaluated again on the next change",
                   changes.transitions.size(), saved.error().message);
     return;
@@ -103,10 +106,10 @@ void AlertEngine::apply(Store& store, const AlertChanges& changes, TimePoint now
   for (const auto& t : changes.transitions) log_transition(t);
   bool wake = false;
   for (const auto& e : queued) {
-    if (e.status == "suppressed") {
+    if (e.status == OutboxStatus::suppressed) {
       metrics_.add("kpiwatch_notifications_total", {{"receiver", e.receiver}, {"result", "suppressed"}});
       log_event(LogLevel::info, fmt::format("notification suppressed: {}", e.last_error),
-                {{kFieldFingerprint, e.fingerprint}, {kFieldReceiver, e.receiver}, {"EVENT", e.event}});
+                {{kFieldFingerprint, e.fingerprint}, {kFieldReceiver, e.receiver}, {"EVENT", to_string(e.event)}});
     } else {
       wake = true;
     }
@@ -116,17 +119,17 @@ void AlertEngine::apply(Store& store, const AlertChanges& changes, TimePoint now
 
 Status AlertEngine::start(Store& store, TimePoint now) {
   // Read before the values, so that a commit by another connection during the read is looked at again.
-  auto version = store.data_version();
+  auto version = store.connection().data_version();
   if (!version) return version.error();
   data_version_ = version.value();
-  auto last = store.last_revision_id();
+  auto last = store.revisions().last_id();
   if (!last) return last.error();
   evaluated_through_ = last.value();
-  if (auto s = store.for_each_current(
+  if (auto s = store.revisions().for_each_current(
           [this](const std::string& kpi, const Dims& dims, Point p) { index_.upsert(kpi, dims, std::move(p)); });
       !s)
     return s;
-  auto alerts = store.alerts();
+  auto alerts = store.alerts().list();
   if (!alerts) return alerts.error();
   book_.load(std::move(alerts.value()));
   swap_rules(store, rules_, now);
@@ -135,13 +138,13 @@ Status AlertEngine::start(Store& store, TimePoint now) {
 }
 
 std::optional<std::vector<Revision>> AlertEngine::external_revisions(Store& store) {
-  auto version = store.data_version();
+  auto version = store.connection().data_version();
   if (!version) {
     spdlog::error("looking for revisions committed by other processes failed: {}", version.error().message);
     return std::nullopt;
   }
   if (version.value() == data_version_) return std::nullopt;
-  auto revisions = store.revisions_after(evaluated_through_);
+  auto revisions = store.revisions().after(evaluated_through_);
   if (!revisions) {
     spdlog::error("reading revisions committed by other processes failed: {}", revisions.error().message);
     return std::nullopt;
@@ -210,12 +213,12 @@ void AlertEngine::repeat(Store& store, TimePoint now) {
     if (a->state != AlertState::firing || a->acknowledged_at.has_value()) continue;
     for (const ReceiverConfig* receiver : notify_->route(*a)) {
       if (receiver->repeat_interval.count() == 0 || receiver->format == ReceiverFormat::alertmanager_api) continue;
-      auto last = store.last_queued(a->fingerprint, receiver->name);
+      auto last = store.outbox().last_queued(a->fingerprint, receiver->name);
       if (!last) continue;
       auto last_time = parse_rfc3339(last.value());
       if (last_time && *last_time + receiver->repeat_interval > now) continue;
       if (!silences) {
-        auto read = store.silences(at);
+        auto read = store.silences().active_at(at);
         silences = read ? std::move(read.value()) : std::vector<Silence>{};
       }
       if (std::any_of(silences->begin(), silences->end(), [&](const Silence& s) { return s.matches(a->labels); }))
@@ -223,20 +226,23 @@ void AlertEngine::repeat(Store& store, TimePoint now) {
       OutboxEntry e;
       e.fingerprint = a->fingerprint;
       e.receiver = receiver->name;
-      e.event = "repeat";
-      e.status = "pending";
+      e.event = OutboxEvent::repeat;
+      e.status = OutboxStatus::pending;
       e.body = notification_body(*receiver, *a, false, notify_->external_url);
-      e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, e.event, at, queued.size());
+      e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, to_string(e.event), at, queued.size());
       e.created_at = e.next_attempt_at = at;
       queued.push_back(std::move(e));
     }
   }
   if (queued.empty()) return;
-  auto saved = store.begin();
-  if (saved) saved = store.enqueue(queued);
-  if (saved) saved = store.commit();
+  Status saved = ok_status();
+  {
+    Transaction tx(store.connection());
+    saved = tx.began();
+    if (saved) saved = store.outbox().enqueue(queued);
+    if (saved) saved = tx.commit();
+  }
   if (!saved) {
-    store.rollback();
     spdlog::error("queueing {} repeat notification(s) failed: {}", queued.size(), saved.error().message);
     return;
   }
@@ -246,13 +252,13 @@ void AlertEngine::repeat(Store& store, TimePoint now) {
 Result<bool> AlertEngine::acknowledge(Store& store, const std::string& fingerprint, const std::string& by,
                                       const std::string& comment, TimePoint now) {
   std::string at = format_rfc3339(now);
-  if (auto s = store.begin(); !s) return s.error();
-  auto done = store.acknowledge(fingerprint, by, comment, at);
-  if (!done || !done.value()) {
-    store.rollback();
-    return done;
+  {
+    Transaction tx(store.connection());
+    if (!tx.began()) return tx.began().error();
+    auto done = store.alerts().acknowledge(fingerprint, by, comment, at);
+    if (!done || !done.value()) return done;  // rolled back
+    if (auto s = tx.commit(); !s) return s.error();
   }
-  if (auto s = store.commit(); !s) return s.error();
   book_.acknowledge(fingerprint, now, by, comment);
   log_event(LogLevel::info, fmt::format("alert acknowledged by {}: {}", by, comment),
             {{kFieldFingerprint, fingerprint}});

@@ -90,24 +90,22 @@ void Ingest::write_group(std::vector<Pending>& group) {
       p.done(Error{ErrorCode::storage_error, "the figures could not be stored: " + e.message, "", {}});
   };
 
-  if (auto s = store_->begin(); !s) return fail_all(s.error());
-  for (auto& p : group) {
-    if (auto s = store_->savepoint(); !s) {
-      store_->rollback();
-      return fail_all(s.error());
-    }
-    auto stored = store_->insert(p.batch, p.submitted_by, received_at);
-    if (stored) {
-      if (auto s = store_->release(); !s) {
-        store_->rollback();
-        return fail_all(s.error());
+  // One transaction, a savepoint per batch: a failing batch is rolled back to alone.
+  auto write = [&]() -> Status {
+    Transaction tx(store_->connection());
+    if (!tx.began()) return tx.began();
+    for (auto& p : group) {
+      Savepoint batch(tx);
+      if (!batch.began()) return batch.began();
+      auto stored = store_->revisions().insert(p.batch, p.submitted_by, received_at);
+      if (stored) {
+        if (auto s = batch.release(); !s) return s;
       }
-    } else {
-      store_->rollback_to();
+      results.push_back(std::move(stored));
     }
-    results.push_back(std::move(stored));
-  }
-  if (auto s = store_->commit(); !s) return fail_all(s.error());
+    return tx.commit();
+  };
+  if (auto s = write(); !s) return fail_all(s.error());
   if (after_commit_) {
     std::vector<Revision> stored;
     for (const auto& r : results)

@@ -1,0 +1,55 @@
+#pragma once
+// Append-only revisions of KPI figures, and the series they belong to.
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "kpiwatch/connection.hpp"
+#include "kpiwatch/point.hpp"
+#include "kpiwatch/result.hpp"
+#include "kpiwatch/submission.hpp"
+
+namespace kpiwatch {
+
+struct SeriesQuery {
+  std::string kpi;
+  Dims dims;               // only series whose dims include these pairs
+  bool revisions = false;  // every revision, not only the current one
+};
+
+class RevisionRepository {
+ public:
+  explicit RevisionRepository(Connection& connection);
+
+  // Appends one revision per submission. REQUIRES: an open transaction.
+  // Revision numbers continue from the newest stored one of (kpi, dims, period).
+  Result<std::vector<Revision>> insert(const std::vector<Submission>& batch, const std::string& submitted_by,
+                                       const std::string& received_at);
+  // insert() in its own transaction: all or nothing.
+  Result<std::vector<Revision>> append(const std::vector<Submission>& batch, const std::string& submitted_by,
+                                       const std::string& received_at);
+
+  // Current values (newest revision per period) or the whole history,
+  // ordered by dims, period, revision.
+  Result<std::vector<Revision>> series(const SeriesQuery& query);
+  // Revisions with an id above `id`, in id (commit) order.
+  Result<std::vector<Revision>> after(std::int64_t id);
+  // The highest revision id, 0 if there is none.
+  Result<std::int64_t> last_id();
+  Result<std::int64_t> count();
+  // Calls `visit` with the current value of every period of every series.
+  Status for_each_current(const std::function<void(const std::string& kpi, const Dims& dims, Point point)>& visit);
+
+ private:
+  Result<std::int64_t> series_id(const Submission& s);
+  Result<Revision> insert_one(const Submission& s, const std::string& submitted_by, const std::string& received_at);
+
+  Connection& db_;
+  std::map<std::string, std::int64_t> series_ids_;          // committed
+  std::map<std::string, std::int64_t> pending_series_ids_;  // created in the open transaction
+};
+
+}  // namespace kpiwatch

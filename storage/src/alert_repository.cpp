@@ -1,0 +1,204 @@
+// Alerts: current state per fingerprint, and every transition.
+#include "kpiwatch/alert_repository.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "kpiwatch/json.hpp"
+#include "statement.hpp"
+
+namespace kpiwatch {
+namespace json = boost::json;
+using sql::Statement;
+
+namespace {
+
+std::string labels_json(const Labels& labels) {
+  json::object o;
+  for (const auto& [k, v] : labels) o[k] = v;
+  return serialize_json(o);
+}
+
+Labels parse_labels(const std::string& text) {
+  Labels out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (!ec && v.is_object())
+    for (const auto& [k, val] : v.get_object())
+      if (val.is_string()) out[std::string(k)] = std::string(val.get_string());
+  return out;
+}
+
+std::string strings_json(const std::vector<std::string>& strings) {
+  json::array a;
+  for (const auto& s : strings) a.emplace_back(s);
+  return serialize_json(a);
+}
+
+std::vector<std::string> parse_strings(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  auto v = json::parse(text, ec);
+  if (!ec && v.is_array())
+    for (const auto& s : v.get_array())
+      if (s.is_string()) out.emplace_back(s.get_string());
+  return out;
+}
+
+std::int64_t goal_of(const std::string& kpi) { return kpi.size() > 3 ? std::atoi(kpi.substr(1, 2).c_str()) : 0; }
+
+constexpr std::string_view kAlertColumns =
+    "fingerprint, grp, rule_id, kpi, labels, severity, state, period, value, summary_ja, summary_en, "
+    "description_ja, description_en, receivers, active_since, firing_since, resolved_at, updated_at, "
+    "acknowledged_at, acknowledged_by, ack_comment";
+
+constexpr std::string_view kUpsert =
+    "INSERT INTO alerts (fingerprint, grp, rule_id, kpi, goal, labels, severity, state, period, value, "
+    "summary_ja, summary_en, description_ja, description_en, receivers, active_since, firing_since, "
+    "resolved_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
+    "?17, ?18, ?19) ON CONFLICT (fingerprint) DO UPDATE SET grp = excluded.grp, rule_id = excluded.rule_id, "
+    "kpi = excluded.kpi, goal = excluded.goal, labels = excluded.labels, severity = excluded.severity, "
+    "state = excluded.state, period = excluded.period, value = excluded.value, summary_ja = "
+    "excluded.summary_ja, summary_en = excluded.summary_en, description_ja = excluded.description_ja, "
+    "description_en = excluded.description_en, receivers = excluded.receivers, active_since = "
+    "excluded.active_since, firing_since = excluded.firing_since, resolved_at = excluded.resolved_at, "
+    "updated_at = excluded.updated_at, "
+    // An acknowledgement lasts for one episode.
+    "acknowledged_at = CASE WHEN excluded.state IN ('resolved', 'inactive') THEN '' ELSE acknowledged_at END, "
+    "acknowledged_by = CASE WHEN excluded.state IN ('resolved', 'inactive') THEN '' ELSE acknowledged_by END, "
+    "ack_comment = CASE WHEN excluded.state IN ('resolved', 'inactive') THEN '' ELSE ack_comment END";
+
+constexpr std::string_view kInsertTransition =
+    "INSERT INTO alert_transitions (fingerprint, from_state, to_state, at, period, value, summary_ja, summary_en) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
+AlertRecord read_alert(Statement& s) {
+  AlertRecord r;
+  r.fingerprint = s.text(0);
+  r.group = s.text(1);
+  r.rule_id = s.text(2);
+  r.kpi = s.text(3);
+  r.labels = parse_labels(s.text(4));
+  if (!parse_severity(s.text(5), r.severity)) r.severity = Severity::warning;
+  parse_alert_state(s.text(6), r.state);
+  r.period = s.text(7);
+  r.value = s.optional_real(8);
+  r.summary_ja = s.text(9);
+  r.summary_en = s.text(10);
+  r.description_ja = s.text(11);
+  r.description_en = s.text(12);
+  r.receivers = parse_strings(s.text(13));
+  r.active_since = parse_rfc3339(s.text(14));
+  r.firing_since = parse_rfc3339(s.text(15));
+  r.resolved_at = parse_rfc3339(s.text(16));
+  r.updated_at = parse_rfc3339(s.text(17));
+  r.acknowledged_at = parse_rfc3339(s.text(18));
+  r.acknowledged_by = s.text(19);
+  r.ack_comment = s.text(20);
+  return r;
+}
+
+Status save_record(Connection& db, const AlertRecord& r) {
+  auto upsert = db.statement(kUpsert);
+  if (!upsert) return upsert.error();
+  upsert->bind_all(r.fingerprint, r.group, r.rule_id, r.kpi, goal_of(r.kpi), labels_json(r.labels),
+                   to_string(r.severity), to_string(r.state), r.period, r.value, r.summary_ja, r.summary_en,
+                   r.description_ja, r.description_en, strings_json(r.receivers), format_rfc3339(r.active_since),
+                   format_rfc3339(r.firing_since), format_rfc3339(r.resolved_at), format_rfc3339(r.updated_at));
+  return upsert->run("save alert");
+}
+
+Status save_transition(Connection& db, const Transition& t) {
+  auto insert = db.statement(kInsertTransition);
+  if (!insert) return insert.error();
+  insert->bind_all(t.alert.fingerprint, to_string(t.from), to_string(t.to), format_rfc3339(t.at), t.alert.period,
+                   t.alert.value, t.alert.summary_ja, t.alert.summary_en);
+  return insert->run("save alert transition");
+}
+
+// The filter's conditions; each keeps its parameter number, so that the SQL
+// text (and its cached statement) depends only on which filters are set.
+std::string list_sql(const AlertFilter& filter) {
+  std::string sql = fmt::format("SELECT {} FROM alerts WHERE 1 = 1", kAlertColumns);
+  if (filter.state) sql += " AND state = ?1";
+  if (filter.goal) sql += " AND goal = ?2";
+  if (filter.severity) sql += " AND severity = ?3";
+  if (!filter.rule_id.empty()) sql += " AND rule_id = ?4";
+  if (!filter.kpi.empty()) sql += " AND kpi = ?5";
+  sql +=
+      " ORDER BY CASE state WHEN 'firing' THEN 0 WHEN 'pending' THEN 1 WHEN 'resolved' THEN 2 ELSE 3 END, "
+      "CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, kpi, fingerprint";
+  return sql;
+}
+
+}  // namespace
+
+Status AlertRepository::save(const AlertChanges& changes) {
+  for (const auto& r : changes.updated)
+    if (auto s = save_record(db_, r); !s) return s;
+  for (const auto& t : changes.transitions)
+    if (auto s = save_transition(db_, t); !s) return s;
+  return ok_status();
+}
+
+Result<std::vector<AlertRecord>> AlertRepository::list(const AlertFilter& filter) {
+  auto s = db_.statement(list_sql(filter));
+  if (!s) return s.error();
+  if (filter.state) s->bind(1, to_string(*filter.state));
+  if (filter.goal) s->bind(2, *filter.goal);
+  if (filter.severity) s->bind(3, to_string(*filter.severity));
+  if (!filter.rule_id.empty()) s->bind(4, filter.rule_id);
+  if (!filter.kpi.empty()) s->bind(5, filter.kpi);
+  std::vector<AlertRecord> out;
+  if (auto read = s->each_row("read alerts", [&](Statement& row) { out.push_back(read_alert(row)); }); !read)
+    return read.error();
+  return out;
+}
+
+Result<std::optional<AlertRecord>> AlertRepository::one(const std::string& fingerprint) {
+  auto s = db_.statement(fmt::format("SELECT {} FROM alerts WHERE fingerprint = ?1", kAlertColumns));
+  if (!s) return s.error();
+  s->bind(1, fingerprint);
+  int rc = s->step();
+  if (rc == SQLITE_ROW) return std::optional<AlertRecord>(read_alert(*s));
+  if (rc != SQLITE_DONE) return s->error("read alert");
+  return std::optional<AlertRecord>();
+}
+
+Result<std::vector<Transition>> AlertRepository::history(const std::string& fingerprint) {
+  auto s = db_.statement(
+      "SELECT from_state, to_state, at, period, value, summary_ja, summary_en FROM alert_transitions WHERE "
+      "fingerprint = ?1 ORDER BY id");
+  if (!s) return s.error();
+  s->bind(1, fingerprint);
+  std::vector<Transition> out;
+  auto read = s->each_row("read alert history", [&](Statement& row) {
+    Transition t;
+    t.alert.fingerprint = fingerprint;
+    parse_alert_state(row.text(0), t.from);
+    parse_alert_state(row.text(1), t.to);
+    t.at = parse_rfc3339(row.text(2)).value_or(TimePoint{});
+    t.alert.period = row.text(3);
+    t.alert.value = row.optional_real(4);
+    t.alert.summary_ja = row.text(5);
+    t.alert.summary_en = row.text(6);
+    t.alert.state = t.to;
+    out.push_back(std::move(t));
+  });
+  if (!read) return read.error();
+  return out;
+}
+
+Result<bool> AlertRepository::acknowledge(const std::string& fingerprint, const std::string& by,
+                                          const std::string& comment, const std::string& at) {
+  auto s = db_.statement(
+      "UPDATE alerts SET acknowledged_at = ?2, acknowledged_by = ?3, ack_comment = ?4 WHERE fingerprint = ?1 AND "
+      "state IN ('pending', 'firing')");
+  if (!s) return s.error();
+  s->bind_all(fingerprint, at, by, comment);
+  if (auto done = s->run("acknowledge"); !done) return done.error();
+  return db_.changes() > 0;
+}
+
+}  // namespace kpiwatch

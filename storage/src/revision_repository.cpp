@@ -1,0 +1,229 @@
+// Revisions: every submission appended, the newest per period current.
+#include "kpiwatch/revision_repository.hpp"
+
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "kpiwatch/json.hpp"
+#include "statement.hpp"
+
+namespace kpiwatch {
+using sql::Statement;
+
+namespace {
+
+std::string series_cache_key(const Submission& s) { return s.kpi + '\x1f' + dims_key(s.dims); }
+
+// The columns every revision read selects, in the order revision_from_row reads them.
+constexpr std::string_view kRevisionColumns =
+    "SELECT s.kpi, s.dims, s.period_kind, r.id, r.period, r.revision, r.value, r.items, r.body, r.source, r.note, "
+    "r.submitted_by, r.received_at FROM revisions r JOIN series s ON s.id = r.series_id";
+
+// Keeps only the newest revision of each period.
+constexpr std::string_view kCurrentOnly =
+    "r.revision = (SELECT MAX(r2.revision) FROM revisions r2 WHERE r2.series_id = r.series_id AND "
+    "r2.period_ord = r.period_ord)";
+
+std::string items_json(const std::vector<std::string>& items) {
+  boost::json::array array;
+  for (const auto& i : items) array.emplace_back(i);
+  return serialize_json(array);
+}
+
+// The items column: a JSON array of strings, as items_json writes it.
+std::vector<std::string> parse_items(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  auto items = boost::json::parse(text, ec);
+  if (!ec && items.is_array())
+    for (const auto& i : items.get_array())
+      if (i.is_string()) out.emplace_back(i.get_string());
+  return out;
+}
+
+Result<Period> read_period(Statement& stmt, int kind_column, int period_column) {
+  PeriodKind kind{};
+  parse_period_kind(stmt.text(kind_column), kind);
+  auto period = parse_period(stmt.text(period_column), kind);
+  if (!period)
+    return Error{ErrorCode::storage_error, "stored period does not parse: " + stmt.text(period_column), "", {}};
+  return period.value();
+}
+
+Result<Revision> revision_from_row(Statement& stmt) {
+  Revision r;
+  auto& s = r.submission;
+  s.kpi = stmt.text(0);
+  s.dims = parse_dims_key(stmt.text(1));
+  r.id = stmt.int64(3);
+  auto period = read_period(stmt, 2, 4);
+  if (!period) return period.error();
+  s.period = period.value();
+  r.revision = static_cast<int>(stmt.int64(5));
+  s.value = stmt.optional_real(6);
+  if (!stmt.is_null(7)) s.items = parse_items(stmt.text(7));
+  s.body = stmt.text(8);
+  s.source = stmt.text(9);
+  s.note = stmt.text(10);
+  r.submitted_by = stmt.text(11);
+  r.received_at = stmt.text(12);
+  return r;
+}
+
+Result<std::vector<Revision>> read_revisions(Statement& stmt, std::string_view what) {
+  std::vector<Revision> out;
+  auto read = stmt.each_row(what, [&](Statement& row) -> Status {
+    auto r = revision_from_row(row);
+    if (!r) return r.error();
+    out.push_back(std::move(r.value()));
+    return ok_status();
+  });
+  if (!read) return read.error();
+  return out;
+}
+
+}  // namespace
+
+RevisionRepository::RevisionRepository(Connection& connection) : db_(connection) {
+  // Series created in a transaction that is rolled back are gone; look them up again.
+  db_.on_transaction([this](Connection::Event event) {
+    if (event == Connection::Event::committed) series_ids_.merge(pending_series_ids_);
+    pending_series_ids_.clear();
+  });
+}
+
+Result<std::int64_t> RevisionRepository::series_id(const Submission& s) {
+  std::string key = series_cache_key(s);
+  if (auto it = series_ids_.find(key); it != series_ids_.end()) return it->second;
+  if (auto it = pending_series_ids_.find(key); it != pending_series_ids_.end()) return it->second;
+  std::string dims = dims_key(s.dims);
+  {
+    auto find = db_.statement("SELECT id FROM series WHERE kpi = ?1 AND dims = ?2");
+    if (!find) return find.error();
+    find->bind_all(s.kpi, dims);
+    int rc = find->step();
+    if (rc == SQLITE_ROW) return pending_series_ids_[key] = find->int64(0);
+    if (rc != SQLITE_DONE) return find->error("find series");
+  }
+  auto insert = db_.statement("INSERT INTO series (kpi, dims, period_kind) VALUES (?1, ?2, ?3)");
+  if (!insert) return insert.error();
+  insert->bind_all(s.kpi, dims, to_string(s.period.kind));
+  if (auto done = insert->run("insert series"); !done) return done.error();
+  return pending_series_ids_[key] = db_.last_insert_id();
+}
+
+Result<Revision> RevisionRepository::insert_one(const Submission& s, const std::string& submitted_by,
+                                                const std::string& received_at) {
+  auto sid = series_id(s);
+  if (!sid) return sid.error();
+  Revision r;
+  r.submission = s;
+  r.submitted_by = submitted_by;
+  r.received_at = received_at;
+  auto ordinal = static_cast<std::int64_t>(s.period.ordinal());
+  {
+    auto next =
+        db_.statement("SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE series_id = ?1 AND period_ord = ?2");
+    if (!next) return next.error();
+    next->bind_all(sid.value(), ordinal);
+    if (auto row = next->row("next revision"); !row) return row.error();
+    r.revision = static_cast<int>(next->int64(0));
+  }
+  auto ins = db_.statement(
+      "INSERT INTO revisions (series_id, period, period_ord, revision, value, items, body, source, note, "
+      "submitted_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+  if (!ins) return ins.error();
+  auto items = s.value ? std::nullopt : std::optional(items_json(s.items));
+  ins->bind_all(sid.value(), s.period.str(), ordinal, r.revision, s.value, items, s.body, s.source, s.note,
+                submitted_by, received_at);
+  if (auto done = ins->run("insert revision"); !done) return done.error();
+  r.id = db_.last_insert_id();
+  return r;
+}
+
+Result<std::vector<Revision>> RevisionRepository::insert(const std::vector<Submission>& batch,
+                                                         const std::string& submitted_by,
+                                                         const std::string& received_at) {
+  std::vector<Revision> out;
+  out.reserve(batch.size());
+  for (const auto& s : batch) {
+    auto r = insert_one(s, submitted_by, received_at);
+    if (!r) return r.error();
+    out.push_back(std::move(r.value()));
+  }
+  return out;
+}
+
+Result<std::vector<Revision>> RevisionRepository::append(const std::vector<Submission>& batch,
+                                                         const std::string& submitted_by,
+                                                         const std::string& received_at) {
+  Transaction tx(db_);
+  if (!tx.began()) return tx.began().error();
+  auto result = insert(batch, submitted_by, received_at);
+  if (!result) return result;
+  if (auto s = tx.commit(); !s) return s.error();
+  return result;
+}
+
+Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& query) {
+  // One cached statement per shape: with or without history, and per number of dims.
+  std::string sql = fmt::format("{} WHERE s.kpi = ?1", kRevisionColumns);
+  if (!query.revisions) sql += fmt::format(" AND {}", kCurrentOnly);
+  for (std::size_t i = 0; i < query.dims.size(); ++i)
+    sql += fmt::format(" AND instr(',' || s.dims || ',', ',' || ?{} || ',') > 0", i + 2);
+  sql += " ORDER BY s.dims, r.period_ord, r.revision";
+
+  auto stmt = db_.statement(sql);
+  if (!stmt) return stmt.error();
+  stmt->bind(1, query.kpi);
+  int param = 2;
+  for (const auto& [k, v] : query.dims) stmt->bind(param++, fmt::format("{}={}", k, v));
+  return read_revisions(*stmt, "read series");
+}
+
+Result<std::vector<Revision>> RevisionRepository::after(std::int64_t id) {
+  auto after = db_.statement(fmt::format("{} WHERE r.id > ?1 ORDER BY r.id", kRevisionColumns));
+  if (!after) return after.error();
+  after->bind(1, id);
+  return read_revisions(*after, "read new revisions");
+}
+
+Result<std::int64_t> RevisionRepository::last_id() {
+  auto last = db_.statement("SELECT COALESCE(MAX(id), 0) FROM revisions");
+  if (!last) return last.error();
+  if (auto row = last->row("read the last revision id"); !row) return row.error();
+  return last->int64(0);
+}
+
+Result<std::int64_t> RevisionRepository::count() {
+  auto count = db_.statement("SELECT COUNT(*) FROM revisions");
+  if (!count) return count.error();
+  if (auto row = count->row("count"); !row) return row.error();
+  return count->int64(0);
+}
+
+Status RevisionRepository::for_each_current(
+    const std::function<void(const std::string& kpi, const Dims& dims, Point point)>& visit) {
+  auto stmt = db_.statement(fmt::format(
+      "SELECT s.kpi, s.dims, s.period_kind, r.period, r.value, r.items FROM revisions r JOIN series s ON s.id = "
+      "r.series_id WHERE {} ORDER BY r.series_id, r.period_ord",
+      kCurrentOnly));
+  if (!stmt) return stmt.error();
+  std::string last_dims_key;
+  Dims dims;
+  return stmt->each_row("read current values", [&](Statement& row) -> Status {
+    if (std::string key = row.text(1); key != last_dims_key) {
+      dims = parse_dims_key(key);
+      last_dims_key = std::move(key);
+    }
+    auto period = read_period(row, 2, 3);
+    if (!period) return period.error();
+    Point p{period.value(), row.optional_real(4), {}};
+    if (!row.is_null(5)) p.items = parse_items(row.text(5));
+    visit(row.text(0), dims, std::move(p));
+    return ok_status();
+  });
+}
+
+}  // namespace kpiwatch
