@@ -89,6 +89,58 @@ json::value number_cell(const std::string& cell) {
   return json::string(cell);  // rejected by validation as "must be a number"
 }
 
+// The header's columns by name; each known, none twice.
+Result<std::map<std::string, std::size_t>> csv_columns(const std::vector<std::string>& header, const std::string& file,
+                                                       std::size_t line) {
+  static const std::vector<std::string> plain = {"kpi", "period", "value", "items", "body", "source", "note"};
+  std::map<std::string, std::size_t> columns;
+  for (std::size_t c = 0; c < header.size(); ++c) {
+    const auto& name = header[c];
+    bool known =
+        std::find(plain.begin(), plain.end(), name) != plain.end() || (name.starts_with("dims.") && name.size() > 5);
+    if (!known)
+      return at_line(
+          file, line,
+          {ErrorCode::unknown_column,
+           fmt::format("unknown column \"{}\" (kpi, period, value, items, body, source, note, dims.NAME)", name),
+           name,
+           {}});
+    if (!columns.emplace(name, c).second)
+      return at_line(file, line,
+                     {ErrorCode::duplicate_column, fmt::format("column \"{}\" appears twice", name), name, {}});
+  }
+  return columns;
+}
+
+// A CSV row as the JSON object the API would have received; empty cells are absent.
+json::object row_object(const std::map<std::string, std::size_t>& columns, const std::vector<std::string>& row) {
+  json::object obj;
+  json::object dims;
+  for (const auto& [name, c] : columns) {
+    const auto& cell = row[c];
+    if (cell.empty()) continue;
+    if (name == "value") {
+      obj["value"] = number_cell(cell);
+    } else if (name == "items") {
+      json::array items;
+      std::size_t start = 0;
+      while (start <= cell.size()) {
+        auto bar = cell.find('|', start);
+        if (bar == std::string::npos) bar = cell.size();
+        items.emplace_back(cell.substr(start, bar - start));
+        start = bar + 1;
+      }
+      obj["items"] = std::move(items);
+    } else if (name.starts_with("dims.")) {
+      dims[name.substr(5)] = cell;
+    } else {
+      obj[name] = cell;
+    }
+  }
+  if (!dims.empty()) obj["dims"] = std::move(dims);
+  return obj;
+}
+
 Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_view text, const std::string& file,
                                          const ValidationLimits& limits) {
   auto parsed = parse_csv(text, file);
@@ -102,24 +154,9 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
   }
   if (kept.empty()) return Error{ErrorCode::empty_batch, fmt::format("{}: the file has no header row", file), "", {}};
 
-  static const std::vector<std::string> plain = {"kpi", "period", "value", "items", "body", "source", "note"};
   const auto& header = rows[kept[0]];
-  std::map<std::string, std::size_t> columns;
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    const auto& name = header[c];
-    bool known =
-        std::find(plain.begin(), plain.end(), name) != plain.end() || (name.starts_with("dims.") && name.size() > 5);
-    if (!known)
-      return at_line(
-          file, parsed->lines[kept[0]],
-          {ErrorCode::unknown_column,
-           fmt::format("unknown column \"{}\" (kpi, period, value, items, body, source, note, dims.NAME)", name),
-           name,
-           {}});
-    if (!columns.emplace(name, c).second)
-      return at_line(file, parsed->lines[kept[0]],
-                     {ErrorCode::duplicate_column, fmt::format("column \"{}\" appears twice", name), name, {}});
-  }
+  auto columns = csv_columns(header, file, parsed->lines[kept[0]]);
+  if (!columns) return columns.error();
   if (kept.size() - 1 > limits.max_batch)
     return Error{
         ErrorCode::batch_too_large,
@@ -138,30 +175,7 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
                       fmt::format("row has {} cells; the header has {}", row.size(), header.size()),
                       "",
                       {}});
-    json::object obj;
-    json::object dims;
-    for (const auto& [name, c] : columns) {
-      const auto& cell = row[c];
-      if (cell.empty()) continue;
-      if (name == "value") {
-        obj["value"] = number_cell(cell);
-      } else if (name == "items") {
-        json::array items;
-        std::size_t start = 0;
-        while (start <= cell.size()) {
-          auto bar = cell.find('|', start);
-          if (bar == std::string::npos) bar = cell.size();
-          items.emplace_back(cell.substr(start, bar - start));
-          start = bar + 1;
-        }
-        obj["items"] = std::move(items);
-      } else if (name.starts_with("dims.")) {
-        dims[name.substr(5)] = cell;
-      } else {
-        obj[name] = cell;
-      }
-    }
-    if (!dims.empty()) obj["dims"] = std::move(dims);
+    json::object obj = row_object(columns.value(), row);
     auto s = parse_submission(catalog, obj, limits);
     if (!s) return at_line(file, line, s.error());
     batch.push_back(std::move(s.value()));
