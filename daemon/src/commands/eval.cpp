@@ -85,6 +85,7 @@ std::vector<Period> periods_of(const SeriesIndex& index) {
     for (const auto& p : s->points)
       by_key[std::make_tuple(p.period.year, p.period.sub, static_cast<int>(p.period.kind))] = p.period;
   std::vector<Period> periods;
+  periods.reserve(by_key.size());
   for (const auto& [key, period] : by_key) periods.push_back(period);
   return periods;
 }
