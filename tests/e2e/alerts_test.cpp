@@ -193,7 +193,59 @@ TEST(Alerts, TheShippedRulesFlagWhatTheReportFlagsFor2024) {
   EXPECT_EQ(t.at("value").to_number<double>(), 26.8);
   EXPECT_FALSE(str(t.at("at")).empty());
   EXPECT_EQ(str(t.at("at")), str(one.at("firing_since")));
+  // The figures behind it: the stage "all" series only, with their provenance.
+  const auto& figures = one.at("figures");
+  EXPECT_EQ(str(figures.at("kpi")), "g06.stage_up_rate");
+  ASSERT_EQ(figures.at("series").as_array().size(), 1u);
+  const auto& series = figures.at("series").at(0);
+  EXPECT_EQ(str(series.at("dims").at("stage")), "all");
+  std::vector<std::string> points;
+  for (const auto& p : series.at("points").as_array())
+    points.push_back(fmt::format("{}={}", str(p.at("period")), p.at("value").to_number<double>()));
+  EXPECT_EQ(points, (std::vector<std::string>{"2023=33.1", "2024=26.8"})) << json::serialize(series);
+  EXPECT_FALSE(str(series.at("points").at(1).at("source")).empty());
   EXPECT_EQ(http_get(daemon.port(), "/api/v1/alerts/0000000000000000").status, 404);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST(Alerts, TheGoalsOverviewShowsEachGoalsKpisLatestFiguresAndAlerts) {
+  Daemon daemon;
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
+  auto reply = http_get(daemon.port(), "/api/v1/goals");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  auto overview = reply.json();
+  ASSERT_EQ(overview.at("goals").as_array().size(), 11u);
+  int firing = 0;
+  for (const auto& g : overview.at("goals").as_array())
+    for (const auto& k : g.at("kpis").as_array())
+      for (const auto& a : k.at("alerts").as_array()) firing += str(a.at("state")) == "firing";
+  const auto& totals = overview.at("firing");
+  EXPECT_EQ(firing, totals.at("info").to_number<int>() + totals.at("warning").to_number<int>() +
+                        totals.at("critical").to_number<int>());
+  EXPECT_GT(firing, 0);
+
+  auto goal = http_get(daemon.port(), "/api/v1/goals/6");
+  ASSERT_EQ(goal.status, 200) << goal.body;
+  auto six = goal.json();
+  const json::object* rate = nullptr;
+  for (const auto& k : six.at("kpis").as_array())
+    if (str(k.at("id")) == "g06.stage_up_rate") rate = &k.as_object();
+  ASSERT_NE(rate, nullptr);
+  EXPECT_EQ(str(rate->at("name").at("ja")), "採択1年後のステージアップの割合");
+  EXPECT_EQ(str(rate->at("bodies").at(0).at("id")), "amed");
+  const json::object* all = nullptr;
+  for (const auto& f : rate->at("latest").as_array())
+    if (str(f.at("dims").at("stage")) == "all") all = &f.as_object();
+  ASSERT_NE(all, nullptr);
+  EXPECT_EQ(str(all->at("latest").at("period")), "2024");
+  EXPECT_EQ(all->at("latest").at("value").to_number<double>(), 26.8);
+  EXPECT_EQ(all->at("previous").at("value").to_number<double>(), 33.1);
+  EXPECT_NEAR(all->at("change").to_number<double>(), -6.3, 1e-9);
+  EXPECT_FALSE(alerts_of(rate->at("alerts").as_array(), "g06-stage-up-rate-falling", "stage", "all").empty());
+
+  EXPECT_EQ(http_get(daemon.port(), "/api/v1/goals/12").status, 404);
+  EXPECT_EQ(http_get(daemon.port(), "/api/v1/goals/x").status, 404);
   EXPECT_EQ(daemon.stop(), 0);
 }
 

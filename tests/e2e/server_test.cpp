@@ -1,8 +1,11 @@
 // The HTTP server's defences and its graceful stop, against the real binary.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include "http_client.hpp"
 #include "process.hpp"
@@ -58,6 +61,54 @@ TEST(Server, MalformedHttpGets400) {
   HttpClient client(daemon.port());
   client.send_raw("THIS IS NOT HTTP\r\n\r\n");
   EXPECT_EQ(client.read_reply().status, 400);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST(Server, AWrongMethodGets405WithTheMethodsOfItsRoute) {
+  Daemon daemon;
+  daemon.start();
+  HttpClient client(daemon.port());
+  struct Case {
+    std::string method, target, allow;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/healthz", "GET, HEAD"},
+      {"GET", "/api/v1/submissions", "POST"},
+      {"DELETE", "/api/v1/alerts", "GET, HEAD"},
+      {"GET", "/api/v1/alerts/XYZ/ack", "POST"},
+      {"PUT", "/api/v1/silences", "GET, HEAD, POST"},
+      {"GET", "/api/v1/silences/7", "DELETE"},
+      {"GET", "/api/v1/outbox/7/requeue", "POST"},
+      {"POST", "/api/v1/kpis/g06.stage_up_rate/series", "GET, HEAD"},
+  };
+  for (const auto& c : cases) {
+    // Refused before the token is looked at: none is sent.
+    auto reply = client.request(c.method, c.target, "", {});
+    EXPECT_EQ(reply.status, 405) << c.method << " " << c.target;
+    EXPECT_EQ(reply.error_code(), "method_not_allowed") << c.method << " " << c.target;
+    EXPECT_EQ(reply.headers["allow"], c.allow) << c.method << " " << c.target;
+  }
+  EXPECT_EQ(client.request("DELETE", "/api/v1/silences/7", "", {}).status, 401);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST(Server, RequestsAreCountedUnderTheirRouteNotTheirPath) {
+  Daemon daemon;
+  daemon.start();
+  HttpClient client(daemon.port());
+  ASSERT_EQ(client.get("/api/v1/alerts/XYZ").status, 404);
+  ASSERT_EQ(client.get("/api/v1/alerts/ABC").status, 404);
+  ASSERT_EQ(client.get("/api/v1/alerts/XYZ/ack").status, 405);
+  ASSERT_EQ(client.get("/api/v1/nothing/here").status, 404);
+  auto text = client.get("/metrics").body;
+  auto count = [&](const std::string& route, int status) {
+    return fmt::format("kpiwatch_http_requests_total{{route=\"{}\",status=\"{}\"}} ", route, status);
+  };
+  EXPECT_NE(text.find(count("/api/v1/alerts/{fingerprint}", 404) + "2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(count("/api/v1/alerts/{fingerprint}/ack", 405) + "1\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(count("other", 404) + "1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("XYZ"), std::string::npos) << text;
+  EXPECT_EQ(text.find("/api/v1/nothing"), std::string::npos) << text;
   EXPECT_EQ(daemon.stop(), 0);
 }
 

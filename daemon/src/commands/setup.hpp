@@ -1,8 +1,11 @@
 #pragma once
-// Start-up steps shared by the commands.
+// Start-up steps and helpers shared by the commands (setup.cpp); each command
+// is a file of its own beside this one.
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
@@ -32,5 +35,11 @@ void init_logging(const std::string& level);
 // Loads the bundled dataset unless it was loaded before, in one transaction.
 // Returns the number of revisions written (0 if already loaded).
 Result<std::size_t> load_bundled_dataset(Store& store, const Catalog& catalog, const Clock& clock);
+
+// The whole of a file the user named, or null after printing why not.
+std::optional<std::string> read_input_file(const std::string& path);
+// The settings' database if it exists, or null after printing why not and
+// which options would name one (`hint`, e.g. "--config or --state-dir").
+std::unique_ptr<Store> open_existing_store(const Settings& settings, std::string_view hint);
 
 }  // namespace kpiwatch

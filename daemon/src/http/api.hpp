@@ -1,11 +1,13 @@
 #pragma once
-// The HTTP API under /api/v1, plus /healthz and /readyz.
+// The HTTP API under /api/v1, plus /healthz, /readyz and /metrics: the state
+// its handlers share. The routes are in routes.cpp, the handlers one file per resource.
 
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <functional>
 #include <memory>
 
+#include "http/routes.hpp"
 #include "http/server.hpp"
 #include "ingest/alert_engine.hpp"
 #include "kpiwatch/auth.hpp"
@@ -20,7 +22,6 @@ namespace kpiwatch {
 
 class Api {
  public:
-  using QueryParams = std::vector<std::pair<std::string, std::string>>;
   // `reader` is used on the io_context thread only; writes go through `ingest`.
   Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, Store& reader, Ingest& ingest,
       std::shared_ptr<const Auth> auth, ValidationLimits limits);
@@ -44,25 +45,35 @@ class Api {
   }
 
  private:
-  void post_submissions(const Request& request, Respond respond);
-  void post_reload(const Request& request, const Respond& respond);
+  // The route table (routes.cpp); Api::handle dispatches through it.
+  static const std::vector<Route>& routes();
+  // The metrics-counting, logging wrapper of a request's Respond.
+  Respond counted(const Request& request, std::string_view label, Respond respond) const;
+  // Checks the route's access; answers 401/403 and returns false if refused.
+  bool authorize(const Route& route, Call& call, const Respond& respond) const;
   // Runs `job` on the writer thread and answers with what it returns.
-  void write(std::function<Response(Store&)> job, Respond respond);
-  const TokenConfig* admin(const Request& request, const Respond& respond) const;
-  void post_silence(const Request& request, Respond respond);
-  void delete_silence(const Request& request, const std::string& id, Respond respond);
-  void post_ack(const Request& request, const std::string& fingerprint, Respond respond);
-  void post_requeue(const Request& request, const std::string& id, Respond respond);
-  Response get_silences();
-  Response get_outbox(const QueryParams& params);
-  Response get_metrics();
-  // The token of the Authorization header; answers 401 and returns null if none.
-  const TokenConfig* authenticate(const Request& request, const Respond& respond) const;
-  Response get_kpis() const;
-  Response get_kpi(const Kpi& kpi) const;
-  Response get_series(const Kpi& kpi, const QueryParams& params);
-  Response get_alerts(const QueryParams& params);
-  Response get_alert(const std::string& fingerprint);
+  void write(std::function<Response(Store&)> job, Respond respond) const;
+
+  // The handlers, one file per resource: ops.cpp, submissions.cpp, kpis.cpp,
+  // goals.cpp, alerts.cpp, silences.cpp, outbox.cpp.
+  Response get_healthz(const Call& call) const;
+  Response get_readyz(const Call& call) const;
+  Response get_metrics(const Call& call) const;
+  Response post_reload(const Call& call) const;
+  void post_submissions(const Call& call, Respond respond) const;
+  Response get_kpis(const Call& call) const;
+  Response get_kpi(const Call& call) const;
+  Response get_series(const Call& call) const;
+  Response get_alerts(const Call& call) const;
+  Response get_alert(const Call& call) const;
+  Response get_goals(const Call& call) const;
+  Response get_goal(const Call& call) const;
+  void post_ack(const Call& call, Respond respond) const;
+  Response get_silences(const Call& call) const;
+  void post_silence(const Call& call, Respond respond) const;
+  void delete_silence(const Call& call, Respond respond) const;
+  Response get_outbox(const Call& call) const;
+  void post_requeue(const Call& call, Respond respond) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Catalog> catalog_;

@@ -88,4 +88,8 @@ Response error_response(ErrorCode code, std::string message) {
   return error_response(Error{code, std::move(message), "", {}});
 }
 
+Error bad_parameter(std::string key, std::string message) {
+  return Error{ErrorCode::invalid_parameter, std::move(message), std::move(key), {}};
+}
+
 }  // namespace kpiwatch

@@ -13,5 +13,7 @@ http::status status_for(ErrorCode code);
 std::string error_json(const Error& error);
 Response error_response(const Error& error, unsigned version = 11);
 Response error_response(ErrorCode code, std::string message);
+// An invalid_parameter error naming the query parameter `key`.
+Error bad_parameter(std::string key, std::string message);
 
 }  // namespace kpiwatch

@@ -89,12 +89,11 @@ json::value number_cell(const std::string& cell) {
   return json::string(cell);  // rejected by validation as "must be a number"
 }
 
-using Columns = std::map<std::string, std::size_t>;
-
-// The header row: every column known, none twice.
-Result<Columns> read_header(const std::vector<std::string>& header, const std::string& file, std::size_t line) {
+// The header's columns by name; each known, none twice.
+Result<std::map<std::string, std::size_t>> csv_columns(const std::vector<std::string>& header, const std::string& file,
+                                                       std::size_t line) {
   static const std::vector<std::string> plain = {"kpi", "period", "value", "items", "body", "source", "note"};
-  Columns columns;
+  std::map<std::string, std::size_t> columns;
   for (std::size_t c = 0; c < header.size(); ++c) {
     const auto& name = header[c];
     bool known =
@@ -113,34 +112,30 @@ Result<Columns> read_header(const std::vector<std::string>& header, const std::s
   return columns;
 }
 
-// "a|b|c" → ["a", "b", "c"]
-json::array item_cell(const std::string& cell) {
-  json::array items;
-  std::size_t start = 0;
-  while (start <= cell.size()) {
-    auto bar = cell.find('|', start);
-    if (bar == std::string::npos) bar = cell.size();
-    items.emplace_back(cell.substr(start, bar - start));
-    start = bar + 1;
-  }
-  return items;
-}
-
-// One row as the JSON object a client would have sent; empty cells are absent.
-json::object row_object(const Columns& columns, const std::vector<std::string>& row) {
+// A CSV row as the JSON object the API would have received; empty cells are absent.
+json::object row_object(const std::map<std::string, std::size_t>& columns, const std::vector<std::string>& row) {
   json::object obj;
   json::object dims;
   for (const auto& [name, c] : columns) {
     const auto& cell = row[c];
     if (cell.empty()) continue;
-    if (name == "value")
+    if (name == "value") {
       obj["value"] = number_cell(cell);
-    else if (name == "items")
-      obj["items"] = item_cell(cell);
-    else if (name.starts_with("dims."))
+    } else if (name == "items") {
+      json::array items;
+      std::size_t start = 0;
+      while (start <= cell.size()) {
+        auto bar = cell.find('|', start);
+        if (bar == std::string::npos) bar = cell.size();
+        items.emplace_back(cell.substr(start, bar - start));
+        start = bar + 1;
+      }
+      obj["items"] = std::move(items);
+    } else if (name.starts_with("dims.")) {
       dims[name.substr(5)] = cell;
-    else
+    } else {
       obj[name] = cell;
+    }
   }
   if (!dims.empty()) obj["dims"] = std::move(dims);
   return obj;
@@ -158,8 +153,9 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
     if (!blank) kept.push_back(i);
   }
   if (kept.empty()) return Error{ErrorCode::empty_batch, fmt::format("{}: the file has no header row", file), "", {}};
+
   const auto& header = rows[kept[0]];
-  auto columns = read_header(header, file, parsed->lines[kept[0]]);
+  auto columns = csv_columns(header, file, parsed->lines[kept[0]]);
   if (!columns) return columns.error();
   if (kept.size() - 1 > limits.max_batch)
     return Error{
@@ -179,7 +175,8 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
                       fmt::format("row has {} cells; the header has {}", row.size(), header.size()),
                       "",
                       {}});
-    auto s = parse_submission(catalog, row_object(columns.value(), row), limits);
+    json::object obj = row_object(columns.value(), row);
+    auto s = parse_submission(catalog, obj, limits);
     if (!s) return at_line(file, line, s.error());
     batch.push_back(std::move(s.value()));
     lines.push_back(line);

@@ -1,0 +1,102 @@
+// The catalog and its figures: GET /api/v1/kpis, /api/v1/kpis/{id} and
+// /api/v1/kpis/{id}/series.
+#include <fmt/format.h>
+
+#include <boost/json.hpp>
+
+#include "http/api.hpp"
+#include "http/errors.hpp"
+#include "http/views_json.hpp"
+#include "kpiwatch/json.hpp"
+
+namespace kpiwatch {
+namespace json = boost::json;
+
+namespace {
+
+json::object kpi_json(const Kpi& k) {
+  json::object o{{"id", k.id},
+                 {"goal", k.goal},
+                 {"name_ja", k.name_ja},
+                 {"name_en", k.name_en},
+                 {"unit", to_string(k.unit)},
+                 {"period", to_string(k.period)}};
+  if (!k.description_en.empty()) o["description_en"] = k.description_en;
+  if (!k.description_ja.empty()) o["description_ja"] = k.description_ja;
+  json::array bodies;
+  for (const auto& b : k.bodies) bodies.emplace_back(b);
+  o["bodies"] = std::move(bodies);
+  if (k.min) o["min"] = *k.min;
+  if (k.max) o["max"] = *k.max;
+  json::object dims;
+  for (const auto& d : k.dims) {
+    json::array values;
+    for (const auto& v : d.values) values.emplace_back(v);
+    json::object dim{{"values", std::move(values)}};
+    if (d.default_value) dim["default"] = *d.default_value;
+    dims[d.name] = std::move(dim);
+  }
+  o["dims"] = std::move(dims);
+  return o;
+}
+
+// An unknown KPI in the path is a missing resource (404), not a bad field (422).
+Response unknown_kpi(const std::string& id) {
+  return json_response(http::status::not_found,
+                       error_json({ErrorCode::unknown_kpi, fmt::format("unknown KPI \"{}\"", id), "", {}}));
+}
+
+// ?revisions=true|false&dims.NAME=VALUE
+Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params) {
+  SeriesQuery query;
+  query.kpi = kpi.id;
+  for (const auto& [key, value] : params) {
+    if (key == "revisions") {
+      if (value != "true" && value != "false") return bad_parameter("revisions", "\"revisions\" must be true or false");
+      query.revisions = value == "true";
+    } else if (key.starts_with("dims.")) {
+      std::string name = key.substr(5);
+      const Dimension* dim = kpi.dimension(name);
+      if (!dim || !dim->allows(value))
+        return bad_parameter(key, fmt::format("KPI \"{}\" has no dimension value {}={}", kpi.id, name, value));
+      query.dims[name] = value;
+    } else {
+      return bad_parameter(key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME)", key));
+    }
+  }
+  return query;
+}
+
+}  // namespace
+
+Response Api::get_kpis(const Call& call) const {
+  json::array goals;
+  for (const auto& g : call.catalog->goals()) {
+    json::array bodies;
+    for (const auto& b : g.bodies) bodies.emplace_back(b);
+    goals.push_back(json::object{
+        {"number", g.number}, {"name_ja", g.name_ja}, {"name_en", g.name_en}, {"bodies", std::move(bodies)}});
+  }
+  json::array kpis;
+  for (const auto& k : call.catalog->kpis()) kpis.push_back(kpi_json(k));
+  return json_response(http::status::ok,
+                       serialize_json(json::object{{"goals", std::move(goals)}, {"kpis", std::move(kpis)}}));
+}
+
+Response Api::get_kpi(const Call& call) const {
+  const Kpi* kpi = call.catalog->find(call.segment("id"));
+  if (!kpi) return unknown_kpi(call.segment("id"));
+  return json_response(http::status::ok, serialize_json(kpi_json(*kpi)));
+}
+
+Response Api::get_series(const Call& call) const {
+  const Kpi* kpi = call.catalog->find(call.segment("id"));
+  if (!kpi) return unknown_kpi(call.segment("id"));
+  auto query = series_query(*kpi, call.query);
+  if (!query) return error_response(query.error());
+  auto view = views::series_view(reader_, *kpi, query.value());
+  if (!view) return error_response(view.error());
+  return json_response(http::status::ok, serialize_json(series_view_json(view.value())));
+}
+
+}  // namespace kpiwatch
