@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clang-tidy (the root .clang-tidy: bugprone-*, performance-*, a few modernize-*)
+# clang-tidy (the root .clang-tidy: bugprone-*, performance-*, a few modernize-*, function size and complexity)
 # over the C++ sources, with the compile commands of a configured build tree.
 # The whole tree takes about 9 minutes on 2 cores, so by default only the files
 # changed since the commit in .ci/tidy-base (the last commit the whole tree was
