@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kpiwatch/store.hpp"
+#include "temp_dir.hpp"
 
 namespace kpiwatch {
 namespace {
@@ -19,18 +20,11 @@ namespace fs = std::filesystem;
 class AlertRepositoryTest : public ::testing::Test {
  protected:
   AlertRepositoryTest() {
-    std::string pattern = (fs::path(::testing::TempDir()) / "kpiwatch-alerts-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-    auto opened = Store::open({(dir_ / "k.db").string()});
+    auto opened = Store::open({dir_.file("k.db")});
     if (!opened) throw std::runtime_error(opened.error().message);
     store_ = std::move(opened.value());
   }
-  ~AlertRepositoryTest() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  ~AlertRepositoryTest() override { store_.reset(); }
 
   AlertRepository& alerts() { return store_->alerts(); }
 
@@ -62,7 +56,7 @@ class AlertRepositoryTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  test::TempDir dir_;  // first: outlives the store
   std::unique_ptr<Store> store_;
 };
 

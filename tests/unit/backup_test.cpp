@@ -14,6 +14,7 @@
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/dataset.hpp"
 #include "kpiwatch/store.hpp"
+#include "temp_dir.hpp"
 
 namespace kpiwatch {
 namespace {
@@ -21,24 +22,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::path(::testing::TempDir()) / "kpiwatch-backup-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 // A store holding the bundled dataset (121 revisions).
 std::unique_ptr<Store> store_with_dataset(const std::string& path) {

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 namespace kpiwatch {
 namespace {
 
@@ -94,11 +96,8 @@ const PostResult kRefused{0, "connection refused"};
 class DeliveryTest : public ::testing::Test {
  protected:
   DeliveryTest() {
-    std::string pattern = (fs::path(::testing::TempDir()) / "kpiwatch-delivery-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-    auto writer = Store::open({(dir_ / "k.db").string(), "normal", 5000});
-    auto reader = Store::open({(dir_ / "k.db").string(), "normal", 5000});
+    auto writer = Store::open({dir_.file("k.db"), "normal", 5000});
+    auto reader = Store::open({dir_.file("k.db"), "normal", 5000});
     if (!writer || !reader) throw std::runtime_error("cannot open the store");
     reader_ = std::move(reader.value());
     ingest_ = std::make_unique<Ingest>(std::move(writer.value()), clock_);
@@ -126,8 +125,6 @@ class DeliveryTest : public ::testing::Test {
   ~DeliveryTest() override {
     delivery_->stop();
     ingest_->stop();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
   }
 
   // Runs `job` on the writer thread and waits for it.
@@ -193,7 +190,7 @@ class DeliveryTest : public ::testing::Test {
     return rows.ok() ? rows.value() : std::vector<OutboxEntry>{};
   }
 
-  fs::path dir_;
+  test::TempDir dir_;  // first: outlives the store
   FakeClock clock_;
   boost::asio::io_context io_;
   Metrics metrics_;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "kpiwatch/store.hpp"
+#include "temp_dir.hpp"
 
 namespace kpiwatch {
 namespace {
@@ -25,20 +26,13 @@ constexpr const char* kT3 = "2025-04-01T00:03:00Z";
 class OutboxRepositoryTest : public ::testing::Test {
  protected:
   OutboxRepositoryTest() {
-    std::string pattern = (fs::path(::testing::TempDir()) / "kpiwatch-outbox-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
     auto opened = Store::open({path()});
     if (!opened) throw std::runtime_error(opened.error().message);
     store_ = std::move(opened.value());
   }
-  ~OutboxRepositoryTest() override {
-    store_.reset();
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  ~OutboxRepositoryTest() override { store_.reset(); }
 
-  std::string path() const { return (dir_ / "k.db").string(); }
+  std::string path() const { return dir_.file("k.db"); }
   OutboxRepository& outbox() { return store_->outbox(); }
   SilenceRepository& silences() { return store_->silences(); }
 
@@ -91,7 +85,7 @@ class OutboxRepositoryTest : public ::testing::Test {
     return out;
   }
 
-  fs::path dir_;
+  test::TempDir dir_;  // first: outlives the store
   std::unique_ptr<Store> store_;
   int queued_ = 0;
 };

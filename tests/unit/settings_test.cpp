@@ -14,6 +14,7 @@
 
 #include "kpiwatch/dataset.hpp"
 #include "kpiwatch/digest.hpp"
+#include "temp_dir.hpp"
 
 namespace kpiwatch {
 namespace {
@@ -310,25 +311,7 @@ TEST(Settings, FallsBackToStateDirectoryFromTheEnvironmentWhenTheFileGivesNone) 
   EXPECT_EQ(parsed("[server]\nlisten = \"127.0.0.1:1\"\n").state_directory, "/run/state");
 }
 
-// A unique directory for one test, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::path(::testing::TempDir()) / "kpiwatch-settings-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using test::TempDir;
 
 TEST(Settings, LoadSettingsResolvesAgainstTheFilesDirectory) {
   TempDir temp;
