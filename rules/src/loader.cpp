@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "embedded_rules.hpp"
 #include "rule.hpp"
@@ -38,7 +39,15 @@ Loaded<std::shared_ptr<const RuleSet>> RuleSet::load(const std::vector<RuleSourc
   Diagnostics diags;
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->catalog_ = std::move(catalog);
-  for (const auto& source : sources) compile_rules(read_rule_file(source, diags), *set->catalog_, diags, set->rules_);
+  for (const auto& source : sources) {
+    Diagnostics file_diags;
+    compile_rules(read_rule_file(source, file_diags), *set->catalog_, file_diags, set->rules_);
+    // The reader and the compiler each find their own errors; a person reads them top to bottom.
+    std::stable_sort(file_diags.begin(), file_diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
+      return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+    });
+    diags.insert(diags.end(), file_diags.begin(), file_diags.end());
+  }
   report_duplicate_ids(set->rules_, diags);
   if (!diags.empty()) return diags;
   for (const auto& rule : set->rules_)

@@ -120,6 +120,23 @@ TEST(RuleErrors, TheValidRuleLoads) {
   EXPECT_EQ(std::get<0>(loaded)->size(), 1u);
 }
 
+TEST(RuleErrors, AFilesErrorsComeInTheOrderOfTheFile) {
+  // Rule 1: a KPI the catalog lacks (the compiler's) and an unknown key (the reader's);
+  // rule 2: no title (the reader's). Printed top to bottom, whichever stage found them.
+  std::string first =
+      replaced(replaced(kRule, "g06.stage_up_rate", "g06.nope"), "severity = ", "colour = 1\nseverity = ");
+  std::string second = replaced(replaced(kRule, "g06-falling", "g06-other"), "title = \"Stage-up rate falling\"\n", "");
+  std::string text = first + "\n" + second;
+  auto diags = diagnostics_of(text);
+  ASSERT_EQ(diags.size(), 3u) << joined(diags);
+  EXPECT_THAT(diags[0].message, HasSubstr("g06.nope"));
+  EXPECT_THAT(diags[1].message, HasSubstr("colour"));
+  EXPECT_THAT(diags[2].message, HasSubstr("title"));
+  for (std::size_t i = 1; i < diags.size(); ++i)
+    EXPECT_LT(std::pair(diags[i - 1].line, diags[i - 1].column), std::pair(diags[i].line, diags[i].column))
+        << joined(diags);
+}
+
 TEST(RuleErrors, UnknownKeyInARule) {
   auto text = replaced(kRule, "severity = ", "colour = \"red\"\nseverity = ");
   expect_single(text, position_of(text, "colour"), "unknown key \"colour\"");
