@@ -182,6 +182,19 @@ Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& quer
   return read_revisions(*stmt, "read series");
 }
 
+Result<std::vector<Revision>> RevisionRepository::latest(const std::string& kpi, int periods) {
+  // Numbers each series' current values from the newest period down, then keeps the first few.
+  auto stmt = db_.statement(fmt::format(
+      "{} JOIN (SELECT r.id AS id, ROW_NUMBER() OVER (PARTITION BY r.series_id ORDER BY r.period_ord DESC) AS k "
+      "FROM revisions r JOIN series s ON s.id = r.series_id WHERE s.kpi = ?1 AND {}) newest ON newest.id = r.id "
+      "WHERE newest.k <= ?2 ORDER BY s.dims, r.period_ord",
+      kRevisionColumns, kCurrentOnly));
+  if (!stmt) return stmt.error();
+  stmt->bind(1, kpi);
+  stmt->bind(2, static_cast<std::int64_t>(periods));
+  return read_revisions(*stmt, "read latest figures");
+}
+
 Result<std::vector<Revision>> RevisionRepository::after(std::int64_t id) {
   auto after = db_.statement(fmt::format("{} WHERE r.id > ?1 ORDER BY r.id", kRevisionColumns));
   if (!after) return after.error();

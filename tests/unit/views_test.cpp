@@ -96,10 +96,17 @@ TEST_F(Views, ASeriesViewGroupsBySeriesAndKeepsProvenance) {
 }
 
 TEST_F(Views, TheOverviewWalksGoalsKpisLatestFiguresAndTheirAlerts) {
-  submit({rate(2023, 33.1, "all"), rate(2024, 26.8, "all"), rate(2024, 40.0, "basic")});
+  submit({rate(2022, 29.0, "all"), rate(2023, 33.1, "all"), rate(2024, 25.0, "all"), rate(2024, 40.0, "basic")});
+  submit({rate(2024, 26.8, "all", "corrected")});
   save(alert("fp-firing", AlertState::firing, Severity::critical, "all"), AlertState::pending);
   save(alert("fp-pending", AlertState::pending, Severity::warning, "basic"), AlertState::inactive);
   save(alert("fp-resolved", AlertState::resolved, Severity::warning, "clinical"), AlertState::firing);
+
+  auto newest = store_->revisions().latest(kRate, 2);  // what the overview reads
+  ASSERT_TRUE(newest.ok());
+  std::vector<std::string> read;
+  for (const auto& r : newest.value()) read.push_back(r.submission.dims.at("stage") + " " + r.submission.period.str());
+  EXPECT_EQ(read, (std::vector<std::string>{"all 2023", "all 2024", "basic 2024"}));
 
   auto all = overview(*store_, *catalog_);
   ASSERT_TRUE(all.ok()) << all.error().message;
@@ -123,6 +130,7 @@ TEST_F(Views, TheOverviewWalksGoalsKpisLatestFiguresAndTheirAlerts) {
   ASSERT_EQ(rates->latest.size(), 2u);
   const LatestFigure& headline = rates->latest[0];
   EXPECT_EQ(headline.latest.submission.period.str(), "2024");
+  EXPECT_EQ(headline.latest.revision, 2);  // the current value, not the first one
   ASSERT_TRUE(headline.previous.has_value());
   EXPECT_EQ(headline.previous->submission.period.str(), "2023");
   ASSERT_TRUE(headline.change().has_value());

@@ -12,9 +12,9 @@ std::optional<double> LatestFigure::change() const {
 
 namespace {
 
-std::vector<LatestFigure> latest_figures(const SeriesView& view) {
+std::vector<LatestFigure> latest_figures(const std::vector<Series>& series) {
   std::vector<LatestFigure> out;
-  for (const auto& s : view.series) {
+  for (const auto& s : series) {
     if (s.points.empty()) continue;
     LatestFigure f{s.dims, s.points.back(), std::nullopt};
     if (s.points.size() > 1) f.previous = s.points[s.points.size() - 2];
@@ -45,11 +45,9 @@ Result<KpiOverview> kpi_overview(Store& store, const Catalog& catalog, const Kpi
   KpiOverview o{&kpi, {}, {}, {}};
   for (const auto& id : kpi.bodies)
     if (const Body* body = catalog.body(id)) o.bodies.push_back(body);
-  SeriesQuery query;
-  query.kpi = kpi.id;
-  auto view = series_view(store, kpi, query);
-  if (!view) return view.error();
-  o.latest = latest_figures(view.value());
+  auto rows = store.revisions().latest(kpi.id, 2);
+  if (!rows) return rows.error();
+  o.latest = latest_figures(group_series(std::move(rows.value())));
   if (auto it = alerts.find(kpi.id); it != alerts.end()) o.alerts = std::move(it->second);
   return o;
 }

@@ -35,6 +35,9 @@ class RevisionRepository {
   // Current values (newest revision per period) or the whole history,
   // ordered by dims, period, revision.
   Result<std::vector<Revision>> series(const SeriesQuery& query);
+  // The current values of the newest `periods` periods of each series of `kpi`,
+  // ordered by dims, period: what an overview shows, without the older history.
+  Result<std::vector<Revision>> latest(const std::string& kpi, int periods);
   // Revisions with an id above `id`, in id (commit) order.
   Result<std::vector<Revision>> after(std::int64_t id);
   // The highest revision id, 0 if there is none.

@@ -31,6 +31,8 @@ struct SeriesView {
 };
 
 Result<SeriesView> series_view(Store& store, const Kpi& kpi, const SeriesQuery& query);
+// Rows ordered by dims, then period → one Series per dims.
+std::vector<Series> group_series(std::vector<Revision> rows);
 
 // A series' newest figure and the one before it.
 struct LatestFigure {
