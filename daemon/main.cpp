@@ -1,6 +1,7 @@
 // kpiwatch: follow up the KPIs of a policy plan.
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,7 +13,7 @@ namespace {
 
 using kpiwatch::CommonOptions;
 // Each parsed subcommand, and what it runs.
-using Commands = std::vector<std::pair<const CLI::App*, std::function<int()>>>;
+using Commands = std::map<const CLI::App*, std::function<int()>>;
 
 // A flag that falls back to a KPIWATCH_* variable (for the unit's drop-ins). CLI11 reads the
 // environment for every subcommand, parsed or not, so only the parsed one may store the value.
@@ -41,7 +42,7 @@ void add_serve(CLI::App& app, CommonOptions& common, Commands& commands) {
   auto* serve = app.add_subcommand("serve", "run the daemon");
   add_common(serve, common);
   env_option(serve, "--listen", common.listen, "KPIWATCH_LISTEN", "HOST:PORT to listen on (overrides the config)");
-  commands.emplace_back(serve, [&common] { return kpiwatch::run_serve(common); });
+  commands.emplace(serve, [&common] { return kpiwatch::run_serve(common); });
 }
 
 void add_import(CLI::App& app, CommonOptions& common, Commands& commands) {
@@ -51,8 +52,8 @@ void add_import(CLI::App& app, CommonOptions& common, Commands& commands) {
   auto submitted_by = std::make_shared<std::string>();
   import->add_option("FILE", *file, "CSV or JSON file (UTF-8, BOM allowed)")->required();
   import->add_option("--as", *submitted_by, "who the revisions are recorded as submitted by (default: import:FILE)");
-  commands.emplace_back(import,
-                        [&common, file, submitted_by] { return kpiwatch::run_import(common, *file, *submitted_by); });
+  commands.emplace(import,
+                   [&common, file, submitted_by] { return kpiwatch::run_import(common, *file, *submitted_by); });
 }
 
 void add_check_and_test(CLI::App& app, CommonOptions& common, Commands& commands) {
@@ -60,12 +61,12 @@ void add_check_and_test(CLI::App& app, CommonOptions& common, Commands& commands
   add_common(check, common);
   auto rules = std::make_shared<std::vector<std::string>>();
   check->add_option("RULE_FILES_OR_DIRS", *rules, "rule files or directories (default: those of the config)");
-  commands.emplace_back(check, [&common, rules] { return kpiwatch::run_check(common, *rules); });
+  commands.emplace(check, [&common, rules] { return kpiwatch::run_check(common, *rules); });
 
   auto* test = app.add_subcommand("test", "run rule unit tests written in TOML (docs/RULES.md)");
   auto files = std::make_shared<std::vector<std::string>>();
   test->add_option("FILES", *files, "rule test files")->required();
-  commands.emplace_back(test, [files] { return kpiwatch::run_rule_tests(*files); });
+  commands.emplace(test, [files] { return kpiwatch::run_rule_tests(*files); });
 }
 
 void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
@@ -82,7 +83,7 @@ void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
   eval->add_option("--rules", args->rules, "rule files or directories (default: those of the config)");
   eval->add_option("--format", args->format, "text (a table per period) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  commands.emplace_back(
+  commands.emplace(
       eval, [&common, args] { return kpiwatch::run_eval(common, args->rules, args->input, args->at, args->format); });
 }
 
@@ -91,7 +92,7 @@ void add_backup(CLI::App& app, CommonOptions& common, Commands& commands) {
   add_common(backup, common);
   auto file = std::make_shared<std::string>();
   backup->add_option("FILE", *file, "where to write the copy (FILE.tmp first, then renamed)")->required();
-  commands.emplace_back(backup, [&common, file] { return kpiwatch::run_backup(common, *file); });
+  commands.emplace(backup, [&common, file] { return kpiwatch::run_backup(common, *file); });
 }
 
 void add_outbox(CLI::App& app, CommonOptions& common, Commands& commands) {
@@ -101,7 +102,7 @@ void add_outbox(CLI::App& app, CommonOptions& common, Commands& commands) {
   add_common(list, common);
   auto state = std::make_shared<std::string>();
   list->add_option("--state", *state, "pending, delivered, dead or suppressed");
-  commands.emplace_back(list, [&common, state] { return kpiwatch::run_outbox_list(common, *state); });
+  commands.emplace(list, [&common, state] { return kpiwatch::run_outbox_list(common, *state); });
 
   auto* requeue = outbox->add_subcommand("requeue", "send dead letters again");
   add_common(requeue, common);
@@ -109,7 +110,7 @@ void add_outbox(CLI::App& app, CommonOptions& common, Commands& commands) {
   auto all = std::make_shared<bool>(false);
   requeue->add_option("ID", *ids, "notification ids (see outbox list)");
   requeue->add_flag("--all-dead", *all, "every dead letter");
-  commands.emplace_back(requeue, [&common, ids, all] { return kpiwatch::run_outbox_requeue(common, *ids, *all); });
+  commands.emplace(requeue, [&common, ids, all] { return kpiwatch::run_outbox_requeue(common, *ids, *all); });
 }
 
 void add_token(CLI::App& app, Commands& commands) {
@@ -126,8 +127,8 @@ void add_token(CLI::App& app, Commands& commands) {
   create->add_option("--body", args->bodies, "reporting body whose KPIs it may submit (repeatable)");
   create->add_option("--kpi", args->kpis, "single KPI it may submit (repeatable)");
   create->add_flag("--admin", args->admin, "may submit every KPI and administer");
-  commands.emplace_back(
-      create, [args] { return kpiwatch::run_token_create(args->name, args->bodies, args->kpis, args->admin); });
+  commands.emplace(create,
+                   [args] { return kpiwatch::run_token_create(args->name, args->bodies, args->kpis, args->admin); });
 }
 
 }  // namespace
