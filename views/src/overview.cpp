@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 #include "kpiwatch/views.hpp"
@@ -7,7 +8,8 @@ namespace kpiwatch::views {
 
 std::optional<double> LatestFigure::change() const {
   if (!previous || !latest.submission.value || !previous->submission.value) return std::nullopt;
-  return *latest.submission.value - *previous->submission.value;
+  // Rounded at 1e-9, so that 26.8 - 33.1 is -6.3 as a person writes it, not -6.300000000000001.
+  return std::round((*latest.submission.value - *previous->submission.value) * 1e9) / 1e9;
 }
 
 namespace {
