@@ -1,0 +1,37 @@
+#pragma once
+// Texts for people: the language of a text, and numbers, periods and dates
+// written as a policy officer writes them in it ("2023年度", "FY2023", "4,086").
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "kpiwatch/period.hpp"
+#include "kpiwatch/result.hpp"
+
+namespace kpiwatch {
+
+enum class Lang { ja, en };
+std::string_view to_string(Lang lang);
+// "ja" or "en"; false (out untouched) for anything else.
+bool parse_lang(std::string_view text, Lang& out);
+
+// How a number is written: a format spec such as "+,.1f" (sign, thousands
+// separators, fixed decimals), a subset of Python's and fmt's.
+struct NumberFormat {
+  bool sign = false;            // "+": a plus sign on positive numbers
+  bool grouping = false;        // ",": 4,086
+  std::optional<int> decimals;  // ".1f": exactly one decimal; none: up to two, trailing zeros dropped
+  static Result<NumberFormat> parse(std::string_view spec);
+};
+
+// "33.1", "4,086", "+1.5", "-6.3"; "n/a" for NaN and infinities.
+std::string format_number(double value, const NumberFormat& format);
+
+// "2024年" / "2024", "2023年度" / "FY2023", "2024年第1四半期" / "Q1 2024", "2024年6月" / "June 2024".
+std::string period_name(const Period& period, Lang lang);
+// "2026年6月30日" / "30 June 2026".
+std::string date_name(std::chrono::year_month_day day, Lang lang);
+
+}  // namespace kpiwatch

@@ -1,0 +1,114 @@
+#include "kpiwatch/text.hpp"
+
+#include <fmt/format.h>
+
+#include <array>
+#include <cmath>
+#include <cstdlib>
+
+namespace kpiwatch {
+namespace {
+
+constexpr std::array<std::string_view, 12> kMonthsEn = {"January",   "February", "March",    "April",
+                                                        "May",       "June",     "July",     "August",
+                                                        "September", "October",  "November", "December"};
+
+std::string group_thousands(std::string digits) {
+  std::string out;
+  int n = static_cast<int>(digits.size());
+  for (int i = 0; i < n; ++i) {
+    out += digits[static_cast<std::size_t>(i)];
+    int left = n - 1 - i;
+    if (left > 0 && left % 3 == 0) out += ',';
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string_view to_string(Lang lang) { return lang == Lang::ja ? "ja" : "en"; }
+
+bool parse_lang(std::string_view text, Lang& out) {
+  if (text == "ja")
+    out = Lang::ja;
+  else if (text == "en")
+    out = Lang::en;
+  else
+    return false;
+  return true;
+}
+
+Result<NumberFormat> NumberFormat::parse(std::string_view spec) {
+  NumberFormat f;
+  std::string_view s = spec;
+  auto bad = [&] {
+    return Error{ErrorCode::rules_error,
+                 fmt::format("unknown number format \"{}\" (write e.g. \".1f\", \"+.1f\", \",\" or \",.0f\")", spec),
+                 {},
+                 std::nullopt};
+  };
+  if (s.starts_with('+')) {
+    f.sign = true;
+    s.remove_prefix(1);
+  }
+  if (s.starts_with(',')) {
+    f.grouping = true;
+    s.remove_prefix(1);
+  }
+  if (s.starts_with('.')) {
+    s.remove_prefix(1);
+    if (s.empty() || s[0] < '0' || s[0] > '9') return bad();
+    f.decimals = s[0] - '0';
+    s.remove_prefix(1);
+    if (!s.starts_with('f')) return bad();
+    s.remove_prefix(1);
+  }
+  if (!s.empty()) return bad();
+  return f;
+}
+
+std::string format_number(double value, const NumberFormat& format) {
+  if (!std::isfinite(value)) return "n/a";
+  int decimals = format.decimals.value_or(2);
+  double scale = std::pow(10.0, decimals);
+  double rounded = std::round(value * scale) / scale;
+  if (rounded == 0) rounded = 0;  // no "-0"
+  std::string s = fmt::format("{:.{}f}", std::fabs(rounded), decimals);
+  if (!format.decimals && s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  if (format.grouping) {
+    auto dot = s.find('.');
+    s = group_thousands(s.substr(0, dot)) + (dot == std::string::npos ? "" : s.substr(dot));
+  }
+  if (rounded < 0) return "-" + s;
+  if (format.sign && rounded > 0) return "+" + s;
+  return s;
+}
+
+std::string period_name(const Period& p, Lang lang) {
+  bool ja = lang == Lang::ja;
+  switch (p.kind) {
+    case PeriodKind::year:
+      return ja ? fmt::format("{}年", p.year) : fmt::format("{}", p.year);
+    case PeriodKind::fiscal_year:
+      return ja ? fmt::format("{}年度", p.year) : fmt::format("FY{}", p.year);
+    case PeriodKind::quarter:
+      return ja ? fmt::format("{}年第{}四半期", p.year, p.sub) : fmt::format("Q{} {}", p.sub, p.year);
+    case PeriodKind::month:
+      return ja ? fmt::format("{}年{}月", p.year, p.sub)
+                : fmt::format("{} {}", kMonthsEn[static_cast<std::size_t>(p.sub - 1) % 12], p.year);
+  }
+  return p.str();
+}
+
+std::string date_name(std::chrono::year_month_day day, Lang lang) {
+  int y = static_cast<int>(day.year());
+  unsigned m = static_cast<unsigned>(day.month());
+  unsigned d = static_cast<unsigned>(day.day());
+  if (lang == Lang::ja) return fmt::format("{}年{}月{}日", y, m, d);
+  return fmt::format("{} {} {}", d, kMonthsEn[(m - 1) % 12], y);
+}
+
+}  // namespace kpiwatch
