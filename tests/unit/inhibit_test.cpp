@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <set>
+
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/rules.hpp"
 
