@@ -38,7 +38,8 @@ InhibitSpec read_inhibit(const toml::table& table, std::size_t index, const std:
   spec.rule.file = file;
   spec.rule.line = position_of(table).line;
   std::size_t errors_before = diags.size();
-  TomlTable t(table, fmt::format("inhibit[{}]", index), file, diags);
+  spec.where = fmt::format("inhibit[{}]", index);
+  TomlTable t(table, spec.where, file, diags);
   spec.rule.source = read_matchers(t, "source", spec);
   spec.rule.target = read_matchers(t, "target", spec);
   spec.rule.equal = t.strings("equal").value_or(std::vector<std::string>{});
@@ -87,7 +88,7 @@ std::vector<InhibitRule> compile_inhibits(const std::vector<InhibitSpec>& specs,
     for (const auto& id : spec.rule_ids)
       if (!ids.contains(id.value)) {
         diags.push_back(
-            {spec.rule.file, id.at.line, id.at.column, fmt::format("inhibit: unknown rule \"{}\"", id.value)});
+            {spec.rule.file, id.at.line, id.at.column, fmt::format("{}: unknown rule \"{}\"", spec.where, id.value)});
         known = false;
       }
     if (spec.well_formed && known) out.push_back(spec.rule);

@@ -15,6 +15,7 @@ namespace kpiwatch {
 // One [[inhibit]] as written, with where its rule ids stand.
 struct InhibitSpec {
   InhibitRule rule;
+  std::string where;                           // inhibit[i], in messages
   std::vector<Located<std::string>> rule_ids;  // the `rule` matchers of source and target
   bool well_formed = true;
 };

@@ -88,7 +88,7 @@ target = { rule = "rising" }
   auto diags = diagnostics_of(inhibit);
   ASSERT_EQ(diags.size(), 1u);
   EXPECT_EQ(diags[0].str(),
-            fmt::format("rules.toml:{}:19: inhibit: unknown rule \"rising\"", line_of(inhibit, "target")));
+            fmt::format("rules.toml:{}:19: inhibit[0]: unknown rule \"rising\"", line_of(inhibit, "target")));
 }
 
 TEST(InhibitRules, EmptyOrMissingSourceAndTargetAreErrors) {
