@@ -53,16 +53,19 @@ std::string idempotency_key(const std::string& fingerprint, const std::string& r
 
 bool is_active(AlertState state) { return state == AlertState::pending || state == AlertState::firing; }
 
-// The alerts active once `changes` are applied, by fingerprint.
-std::map<std::string, const AlertRecord*> active_after(const AlertBook& book, const AlertChanges& changes) {
-  std::map<std::string, const AlertRecord*> out;
-  for (const AlertRecord* a : book.active()) out[a->fingerprint] = a;
+// The alerts active once `changes` are applied.
+std::vector<const AlertRecord*> active_after(const AlertBook& book, const AlertChanges& changes) {
+  std::map<std::string, const AlertRecord*> by_fingerprint;
+  for (const AlertRecord* a : book.active()) by_fingerprint[a->fingerprint] = a;
   for (const auto& r : changes.updated) {
     if (is_active(r.state))
-      out[r.fingerprint] = &r;
+      by_fingerprint[r.fingerprint] = &r;
     else
-      out.erase(r.fingerprint);
+      by_fingerprint.erase(r.fingerprint);
   }
+  std::vector<const AlertRecord*> out;
+  out.reserve(by_fingerprint.size());
+  for (const auto& entry : by_fingerprint) out.push_back(entry.second);
   return out;
 }
 
@@ -113,9 +116,7 @@ class GroupPlanner {
 };
 
 std::vector<std::string> AlertEngine::inhibit(AlertChanges& changes) const {
-  auto active = active_after(book_, changes);
-  std::vector<const AlertRecord*> alerts;
-  for (const auto& [fp, a] : active) alerts.push_back(a);
+  auto alerts = active_after(book_, changes);
   std::map<std::string, std::vector<std::string>> changed;
   std::vector<std::string> released;
   for (const AlertRecord* a : alerts) {
@@ -129,7 +130,9 @@ std::vector<std::string> AlertEngine::inhibit(AlertChanges& changes) const {
   }
   for (auto& r : changes.updated)
     if (!is_active(r.state)) r.inhibited_by.clear();
-  for (auto& [fp, by] : changed) {
+  for (const auto& entry : changed) {
+    const std::string& fp = entry.first;
+    const std::vector<std::string>& by = entry.second;
     auto it = std::find_if(changes.updated.begin(), changes.updated.end(),
                            [&](const AlertRecord& r) { return r.fingerprint == fp; });
     if (it == changes.updated.end()) {
@@ -150,9 +153,7 @@ std::string AlertEngine::inhibition(const AlertRecord& alert, const std::vector<
 
 std::vector<Notice> AlertEngine::notices(const AlertChanges& changes, const std::vector<std::string>& released) const {
   std::vector<Notice> out;
-  auto after = active_after(book_, changes);
-  std::vector<const AlertRecord*> active;
-  for (const auto& [fp, a] : after) active.push_back(a);
+  auto active = active_after(book_, changes);
   auto before = book_.active();
   for (const auto& t : changes.transitions) {
     bool firing = t.to == AlertState::firing && t.from != AlertState::firing;
