@@ -9,10 +9,11 @@
 namespace kpiwatch {
 
 namespace {
-const std::set<std::string_view> kNames = {"kpi",          "kpi_name_ja",     "kpi_name_en", "goal",   "goal_name_ja",
-                                           "goal_name_en", "value",           "previous",    "change", "change_percent",
-                                           "period",       "previous_period", "unit",        "items",  "due",
-                                           "rule",         "title",           "severity"};
+const std::set<std::string_view> kNames = {
+    "kpi",           "kpi_name_ja",    "kpi_name_en", "goal",           "goal_name_ja", "goal_name_en",
+    "value",         "previous",       "change",      "change_percent", "period",       "previous_period",
+    "unit",          "items",          "due",         "rule",           "title",        "severity",
+    "missing_count", "expected_count", "missing",     "body_name_ja",   "body_name_en"};
 
 bool valid_name(std::string_view name) {
   if (kNames.contains(name)) return true;
