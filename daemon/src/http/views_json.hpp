@@ -14,5 +14,6 @@ boost::json::object series_view_json(const views::SeriesView& view);
 boost::json::object overview_json(const views::Overview& overview);
 boost::json::object goal_json(const views::GoalOverview& goal);
 boost::json::object alert_view_json(const views::AlertView& view);
+boost::json::object overdue_json(const std::vector<views::OverdueDigest>& digests);
 
 }  // namespace kpiwatch
