@@ -190,8 +190,10 @@ Labels series_labels(const Rule& rule, const Kpi& kpi, const Dims& dims) {
 // "stage=applied, stage=basic"; a series without dims is named by its KPI.
 std::string missing_text(const Kpi& kpi, const std::vector<Dims>& missing) {
   std::vector<std::string> names;
+  names.reserve(missing.size());
   for (const auto& dims : missing) {
     std::vector<std::string> parts;
+    parts.reserve(dims.size());
     for (const auto& [k, v] : dims) parts.push_back(fmt::format("{}={}", k, v));
     names.push_back(parts.empty() ? kpi.id : fmt::format("{}", fmt::join(parts, ",")));
   }
