@@ -40,6 +40,7 @@ Body read_body(TomlTable& r) {
   b.id = r.string("id", true).value_or("");
   b.name_ja = r.string("name_ja", true).value_or("");
   b.name_en = r.string("name_en", true).value_or("");
+  b.short_en = r.string("short_en").value_or(b.name_en);
   r.reject_unknown_keys();
   if (!b.id.empty() && !is_identifier(b.id)) r.error(fmt::format("body id \"{}\" must match [a-z][a-z0-9_]*", b.id));
   return b;
@@ -80,15 +81,48 @@ LabelMap read_labels(TomlTable& r, std::string_view key, const std::vector<std::
   return out;
 }
 
+// A "due" value: "6 months" or "90 days"; an error at the value otherwise.
+std::optional<Deadline> read_due(TomlTable& r, std::string_view key) {
+  auto text = r.string(key);
+  if (!text) return std::nullopt;
+  Deadline d;
+  if (Deadline::parse(*text, d)) return d;
+  r.error(*r.raw().get(key), fmt::format("\"{}\" must be like \"3 months\" or \"90 days\", not \"{}\"", key, *text));
+  return std::nullopt;
+}
+
+// [deadlines]: the default deadline of each period kind, e.g. fiscal_year = "3 months".
+using DefaultDeadlines = std::map<PeriodKind, Deadline>;
+
+DefaultDeadlines read_deadlines(TomlTable& top, const std::string& source, Diagnostics& diags) {
+  DefaultDeadlines out;
+  const toml::table* t = top.table("deadlines");
+  if (!t) return out;
+  TomlTable r(*t, "deadlines", source, diags);
+  for (const auto& [key, node] : *t) {
+    std::string name(key.str());
+    PeriodKind kind{};
+    if (!parse_period_kind(name, kind)) {
+      r.error(node, fmt::format("unknown period kind \"{}\" (year, fiscal_year, quarter, month)", name));
+      r.known(name);
+      continue;
+    }
+    if (auto d = read_due(r, name)) out[kind] = *d;
+  }
+  r.reject_unknown_keys();
+  return out;
+}
+
 // One [[kpis]] table: its fields, its dimensions, then the checks against the goals and bodies.
 class KpiReader {
  public:
   KpiReader(TomlTable& r, const toml::table& t, const std::string& source, Diagnostics& diags)
       : r_(r), t_(t), source_(source), diags_(diags) {}
 
-  Kpi read(const Catalog& catalog) {
+  Kpi read(const Catalog& catalog, const DefaultDeadlines& deadlines) {
     Kpi k;
     read_fields(k);
+    read_reporting(k, deadlines);
     if (const auto* dims = r_.table("dims"))
       for (const auto& [name, node] : *dims)
         if (auto d = read_dimension(k, std::string(name.str()), node)) k.dims.push_back(std::move(*d));
@@ -123,6 +157,19 @@ class KpiReader {
     }
     k.item_labels_ja = read_labels(r_, "item_labels_ja", nullptr);
     k.item_labels_en = read_labels(r_, "item_labels_en", nullptr);
+  }
+
+  // When its figures are due, and how often.
+  void read_reporting(Kpi& k, const DefaultDeadlines& deadlines) {
+    k.due = read_due(r_, "due");
+    if (!k.due && !t_.contains("due"))
+      if (auto it = deadlines.find(k.period); it != deadlines.end()) k.due = it->second;
+    if (auto every = r_.integer("every")) {
+      if (*every < 1 || *every > 100)
+        r_.error(*t_.get("every"), fmt::format("\"every\" must be 1–100 periods, not {}", *every));
+      else
+        k.every = static_cast<int>(*every);
+    }
   }
 
   std::optional<Dimension> read_dimension(const Kpi& k, std::string name, const toml::node& node) {
@@ -198,6 +245,30 @@ std::string_view to_string(Unit unit) {
       return "items";
   }
   return "count";
+}
+
+bool Deadline::parse(std::string_view text, Deadline& out) {
+  static const std::regex pattern("^\\s*([0-9]{1,4})\\s*(day|days|month|months)\\s*$");
+  std::match_results<std::string_view::const_iterator> m;
+  if (!std::regex_match(text.begin(), text.end(), m, pattern)) return false;
+  int n = std::stoi(m[1].str());
+  bool days = m[2].str().starts_with("day");
+  out = days ? Deadline{0, n} : Deadline{n, 0};
+  return true;
+}
+
+std::chrono::sys_days Deadline::overdue_from(const Period& period) const {
+  std::string end = period.end_date();  // the first day after the period
+  using namespace std::chrono;
+  year_month_day first{year(std::stoi(end.substr(0, 4))), month(static_cast<unsigned>(std::stoi(end.substr(5, 2)))),
+                       day(static_cast<unsigned>(std::stoi(end.substr(8, 2))))};
+  auto shifted = first + std::chrono::months(months);
+  if (!shifted.ok()) shifted = shifted.year() / shifted.month() / last;
+  return sys_days(shifted) + std::chrono::days(days);
+}
+
+std::chrono::year_month_day Deadline::due(const Period& period) const {
+  return std::chrono::year_month_day(overdue_from(period) - std::chrono::days(1));
 }
 
 bool Dimension::allows(std::string_view value) const {
@@ -300,11 +371,12 @@ Loaded<std::shared_ptr<const Catalog>> Catalog::parse(std::string_view text, con
     Goal g = read_goal(r, *catalog);
     catalog->goals_.push_back(std::move(g));
   }
+  DefaultDeadlines deadlines = read_deadlines(top, source, diags);
   for (std::size_t i = 0; const auto* t : top.tables("kpis", true)) {
     std::string where = fmt::format("kpis[{}]", i++);
     if (const auto* id = t->get_as<std::string>("id")) where = fmt::format("kpi \"{}\"", id->get());
     TomlTable r(*t, where, source, diags);
-    Kpi k = KpiReader(r, *t, source, diags).read(*catalog);
+    Kpi k = KpiReader(r, *t, source, diags).read(*catalog, deadlines);
     if (catalog->find(k.id)) r.error(fmt::format("duplicate KPI id \"{}\"", k.id));
     catalog->kpi_index_.emplace(k.id, catalog->kpis_.size());
     catalog->kpis_.push_back(std::move(k));

@@ -23,6 +23,9 @@ struct Finding {
   std::optional<double> baseline;  // the figure of the rule's baseline period
   std::optional<Period> baseline_period;
   std::vector<std::string> new_items;
+  // Missing-data rules: the series without a figure, of `expected` that should have one.
+  std::vector<Dims> missing;
+  std::optional<std::size_t> expected;
 };
 
 std::optional<double> number_at(const Series& s, const Period& p) {
@@ -257,6 +260,37 @@ TemplateValues figures(const Kpi& kpi, const Finding& f) {
   return v;
 }
 
+void append(TemplateLabel& to, const TemplateLabel& one, std::string_view sep_ja, std::string_view sep_en) {
+  bool first = to.id.empty();
+  to.id += (first ? "" : ", ") + one.id;
+  to.ja += (first ? "" : std::string(sep_ja)) + one.ja;
+  to.en += (first ? "" : std::string(sep_en)) + one.en;
+}
+
+// The missing series by their labels: 「応用研究、臨床研究」; a series without dims by its KPI's name.
+TemplateLabel missing_label(const Kpi& kpi, const std::vector<Dims>& missing) {
+  TemplateLabel out;
+  for (const auto& dims : missing) {
+    TemplateLabel one;
+    for (const auto& [k, v] : dims) append(one, label_of(kpi, k, v), "・", " / ");
+    if (dims.empty()) one = {kpi.id, kpi.name_ja, kpi.name_en};
+    append(out, one, "、", ", ");
+  }
+  return out;
+}
+
+// The placeholders of missing-data rules.
+void add_missing_values(TemplateValues& v, const Kpi& kpi, const Catalog& catalog, const Finding& f) {
+  v["missing_count"] = TemplateNumber{static_cast<double>(f.missing.size()), NumberFormat{false, true, 0}};
+  v["expected_count"] = TemplateNumber{static_cast<double>(*f.expected), NumberFormat{false, true, 0}};
+  v["missing"] = missing_label(kpi, f.missing);
+  if (const Body* body = kpi.bodies.empty() ? nullptr : catalog.body(kpi.bodies.front())) {
+    v["body_name_ja"] = body->name_ja;
+    v["body_name_en"] = body->name_en;
+    v["body_name"] = TemplateLabel{body->id, body->name_ja, body->name_en};
+  }
+}
+
 AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog, const Labels& series,
                         AlertState state, const Period& p, const Finding& f, TemplateValues extra = {}) {
   AlertSample a;
@@ -276,6 +310,7 @@ AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog
 
   TemplateValues v = names(rule, kpi, catalog, p);
   v.merge(figures(kpi, f));
+  if (f.expected) add_missing_values(v, kpi, catalog, f);
   extra.merge(v);  // the caller's values win
   for (const auto& [k, val] : a.labels) extra.try_emplace("labels." + k, val);
   for (const auto& [k, val] : series) extra.try_emplace("dims." + k, label_of(kpi, k, val));
@@ -288,10 +323,6 @@ AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog
 
 std::string group_key(const Rule& rule, const Kpi& kpi, const std::string& series_key) {
   return rule.id + "|" + kpi.id + "|" + series_key;
-}
-
-std::string group_key(const Rule& rule, const Kpi& kpi, const Dims& dims) {
-  return group_key(rule, kpi, dims_key(dims));
 }
 
 // The rule on one series at period p: its active alerts.
@@ -322,42 +353,71 @@ Evaluation evaluate_series(const Rule& rule, const Kpi& kpi, const Series& s, co
   return e;
 }
 
-std::chrono::sys_days parse_date(const std::string& ymd) {
-  int y = std::stoi(ymd.substr(0, 4)), m = std::stoi(ymd.substr(5, 2)), d = std::stoi(ymd.substr(8, 2));
-  return std::chrono::sys_days(std::chrono::year(y) / std::chrono::month(static_cast<unsigned>(m)) /
-                               std::chrono::day(static_cast<unsigned>(d)));
-}
-
-// The day a period's figure is due: the first day after it ends, plus the delay.
-std::chrono::sys_days due_date(const Period& p, const Missing& m) {
-  auto end = std::chrono::year_month_day(parse_date(p.end_date()));
-  auto shifted = end + std::chrono::months(m.months);
-  if (!shifted.ok()) shifted = shifted.year() / shifted.month() / std::chrono::last;
-  return std::chrono::sys_days(shifted) + std::chrono::days(m.days);
-}
-
-// The period of `kind` that contains `day`.
-Period period_containing(PeriodKind kind, std::chrono::sys_days day) {
-  std::chrono::year_month_day ymd(day);
-  int y = static_cast<int>(ymd.year());
-  unsigned m = static_cast<unsigned>(ymd.month());
-  Period p;
-  p.kind = kind;
-  p.year = y;
-  switch (kind) {
-    case PeriodKind::year:
-      break;
-    case PeriodKind::fiscal_year:
-      p.year = m >= 4 ? y : y - 1;
-      break;
-    case PeriodKind::quarter:
-      p.sub = static_cast<int>((m - 1) / 3 + 1);
-      break;
-    case PeriodKind::month:
-      p.sub = static_cast<int>(m);
-      break;
-  }
+// `p` moved by `n` periods (back if negative).
+Period step(Period p, int n) {
+  for (; n > 0; --n) p = p.next();
+  for (; n < 0; ++n) p = p.previous();
   return p;
+}
+
+// What a missing-data rule finds on one KPI.
+struct Overdue {
+  Period period;
+  std::vector<Dims> missing;
+  std::size_t expected = 0;
+};
+
+// The latest period whose deadline has passed, on the KPI's cadence counted from
+// its latest figure; none if it never had one.
+std::optional<Period> due_period(const std::vector<const Series*>& series, const Kpi& kpi, const Deadline& deadline,
+                                 std::chrono::sys_days today) {
+  std::optional<Period> latest;
+  for (const Series* s : series)
+    if (!latest || s->points.back().period > *latest) latest = s->points.back().period;
+  if (!latest) return std::nullopt;
+  Period p = *latest;
+  for (int guard = 0; guard < 400 && deadline.overdue_from(p) > today; ++guard) p = step(p, -kpi.every);
+  for (int guard = 0; guard < 400 && deadline.overdue_from(step(p, kpi.every)) <= today; ++guard)
+    p = step(p, kpi.every);
+  return p;
+}
+
+// The series that reported before the due period but have no figure for it.
+std::optional<Overdue> find_overdue(const Rule& rule, const Kpi& kpi, const SeriesIndex& index,
+                                    std::chrono::sys_days today) {
+  std::vector<const Series*> series;
+  for (const Series* s : index.of_kpi(kpi.id))
+    if (!s->points.empty() && rule.matches(s->dims)) series.push_back(s);
+  auto period = due_period(series, kpi, std::get<Missing>(rule.condition).deadline(kpi), today);
+  if (!period) return std::nullopt;
+  Overdue o{*period, {}, 0};
+  for (const Series* s : series) {
+    if (s->points.front().period > *period) continue;  // its first figure came later
+    ++o.expected;
+    if (!s->at(*period)) o.missing.push_back(s->dims);
+  }
+  return o;
+}
+
+std::string iso_date(std::chrono::year_month_day day) {
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
+                     static_cast<unsigned>(day.day()));
+}
+
+// One alert per KPI (fingerprint from rule and KPI), labelled with its criterion,
+// reporting body and due date.
+AlertSample overdue_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog, const Overdue& o) {
+  Finding f;
+  f.holds = true;
+  f.value = static_cast<double>(o.missing.size());
+  f.missing = o.missing;
+  f.expected = o.expected;
+  auto due = std::get<Missing>(rule.condition).deadline(kpi).due(o.period);
+  Labels labels{{"kpi", kpi.id}, {"criterion", "missing_data"}, {"due", iso_date(due)}};
+  if (!kpi.bodies.empty()) labels["body"] = kpi.bodies.front();
+  AlertSample a = make_sample(rule, kpi, catalog, labels, AlertState::firing, o.period, f, {{"due", due}});
+  a.fingerprint = alert_fingerprint(rule.id, Labels{{"kpi", kpi.id}});
+  return a;
 }
 
 }  // namespace
@@ -433,41 +493,17 @@ std::vector<Evaluation> RuleSet::evaluate_deadlines(const SeriesIndex& index, Ti
   std::vector<Evaluation> out;
   auto today = std::chrono::floor<std::chrono::days>(now);
   for (const auto& rule : rules_) {
-    const auto* m = std::get_if<Missing>(&rule->condition);
-    if (!m) continue;
+    if (!rule->is_missing()) continue;
     for (const Kpi* kpi : rule->kpis) {
       if (!only_kpi.empty() && kpi->id != only_kpi) continue;
-      Period p = period_containing(kpi->period, today);
-      for (int guard = 0; guard < 400 && due_date(p, *m) > today; ++guard) p = p.previous();
-      std::vector<Dims> series_dims;
-      for (const Series* s : index.of_kpi(kpi->id))
-        if (rule->matches(s->dims)) series_dims.push_back(s->dims);
-      if (series_dims.empty()) {
-        series_dims.push_back(rule->dims);  // nothing reported yet: one alert for the KPI
-      } else if (std::find(series_dims.begin(), series_dims.end(), rule->dims) == series_dims.end()) {
-        // Figures arrived: the alert raised while nothing was reported resolves.
-        Evaluation e;
-        e.group = group_key(*rule, *kpi, rule->dims);
-        e.rule_id = rule->id;
-        e.period = p;
-        out.push_back(std::move(e));
-      }
-      for (const auto& dims : series_dims) {
-        Evaluation e;
-        e.group = group_key(*rule, *kpi, dims);
-        e.rule_id = rule->id;
-        e.period = p;
-        const Series* s = index.find(kpi->id, dims);
-        if (!s || !s->at(p)) {
-          Finding f;
-          f.holds = true;
-          // Due by the day before the alert may fire.
-          auto due = std::chrono::year_month_day(due_date(p, *m) - std::chrono::days(1));
-          e.active.push_back(make_sample(*rule, *kpi, *catalog_, series_labels(*rule, *kpi, dims), AlertState::firing,
-                                         p, f, {{"due", due}}));
-        }
-        out.push_back(std::move(e));
-      }
+      // Listed even when nothing is overdue, so that the KPI's alert resolves.
+      Evaluation e;
+      e.group = group_key(*rule, *kpi, std::string());
+      e.rule_id = rule->id;
+      auto overdue = find_overdue(*rule, *kpi, index, today);
+      if (overdue) e.period = overdue->period;
+      if (overdue && !overdue->missing.empty()) e.active.push_back(overdue_sample(*rule, *kpi, *catalog_, *overdue));
+      out.push_back(std::move(e));
     }
   }
   return out;

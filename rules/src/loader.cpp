@@ -118,7 +118,8 @@ bool RuleSet::covers(std::string_view id, std::string_view kpi, const Labels& la
     if (r->id != id) continue;
     for (const Kpi* k : r->kpis) {
       if (k->id != kpi) continue;
-      Dims dims;  // the series' dims, among the alert's labels
+      if (r->is_missing()) return true;  // one alert per KPI, whatever its dims filter
+      Dims dims;                         // the series' dims, among the alert's labels
       for (const auto& d : k->dims)
         if (auto it = labels.find(d.name); it != labels.end()) dims[d.name] = it->second;
       return r->matches(dims);

@@ -43,8 +43,9 @@ struct Stagnation {
 struct NewItem {};
 
 struct Missing {
-  int months = 0;
-  int days = 0;
+  std::optional<Deadline> due;  // overrides the catalog's deadline of each KPI
+
+  const Deadline& deadline(const Kpi& kpi) const { return due ? *due : *kpi.due; }  // the compiler checked one exists
 };
 
 struct ExpressionCondition {

@@ -4,26 +4,12 @@
 
 #include <algorithm>
 #include <array>
-#include <regex>
 #include <tuple>
 
 #include "kpiwatch/toml_reader.hpp"
 
 namespace kpiwatch {
 namespace {
-
-// "3 months", "90 days", "1 month".
-bool parse_due(std::string_view text, Missing& out) {
-  static const std::regex pattern("^\\s*([0-9]{1,4})\\s*(day|days|month|months)\\s*$");
-  std::match_results<std::string_view::const_iterator> m;
-  if (!std::regex_match(text.begin(), text.end(), m, pattern)) return false;
-  int n = std::stoi(m[1].str());
-  if (m[2].str().starts_with("day"))
-    out.days = n;
-  else
-    out.months = n;
-  return true;
-}
 
 bool is_rule_id(std::string_view id) {
   if (id.empty() || id.size() > 128) return false;
@@ -199,7 +185,7 @@ class RuleCompiler {
         rule.condition = NewItem{};
         break;
       case ConditionKind::missing:
-        rule.condition = compile_missing(c, rule);
+        rule.condition = compile_missing(spec, c, rule);
         break;
       case ConditionKind::expression:
         rule.condition = compile_expression(c, rule, watches_pattern(spec));
@@ -310,10 +296,23 @@ class RuleCompiler {
     return st;
   }
 
-  Missing compile_missing(const ConditionSpec& c, const Rule& rule) {
+  // "due" overrides the catalog's deadlines; without it, a pattern keeps the
+  // KPIs that have one and a single KPI without one is an error.
+  Missing compile_missing(const RuleSpec& spec, const ConditionSpec& c, Rule& rule) {
     Missing m;
-    if (auto due = c.string("due"); due && !parse_due(*due, m))
-      error(c, "due", fmt::format("\"due\" must be like \"3 months\" or \"90 days\", not \"{}\"", *due));
+    if (auto due = c.string("due")) {
+      Deadline d;
+      if (Deadline::parse(*due, d))
+        m.due = d;
+      else
+        error(c, "due", fmt::format("\"due\" must be like \"3 months\" or \"90 days\", not \"{}\"", *due));
+    } else if (watches_pattern(spec)) {
+      std::erase_if(rule.kpis, [](const Kpi* k) { return !k->due; });
+      if (rule.kpis.empty()) error(spec.kpi->at, spec.where, "no KPI matched by \"kpi\" has a reporting deadline");
+    } else {
+      for (const Kpi* k : rule.kpis)
+        if (!k->due) error(c, fmt::format("KPI \"{}\" has no reporting deadline in the catalog: give \"due\"", k->id));
+    }
     if (rule.hold_for != 1) error(c, "hold_for does not apply to missing-data rules");
     return m;
   }

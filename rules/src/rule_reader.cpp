@@ -44,7 +44,7 @@ const std::vector<ConditionKey>& keys_of(ConditionKind kind) {
       {ConditionKind::stagnation,
        {{"window", integer, true}, {"tolerance", number}, {"tolerance_percent", number}, {"at_or_below", number}}},
       {ConditionKind::new_item, {}},
-      {ConditionKind::missing, {{"due", string, true}}},
+      {ConditionKind::missing, {{"due", string}}},
       {ConditionKind::expression, {{"expr", string, true}}},
   };
   return keys.at(kind);

@@ -40,6 +40,12 @@ const std::map<std::string_view, Kind>& known() {
       {"rule", Kind::text},
       {"title", Kind::text},
       {"severity", Kind::text},
+      {"missing_count", Kind::number},
+      {"expected_count", Kind::number},
+      {"missing", Kind::label},
+      {"body_name", Kind::label},
+      {"body_name_ja", Kind::text},
+      {"body_name_en", Kind::text},
   };
   return names;
 }

@@ -311,6 +311,62 @@ TEST(Catalog, ReportsEveryErrorInOneFile) {
   }
 }
 
+TEST(EmbeddedCatalog, DeadlinesByPeriodKindAndTheThreeYearAveragesEveryThreeYears) {
+  auto catalog = Catalog::embedded();
+  for (const auto& kpi : catalog->kpis()) {
+    ASSERT_TRUE(kpi.due) << kpi.id;
+    EXPECT_EQ(kpi.due->months, kpi.period == PeriodKind::fiscal_year ? 3 : 6) << kpi.id;
+    EXPECT_EQ(kpi.every, kpi.id.ends_with("_3yr_avg") ? 3 : 1) << kpi.id;
+  }
+  // Both fall due on 30 June.
+  const Kpi* lag = catalog->find("g08.device_lag");
+  const Kpi* trainees = catalog->find("g01.trainees");
+  ASSERT_TRUE(lag && trainees);
+  using namespace std::chrono;
+  EXPECT_EQ(lag->due->due(parse_period("FY2025", PeriodKind::fiscal_year).value()), 2026y / June / 30);
+  EXPECT_EQ(trainees->due->due(parse_period("2025", PeriodKind::year).value()), 2026y / June / 30);
+  EXPECT_EQ(catalog->body("amed")->short_en, "AMED");
+}
+
+TEST(Catalog, DeadlinesDefaultByPeriodKindAndAKpiMaySetItsOwn) {
+  std::string text = kBodies + "\n[deadlines]\nyear = \"6 months\"\n" + kpi_block("g01.courses") +
+                     kpi_block("g01.average", "due = \"90 days\"\nevery = 3\n");
+  auto loaded = Catalog::parse(text, "catalog.toml");
+  ASSERT_EQ(loaded.index(), 0u) << joined(std::get<1>(loaded));
+  const auto& catalog = std::get<0>(loaded);
+  const Kpi* courses = catalog->find("g01.courses");
+  const Kpi* average = catalog->find("g01.average");
+  ASSERT_TRUE(courses && courses->due && average && average->due);
+  EXPECT_EQ(courses->due->months, 6);
+  EXPECT_EQ(courses->every, 1);
+  EXPECT_EQ(average->due->days, 90);
+  EXPECT_EQ(average->every, 3);
+  // 1 January 2025 + 90 days is 1 April: overdue from then, due by 31 March.
+  using namespace std::chrono;
+  Period y2024 = parse_period("2024", PeriodKind::year).value();
+  EXPECT_EQ(average->due->due(y2024), 2025y / March / 31);
+  EXPECT_EQ(courses->due->due(y2024), 2025y / June / 30);
+  // No short English name: the full one.
+  EXPECT_EQ(catalog->body("amed")->short_en, "Agency");
+}
+
+TEST(Catalog, WithoutDeadlinesAKpiHasNone) {
+  auto loaded = Catalog::parse(kBodies + kpi_block("g01.courses"), "catalog.toml");
+  ASSERT_EQ(loaded.index(), 0u) << joined(std::get<1>(loaded));
+  EXPECT_FALSE(std::get<0>(loaded)->find("g01.courses")->due);
+}
+
+TEST(Catalog, BadDeadlinesAreReportedAtTheirValue) {
+  std::string bad_due = kBodies + kpi_block("g01.courses", "due = \"half a year\"\n");
+  expect_single(bad_due, position_of(bad_due, "\"half a year\""), "\"due\" must be like \"3 months\"");
+  std::string bad_default = kBodies + "\n[deadlines]\nyear = \"6 moons\"\n" + kpi_block("g01.courses");
+  expect_single(bad_default, position_of(bad_default, "\"6 moons\""), "\"year\" must be like \"3 months\"");
+  std::string bad_kind = kBodies + "\n[deadlines]\nweek = \"6 days\"\n" + kpi_block("g01.courses");
+  expect_single(bad_kind, position_of(bad_kind, "\"6 days\""), "unknown period kind \"week\"");
+  std::string bad_every = kBodies + kpi_block("g01.courses", "every = 0\n");
+  expect_single(bad_every, position_of(bad_every, "0\n", bad_every.find("every")), "\"every\" must be 1–100");
+}
+
 TEST(Catalog, LoadFileNamesAMissingFile) {
   auto loaded = Catalog::load_file("/nonexistent/kpiwatch/catalog.toml");
   ASSERT_EQ(loaded.index(), 1u);

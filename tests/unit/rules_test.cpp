@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "kpiwatch/alert_book.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/series.hpp"
 
@@ -533,15 +534,36 @@ TEST(MissingCondition, TheDueDateIsTheDayBeforeTheAlertFires) {
       "summary_en = \"{period} due {due}\"\n[rule.missing]\ndue = \"3 months\"\n");
   ASSERT_TRUE(rules);
   SeriesIndex index;
+  put(index, "g08.device_lag", {}, "FY2023", 0.4);
   auto alerts = deadlines(*rules, index, "2025-07-01");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].summary_en, "FY2024 due 30 June 2025");
   EXPECT_EQ(alerts[0].summary_ja,
             "デバイスラグ（開発ラグ）の2024年度の数値が期限（2025年6月30日）までに提出されていません");
+  EXPECT_EQ(label(alerts[0], "due"), "2025-06-30");
+}
+
+TEST(MissingCondition, TheCatalogsDeadlineUnlessTheRuleSetsOne) {
+  // The catalog: fiscal years 3 months, calendar years 6 months.
+  auto rules = load(rule_toml("late", "*", "[rule.missing]") +
+                    rule_toml("later", "g08.device_lag", "[rule.missing]\ndue = \"4 months\""));
+  ASSERT_TRUE(rules);
+  SeriesIndex index;
+  put(index, "g08.device_lag", {}, "FY2023", 0.4);
+  put(index, kTrainees, {}, "2024", 4086);
+  EXPECT_THAT(deadlines(*rules, index, "2025-06-30"), IsEmpty());
+  auto alerts = deadlines(*rules, index, "2025-07-01");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].rule_id, "late");
+  EXPECT_EQ(alerts[0].period.str(), "FY2024");
+  EXPECT_EQ(deadlines(*rules, index, "2025-08-01").size(), 2u);  // FY2024 + 4 months
+  EXPECT_THAT(labels_of(deadlines(*rules, index, "2026-07-01"), "kpi"),
+              UnorderedElementsAre("g08.device_lag", "g08.device_lag", "g01.trainees"));
 }
 
 TEST(MissingCondition, AYearFigureDueSixMonthsAfterTheYearEnds) {
-  auto rules = load(rule_toml("late", kRate, "[rule.missing]\ndue = \"6 months\"", "dims = { stage = \"all\" }"));
+  auto rules = load(rule_toml("late", kRate, "[rule.missing]\ndue = \"6 months\"",
+                              "dims = { stage = \"all\" }\nsummary_en = \"{missing}\""));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kRate, kAll, "2023", 33.1);
@@ -550,7 +572,8 @@ TEST(MissingCondition, AYearFigureDueSixMonthsAfterTheYearEnds) {
   auto alerts = deadlines(*rules, index, "2025-07-01");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].period.str(), "2024");
-  EXPECT_EQ(label(alerts[0], "stage"), "all");
+  EXPECT_EQ(alerts[0].summary_en, "stage=all");
+  EXPECT_EQ(label(alerts[0], "stage"), "<none>");  // one alert for the KPI, not per series
 }
 
 TEST(MissingCondition, DaysAreCountedFromTheFirstDayAfterThePeriod) {
@@ -563,29 +586,121 @@ TEST(MissingCondition, DaysAreCountedFromTheFirstDayAfterThePeriod) {
   EXPECT_EQ(deadlines(*rules, index, "2025-06-30").size(), 1u);
 }
 
-TEST(MissingCondition, AKpiWithNoSeriesAtAllIsMissing) {
-  auto rules = load(rule_toml("late", "g08.samd_consultations", "[rule.missing]\ndue = \"6 months\"") +
-                    rule_toml("late-g06", "g06.*", "[rule.missing]\ndue = \"6 months\""));
+TEST(MissingCondition, AKpiThatNeverHadAFigureRaisesNothing) {
+  auto rules = load(rule_toml("late", "g08.samd_consultations", "[rule.missing]") +
+                    rule_toml("late-g06", "g06.*", "[rule.missing]"));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kRate, kAll, "2024", 26.8);
-  auto alerts = deadlines(*rules, index, "2025-07-01");
-  std::vector<std::string> kpis;
-  for (const auto& a : alerts) kpis.push_back(a.kpi);
-  // Every goal-6 KPI but the one series reported, and the one with no series.
-  EXPECT_THAT(kpis, UnorderedElementsAre("g08.samd_consultations", "g06.themes_evaluated", "g06.stage_up_themes",
-                                         "g06.market_launch_themes", "g06.market_launch_rate", "g06.themes_excluded"));
+  EXPECT_THAT(deadlines(*rules, index, "2025-07-01"), IsEmpty());
+  auto alerts = deadlines(*rules, index, "2026-07-01");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].kpi, kRate);
 }
 
-TEST(MissingCondition, EachSeriesOfAKpiIsCheckedOnItsOwn) {
-  auto rules = load(rule_toml("late", kRate, "[rule.missing]\ndue = \"6 months\""));
+TEST(MissingCondition, OneAlertPerKpiListsTheSeriesThatReportedBefore) {
+  auto rules = load(rule_toml("late", kRate, "[rule.missing]",
+                              "labels = { criterion = \"missing\", area = \"r_and_d\" }\n"
+                              "summary_en = \"{missing_count} of {expected_count}: {missing} ({body_name_en})\"\n"
+                              "description_ja = \"{body_name_ja}: {labels.criterion}\""));
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kRate, kAll, "2024", 26.8);
   put(index, kRate, {{"stage", "basic"}}, "2024", 24.1);
   put(index, kRate, {{"stage", "clinical"}}, "2023", 9.3);
+  put(index, kRate, {{"stage", "applied"}}, "2023", 52.3);
   auto alerts = deadlines(*rules, index, "2025-07-01");
-  EXPECT_THAT(labels_of(alerts, "stage"), ElementsAre("clinical"));
+  ASSERT_EQ(alerts.size(), 1u);
+  const auto& a = alerts[0];
+  EXPECT_EQ(a.period.str(), "2024");
+  EXPECT_EQ(a.summary_en,
+            "2 of 4: stage=applied, stage=clinical (Japan Agency for Medical Research and "
+            "Development (AMED))");
+  EXPECT_EQ(a.description_ja, "日本医療研究開発機構: missing_data");
+  EXPECT_EQ(a.value, 2);
+  EXPECT_EQ(label(a, "criterion"), "missing_data");  // whatever the rule says
+  EXPECT_EQ(label(a, "body"), "amed");
+  EXPECT_EQ(label(a, "area"), "r_and_d");
+  EXPECT_EQ(a.fingerprint, alert_fingerprint("late", Labels{{"kpi", kRate}}));
+  // A year later every series is missing, and it is still the same alert.
+  auto later = deadlines(*rules, index, "2026-07-01");
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].summary_en.substr(0, 7), "4 of 4:");
+  EXPECT_EQ(later[0].fingerprint, a.fingerprint);
+}
+
+TEST(MissingCondition, AThreeYearAverageIsDueOncePerWindow) {
+  const std::string avg = "g02.ventures_without_product_3yr_avg";
+  auto rules = load(rule_toml("late", avg, "[rule.missing]"));
+  ASSERT_TRUE(rules);
+  SeriesIndex index;
+  put(index, avg, {}, "2024", 22.7);
+  EXPECT_THAT(deadlines(*rules, index, "2025-07-01"), IsEmpty());
+  EXPECT_THAT(deadlines(*rules, index, "2026-12-01"), IsEmpty());
+  EXPECT_THAT(deadlines(*rules, index, "2028-06-30"), IsEmpty());
+  auto alerts = deadlines(*rules, index, "2028-07-01");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].period.str(), "2027");
+  put(index, avg, {}, "2027", 21.0);
+  EXPECT_THAT(deadlines(*rules, index, "2030-06-30"), IsEmpty());
+  EXPECT_EQ(deadlines(*rules, index, "2031-07-01").at(0).period.str(), "2030");
+}
+
+TEST(MissingCondition, FiguresThatArriveResolveTheAlert) {
+  auto rules = load(rule_toml("late", kRate, "[rule.missing]"));
+  ASSERT_TRUE(rules);
+  SeriesIndex index;
+  put(index, kRate, kAll, "2024", 26.8);
+  put(index, kRate, {{"stage", "basic"}}, "2024", 24.1);
+  TimePoint now = std::chrono::sys_days(std::chrono::year(2026) / 7 / 2);
+  AlertBook book;
+  auto fired = book.plan(rules->evaluate_deadlines(index, now), now);
+  ASSERT_EQ(fired.transitions.size(), 1u);
+  EXPECT_EQ(fired.transitions[0].to, AlertState::firing);
+  EXPECT_EQ(fired.transitions[0].alert.value, 2);
+  book.commit(fired);
+  // One of two arrives: the same alert, now listing one.
+  put(index, kRate, kAll, "2025", 27.0);
+  auto fewer = book.plan(rules->evaluate_deadlines(index, now, kRate), now);
+  EXPECT_TRUE(fewer.transitions.empty());
+  ASSERT_EQ(fewer.updated.size(), 1u);
+  EXPECT_EQ(fewer.updated[0].value, 1);
+  book.commit(fewer);
+  // The last one: resolved.
+  put(index, kRate, {{"stage", "basic"}}, "2025", 25.0);
+  auto resolved = book.plan(rules->evaluate_deadlines(index, now, kRate), now);
+  ASSERT_EQ(resolved.transitions.size(), 1u);
+  EXPECT_EQ(resolved.transitions[0].to, AlertState::resolved);
+}
+
+TEST(MissingCondition, WithoutDeadlineAKpiNeedsDue) {
+  auto parsed = Catalog::parse(
+      "schema = 1\n[[bodies]]\nid = \"amed\"\nname_ja = \"機構\"\nname_en = \"Agency\"\n"
+      "[[goals]]\nnumber = 1\nname_ja = \"目標\"\nname_en = \"Goal\"\n"
+      "[deadlines]\nyear = \"6 months\"\n"
+      "[[kpis]]\nid = \"g01.yearly\"\ngoal = 1\nname_ja = \"年\"\nname_en = \"Yearly\"\nunit = \"count\"\n"
+      "period = \"year\"\nbodies = [\"amed\"]\n"
+      "[[kpis]]\nid = \"g01.quarterly\"\ngoal = 1\nname_ja = \"四半期\"\nname_en = \"Quarterly\"\n"
+      "unit = \"count\"\nperiod = \"quarter\"\nbodies = [\"amed\"]\n",
+      "catalog.toml");
+  ASSERT_EQ(parsed.index(), 0u);
+  auto small = std::get<0>(parsed);
+  std::string single = rule_toml("late", "g01.quarterly", "[rule.missing]");
+  auto refused = RuleSet::load({{"test.toml", single}}, small);
+  ASSERT_EQ(refused.index(), 1u);
+  const auto& diags = std::get<1>(refused);
+  ASSERT_EQ(diags.size(), 1u);
+  EXPECT_EQ(diags[0].line, 9) << diags[0].str();
+  EXPECT_THAT(diags[0].message, ::testing::HasSubstr("KPI \"g01.quarterly\" has no reporting deadline"));
+  // A pattern keeps the KPIs that have one; a rule's own due covers the rest.
+  auto pattern = RuleSet::load({{"test.toml", rule_toml("late", "g01.*", "[rule.missing]")}}, small);
+  ASSERT_EQ(pattern.index(), 0u);
+  EXPECT_TRUE(std::get<0>(pattern)->covers("late", "g01.yearly", {}));
+  EXPECT_FALSE(std::get<0>(pattern)->covers("late", "g01.quarterly", {}));
+  EXPECT_EQ(
+      RuleSet::load({{"test.toml", rule_toml("late", "g01.quarterly", "[rule.missing]\ndue = \"1 month\"")}}, small)
+          .index(),
+      0u);
 }
 
 // ---------------------------------------------------------------------------
@@ -917,7 +1032,7 @@ TEST(Fingerprint, StableAcrossRunsAndIndependentOfSeverityAndLabels) {
 
 TEST(ShippedRules, LoadFromTheBinary) {
   auto sources = RuleSet::embedded_sources();
-  EXPECT_EQ(sources.size(), 11u);
+  EXPECT_EQ(sources.size(), 12u);  // one per goal, and overdue.toml
   auto loaded = RuleSet::load(sources, catalog());
   ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const RuleSet>>(loaded));
   auto rules = std::get<0>(loaded);

@@ -1,6 +1,7 @@
 #pragma once
 // The KPI catalog: goals, reporting bodies and KPIs of a policy plan.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -21,6 +22,20 @@ struct Body {
   std::string id;
   std::string name_ja;
   std::string name_en;
+  std::string short_en;  // "AMED", for sentences; name_en if not given
+};
+
+// How long after a period ends its figures are due: "6 months", "90 days".
+struct Deadline {
+  int months = 0;
+  int days = 0;
+
+  // False (out untouched) unless like "3 months", "1 month" or "90 days".
+  static bool parse(std::string_view text, Deadline& out);
+  // The first day on which the figure of `period` is overdue.
+  std::chrono::sys_days overdue_from(const Period& period) const;
+  // The last day on which it is on time: 2026-06-30 for 2025 and "6 months".
+  std::chrono::year_month_day due(const Period& period) const;
 };
 
 struct Goal {
@@ -68,6 +83,10 @@ struct Kpi {
   std::string unit_ja, unit_en;  // as texts write it: "人" / "trainees"; empty: by unit
   std::optional<int> decimals;   // as the report prints it; empty: by unit
   LabelMap item_labels_ja, item_labels_en;
+  // Its figures are due this long after a period ends (from [deadlines] unless
+  // the KPI sets "due"); none: no deadline. One figure every `every` periods.
+  std::optional<Deadline> due;
+  int every = 1;
 
   bool is_items() const { return unit == Unit::items; }
   std::string_view unit_name(Lang lang) const;

@@ -55,7 +55,7 @@ class Api {
   void write(std::function<Response(Store&)> job, Respond respond) const;
 
   // The handlers, one file per resource: ops.cpp, submissions.cpp, kpis.cpp,
-  // goals.cpp, alerts.cpp, silences.cpp, outbox.cpp.
+  // goals.cpp, alerts.cpp, overdue.cpp, silences.cpp, outbox.cpp.
   Response get_healthz(const Call& call) const;
   Response get_readyz(const Call& call) const;
   Response get_metrics(const Call& call) const;
@@ -68,6 +68,7 @@ class Api {
   Response get_alert(const Call& call) const;
   Response get_goals(const Call& call) const;
   Response get_goal(const Call& call) const;
+  Response get_overdue(const Call& call) const;
   void post_ack(const Call& call, Respond respond) const;
   Response get_silences(const Call& call) const;
   void post_silence(const Call& call, Respond respond) const;

@@ -29,6 +29,7 @@ const std::vector<Route>& Api::routes() {
       {"/api/v1/alerts", get, open, &Api::get_alerts},
       {"/api/v1/alerts/{fingerprint}", get, open, &Api::get_alert},
       {"/api/v1/alerts/{fingerprint}/ack", post, admin, &Api::post_ack},
+      {"/api/v1/overdue", get, open, &Api::get_overdue},
       {"/api/v1/silences", get, admin, &Api::get_silences},
       {"/api/v1/silences", post, admin, &Api::post_silence},
       {"/api/v1/silences/{id}", http::verb::delete_, admin, &Api::delete_silence},

@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "kpiwatch/submission.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 namespace json = boost::json;
@@ -42,7 +43,37 @@ json::object kpi_overview_json(const views::KpiOverview& k) {
           {"alerts", std::move(alerts)}};
 }
 
+std::string day_text(std::chrono::year_month_day day) {
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
+                     static_cast<unsigned>(day.day()));
+}
+
+json::object overdue_digest_json(const views::OverdueDigest& d) {
+  json::array kpis;
+  for (const auto& k : d.kpis)
+    kpis.push_back(json::object{{"kpi", k.kpi->id},
+                                {"name", json::object{{"ja", k.kpi->name_ja}, {"en", k.kpi->name_en}}},
+                                {"missing", k.missing},
+                                {"due", day_text(k.due)},
+                                {"fingerprint", k.fingerprint}});
+  return {
+      {"body", d.body->id},
+      {"body_name", json::object{{"ja", d.body->name_ja}, {"en", d.body->name_en}}},
+      {"period", d.period.str()},
+      {"period_name", json::object{{"ja", period_name(d.period, Lang::ja)}, {"en", period_name(d.period, Lang::en)}}},
+      {"overdue", d.overdue},
+      {"due", day_text(d.due)},
+      {"kpis", std::move(kpis)},
+      {"sentence", json::object{{"ja", d.sentence_ja}, {"en", d.sentence_en}}}};
+}
+
 }  // namespace
+
+json::object overdue_json(const std::vector<views::OverdueDigest>& digests) {
+  json::array out;
+  for (const auto& d : digests) out.push_back(overdue_digest_json(d));
+  return {{"overdue", std::move(out)}};
+}
 
 json::object alert_json(const AlertRecord& a) {
   json::object labels;

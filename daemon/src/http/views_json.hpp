@@ -16,5 +16,6 @@ boost::json::object goal_json(const views::GoalOverview& goal);
 boost::json::object alert_view_json(const views::AlertView& view);
 // alert_json with silenced_by and inhibited_by.
 boost::json::object alert_item_json(const views::AlertItem& item);
+boost::json::object overdue_json(const std::vector<views::OverdueDigest>& digests);
 
 }  // namespace kpiwatch

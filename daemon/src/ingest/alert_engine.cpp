@@ -12,10 +12,16 @@
 #include "kpiwatch/digest.hpp"
 #include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"
+#include "kpiwatch/views.hpp"
 
 namespace kpiwatch {
 namespace json = boost::json;
 namespace {
+
+bool is_missing_data(const AlertRecord& a) {
+  auto it = a.labels.find("criterion");
+  return it != a.labels.end() && it->second == "missing_data";
+}
 
 std::string series_text(const Labels& labels) {
   std::string dims;
@@ -237,6 +243,7 @@ void AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
   }
   book_.commit(changes);
   for (const auto& t : changes.transitions) log_transition(t);
+  if (std::any_of(changes.updated.begin(), changes.updated.end(), is_missing_data)) log_overdue();
   bool wake = false;
   for (const auto& e : queued) {
     if (e.status == OutboxStatus::suppressed) {
@@ -266,6 +273,7 @@ Status AlertEngine::start(Store& store, TimePoint now) {
   if (!alerts) return alerts.error();
   book_.load(std::move(alerts.value()));
   swap_rules(store, rules_, now);
+  log_overdue();                     // the digests as they stand, also when nothing changed
   if (on_enqueued_) on_enqueued_();  // deliveries left pending by a previous run
   return ok_status();
 }
@@ -331,6 +339,30 @@ void AlertEngine::evaluate(Store& store, const std::vector<Revision>& stored, Ti
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   metrics_.add("kpiwatch_rule_evaluation_seconds_count", {});
   apply(store, std::move(changes), now);
+}
+
+void AlertEngine::log_overdue() {
+  std::vector<AlertRecord> firing;
+  for (const AlertRecord* a : book_.active())
+    if (a->state == AlertState::firing && is_missing_data(*a)) firing.push_back(*a);
+  std::map<std::string, std::string> now_logged;
+  for (const auto& d : views::overdue_digests(firing, rules_->catalog())) {
+    std::string key = d.body->id + "|" + d.period.str();
+    if (overdue_logged_[key] != d.sentence_en)
+      log_event(LogLevel::info, fmt::format("overdue: {}", d.sentence_en),
+                {{"BODY", d.body->id},
+                 {"PERIOD", d.period.str()},
+                 {"OVERDUE", std::to_string(d.overdue)},
+                 {"SUMMARY_JA", d.sentence_ja}});
+    now_logged[key] = d.sentence_en;
+  }
+  for (const auto& [key, sentence] : overdue_logged_)
+    if (!sentence.empty() && !now_logged.contains(key)) {
+      auto bar = key.find('|');
+      log_event(LogLevel::info, fmt::format("overdue: none left for {} ({})", key.substr(bar + 1), key.substr(0, bar)),
+                {{"BODY", key.substr(0, bar)}, {"PERIOD", key.substr(bar + 1)}, {"OVERDUE", "0"}});
+    }
+  overdue_logged_ = std::move(now_logged);
 }
 
 void AlertEngine::on_tick(Store& store, TimePoint now) {

@@ -4,6 +4,7 @@
 // Every method runs on the writer thread (see Ingest).
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -63,6 +64,9 @@ class AlertEngine {
   std::optional<std::vector<Revision>> external_revisions(Store& store);
   std::vector<OutboxEntry> notifications(Store& store, std::vector<Notice> notices, TimePoint now);
   void repeat(Store& store, TimePoint now);
+  // Logs each overdue digest (per reporting body and period) that changed since
+  // the last call; every one the first time.
+  void log_overdue();
 
   std::shared_ptr<const RuleSet> rules_;
   std::shared_ptr<const NotifyConfig> notify_;
@@ -70,8 +74,9 @@ class AlertEngine {
   std::function<void()> on_enqueued_;
   SeriesIndex index_;
   AlertBook book_;
-  std::int64_t evaluated_through_ = 0;  // the highest revision id evaluated
-  std::int64_t data_version_ = -1;      // of the writer's connection, at the last look
+  std::int64_t evaluated_through_ = 0;                 // the highest revision id evaluated
+  std::int64_t data_version_ = -1;                     // of the writer's connection, at the last look
+  std::map<std::string, std::string> overdue_logged_;  // body|period → the sentence logged
 };
 
 }  // namespace kpiwatch

@@ -65,6 +65,8 @@ class RuleSet {
 
   std::size_t size() const;
   std::vector<std::string> rule_ids() const;
+  // The catalog the rules were compiled against.
+  const Catalog& catalog() const { return *catalog_; }
   // Rule groups evaluated by the rule `id` (to find alerts of removed rules).
   bool has_rule(std::string_view id) const;
   // Whether the rule `id` still watches the series of an alert on `kpi` with these labels.

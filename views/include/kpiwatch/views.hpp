@@ -3,6 +3,7 @@
 // read models over the catalog and the store. Nothing here writes.
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -110,5 +111,29 @@ bool listed_before(const AlertRecord& a, const AlertRecord& b);
 
 Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog, const std::string& fingerprint,
                                             const std::string& now);
+
+// Overdue figures of one reporting body for one period, from the firing
+// missing-data alerts (label criterion = "missing_data", body = the body's id;
+// an alert's value is the number of its KPI's series without a figure).
+struct OverdueKpi {
+  const Kpi* kpi = nullptr;
+  int missing = 0;
+  std::chrono::year_month_day due;
+  std::string fingerprint;
+};
+
+struct OverdueDigest {
+  const Body* body = nullptr;
+  Period period;
+  int overdue = 0;                       // missing series, summed over the KPIs
+  std::chrono::year_month_day due;       // the earliest deadline among them
+  std::vector<OverdueKpi> kpis;          // in catalog order
+  std::string sentence_ja, sentence_en;  // 「日本医療研究開発機構: 2025年の数値12件が…」
+};
+
+// Digests in the catalog's order of bodies, then by period. Alerts of KPIs or
+// bodies the catalog no longer has are left out.
+std::vector<OverdueDigest> overdue_digests(const std::vector<AlertRecord>& alerts, const Catalog& catalog);
+Result<std::vector<OverdueDigest>> overdue(Store& store, const Catalog& catalog);
 
 }  // namespace kpiwatch::views
