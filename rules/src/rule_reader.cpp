@@ -74,6 +74,7 @@ class RuleFileReader {
     if (!root) return file;
     TomlTable top(*root, "", source_.name, diags_);
     for (std::size_t i = 0; const auto* t : top.tables("rule")) file.rules.push_back(read_rule(*t, i++));
+    top.known("inhibit");  // read by inhibit.cpp
     top.reject_unknown_keys();
     return file;
   }
@@ -96,6 +97,7 @@ class RuleFileReader {
     spec.receivers = r.strings("receivers").value_or(std::vector<std::string>{});
     if (auto hold = r.integer("hold_for"))
       spec.hold_for = Located<std::int64_t>{*hold, position_of(*t.get("hold_for"))};
+    spec.baseline = string(r, "baseline", false);
     spec.summary_ja = string(r, "summary_ja", true);
     spec.summary_en = string(r, "summary_en", true);
     spec.description_ja = string(r, "description_ja", false);
