@@ -65,8 +65,11 @@ void add_check_and_test(CLI::App& app, CommonOptions& common, Commands& commands
 
   auto* test = app.add_subcommand("test", "run rule unit tests written in TOML (docs/RULES.md)");
   auto files = std::make_shared<std::vector<std::string>>();
+  auto require_texts = std::make_shared<bool>(false);
   test->add_option("FILES", *files, "rule test files")->required();
-  commands.emplace(test, [files] { return kpiwatch::run_rule_tests(*files); });
+  test->add_flag("--require-texts", *require_texts,
+                 "fail if a rule fires but none of its expected alerts asserts its four texts (for CI)");
+  commands.emplace(test, [files, require_texts] { return kpiwatch::run_rule_tests(*files, *require_texts); });
 }
 
 void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
@@ -74,7 +77,7 @@ void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
   eval->alias("backtest");
   add_common(eval, common);
   struct Args {
-    std::string input, at, format = "text";
+    std::string input, at, format = "text", lang = "ja";
     std::vector<std::string> rules;
   };
   auto args = std::make_shared<Args>();
@@ -83,8 +86,10 @@ void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
   eval->add_option("--rules", args->rules, "rule files or directories (default: those of the config)");
   eval->add_option("--format", args->format, "text (a table per period) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  commands.emplace(
-      eval, [&common, args] { return kpiwatch::run_eval(common, args->rules, args->input, args->at, args->format); });
+  eval->add_option("--lang", args->lang, "language of the texts in the text format: ja (default) or en");
+  commands.emplace(eval, [&common, args] {
+    return kpiwatch::run_eval(common, args->rules, args->input, args->at, args->format, args->lang);
+  });
 }
 
 void add_backup(CLI::App& app, CommonOptions& common, Commands& commands) {

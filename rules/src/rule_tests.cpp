@@ -3,22 +3,37 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include "kpiwatch/rules.hpp"
+#include "kpiwatch/submission.hpp"
 #include "kpiwatch/toml_reader.hpp"
 
 namespace kpiwatch {
 namespace fs = std::filesystem;
 namespace {
 
+// The rendered texts an expected alert may assert, by key and by member of the alert.
+constexpr std::array<std::string_view, 4> kTextKeys = {"summary_ja", "summary_en", "description_ja", "description_en"};
+constexpr std::array<std::string AlertSample::*, 4> kTextMembers = {
+    &AlertSample::summary_ja, &AlertSample::summary_en, &AlertSample::description_ja, &AlertSample::description_en};
+
 struct Expected {
   std::string rule;
   AlertState state = AlertState::firing;
   Labels labels;
+  std::array<std::optional<std::string>, 4> texts;  // as kTextKeys; unset: not compared
   int line = 0;
+
+  bool asserts_all_texts() const {
+    return std::all_of(texts.begin(), texts.end(), [](const auto& t) { return t.has_value(); });
+  }
 };
 
 struct Expectation {
@@ -44,6 +59,41 @@ bool labels_match(const Labels& wanted, const Labels& actual) {
     if (it == actual.end() || it->second != v) return false;
   }
   return true;
+}
+
+bool same_alert(const Expected& x, const AlertSample& a) {
+  return a.rule_id == x.rule && a.state == x.state && labels_match(x.labels, a.labels);
+}
+
+bool same_texts(const Expected& x, const AlertSample& a) {
+  for (std::size_t i = 0; i < kTextKeys.size(); ++i)
+    if (x.texts[i] && *x.texts[i] != a.*kTextMembers[i]) return false;
+  return true;
+}
+
+// A TOML value as a client would send it in JSON, for the submission validation.
+boost::json::value to_json(const toml::node& node) {
+  boost::json::value out;
+  node.visit([&out](const auto& v) {
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_same_v<T, toml::table>) {
+      boost::json::object o;
+      for (const auto& [k, child] : v) o[k.str()] = to_json(child);
+      out = std::move(o);
+    } else if constexpr (std::is_same_v<T, toml::array>) {
+      boost::json::array a;
+      for (const auto& child : v) a.push_back(to_json(child));
+      out = std::move(a);
+    } else if constexpr (std::is_same_v<T, toml::value<std::string>> || std::is_same_v<T, toml::value<double>> ||
+                         std::is_same_v<T, toml::value<std::int64_t>> || std::is_same_v<T, toml::value<bool>>) {
+      out = *v;
+    } else {  // dates and times: as the text they were written as
+      std::ostringstream text;
+      text << v;
+      out = text.str();
+    }
+  });
+  return out;
 }
 
 // A test file as read: the rules it tests, its input series and its expectations.
@@ -78,18 +128,21 @@ class TestFileReader {
   }
 
  private:
-  // [[input]]: one series, its figures by period.
+  // Where in an [[input]] a refused figure was written.
+  struct FigureNodes {
+    const toml::table& input;
+    const toml::table* dims;
+    const toml::key& period;
+    const toml::node& figure;
+  };
+
+  // [[input]]: one series, its figures by period, each validated as ingest validates a submission.
   void read_input(const toml::table& t, std::size_t index, SeriesIndex& out) {
     TomlTable r(t, fmt::format("input[{}]", index), file_, diags_);
     auto kpi_id = r.string("kpi", true).value_or("");
     const Kpi* kpi = catalog_.find(kpi_id);
     if (!kpi_id.empty() && !kpi) r.error(*t.get("kpi"), fmt::format("unknown KPI \"{}\"", kpi_id));
-    Dims dims;
-    if (const auto* d = r.table("dims"))
-      for (const auto& [k, v] : *d) dims[std::string(k.str())] = v.value_or(std::string());
-    if (kpi)
-      for (const auto& dim : kpi->dims)
-        if (!dims.contains(dim.name) && dim.default_value) dims[dim.name] = *dim.default_value;
+    const toml::table* dims = r.table("dims");
     const toml::table* values = r.table("values");
     const toml::table* items = r.table("items");
     r.reject_unknown_keys();
@@ -98,34 +151,33 @@ class TestFileReader {
       r.error("give \"values\" (numbers) or \"items\" (item lists), one of them");
       return;
     }
-    for (const auto& [period_text, node] : values ? *values : *items)
-      if (auto p = read_point(r, *kpi, values != nullptr, period_text.str(), node))
-        out.upsert(kpi->id, dims, std::move(*p));
+    for (const auto& [period, node] : values ? *values : *items) {
+      boost::json::object submission{{"kpi", kpi_id}, {"period", period.str()}};
+      if (dims) submission["dims"] = to_json(*dims);
+      submission[values ? "value" : "items"] = to_json(node);
+      auto s = parse_submission(catalog_, submission);
+      if (s)
+        out.upsert(s.value().kpi, s.value().dims, Point{s.value().period, s.value().value, s.value().items});
+      else
+        refuse(r, s.error(), FigureNodes{t, dims, period, node});
+    }
   }
 
-  // One figure of an input: a number, or an item list.
-  static std::optional<Point> read_point(TomlTable& r, const Kpi& kpi, bool number, std::string_view period_text,
-                                         const toml::node& node) {
-    auto period = parse_period(period_text, kpi.period);
-    if (!period) {
-      r.error(node, period.error().message);
-      return std::nullopt;
+  // Reports a figure the catalog refuses, at the value the error's field names.
+  void refuse(const TomlTable& r, const Error& error, const FigureNodes& at) {
+    const toml::source_region* region = &at.figure.source();
+    const std::string& field = error.field;
+    if (field == "period") {
+      region = &at.period.source();
+    } else if (field.starts_with("dims.")) {
+      const toml::node* dim = at.dims ? at.dims->get(field.substr(5)) : nullptr;
+      region = dim ? &dim->source() : at.dims ? &at.dims->source() : &at.input.source();
+    } else if (field.starts_with("items[") && at.figure.is_array()) {
+      auto i = std::stoul(field.substr(6));
+      if (const toml::node* item = at.figure.as_array()->get(i)) region = &item->source();
     }
-    Point p;
-    p.period = period.value();
-    if (number) {
-      if (!node.is_number()) {
-        r.error(node, "a value must be a number");
-        return std::nullopt;
-      }
-      p.value = node.value<double>();
-    } else if (const auto* array = node.as_array()) {
-      for (const auto& item : *array) p.items.push_back(item.value_or(std::string()));
-    } else {
-      r.error(node, "items must be an array of strings");
-      return std::nullopt;
-    }
-    return p;
+    diags_.push_back({file_, static_cast<int>(region->begin.line), static_cast<int>(region->begin.column),
+                      fmt::format("{}, period \"{}\": {}", r.where(), at.period.str(), error.message)});
   }
 
   // [[expect]]: the alerts active at a period, or at a time.
@@ -153,7 +205,8 @@ class TestFileReader {
   std::optional<Expected> read_alert(TomlTable& r, const toml::node& node) {
     const auto* a = node.as_table();
     if (!a) {
-      r.error(node, "each alert is a table: { rule = \"...\", state = \"firing\", labels = { ... } }");
+      r.error(node,
+              "each alert is a table: { rule = \"...\", state = \"firing\", labels = { ... }, summary_ja = \"...\" }");
       return std::nullopt;
     }
     TomlTable ar(*a, "alert", file_, diags_);
@@ -164,6 +217,7 @@ class TestFileReader {
       ar.error(*a->get("state"), "state must be pending or firing");
     if (const auto* l = ar.table("labels"))
       for (const auto& [k, v] : *l) x.labels[std::string(k.str())] = v.value_or(std::string());
+    for (std::size_t i = 0; i < kTextKeys.size(); ++i) x.texts[i] = ar.string(kTextKeys[i]);
     ar.reject_unknown_keys();
     return x;
   }
@@ -234,22 +288,46 @@ std::vector<const AlertSample*> active_alerts(const std::vector<Evaluation>& eva
   return actual;
 }
 
-// Expected alerts not raised, and raised alerts not expected.
+// The first raised alert not yet paired that is the expected one (and, with `texts`, says what it expects).
+std::optional<std::size_t> find_alert(const Expected& x, const std::vector<const AlertSample*>& actual,
+                                      const std::vector<bool>& used, bool texts) {
+  for (std::size_t i = 0; i < actual.size(); ++i)
+    if (!used[i] && same_alert(x, *actual[i]) && (!texts || same_texts(x, *actual[i]))) return i;
+  return std::nullopt;
+}
+
+// Each asserted text that the raised alert renders otherwise, both written whole.
+void text_differences(const Expected& x, const AlertSample& a, const std::string& file,
+                      std::vector<std::string>& problems) {
+  for (std::size_t i = 0; i < kTextKeys.size(); ++i) {
+    const std::string& got = a.*kTextMembers[i];
+    if (!x.texts[i] || *x.texts[i] == got) continue;
+    problems.push_back(fmt::format("{}:{}: alert {}: {} differs\n      expected: \"{}\"\n      got:      \"{}\"", file,
+                                   x.line, describe(a.rule_id, a.state, a.labels), kTextKeys[i], *x.texts[i], got));
+  }
+}
+
+// Expected alerts not raised, raised alerts not expected, and asserted texts rendered otherwise.
+// An expected alert is paired with a raised one whose texts match too, if there is one.
 std::vector<std::string> differences(const Expectation& e, const std::vector<const AlertSample*>& actual,
                                      const std::string& file) {
   std::vector<bool> used(actual.size(), false);
-  std::vector<std::string> problems;
+  std::vector<std::optional<std::size_t>> paired;
   for (const auto& x : e.alerts) {
-    bool found = false;
-    for (std::size_t i = 0; i < actual.size() && !found; ++i) {
-      if (used[i] || actual[i]->rule_id != x.rule || actual[i]->state != x.state ||
-          !labels_match(x.labels, actual[i]->labels))
-        continue;
-      used[i] = found = true;
-    }
-    if (!found)
+    paired.push_back(find_alert(x, actual, used, true));
+    if (paired.back()) used[*paired.back()] = true;
+  }
+  std::vector<std::string> problems;
+  for (std::size_t k = 0; k < e.alerts.size(); ++k) {
+    const Expected& x = e.alerts[k];
+    if (paired[k]) continue;
+    if (auto i = find_alert(x, actual, used, false)) {
+      used[*i] = true;
+      text_differences(x, *actual[*i], file, problems);
+    } else {
       problems.push_back(
           fmt::format("{}:{}: expected alert not raised: {}", file, x.line, describe(x.rule, x.state, x.labels)));
+    }
   }
   for (std::size_t i = 0; i < actual.size(); ++i)
     if (!used[i])
@@ -288,8 +366,39 @@ bool check_expectation(const Expectation& e, const TestRun& run, std::string& ou
   return false;
 }
 
+// For --require-texts: the rules that fire in some expectation, and those with an alert asserting all texts.
+struct TextCoverage {
+  std::map<std::string, std::string> fired;  // rule id → where it first fires (file:line)
+  std::set<std::string> asserted;
+
+  void add(const TestFile& test, const RuleSet& rules, const std::string& file) {
+    auto ids = rules.rule_ids();
+    for (const auto& e : test.expectations)
+      for (const auto& x : e.alerts) {
+        if (std::find(ids.begin(), ids.end(), x.rule) == ids.end()) continue;
+        if (x.state == AlertState::firing) fired.emplace(x.rule, fmt::format("{}:{}", file, x.line));
+        if (x.asserts_all_texts()) asserted.insert(x.rule);
+      }
+  }
+
+  // One line per firing rule without asserted texts; returns how many.
+  int report(std::string& out) const {
+    int missing = 0;
+    for (const auto& [rule, where] : fired) {
+      if (asserted.contains(rule)) continue;
+      ++missing;
+      out += fmt::format(
+          "--require-texts: rule \"{}\" fires ({}) but none of its expected alerts asserts all four texts "
+          "(summary_ja, summary_en, description_ja, description_en)\n",
+          rule, where);
+    }
+    return missing;
+  }
+};
+
 // Runs one test file; returns true if it passed. Appends to `out`.
-bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& catalog, std::string& out) {
+bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& catalog, std::string& out,
+              TextCoverage& coverage) {
   out += fmt::format("Unit testing: {}\n", file);
   auto text = read_text(file);
   if (!text) {
@@ -304,6 +413,7 @@ bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& cat
     for (const auto& d : diags) out += fmt::format("  FAILED: {}\n", d.str());
     return false;
   }
+  coverage.add(test, *rules, file);
   TestRun run{file, *catalog, test.index, *rules};
   bool passed = true;
   for (const auto& e : test.expectations) passed = check_expectation(e, run, out) && passed;
@@ -313,13 +423,20 @@ bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& cat
 
 }  // namespace
 
-RuleTestReport run_rule_tests(const std::vector<std::string>& files, const std::shared_ptr<const Catalog>& catalog) {
+RuleTestReport run_rule_tests(const std::vector<std::string>& files, const std::shared_ptr<const Catalog>& catalog,
+                              const RuleTestOptions& options) {
   RuleTestReport report;
+  TextCoverage coverage;
   for (const auto& file : files) {
-    if (run_file(file, catalog, report.output))
+    if (run_file(file, catalog, report.output, coverage))
       ++report.passed;
     else
       ++report.failed;
+  }
+  if (options.require_texts) {
+    std::string lines;
+    report.rules_without_texts = coverage.report(lines);
+    if (!lines.empty()) report.output += "\n" + lines;
   }
   return report;
 }

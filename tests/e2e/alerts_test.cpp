@@ -716,7 +716,8 @@ alerts = []
 }
 
 TEST(RuleCommands, EvalOnTheBundledDatasetPrintsThe2024Alerts) {
-  auto result = run_kpiwatch({"eval", "--input", kSourceDir + "/config/dataset/bundled.json", "--at", "2026-01-01"});
+  auto result = run_kpiwatch({"eval", "--input", kSourceDir + "/config/dataset/bundled.json", "--at", "2026-01-01",
+                              "--lang", "en"});  // the English summaries
   ASSERT_EQ(result.exit_code, 0) << result.err;
   const std::string& out = result.out;
   auto y2024 = out.find("\n2024 (");

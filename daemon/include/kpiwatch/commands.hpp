@@ -20,13 +20,16 @@ int run_serve(const CommonOptions& options);
 int run_import(const CommonOptions& options, const std::string& file, const std::string& submitted_by);
 // Validates config, catalog and rules; prints OK or every error.
 int run_check(const CommonOptions& options, const std::vector<std::string>& rule_paths);
-// Runs rule unit tests; prints each file's result and "N passed, N failed".
-int run_rule_tests(const std::vector<std::string>& files);
+// Runs rule unit tests; prints each file's result and "N passed, N failed". With
+// `require_texts`, also fails if a rule fires in an expectation but none of its
+// expected alerts asserts all four texts.
+int run_rule_tests(const std::vector<std::string>& files, bool require_texts = false);
 // Prints the alerts the rules raise in each period of the stored history (or
 // of `input`), and the missing-data alerts as of `at` (YYYY-MM-DD, default today);
-// `format` is "text" (a table) or "json" (one object, numbers as people write them).
+// `format` is "text" (a table, each alert's summary and description in `lang`,
+// "ja" or "en") or "json" (one object, numbers as people write them, texts in both languages).
 int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& input,
-             const std::string& at, const std::string& format);
+             const std::string& at, const std::string& format, const std::string& lang = "ja");
 // Copies the live database to `file` (SQLite online backup; safe while the daemon runs).
 int run_backup(const CommonOptions& options, const std::string& file);
 // Lists notifications of the outbox (all, or of one state).

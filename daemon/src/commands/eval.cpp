@@ -10,19 +10,26 @@
 #include "commands/setup.hpp"
 #include "kpiwatch/importer.hpp"
 #include "kpiwatch/json.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 namespace {
 
-void print_alerts(const std::vector<Evaluation>& evaluations) {
+// One line per alert ending in its summary, and its description below it, in `lang`.
+void print_alerts(const std::vector<Evaluation>& evaluations, Lang lang) {
   for (const auto& e : evaluations)
     for (const auto& a : e.active) {
       std::string dims;
       for (const auto& [k, v] : a.labels)
         if (k != "rule" && k != "kpi" && k != "goal" && k != "severity" && k != "area")
           dims += fmt::format("{}{}={}", dims.empty() ? "" : ",", k, v);
+      const bool ja = lang == Lang::ja;
       fmt::print("  {:<8} {:<8} {:<40} {:<24} {}\n", to_string(a.state), to_string(a.severity), a.rule_id,
-                 dims.empty() ? "-" : dims, a.summary_en);
+                 dims.empty() ? "-" : dims, ja ? a.summary_ja : a.summary_en);
+      std::string description = ja ? a.description_ja : a.description_en;
+      for (std::size_t at = description.find('\n'); at != std::string::npos; at = description.find('\n', at + 1))
+        description.insert(at + 1, "      ");  // every line of it under the summary
+      if (!description.empty()) fmt::print("      {}\n", description);
     }
 }
 
@@ -43,7 +50,9 @@ boost::json::array alerts_json(const std::vector<Evaluation>& evaluations) {
                                         {"value", std::move(value)},
                                         {"labels", std::move(labels)},
                                         {"summary_ja", a.summary_ja},
-                                        {"summary_en", a.summary_en}});
+                                        {"summary_en", a.summary_en},
+                                        {"description_ja", a.description_ja},
+                                        {"description_en", a.description_en}});
     }
   return out;
 }
@@ -90,19 +99,19 @@ std::vector<Period> periods_of(const SeriesIndex& index) {
   return periods;
 }
 
-void print_text(const RuleSet& rules, const SeriesIndex& index, TimePoint now) {
+void print_text(const RuleSet& rules, const SeriesIndex& index, TimePoint now, Lang lang) {
   fmt::print("{} rules over {} series\n", rules.size(), index.size());
   for (const Period& p : periods_of(index)) {
     auto evaluations = rules.evaluate_at(index, p);
     std::size_t active = count_active(evaluations);
     fmt::print("\n{} ({} alert{})\n", p.str(), active, active == 1 ? "" : "s");
-    print_alerts(evaluations);
+    print_alerts(evaluations, lang);
   }
   auto deadlines = rules.evaluate_deadlines(index, now);
   std::size_t missing = count_active(deadlines);
   fmt::print("\nmissing data as of {} ({} alert{})\n", format_rfc3339(now).substr(0, 10), missing,
              missing == 1 ? "" : "s");
-  print_alerts(deadlines);
+  print_alerts(deadlines, lang);
 }
 
 void print_json(const RuleSet& rules, const SeriesIndex& index, TimePoint now) {
@@ -121,9 +130,14 @@ void print_json(const RuleSet& rules, const SeriesIndex& index, TimePoint now) {
 }  // namespace
 
 int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& input,
-             const std::string& at, const std::string& format) {
+             const std::string& at, const std::string& format, const std::string& lang_name) {
   if (format != "text" && format != "json") {
     fmt::print(stderr, "--format must be text or json, not \"{}\"\n", format);
+    return 2;
+  }
+  Lang lang = Lang::ja;
+  if (!parse_lang(lang_name, lang)) {
+    fmt::print(stderr, "--lang must be ja or en, not \"{}\"\n", lang_name);
     return 2;
   }
   auto setup = load_setup_or_print(options, rule_paths);
@@ -138,7 +152,7 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
   if (format == "json")
     print_json(*setup->rules, index, *now);
   else
-    print_text(*setup->rules, index, *now);
+    print_text(*setup->rules, index, *now, lang);
   return 0;
 }
 

@@ -1,4 +1,4 @@
-// `kpiwatch test FILES...`: rule unit tests.
+// `kpiwatch test [--require-texts] FILES...`: rule unit tests.
 #include <fmt/format.h>
 
 #include "kpiwatch/catalog.hpp"
@@ -7,11 +7,14 @@
 
 namespace kpiwatch {
 
-int run_rule_tests(const std::vector<std::string>& files) {
-  auto report = kpiwatch::run_rule_tests(files, Catalog::embedded());
+int run_rule_tests(const std::vector<std::string>& files, bool require_texts) {
+  auto report = kpiwatch::run_rule_tests(files, Catalog::embedded(), RuleTestOptions{require_texts});
   fmt::print("{}", report.output);
   fmt::print("\n{} passed, {} failed\n", report.passed, report.failed);
-  return report.failed == 0 ? 0 : 1;
+  if (report.rules_without_texts > 0)
+    fmt::print("{} rule(s) fire without an expected alert asserting their texts (--require-texts)\n",
+               report.rules_without_texts);
+  return report.failed == 0 && report.rules_without_texts == 0 ? 0 : 1;
 }
 
 }  // namespace kpiwatch
