@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <type_traits>
 
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/submission.hpp"

@@ -143,11 +143,12 @@ TEST(TestCommand, AnAssertedTextThatDiffersFailsNamingLineFieldAndBothTexts) {
   write_file(dir.file("t_test.toml"), test);
   auto failed = run_kpiwatch({"test", dir.file("t_test.toml")});
   EXPECT_EQ(failed.exit_code, 1) << failed.out << failed.err;
-  EXPECT_NE(failed.out.find(fmt::format("{}:{}: alert few-trainees firing: summary_ja differs\n"
-                                        "      expected: \"研修受講者数が少なくなりました\"\n"
-                                        "      got:      \"研修受講者数が少ない\"\n",
-                                        dir.file("t_test.toml"), line_of(test, "{ rule ="))),
-            std::string::npos)
+  EXPECT_NE(
+      failed.out.find(fmt::format("{}:{}: alert few-trainees firing {{kpi=\"g01.trainees\"}}: summary_ja differs\n"
+                                  "      expected: \"研修受講者数が少なくなりました\"\n"
+                                  "      got:      \"研修受講者数が少ない\"\n",
+                                  dir.file("t_test.toml"), line_of(test, "{ rule ="))),
+      std::string::npos)
       << failed.out;
   EXPECT_NE(failed.out.find("0 passed, 1 failed"), std::string::npos) << failed.out;
 

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 
@@ -84,7 +85,7 @@ class RuleTestFiles : public ::testing::Test {
   }
 
  private:
-  TempDir dir_;
+  test::TempDir dir_;
   std::string text_;
 };
 
@@ -115,10 +116,10 @@ alerts = [
 ]
 )");
   EXPECT_EQ(report.failed, 1) << report.output;
-  EXPECT_THAT(report.output,
-              HasSubstr(at_line("{ rule = \"few-trainees\"") + ": alert few-trainees firing: summary_ja differs\n"
-                                                               "      expected: \"研修受講者数が基準を下回りました\"\n"
-                                                               "      got:      \"研修受講者数が少ない\"\n"));
+  EXPECT_THAT(report.output, HasSubstr(at_line("{ rule = \"few-trainees\"") +
+                                       ": alert few-trainees firing {kpi=\"g01.trainees\"}: summary_ja differs\n"
+                                       "      expected: \"研修受講者数が基準を下回りました\"\n"
+                                       "      got:      \"研修受講者数が少ない\"\n"));
   EXPECT_THAT(report.output, Not(HasSubstr("description_en differs"))) << "an equal text is no difference";
   EXPECT_THAT(report.output, Not(HasSubstr("expected alert not raised")));
   EXPECT_THAT(report.output, Not(HasSubstr("unexpected alert")));
