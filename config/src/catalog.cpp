@@ -60,6 +60,26 @@ Goal read_goal(TomlTable& r, const Catalog& catalog) {
   return g;
 }
 
+// labels_ja = { basic = "基礎研究", ... }: every key must be one of `ids` (when given) and every value a string.
+LabelMap read_labels(TomlTable& r, std::string_view key, const std::vector<std::string>* ids) {
+  LabelMap out;
+  const auto* t = r.table(key);
+  if (!t) return out;
+  for (const auto& [k, v] : *t) {
+    std::string id(k.str());
+    if (!v.is_string()) {
+      r.error(v, fmt::format("\"{}.{}\" must be a string", key, id));
+      continue;
+    }
+    if (ids && std::find(ids->begin(), ids->end(), id) == ids->end()) {
+      r.error(v, fmt::format("\"{}\" labels \"{}\", which is not one of the values", key, id));
+      continue;
+    }
+    out.emplace(std::move(id), *v.value<std::string>());
+  }
+  return out;
+}
+
 // One [[kpis]] table: its fields, its dimensions, then the checks against the goals and bodies.
 class KpiReader {
  public:
@@ -93,6 +113,16 @@ class KpiReader {
     k.bodies = r_.strings("bodies", true).value_or(std::vector<std::string>{});
     k.min = r_.number("min");
     k.max = r_.number("max");
+    k.unit_ja = r_.string("unit_ja").value_or("");
+    k.unit_en = r_.string("unit_en").value_or("");
+    if (auto decimals = r_.integer("decimals")) {
+      if (*decimals < 0 || *decimals > 6)
+        r_.error(*t_.get("decimals"), "\"decimals\" must be 0–6");
+      else
+        k.decimals = static_cast<int>(*decimals);
+    }
+    k.item_labels_ja = read_labels(r_, "item_labels_ja", nullptr);
+    k.item_labels_en = read_labels(r_, "item_labels_en", nullptr);
   }
 
   std::optional<Dimension> read_dimension(const Kpi& k, std::string name, const toml::node& node) {
@@ -107,6 +137,10 @@ class KpiReader {
     TomlTable dr(*dt, fmt::format("kpi \"{}\" dimension \"{}\"", k.id, d.name), source_, diags_);
     d.values = dr.strings("values", true).value_or(std::vector<std::string>{});
     d.default_value = dr.string("default");
+    d.name_ja = dr.string("name_ja").value_or("");
+    d.name_en = dr.string("name_en").value_or("");
+    d.labels_ja = read_labels(dr, "labels_ja", &d.values);
+    d.labels_en = read_labels(dr, "labels_en", &d.values);
     dr.reject_unknown_keys();
     std::set<std::string> seen;
     for (const auto& v : d.values) {
@@ -132,6 +166,8 @@ class KpiReader {
       if (!catalog.body(b)) r_.error(fmt::format("unknown reporting body \"{}\"", b));
     if (k.bodies.empty()) r_.error("\"bodies\" must name at least one reporting body");
     if (k.is_items() && (k.min || k.max)) r_.error("an items KPI has no valid range (min/max)");
+    if (!k.is_items() && (!k.item_labels_ja.empty() || !k.item_labels_en.empty()))
+      r_.error("item labels are for an items KPI (unit = \"items\")");
     if (k.unit == Unit::count && !k.min) k.min = 0;
     if (k.unit == Unit::percent) {
       if (!k.min) k.min = 0;
@@ -172,6 +208,47 @@ bool Dimension::allows(std::string_view value) const {
 void Dimension::index_values() {
   sorted_ = values;
   std::sort(sorted_.begin(), sorted_.end());
+}
+
+std::string_view Dimension::label(std::string_view value, Lang lang) const {
+  const LabelMap& labels = lang == Lang::ja ? labels_ja : labels_en;
+  auto it = labels.find(value);
+  return it == labels.end() ? value : std::string_view(it->second);
+}
+
+std::string_view Dimension::title(Lang lang) const {
+  const std::string& t = lang == Lang::ja ? name_ja : name_en;
+  return t.empty() ? std::string_view(name) : std::string_view(t);
+}
+
+std::string_view Kpi::unit_name(Lang lang) const {
+  const std::string& own = lang == Lang::ja ? unit_ja : unit_en;
+  if (!own.empty()) return own;
+  bool ja = lang == Lang::ja;
+  switch (unit) {
+    case Unit::count:
+      return ja ? "件" : "";
+    case Unit::percent:
+      return "%";
+    case Unit::years:
+      return ja ? "年" : "years";
+    case Unit::ratio:
+      return ja ? "倍" : "times";
+    case Unit::items:
+      return ja ? "件" : "items";
+  }
+  return "";
+}
+
+int Kpi::precision() const {
+  if (decimals) return *decimals;
+  return unit == Unit::count || unit == Unit::items ? 0 : 1;
+}
+
+std::string_view Kpi::item_label(std::string_view item, Lang lang) const {
+  const LabelMap& labels = lang == Lang::ja ? item_labels_ja : item_labels_en;
+  auto it = labels.find(item);
+  return it == labels.end() ? item : std::string_view(it->second);
 }
 
 const Dimension* Kpi::dimension(std::string_view name) const {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <set>
 
+#include "kpiwatch/catalog.hpp"
 #include "kpiwatch/digest.hpp"
 #include "kpiwatch/settings.hpp"
 #include "rule.hpp"
@@ -19,6 +20,8 @@ struct Finding {
   std::optional<double> value;
   std::optional<double> previous;
   std::optional<Period> previous_period;
+  std::optional<double> baseline;  // the figure of the rule's baseline period
+  std::optional<Period> baseline_period;
   std::vector<std::string> new_items;
 };
 
@@ -49,6 +52,10 @@ struct Evaluator {
       f.previous = prev->value;
       f.previous_period = prev->period;
     }
+    if (rule.baseline && *rule.baseline < p) {
+      f.baseline_period = *rule.baseline;
+      f.baseline = number_at(s, *rule.baseline);
+    }
     std::visit([&](const auto& c) { apply(c, s, p, f); }, rule.condition);
     return f;
   }
@@ -76,7 +83,10 @@ struct Evaluator {
   }
 
   void apply(const Change& c, const Series& s, const Period& p, Finding& f) const {
-    if (c.last_reported) {
+    if (c.against_baseline) {
+      f.previous = f.baseline;
+      f.previous_period = f.baseline_period;
+    } else if (c.last_reported) {
       f.previous.reset();
       f.previous_period.reset();
       if (const Point* prev = s.at_or_before(p.previous()); prev && prev->value) {
@@ -184,9 +194,71 @@ Labels series_labels(const Rule& rule, const Kpi& kpi, const Dims& dims) {
   return labels;
 }
 
+TemplateNumber figure(const Kpi& kpi, double v) { return {v, NumberFormat{false, true, kpi.precision()}}; }
+TemplateNumber percent(double v) { return {v, NumberFormat{false, true, 1}}; }
+
+TemplateLabel label_of(const Kpi& kpi, const std::string& dim, const std::string& value) {
+  const Dimension* d = kpi.dimension(dim);
+  if (!d) return {value, value, value};
+  return {value, std::string(d->label(value, Lang::ja)), std::string(d->label(value, Lang::en))};
+}
+
+TemplateLabel items_label(const Kpi& kpi, const std::vector<std::string>& items) {
+  TemplateLabel out;
+  for (const auto& item : items) {
+    bool first = out.id.empty();
+    out.id += (first ? "" : ", ") + item;
+    out.ja += (first ? "" : "、") + std::string(kpi.item_label(item, Lang::ja));
+    out.en += (first ? "" : ", ") + std::string(kpi.item_label(item, Lang::en));
+  }
+  return out;
+}
+
+// A change from `from` to `to`, as the templates name it with `prefix` ("change", "baseline_change").
+void add_change(TemplateValues& v, const Kpi& kpi, const std::string& prefix, double from, double to) {
+  v[prefix] = figure(kpi, to - from);
+  v[prefix + "_abs"] = figure(kpi, std::fabs(to - from));
+  if (from == 0) return;
+  double pct = (to - from) / std::fabs(from) * 100;
+  v[prefix + "_percent"] = percent(pct);
+  v[prefix + "_percent_abs"] = percent(std::fabs(pct));
+}
+
+TemplateValues names(const Rule& rule, const Kpi& kpi, const Catalog& catalog, const Period& p) {
+  TemplateValues v;
+  v["kpi"] = kpi.id;
+  v["kpi_name_ja"] = kpi.name_ja;
+  v["kpi_name_en"] = kpi.name_en;
+  v["kpi_name"] = TemplateLabel{kpi.id, kpi.name_ja, kpi.name_en};
+  v["goal"] = std::to_string(kpi.goal);
+  if (const Goal* g = catalog.goal(kpi.goal)) {
+    v["goal_name_ja"] = g->name_ja;
+    v["goal_name_en"] = g->name_en;
+    v["goal_name"] = TemplateLabel{std::to_string(kpi.goal), g->name_ja, g->name_en};
+  }
+  v["unit"] = TemplateLabel{std::string(to_string(kpi.unit)), std::string(kpi.unit_name(Lang::ja)),
+                            std::string(kpi.unit_name(Lang::en))};
+  v["period"] = p;
+  v["rule"] = rule.id;
+  v["title"] = rule.title;
+  v["severity"] = std::string(to_string(rule.severity));
+  return v;
+}
+
+TemplateValues figures(const Kpi& kpi, const Finding& f) {
+  TemplateValues v;
+  if (f.value) v["value"] = figure(kpi, *f.value);
+  if (f.previous) v["previous"] = figure(kpi, *f.previous);
+  if (f.previous_period) v["previous_period"] = *f.previous_period;
+  if (f.value && f.previous) add_change(v, kpi, "change", *f.previous, *f.value);
+  if (f.baseline) v["baseline"] = figure(kpi, *f.baseline);
+  if (f.baseline_period) v["baseline_period"] = *f.baseline_period;
+  if (f.value && f.baseline) add_change(v, kpi, "baseline_change", *f.baseline, *f.value);
+  return v;
+}
+
 AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog, const Labels& series,
-                        AlertState state, const Period& p, const Finding& f, const std::string& extra_key = "",
-                        const std::string& extra_value = "") {
+                        AlertState state, const Period& p, const Finding& f, TemplateValues extra = {}) {
   AlertSample a;
   a.rule_id = rule.id;
   a.kpi = kpi.id;
@@ -202,34 +274,15 @@ AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog
   a.value = f.value;
   a.receivers = rule.receivers;
 
-  std::map<std::string, std::string> v;
-  v["kpi"] = kpi.id;
-  v["kpi_name_ja"] = kpi.name_ja;
-  v["kpi_name_en"] = kpi.name_en;
-  v["goal"] = std::to_string(kpi.goal);
-  if (const Goal* g = catalog.goal(kpi.goal)) {
-    v["goal_name_ja"] = g->name_ja;
-    v["goal_name_en"] = g->name_en;
-  }
-  v["unit"] = std::string(to_string(kpi.unit));
-  v["period"] = p.str();
-  v["rule"] = rule.id;
-  v["title"] = rule.title;
-  v["severity"] = std::string(to_string(rule.severity));
-  if (f.value) v["value"] = format_number(*f.value);
-  if (f.previous) v["previous"] = format_number(*f.previous);
-  if (f.previous_period) v["previous_period"] = f.previous_period->str();
-  if (f.value && f.previous) {
-    v["change"] = format_number(*f.value - *f.previous);
-    if (*f.previous != 0) v["change_percent"] = format_number((*f.value - *f.previous) / std::fabs(*f.previous) * 100);
-  }
-  if (!extra_key.empty()) v[extra_key] = extra_value;
-  for (const auto& [k, val] : a.labels) v["labels." + k] = val;
-  for (const auto& [k, val] : series) v["dims." + k] = val;
-  a.summary_ja = rule.summary_ja.render(v);
-  a.summary_en = rule.summary_en.render(v);
-  a.description_ja = rule.description_ja.render(v);
-  a.description_en = rule.description_en.render(v);
+  TemplateValues v = names(rule, kpi, catalog, p);
+  v.merge(figures(kpi, f));
+  extra.merge(v);  // the caller's values win
+  for (const auto& [k, val] : a.labels) extra.try_emplace("labels." + k, val);
+  for (const auto& [k, val] : series) extra.try_emplace("dims." + k, label_of(kpi, k, val));
+  a.summary_ja = rule.summary_ja.render(extra, Lang::ja);
+  a.summary_en = rule.summary_en.render(extra, Lang::en);
+  a.description_ja = rule.description_ja.render(extra, Lang::ja);
+  a.description_en = rule.description_en.render(extra, Lang::en);
   return a;
 }
 
@@ -257,7 +310,8 @@ Evaluation evaluate_series(const Rule& rule, const Kpi& kpi, const Series& s, co
     for (const auto& item : f.new_items) {
       Labels labels = series;
       labels["item"] = item;
-      e.active.push_back(make_sample(rule, kpi, catalog, labels, AlertState::firing, p, f, "items", item));
+      e.active.push_back(
+          make_sample(rule, kpi, catalog, labels, AlertState::firing, p, f, {{"items", items_label(kpi, {item})}}));
     }
     return e;
   }
@@ -409,10 +463,8 @@ std::vector<Evaluation> RuleSet::evaluate_deadlines(const SeriesIndex& index, Ti
           f.holds = true;
           // Due by the day before the alert may fire.
           auto due = std::chrono::year_month_day(due_date(p, *m) - std::chrono::days(1));
-          std::string due_text = fmt::format("{:04}-{:02}-{:02}", static_cast<int>(due.year()),
-                                             static_cast<unsigned>(due.month()), static_cast<unsigned>(due.day()));
           e.active.push_back(make_sample(*rule, *kpi, *catalog_, series_labels(*rule, *kpi, dims), AlertState::firing,
-                                         p, f, "due", due_text));
+                                         p, f, {{"due", due}}));
         }
         out.push_back(std::move(e));
       }

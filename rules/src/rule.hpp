@@ -22,8 +22,9 @@ struct Change {
   bool falling = true;
   bool percent = false;
   double amount = 0;
-  bool inclusive = false;      // at_least rather than more_than
-  bool last_reported = false;  // compare with the latest earlier figure, not P-1
+  bool inclusive = false;         // at_least rather than more_than
+  bool last_reported = false;     // compare with the latest earlier figure, not P-1
+  bool against_baseline = false;  // compare with the rule's baseline period
 };
 
 struct Trend {
@@ -63,6 +64,7 @@ struct Rule {
   Labels labels;
   std::vector<std::string> receivers;
   int hold_for = 1;
+  std::optional<Period> baseline;  // e.g. the plan's start year, for {baseline} and against = "baseline"
   Template summary_ja, summary_en, description_ja, description_en;
   Condition condition;
   std::set<std::string> reads;  // KPIs whose changes re-evaluate this rule

@@ -52,6 +52,10 @@ class RuleCompiler {
     compile_labels(spec, *rule);
     compile_templates(spec, *rule);
     if (spec.condition) compile_condition(spec, *spec.condition, *rule);
+    compile_baseline(spec, *rule);
+    if (const auto* ch = std::get_if<Change>(&rule->condition); ch && ch->against_baseline && !rule->baseline)
+      error(spec.condition->position("against"), spec.where,
+            "against = \"baseline\" needs a baseline period: add baseline = \"2022\" (for example) to the rule");
     collect_reads(*rule);
     if (!spec.well_formed || diags_.size() != errors_before) return nullptr;
     return rule;
@@ -137,6 +141,21 @@ class RuleCompiler {
         error(spec.hold_for->at, spec.where, "\"hold_for\" must be 1–120 periods");
       else
         rule.hold_for = static_cast<int>(spec.hold_for->value);
+    }
+  }
+
+  // baseline = "2022": a period of the kind of every watched KPI.
+  void compile_baseline(const RuleSpec& spec, Rule& rule) {
+    if (!spec.baseline) return;
+    for (const Kpi* k : rule.kpis) {
+      auto p = parse_period(spec.baseline->value, k->period);
+      if (!p) {
+        error(spec.baseline->at, spec.where,
+              fmt::format("\"baseline\": {} (KPI \"{}\" has {} periods)", p.error().message, k->id,
+                          to_string(k->period)));
+        return;
+      }
+      rule.baseline = p.value();
     }
   }
 
@@ -244,9 +263,10 @@ class RuleCompiler {
     ch.inclusive = least.has_value();
     if (ch.amount < 0) error(c, "the amount of change must not be negative; use direction");
     if (auto against = c.string("against")) {
-      if (*against != "previous_period" && *against != "last_reported")
-        error(c, "against", "\"against\" must be \"previous_period\" or \"last_reported\"");
+      if (*against != "previous_period" && *against != "last_reported" && *against != "baseline")
+        error(c, "against", "\"against\" must be \"previous_period\", \"last_reported\" or \"baseline\"");
       ch.last_reported = *against == "last_reported";
+      ch.against_baseline = *against == "baseline";
     }
     return ch;
   }

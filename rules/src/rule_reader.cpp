@@ -96,6 +96,7 @@ class RuleFileReader {
     spec.receivers = r.strings("receivers").value_or(std::vector<std::string>{});
     if (auto hold = r.integer("hold_for"))
       spec.hold_for = Located<std::int64_t>{*hold, position_of(*t.get("hold_for"))};
+    spec.baseline = string(r, "baseline", false);
     spec.summary_ja = string(r, "summary_ja", true);
     spec.summary_en = string(r, "summary_en", true);
     spec.description_ja = string(r, "description_ja", false);

@@ -69,6 +69,7 @@ struct RuleSpec {
   std::optional<StringTableSpec> dims, labels;
   std::vector<std::string> receivers;
   std::optional<Located<std::int64_t>> hold_for;
+  std::optional<Located<std::string>> baseline;  // a period, in the watched KPI's kind
   std::optional<Located<std::string>> summary_ja, summary_en, description_ja, description_en;
   std::optional<ConditionSpec> condition;  // absent unless exactly one condition table
   bool well_formed = true;                 // the reader reported nothing in it

@@ -3,6 +3,7 @@
 // request, reload of rule files (success and failure), restarts, and the rule
 // commands (check, test, eval).
 #include <fmt/format.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -23,6 +24,8 @@
 namespace kpiwatch::test {
 namespace {
 using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using ::testing::Not;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
@@ -169,11 +172,9 @@ TEST(Alerts, TheShippedRulesFlagWhatTheReportFlagsFor2024) {
                         {"all", 26.8}, {"applied", 44.8}, {"nonclinical", 37.0}, {"clinical", 2.0}}));
   auto all = alerts_of(firing, "g06-stage-up-rate-falling", "stage", "all");
   ASSERT_EQ(all.size(), 1u);
-  EXPECT_EQ(str(all[0].at("summary").at("en")),
-            "Stage-up rate of funded themes one year after adoption (stage at adoption: all) fell from 33.1% to "
-            "26.8% in 2024");
-  EXPECT_EQ(str(all[0].at("summary").at("ja")),
-            "採択1年後のステージアップの割合（採択時ステージ: all）が33.1%から26.8%に低下しました（2024）");
+  EXPECT_THAT(str(all[0].at("summary").at("en")), HasSubstr("from 33.1% to 26.8%"));
+  EXPECT_THAT(str(all[0].at("summary").at("ja")), HasSubstr("33.1%から26.8%"));
+  EXPECT_THAT(str(all[0].at("summary").at("ja")), Not(HasSubstr("all")));  // the stage by its label
   EXPECT_EQ(label(all[0], "goal"), "6");
   EXPECT_EQ(label(all[0], "area"), "r_and_d");
   // The same fingerprint as the rule engine computes in-process (see rules_test.cpp).
@@ -564,7 +565,7 @@ TEST(Alerts, MissingDataFiresAndResolvesOnTheSchedulerTick) {
   ASSERT_EQ(missing.size(), 1u);
   const std::string fp = str(missing[0].at("fingerprint"));
   const std::string period = str(missing[0].at("period"));
-  EXPECT_NE(str(missing[0].at("summary").at("en")).find(fmt::format("deadline ({}-06-30)", std::stoi(period) + 1)),
+  EXPECT_NE(str(missing[0].at("summary").at("en")).find(fmt::format("30 June {}", std::stoi(period) + 1)),
             std::string::npos)
       << "due by 30 June of the next year: " << json::serialize(missing[0]);
   submit(daemon, submission("g06.themes_excluded", period, 45));
@@ -724,12 +725,12 @@ TEST(RuleCommands, EvalOnTheBundledDatasetPrintsThe2024Alerts) {
   ASSERT_NE(y2024, std::string::npos) << out;
   auto end = out.find("\n\n", y2024 + 1);
   const std::string section = out.substr(y2024, end == std::string::npos ? std::string::npos : end - y2024);
-  for (const auto& [stage, from, to] : std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"all", "33.1", "26.8"}, {"applied", "52.3", "44.8"}, {"nonclinical", "52", "37"}, {"clinical", "9.3", "2"}})
-    EXPECT_NE(section.find(fmt::format("(stage at adoption: {}) fell from {}% to {}% in 2024", stage, from, to)),
-              std::string::npos)
-        << stage << "\n"
-        << section;
+  for (const auto& [stage, from, to] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"all", "33.1", "26.8"},
+                                                                      {"applied", "52.3", "44.8"},
+                                                                      {"nonclinical", "52.0", "37.0"},
+                                                                      {"clinical", "9.3", "2.0"}})
+    EXPECT_NE(section.find(fmt::format("from {}% to {}%", from, to)), std::string::npos) << stage << "\n" << section;
   EXPECT_EQ(section.find("stage at adoption: basic"), std::string::npos) << section;
   EXPECT_EQ(count(section, "g06-stage-up-rate-falling"), 4) << section;
   // 2023 is the first year of the survey: no stage-up alert.

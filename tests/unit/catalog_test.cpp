@@ -322,3 +322,65 @@ TEST(Catalog, LoadFileNamesAMissingFile) {
 
 }  // namespace
 }  // namespace kpiwatch
+
+namespace kpiwatch {
+namespace {
+
+TEST(EmbeddedCatalog, EveryDimensionValueAndBundledItemHasALabelInBothLanguages) {
+  for (const auto& k : Catalog::embedded()->kpis()) {
+    EXPECT_FALSE(k.unit_name(Lang::ja).empty()) << k.id;
+    for (const auto& d : k.dims) {
+      EXPECT_FALSE(d.name_ja.empty()) << k.id << " " << d.name;
+      EXPECT_FALSE(d.name_en.empty()) << k.id << " " << d.name;
+      for (const auto& v : d.values) {
+        EXPECT_TRUE(d.labels_ja.contains(v)) << k.id << " " << d.name << "=" << v;
+        EXPECT_TRUE(d.labels_en.contains(v)) << k.id << " " << d.name << "=" << v;
+      }
+    }
+  }
+  const Kpi* countries = Catalog::embedded()->find("g10.new_reference_countries");
+  ASSERT_NE(countries, nullptr);
+  for (std::string_view c : {"El Salvador", "Peru", "Brazil", "Egypt", "Uzbekistan"})
+    EXPECT_NE(countries->item_label(c, Lang::ja), c) << c;
+  EXPECT_EQ(countries->item_label("Egypt", Lang::ja), "エジプト");
+  EXPECT_EQ(countries->item_label("Egypt", Lang::en), "Egypt");
+}
+
+TEST(Catalog, LabelsUnitsAndPrecisionAreRead) {
+  std::string text = kBodies +
+                     kpi_block("g01.trainees",
+                               "unit_ja = \"人\"\nunit_en = \"trainees\"\n"
+                               "\n[kpis.dims.stage]\nvalues = [\"basic\", \"all\"]\nname_ja = \"段階\"\n"
+                               "labels_ja = { basic = \"基礎研究\" }\nlabels_en = { basic = \"basic research\" }\n") +
+                     kpi_block("g01.rate", "decimals = 2\n", "1", "\"percent\"");
+  auto loaded = Catalog::parse(text, "catalog.toml");
+  ASSERT_EQ(loaded.index(), 0u) << joined(std::get<1>(loaded));
+  const auto& catalog = std::get<0>(loaded);
+  const Kpi* trainees = catalog->find("g01.trainees");
+  EXPECT_EQ(trainees->unit_name(Lang::ja), "人");
+  EXPECT_EQ(trainees->unit_name(Lang::en), "trainees");
+  EXPECT_EQ(trainees->precision(), 0);
+  const Dimension* stage = trainees->dimension("stage");
+  EXPECT_EQ(stage->label("basic", Lang::ja), "基礎研究");
+  EXPECT_EQ(stage->label("all", Lang::ja), "all");  // no label: the id
+  EXPECT_EQ(stage->title(Lang::ja), "段階");
+  EXPECT_EQ(stage->title(Lang::en), "stage");
+  const Kpi* rate = catalog->find("g01.rate");
+  EXPECT_EQ(rate->precision(), 2);
+  EXPECT_EQ(rate->unit_name(Lang::ja), "%");
+}
+
+TEST(Catalog, ReportsALabelOfAnUnknownValueAtTheLabel) {
+  std::string text =
+      kBodies +
+      kpi_block("g01.courses", "\n[kpis.dims.stage]\nvalues = [\"basic\"]\nlabels_ja = { basci = \"基礎\" }\n");
+  expect_single(text, position_of(text, "\"基礎\""), "\"labels_ja\" labels \"basci\", which is not one of the values");
+}
+
+TEST(Catalog, ReportsDecimalsOutOfRange) {
+  std::string text = kBodies + kpi_block("g01.courses", "decimals = 9\n");
+  expect_single(text, position_of(text, "9"), "\"decimals\" must be 0–6");
+}
+
+}  // namespace
+}  // namespace kpiwatch

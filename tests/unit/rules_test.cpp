@@ -18,6 +18,7 @@ namespace kpiwatch {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
 
@@ -190,13 +191,13 @@ TEST(ChangeCondition, AGapBreaksPreviousPeriodButNotLastReported) {
   auto alerts = active_at(*rules, index, kRate, "2024");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].rule_id, "last");
-  EXPECT_EQ(alerts[0].description_en, "since 2022: 40 to 30");
+  EXPECT_EQ(alerts[0].description_en, "since 2022: 40.0 to 30.0");  // a percent: one decimal, as printed
 
   // Once 2023 is reported, both compare with it.
   put(index, kRate, kAll, "2023", 36);
   alerts = active_at(*rules, index, kRate, "2024");
   ASSERT_EQ(alerts.size(), 2u);
-  for (const auto& a : alerts) EXPECT_EQ(a.description_en, "since 2023: 36 to 30") << a.rule_id;
+  for (const auto& a : alerts) EXPECT_EQ(a.description_en, "since 2023: 36.0 to 30.0") << a.rule_id;
 }
 
 TEST(ChangeCondition, EqualValuesAreNoChange) {
@@ -476,7 +477,7 @@ TEST(NewItemCondition, OnlyItemsNotSeenInAnyEarlierPeriodOneAlertEach) {
   std::sort(alerts.begin(), alerts.end(), [](auto& a, auto& b) { return a.labels.at("item") < b.labels.at("item"); });
   EXPECT_EQ(label(alerts[0], "item"), "Brazil");
   EXPECT_EQ(alerts[0].summary_en, "Brazil (2024)");
-  EXPECT_EQ(alerts[0].summary_ja, "Brazilが日本を参照国に（2024）");
+  EXPECT_EQ(alerts[0].summary_ja, "ブラジルが日本を参照国に（2024年）");  // the catalog's label
   EXPECT_EQ(alerts[0].state, AlertState::firing);
   EXPECT_EQ(label(alerts[1], "item"), "Egypt");
   EXPECT_NE(alerts[0].fingerprint, alerts[1].fingerprint);
@@ -534,8 +535,9 @@ TEST(MissingCondition, TheDueDateIsTheDayBeforeTheAlertFires) {
   SeriesIndex index;
   auto alerts = deadlines(*rules, index, "2025-07-01");
   ASSERT_EQ(alerts.size(), 1u);
-  EXPECT_EQ(alerts[0].summary_en, "FY2024 due 2025-06-30");
-  EXPECT_EQ(alerts[0].summary_ja, "デバイスラグ（開発ラグ）のFY2024の数値が期限（2025-06-30）までに提出されていません");
+  EXPECT_EQ(alerts[0].summary_en, "FY2024 due 30 June 2025");
+  EXPECT_EQ(alerts[0].summary_ja,
+            "デバイスラグ（開発ラグ）の2024年度の数値が期限（2025年6月30日）までに提出されていません");
 }
 
 TEST(MissingCondition, AYearFigureDueSixMonthsAfterTheYearEnds) {
@@ -596,7 +598,7 @@ std::shared_ptr<const RuleSet> expression_rule(const std::string& kpi, const std
 
 TEST(ExpressionCondition, ArithmeticOverTwoKpis) {
   auto rules =
-      expression_rule(kTrainees, "g01.trainees / g01.training_courses < 50", "summary_en = \"{value} per course\"");
+      expression_rule(kTrainees, "g01.trainees / g01.training_courses < 50", "summary_en = \"{value:.2f} per course\"");
   ASSERT_TRUE(rules);
   SeriesIndex index;
   put(index, kTrainees, {}, "2024", 2399);
@@ -819,9 +821,50 @@ TEST(Templates, RenderInJapaneseWithEveryPlaceholder) {
   EXPECT_EQ(a.summary_ja, "採択1年後のステージアップの割合が33.1%から26.8%に低下");
   EXPECT_EQ(a.summary_en, "Stage-up rate of funded themes one year after adoption fell from 33.1% to 26.8% in 2024");
   EXPECT_EQ(a.description_ja,
-            "ゴール6（重点分野における研究開発の活性化）: 2023→2024 -6.3ポイント（-19.03%）、ステージall、r_and_d、"
-            "単位percent、g06.stage_up_rate、g06-falling、ステージアップ低下、critical、{括弧}");
+            "ゴール6（重点分野における研究開発の活性化）: 2023年→2024年 -6.3ポイント（-19.0%）、ステージ全体、r_and_d、"
+            "単位%、g06.stage_up_rate、g06-falling、ステージアップ低下、critical、{括弧}");
   EXPECT_EQ(a.description_en, "Goal 6: More active R&D in the five priority areas");
+}
+
+TEST(Templates, ABaselinePeriodGivesTheChangeSinceThePlansStart) {
+  // Joint research 112 → 226 → 148: a fall on the year, a rise since 2022.
+  auto rules = load(
+      "[[rule]]\nid = \"jr\"\ntitle = \"t\"\nkpi = \"g03.joint_research\"\nseverity = \"info\"\n"
+      "baseline = \"2022\"\n"
+      "summary_ja = "
+      "\"前年比{change_percent_abs}%減（{previous}{unit}→{value}{unit}）。{baseline_period}（{baseline}{unit}）比では"
+      "{baseline_change_percent:+.1f}%\"\n"
+      "summary_en = \"{change_percent:.1f}% on {previous_period}; {baseline_change_percent:+.1f}% on "
+      "{baseline_period}\"\n"
+      "[rule.change]\ndirection = \"falling\"\nby = \"percent\"\nmore_than = 10\n" +
+      std::string("[[rule]]\nid = \"since\"\ntitle = \"t\"\nkpi = \"g03.joint_research\"\nseverity = \"info\"\n"
+                  "baseline = \"2022\"\nsummary_ja = \"s\"\nsummary_en = \"{previous} ({previous_period})\"\n"
+                  "[rule.change]\ndirection = \"rising\"\nby = \"percent\"\nmore_than = 30\nagainst = \"baseline\"\n"));
+  ASSERT_TRUE(rules);
+  SeriesIndex index;
+  put(index, "g03.joint_research", {}, "2022", 112);
+  put(index, "g03.joint_research", {}, "2023", 226);
+  put(index, "g03.joint_research", {}, "2024", 148);
+  auto alerts = active_at(*rules, index, "g03.joint_research", "2024");
+  ASSERT_EQ(alerts.size(), 2u);
+  const auto& jr = alerts[0].rule_id == "jr" ? alerts[0] : alerts[1];
+  const auto& since = alerts[0].rule_id == "jr" ? alerts[1] : alerts[0];
+  EXPECT_EQ(jr.summary_ja, "前年比34.5%減（226件→148件）。2022年（112件）比では+32.1%");
+  EXPECT_EQ(jr.summary_en, "-34.5% on 2023; +32.1% on 2022");
+  EXPECT_EQ(since.summary_en, "112 (2022)");  // 148 is 32.1% above 2022
+}
+
+TEST(Templates, ABaselineMustBeAPeriodOfTheKpisKind) {
+  std::string text =
+      "[[rule]]\nid = \"b\"\ntitle = \"t\"\nkpi = \"g08.device_lag\"\nseverity = \"info\"\nbaseline = \"2022\"\n"
+      "summary_ja = \"s\"\nsummary_en = \"s\"\n[rule.change]\ndirection = \"rising\"\nagainst = \"baseline\"\n";
+  auto loaded = RuleSet::load({{"b.toml", text}}, catalog());
+  auto* diags = std::get_if<Diagnostics>(&loaded);
+  ASSERT_NE(diags, nullptr);
+  ASSERT_FALSE(diags->empty());
+  EXPECT_EQ((*diags)[0].line, 6);
+  EXPECT_THAT((*diags)[0].message, HasSubstr("\"baseline\""));
+  EXPECT_THAT((*diags)[0].message, HasSubstr("fiscal_year"));
 }
 
 TEST(Templates, AnUnavailablePlaceholderRendersEmpty) {

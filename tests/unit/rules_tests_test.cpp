@@ -69,7 +69,8 @@ class RuleTestFiles : public ::testing::Test {
   std::string at_line(const std::string& needle) const {
     auto at = text_.find(needle);
     EXPECT_NE(at, std::string::npos) << needle;
-    return fmt::format("{}:{}", file("t_test.toml"), 1 + std::count(text_.begin(), text_.begin() + at, '\n'));
+    return fmt::format("{}:{}", file("t_test.toml"),
+                       1 + std::count(text_.begin(), text_.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
   }
 
   // "FILE:LINE:COL" of `needle` in the last test file (columns in characters, as toml++ counts).

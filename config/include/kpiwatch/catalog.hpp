@@ -10,6 +10,7 @@
 
 #include "kpiwatch/period.hpp"
 #include "kpiwatch/result.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 
@@ -29,10 +30,19 @@ struct Goal {
   std::vector<std::string> bodies;
 };
 
+// Labels of ids in each language: dimension values, items.
+using LabelMap = std::map<std::string, std::string, std::less<>>;
+
 struct Dimension {
   std::string name;
+  std::string name_ja, name_en;  // "採択時ステージ" / "stage at adoption"; empty: the name
   std::vector<std::string> values;
   std::optional<std::string> default_value;  // used when a submission omits it
+  LabelMap labels_ja, labels_en;
+
+  // The value's label in `lang`; the value itself if it has none.
+  std::string_view label(std::string_view value, Lang lang) const;
+  std::string_view title(Lang lang) const;
 
   bool allows(std::string_view value) const;
   // Makes allows() a binary search; the catalog calls it once values are set.
@@ -55,8 +65,15 @@ struct Kpi {
   std::optional<double> min;
   std::optional<double> max;
   std::vector<Dimension> dims;
+  std::string unit_ja, unit_en;  // as texts write it: "人" / "trainees"; empty: by unit
+  std::optional<int> decimals;   // as the report prints it; empty: by unit
+  LabelMap item_labels_ja, item_labels_en;
 
   bool is_items() const { return unit == Unit::items; }
+  std::string_view unit_name(Lang lang) const;
+  // Decimals of the figure as the report prints it: counts 0, percents, years and ratios 1.
+  int precision() const;
+  std::string_view item_label(std::string_view item, Lang lang) const;
   const Dimension* dimension(std::string_view name) const;
   bool submittable_by(std::string_view body) const;
 };
