@@ -220,6 +220,19 @@ class SettingsReader {
     a.retry_initial = positive_ms(r, "retry_initial_ms", a.retry_initial);
     a.retry_max = positive_ms(r, "retry_max_ms", a.retry_max);
     a.max_age = positive_ms(r, "max_age_ms", a.max_age);
+    read_grouping(r, a.grouping);
+  }
+
+  static void read_grouping(TomlTable& r, Grouping& g) {
+    if (auto by = r.strings("group_by")) {
+      for (const auto& name : *by)
+        if (!is_identifier(name))
+          r.error(*r.raw().get("group_by"),
+                  fmt::format("\"group_by\" lists label names (e.g. [\"goal\"]), not \"{}\"", name));
+      g.group_by = std::move(*by);
+    }
+    g.group_wait = positive_ms(r, "group_wait_ms", g.group_wait);
+    g.group_interval = positive_ms(r, "group_interval_ms", g.group_interval);
   }
 
   void read_receiver(TomlTable& r) {
@@ -255,6 +268,8 @@ class SettingsReader {
       route.match[k] = v;
     route.receivers = r.strings("receivers", true).value_or(std::vector<std::string>{});
     route.continue_matching = r.boolean("continue").value_or(false);
+    route.grouping = s_.alerting.grouping;
+    read_grouping(r, route.grouping);
     r.reject_unknown_keys();
     for (const auto& name : route.receivers)
       if (!s_.receiver(name)) r.error(*r.raw().get("receivers"), fmt::format("unknown receiver \"{}\"", name));

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "embedded_rules.hpp"
+#include "inhibit.hpp"
 #include "rule.hpp"
 #include "rule_compiler.hpp"
 #include "rule_reader.hpp"
@@ -39,9 +40,12 @@ Loaded<std::shared_ptr<const RuleSet>> RuleSet::load(const std::vector<RuleSourc
   Diagnostics diags;
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->catalog_ = std::move(catalog);
+  std::vector<InhibitSpec> inhibits;
   for (const auto& source : sources) {
     Diagnostics file_diags;
     compile_rules(read_rule_file(source, file_diags), *set->catalog_, file_diags, set->rules_);
+    auto more = read_inhibits(source, file_diags);
+    inhibits.insert(inhibits.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
     // The reader and the compiler each find their own errors; a person reads them top to bottom.
     std::stable_sort(file_diags.begin(), file_diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
       return std::pair(a.line, a.column) < std::pair(b.line, b.column);
@@ -49,6 +53,7 @@ Loaded<std::shared_ptr<const RuleSet>> RuleSet::load(const std::vector<RuleSourc
     diags.insert(diags.end(), file_diags.begin(), file_diags.end());
   }
   report_duplicate_ids(set->rules_, diags);
+  set->inhibits_ = compile_inhibits(inhibits, set->rules_, diags);  // rule ids of any file
   if (!diags.empty()) return diags;
   for (const auto& rule : set->rules_)
     for (const auto& kpi : rule->reads) set->readers_[kpi].push_back(rule.get());

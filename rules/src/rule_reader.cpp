@@ -74,6 +74,7 @@ class RuleFileReader {
     if (!root) return file;
     TomlTable top(*root, "", source_.name, diags_);
     for (std::size_t i = 0; const auto* t : top.tables("rule")) file.rules.push_back(read_rule(*t, i++));
+    top.known("inhibit");  // read by inhibit.cpp
     top.reject_unknown_keys();
     return file;
   }

@@ -51,19 +51,20 @@ std::int64_t goal_of(const std::string& kpi) { return kpi.size() > 3 ? std::atoi
 constexpr std::string_view kAlertColumns =
     "fingerprint, grp, rule_id, kpi, labels, severity, state, period, value, summary_ja, summary_en, "
     "description_ja, description_en, receivers, active_since, firing_since, resolved_at, updated_at, "
-    "acknowledged_at, acknowledged_by, ack_comment";
+    "acknowledged_at, acknowledged_by, ack_comment, inhibited_by";
 
 constexpr std::string_view kUpsert =
     "INSERT INTO alerts (fingerprint, grp, rule_id, kpi, goal, labels, severity, state, period, value, "
     "summary_ja, summary_en, description_ja, description_en, receivers, active_since, firing_since, "
-    "resolved_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, "
-    "?17, ?18, ?19) ON CONFLICT (fingerprint) DO UPDATE SET grp = excluded.grp, rule_id = excluded.rule_id, "
+    "resolved_at, updated_at, inhibited_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+    "?14, ?15, ?16, ?17, ?18, ?19, ?20) ON CONFLICT (fingerprint) DO UPDATE SET grp = excluded.grp, rule_id = "
+    "excluded.rule_id, "
     "kpi = excluded.kpi, goal = excluded.goal, labels = excluded.labels, severity = excluded.severity, "
     "state = excluded.state, period = excluded.period, value = excluded.value, summary_ja = "
     "excluded.summary_ja, summary_en = excluded.summary_en, description_ja = excluded.description_ja, "
     "description_en = excluded.description_en, receivers = excluded.receivers, active_since = "
     "excluded.active_since, firing_since = excluded.firing_since, resolved_at = excluded.resolved_at, "
-    "updated_at = excluded.updated_at, "
+    "updated_at = excluded.updated_at, inhibited_by = excluded.inhibited_by, "
     // An acknowledgement lasts for one episode.
     "acknowledged_at = CASE WHEN excluded.state IN ('resolved', 'inactive') THEN '' ELSE acknowledged_at END, "
     "acknowledged_by = CASE WHEN excluded.state IN ('resolved', 'inactive') THEN '' ELSE acknowledged_by END, "
@@ -96,6 +97,7 @@ AlertRecord read_alert(Statement& s) {
   r.acknowledged_at = parse_rfc3339(s.text(18));
   r.acknowledged_by = s.text(19);
   r.ack_comment = s.text(20);
+  r.inhibited_by = parse_strings(s.text(21));
   return r;
 }
 
@@ -105,7 +107,8 @@ Status save_record(Connection& db, const AlertRecord& r) {
   upsert->bind_all(r.fingerprint, r.group, r.rule_id, r.kpi, goal_of(r.kpi), labels_json(r.labels),
                    to_string(r.severity), to_string(r.state), r.period, r.value, r.summary_ja, r.summary_en,
                    r.description_ja, r.description_en, strings_json(r.receivers), format_rfc3339(r.active_since),
-                   format_rfc3339(r.firing_since), format_rfc3339(r.resolved_at), format_rfc3339(r.updated_at));
+                   format_rfc3339(r.firing_since), format_rfc3339(r.resolved_at), format_rfc3339(r.updated_at),
+                   strings_json(r.inhibited_by));
   return upsert->run("save alert");
 }
 

@@ -5,7 +5,7 @@
 
 namespace kpiwatch::migrations {
 
-inline constexpr std::array<const char*, 3> kSteps = {
+inline constexpr std::array<const char*, 4> kSteps = {
     // 1: series and their append-only revisions.
     R"sql(
 CREATE TABLE series (
@@ -107,6 +107,21 @@ CREATE TABLE silences (
 ALTER TABLE alerts ADD COLUMN acknowledged_at TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN acknowledged_by TEXT NOT NULL DEFAULT '';
 ALTER TABLE alerts ADD COLUMN ack_comment TEXT NOT NULL DEFAULT '';
+)sql",
+    // 4: notification groups (one request for the alerts of a group) and inhibition.
+    R"sql(
+ALTER TABLE outbox ADD COLUMN group_key TEXT NOT NULL DEFAULT '';     -- '' : sent alone
+ALTER TABLE outbox ADD COLUMN group_labels TEXT NOT NULL DEFAULT '';  -- JSON object of the group_by labels
+ALTER TABLE outbox ADD COLUMN message_key TEXT NOT NULL DEFAULT '';   -- the group message it is sent in
+CREATE INDEX outbox_group ON outbox (receiver, group_key, status, message_key);
+CREATE INDEX outbox_message ON outbox (message_key);
+CREATE TABLE outbox_groups (
+  receiver     TEXT NOT NULL,
+  group_key    TEXT NOT NULL,
+  last_sent_at TEXT NOT NULL,         -- when the group's last message was first sent
+  PRIMARY KEY (receiver, group_key)
+);
+ALTER TABLE alerts ADD COLUMN inhibited_by TEXT NOT NULL DEFAULT '[]';  -- JSON array of fingerprints
 )sql",
 };
 

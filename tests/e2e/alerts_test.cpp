@@ -156,7 +156,8 @@ TEST(Alerts, TheShippedRulesFlagWhatTheReportFlagsFor2024) {
   Daemon daemon;
   daemon.start();
   ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
-  auto firing = get_alerts(daemon.port(), "?state=firing");
+  // Inhibited ones too: the per-stage copies are held back by the overall one (config/rules/g06.toml).
+  auto firing = get_alerts(daemon.port(), "?state=firing&inhibited=true");
   auto stage_up = alerts_of(firing, "g06-stage-up-rate-falling");
   std::map<std::string, double> values;
   for (const auto& a : stage_up) {

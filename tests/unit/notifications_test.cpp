@@ -147,6 +147,126 @@ TEST(NotificationBody, SlackTeamsAndAlertmanagerApiFormats) {
   EXPECT_FALSE(pushed[0].as_object().contains("endsAt"));
 }
 
+// --- Grouping
+
+const char* kGrouped = R"(
+[alerting]
+default_receiver = "fallback"
+group_by = ["severity"]
+group_wait_ms = 1000
+[[receivers]]
+name = "fallback"
+url = "http://127.0.0.1:1/"
+[[receivers]]
+name = "amed"
+url = "http://127.0.0.1:2/"
+[[receivers]]
+name = "am"
+url = "http://127.0.0.1:3/"
+format = "alertmanager_api"
+[[routes]]
+match = { goal = "6" }
+receivers = ["amed", "am"]
+group_by = ["goal"]
+group_interval_ms = 9000
+)";
+
+TEST(Grouping, ARouteGroupsByItsLabelsAndInheritsTheRestFromAlerting) {
+  auto config = make_notify_config(settings_with(kGrouped), "127.0.0.1:8080");
+  auto a = stage_up_alert();
+  auto routed = config->routes_for(a);
+  ASSERT_EQ(routed.size(), 2u);
+  EXPECT_EQ(routed[0].receiver->name, "amed");
+  EXPECT_EQ(routed[0].grouping->group_by, (std::vector<std::string>{"goal"}));
+  EXPECT_EQ(routed[0].grouping->group_wait, std::chrono::milliseconds(1000)) << "from [alerting]";
+  EXPECT_EQ(routed[0].grouping->group_interval, std::chrono::milliseconds(9000));
+  EXPECT_TRUE(routed[0].grouped());
+  EXPECT_FALSE(routed[1].grouped()) << "alertmanager_api sends each alert alone";
+  a.labels["goal"] = "8";
+  routed = config->routes_for(a);
+  ASSERT_EQ(routed.size(), 1u);
+  EXPECT_EQ(routed[0].receiver->name, "fallback");
+  EXPECT_EQ(routed[0].grouping->group_by, (std::vector<std::string>{"severity"}));
+}
+
+TEST(Grouping, WithoutGroupByEveryAlertIsSentAlone) {
+  auto config = make_notify_config(settings_with(kReceivers), "127.0.0.1:8080");
+  for (const auto& r : config->routes_for(stage_up_alert())) EXPECT_FALSE(r.grouped());
+}
+
+TEST(Grouping, BadGroupSettingsNameTheirPlace) {
+  auto loaded = parse_settings(
+      "[[receivers]]\nname = \"a\"\nurl = \"http://x/\"\n[[routes]]\nreceivers = [\"a\"]\n"
+      "group_by = [\"Goal Number\"]\ngroup_wait_ms = 0\n",
+      "test.toml", "");
+  ASSERT_TRUE(std::holds_alternative<Diagnostics>(loaded));
+  const auto& diags = std::get<Diagnostics>(loaded);
+  ASSERT_EQ(diags.size(), 2u);
+  EXPECT_EQ(diags[0].str(),
+            "test.toml:6:12: routes[0]: \"group_by\" lists label names (e.g. [\"goal\"]), not "
+            "\"Goal Number\"");
+  EXPECT_EQ(diags[1].str(), "test.toml:7:17: routes[0]: \"group_wait_ms\" must be a positive number of milliseconds");
+}
+
+TEST(Grouping, TheGroupKeyIsTheGroupByLabelsValues) {
+  Grouping g;
+  g.group_by = {"goal", "area"};
+  auto group = group_of(g, stage_up_alert());
+  EXPECT_EQ(group.key, "{goal=\"6\", area=\"\"}");
+  EXPECT_EQ(group.labels, (Labels{{"goal", "6"}}));
+}
+
+TEST(GroupPlanner, ANewGroupWaitsGroupWaitThenSendsAtMostOncePerGroupInterval) {
+  using namespace std::chrono_literals;
+  Grouping g;
+  g.group_by = {"goal"};
+  g.group_wait = 500ms;
+  g.group_interval = 5s;
+  TimePoint now = *parse_rfc3339("2026-12-01T10:00:00.000Z");
+  EXPECT_EQ(group_due(std::nullopt, std::nullopt, now, g), now + 500ms) << "nothing sent yet";
+  EXPECT_EQ(group_due(std::nullopt, now - 10s, now, g), now + 500ms) << "nothing sent recently";
+  EXPECT_EQ(group_due(std::nullopt, now - 2s, now, g), now + 3s) << "last message 2 s ago";
+  EXPECT_EQ(group_due(now + 200ms, now - 2s, now, g), now + 200ms) << "joins the message being gathered";
+}
+
+TEST(GroupBody, OneWebhookCarriesEveryAlertWithTheirCommonLabels) {
+  ReceiverConfig r;
+  r.name = "amed";
+  auto all = stage_up_alert();
+  auto clinical = stage_up_alert();
+  clinical.fingerprint = "c0ffee";
+  clinical.labels["stage"] = "clinical";
+  clinical.resolved_at = parse_rfc3339("2026-11-24T10:00:00.000Z");
+  std::vector<std::string> items{notification_item(all, false, "http://x"),
+                                 notification_item(clinical, true, "http://x")};
+  auto body = json::parse(group_notification_body(r, "{goal=\"6\"}", R"({"goal":"6"})", items, "http://x")).as_object();
+  EXPECT_EQ(S(body.at("version")), "4");
+  EXPECT_EQ(S(body.at("groupKey")), "{}:{goal=\"6\"}");
+  EXPECT_EQ(S(body.at("status")), "firing") << "one of them fires";
+  EXPECT_EQ(body.at("groupLabels"), (json::object{{"goal", "6"}}));
+  const auto& common = body.at("commonLabels").as_object();
+  EXPECT_EQ(S(common.at("goal")), "6");
+  EXPECT_FALSE(common.contains("stage")) << "not common";
+  ASSERT_EQ(body.at("alerts").as_array().size(), 2u);
+  EXPECT_EQ(S(body.at("alerts").at(1).at("status")), "resolved");
+  EXPECT_EQ(S(body.at("alerts").at(1).at("fingerprint")), "c0ffee");
+  EXPECT_EQ(S(body.at("commonAnnotations").at("period")), "2024");
+
+  r.format = ReceiverFormat::slack;
+  auto text =
+      S(json::parse(group_notification_body(r, "{goal=\"6\"}", R"({"goal":"6"})", items, "http://x")).at("text"));
+  EXPECT_NE(text.find("[FIRING:2] goal=6"), std::string::npos) << text;
+  EXPECT_NE(text.find(all.summary_en), std::string::npos);
+  EXPECT_NE(text.find(all.summary_ja), std::string::npos);
+  EXPECT_NE(text.find("[RESOLVED] g06-stage-up-rate-falling"), std::string::npos) << text;
+
+  r.format = ReceiverFormat::teams;
+  auto card = json::parse(group_notification_body(r, "{goal=\"6\"}", R"({"goal":"6"})", items, "http://x")).as_object();
+  ASSERT_EQ(card.at("sections").as_array().size(), 2u);
+  EXPECT_EQ(S(card.at("sections").at(0).at("activityTitle")), all.summary_ja);
+  EXPECT_EQ(S(card.at("sections").at(0).at("activitySubtitle")), all.summary_en);
+}
+
 TEST(Signature, IsTheHmacSha256OfTimestampDotBody) {
   // Computed independently: printf '1700000000.{}' | openssl dgst -sha256 -hmac key
   EXPECT_EQ(signature("key", "1700000000", "{}"),

@@ -54,6 +54,25 @@ class OutboxRepositoryTest : public ::testing::Test {
     EXPECT_TRUE(tx.commit().ok());
     return store_->connection().last_insert_id();
   }
+  // Queues one notification of the group {goal="6"} of "hook", due at `due_at`.
+  std::int64_t enqueue_grouped(const std::string& fingerprint, OutboxEvent event, const std::string& at,
+                               const std::string& due_at) {
+    OutboxEntry e;
+    e.fingerprint = fingerprint;
+    e.receiver = "hook";
+    e.event = event;
+    e.body = fingerprint;
+    e.idempotency_key = fingerprint + "-g-" + std::to_string(++queued_);
+    e.created_at = at;
+    e.next_attempt_at = due_at;
+    e.group_key = "{goal=\"6\"}";
+    e.group_labels = R"({"goal":"6"})";
+    Transaction tx(store_->connection());
+    EXPECT_TRUE(tx.began().ok());
+    EXPECT_TRUE(outbox().enqueue({e}).ok());
+    EXPECT_TRUE(tx.commit().ok());
+    return store_->connection().last_insert_id();
+  }
   std::vector<std::int64_t> due(const std::string& now, int limit = 100) {
     auto rows = outbox().due(now, limit);
     EXPECT_TRUE(rows.ok());
@@ -339,6 +358,57 @@ TEST_F(OutboxRepositoryTest, ARemovedSilenceIsGoneAndCannotBeRemovedTwice) {
   EXPECT_FALSE(silences().remove(999, kT2).value());
   EXPECT_EQ(ids_of(silences().active_at(kT1)), (std::vector<std::int64_t>{kept}));
   EXPECT_EQ(ids_of(silences().all()), (std::vector<std::int64_t>{kept}));
+}
+
+TEST_F(OutboxRepositoryTest, AGroupIsSentAsOneMessageOfTheOldestNotificationOfEachAlert) {
+  const std::string group = "{goal=\"6\"}";
+  auto a = enqueue_grouped("a", OutboxEvent::firing, kT0, kT1);
+  auto b = enqueue_grouped("b", OutboxEvent::firing, kT0, kT1);
+  auto a_resolved = enqueue_grouped("a", OutboxEvent::resolved, kT0, kT1);
+  EXPECT_TRUE(due(kT3).empty()) << "grouped notifications are not sent alone";
+  ASSERT_TRUE(outbox().due_groups(kT0, 10).value().empty()) << "not due yet";
+  auto groups = outbox().due_groups(kT1, 10).value();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].group_key, group);
+  EXPECT_EQ(groups[0].message_key, "") << "no message yet";
+
+  auto key = outbox().claim_group("hook", group, kT1).value();
+  ASSERT_FALSE(key.empty());
+  auto message = outbox().message(key).value();
+  ASSERT_EQ(message.size(), 2u);
+  EXPECT_EQ(message[0].id, a);
+  EXPECT_EQ(message[1].id, b);
+  EXPECT_EQ(outbox().group_timing("hook", group).value().last_sent, std::optional<std::string>(kT1));
+  EXPECT_EQ(outbox().group_timing("hook", group).value().unsent_due, std::optional<std::string>(kT1))
+      << "a's resolution waits for the next message";
+
+  // While the message is outstanding, the resolution is not due; the message is (a retry).
+  ASSERT_TRUE(outbox().mark_message_retry(key, 1, kT2, "503").ok());
+  groups = outbox().due_groups(kT3, 10).value();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].message_key, key);
+  EXPECT_EQ(outbox().next_due().value(), std::optional<std::string>(kT2));
+  ASSERT_TRUE(outbox().mark_message_delivered(key, kT2).ok());
+  EXPECT_EQ(entry(a).status, OutboxStatus::delivered);
+  EXPECT_EQ(entry(b).status, OutboxStatus::delivered);
+  EXPECT_EQ(entry(b).attempts, 2);
+
+  auto notifications = outbox().of_alert("a").value();
+  ASSERT_EQ(notifications.size(), 2u);
+  EXPECT_EQ(notifications[0].message_alerts, 2);
+  EXPECT_EQ(notifications[0].entry.group_key, group);
+  EXPECT_EQ(notifications[0].entry.group_labels, R"({"goal":"6"})");
+  EXPECT_EQ(notifications[1].entry.id, a_resolved);
+
+  groups = outbox().due_groups(kT3, 10).value();
+  ASSERT_EQ(groups.size(), 1u);
+  EXPECT_EQ(groups[0].message_key, "") << "the resolution, in a message of its own";
+  auto next = outbox().claim_group("hook", group, kT3).value();
+  EXPECT_NE(next, key);
+  ASSERT_EQ(outbox().message(next).value().size(), 1u);
+  ASSERT_TRUE(outbox().mark_message_dead(next, 1, "gone").ok());
+  EXPECT_EQ(entry(a_resolved).status, OutboxStatus::dead);
+  EXPECT_EQ(outbox().claim_group("hook", group, kT3).value(), "") << "nothing left";
 }
 
 }  // namespace

@@ -38,8 +38,8 @@ id = "low-rate"
 title = "Low stage-up rate"
 kpi = "g06.stage_up_rate"
 severity = "info"
-summary_ja = "割合{value}%"
-summary_en = "rate {value}%"
+summary_ja = "割合{value:.0f}%"
+summary_en = "rate {value:.0f}%"
 [rule.threshold]
 below = 10
 )";

@@ -1,3 +1,7 @@
+#include <algorithm>
+#include <string_view>
+#include <tuple>
+
 #include "kpiwatch/views.hpp"
 
 namespace kpiwatch::views {
@@ -18,21 +22,112 @@ Result<std::optional<SeriesView>> figures_of(Store& store, const Catalog& catalo
   return std::optional<SeriesView>{std::move(view.value())};
 }
 
+// The alerts named by fingerprint, as the list shows them; those no longer stored are left out.
+Result<std::vector<InhibitingAlert>> inhibiting(Store& store, const std::vector<std::string>& fingerprints) {
+  std::vector<InhibitingAlert> out;
+  for (const auto& fp : fingerprints) {
+    auto a = store.alerts().one(fp);
+    if (!a) return a.error();
+    if (!a.value()) continue;
+    const auto& r = *a.value();
+    out.push_back({r.fingerprint, r.rule_id, r.period, r.summary_ja, r.summary_en});
+  }
+  return out;
+}
+
+std::vector<std::int64_t> silencing(const std::vector<Silence>& silences, const AlertRecord& alert) {
+  std::vector<std::int64_t> out;
+  for (const auto& s : silences)
+    if (s.matches(alert.labels)) out.push_back(s.id);
+  return out;
+}
+
+int state_rank(AlertState s) {
+  switch (s) {
+    case AlertState::firing:
+      return 0;
+    case AlertState::pending:
+      return 1;
+    case AlertState::resolved:
+      return 2;
+    case AlertState::inactive:
+      break;
+  }
+  return 3;
+}
+
+int severity_rank(Severity s) { return s == Severity::critical ? 0 : s == Severity::warning ? 1 : 2; }
+
+std::string label(const AlertRecord& a, const std::string& name) {
+  auto it = a.labels.find(name);
+  return it == a.labels.end() ? std::string() : it->second;
+}
+
+int goal_number(const AlertRecord& a) {
+  std::string goal = label(a, "goal");
+  int n = 0;
+  for (char c : goal) {
+    if (c < '0' || c > '9') return 0;
+    n = n * 10 + (c - '0');
+  }
+  return n;
+}
+
+bool listed(const AlertListQuery& q, const AlertItem& item) {
+  if (!labels_match(q.labels, item.alert.labels)) return false;
+  if (!q.silenced && !item.silenced_by.empty()) return false;
+  if (!q.acknowledged && item.alert.acknowledged_at.has_value()) return false;
+  return q.inhibited || item.alert.inhibited_by.empty();
+}
+
 }  // namespace
+
+bool listed_before(const AlertRecord& a, const AlertRecord& b) {
+  auto key = [](const AlertRecord& r) {
+    return std::tuple(state_rank(r.state), severity_rank(r.severity), label(r, "criterion") == "missing_data",
+                      goal_number(r), std::string_view(r.kpi), std::string_view(r.fingerprint));
+  };
+  return key(a) < key(b);
+}
+
+Result<std::vector<AlertItem>> alert_list(Store& store, const AlertListQuery& query, const std::string& now) {
+  auto alerts = store.alerts().list(query.filter);
+  if (!alerts) return alerts.error();
+  auto silences = store.silences().active_at(now);
+  if (!silences) return silences.error();
+  std::vector<AlertItem> out;
+  for (auto& a : alerts.value()) {
+    AlertItem item{std::move(a), {}, {}};
+    item.silenced_by = silencing(silences.value(), item.alert);
+    if (!listed(query, item)) continue;
+    auto by = inhibiting(store, item.alert.inhibited_by);
+    if (!by) return by.error();
+    item.inhibited_by = std::move(by.value());
+    out.push_back(std::move(item));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const AlertItem& a, const AlertItem& b) { return listed_before(a.alert, b.alert); });
+  return out;
+}
 
 Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog, const std::string& fingerprint,
                                             const std::string& now) {
   auto alert = store.alerts().one(fingerprint);
   if (!alert) return alert.error();
   if (!alert.value()) return std::optional<AlertView>{};
-  AlertView view{std::move(*alert.value()), {}, {}, {}};
+  AlertView view{std::move(*alert.value()), {}, {}, {}, {}, {}};
   auto history = store.alerts().history(fingerprint);
   if (!history) return history.error();
   view.history = std::move(history.value());
   auto silences = store.silences().active_at(now);
   if (!silences) return silences.error();
-  for (const auto& s : silences.value())
-    if (s.matches(view.alert.labels)) view.silenced_by.push_back(s.id);
+  view.silenced_by = silencing(silences.value(), view.alert);
+  auto by = inhibiting(store, view.alert.inhibited_by);
+  if (!by) return by.error();
+  view.inhibited_by = std::move(by.value());
+  auto notifications = store.outbox().of_alert(fingerprint);
+  if (!notifications) return notifications.error();
+  view.notifications = std::move(notifications.value());
   auto figures = figures_of(store, catalog, view.alert);
   if (!figures) return figures.error();
   view.figures = std::move(figures.value());

@@ -44,15 +44,25 @@ struct ReceiverConfig {
   std::chrono::milliseconds resend_interval{60'000};  // alertmanager_api only
 };
 
+// How a route's notifications are grouped (docs/NOTIFICATIONS.md), as Alertmanager does.
+struct Grouping {
+  std::vector<std::string> group_by;                  // label names; empty: every alert is sent alone
+  std::chrono::milliseconds group_wait{30'000};       // a new group waits this long for more alerts
+  std::chrono::milliseconds group_interval{300'000};  // and then sends at most once per this
+  bool grouped() const { return !group_by.empty(); }
+};
+
 struct RouteConfig {
   Matchers match;
   std::vector<std::string> receivers;
   bool continue_matching = false;
+  Grouping grouping;  // unset keys: those of [alerting]
 };
 
 struct AlertingConfig {
   std::string external_url;  // empty: http://<listen address>
   std::string default_receiver;
+  Grouping grouping;  // of the default receiver and of the receivers rules name
   std::chrono::milliseconds retry_initial{1'000};
   std::chrono::milliseconds retry_max{300'000};
   std::chrono::milliseconds max_age{86'400'000};

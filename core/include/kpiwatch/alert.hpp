@@ -42,6 +42,8 @@ struct AlertRecord {
   std::optional<TimePoint> acknowledged_at;  // set by an acknowledgement; cleared when the alert resolves
   std::string acknowledged_by;
   std::string ack_comment;
+  // Firing alerts that inhibit this one ([[inhibit]] in the rule files); empty unless it is active.
+  std::vector<std::string> inhibited_by;
 };
 
 struct Transition {

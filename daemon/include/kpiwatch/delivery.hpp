@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <string>
 
 #include "kpiwatch/clock.hpp"
 #include "kpiwatch/ingest.hpp"
@@ -53,6 +54,35 @@ class Delivery {
   std::vector<std::pair<std::string, std::string>> signed_headers(const ReceiverConfig& receiver,
                                                                   const std::string& body) const;
   void finished(const OutboxEntry& entry, const PostResult& result);
+
+  enum class Fate { delivered, retry, dead };
+  // What was attempted: a notification, or a group's message.
+  struct Attempt {
+    std::string receiver, fingerprint, group_key, what;
+    int attempts = 0;  // before this one
+    std::string created_at;
+  };
+  struct Outcome {
+    Fate fate = Fate::delivered;
+    int attempts = 0;  // with this one
+    std::string at, next_at, error;
+  };
+  // Counts, logs, and decides delivered, retry (when) or dead.
+  Outcome judge(const Attempt& attempt, const PostResult& result);
+
+  // A group's message in flight.
+  struct GroupSend {
+    std::string flight;  // receiver + group key
+    std::string message_key;
+    std::string receiver, group_key;
+    int attempts = 0;
+    std::string created_at;  // of its oldest notification
+    std::size_t alerts = 0;
+  };
+  void take_group(const DueGroup& group);
+  void send_group(const std::string& flight, const std::string& message_key);
+  void finished_group(const GroupSend& group, const PostResult& result);
+  void release_group(const std::string& flight);
   void arm(std::chrono::milliseconds delay);
   void arm_resend();
 
@@ -67,6 +97,7 @@ class Delivery {
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer resend_timer_;
   std::set<std::int64_t> in_flight_;
+  std::set<std::string> groups_in_flight_;  // receiver + group key
   bool stopped_ = false;
   bool polling_ = false;
 };

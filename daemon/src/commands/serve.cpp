@@ -276,9 +276,10 @@ int run_serve(const CommonOptions& options) {
                d.setup.catalog->goals().size(), d.setup.catalog->kpis().size(), d.setup.rules->size());
 
   if (!open_storage(d)) return 1;
+  // Before "listening on" is logged: a SIGTERM sent on seeing it must find the handler.
+  handle_signals(d);
   if (!start_http(d)) return 1;
   start_alerting(d);
-  handle_signals(d);
   start_scheduler(d);
   start_watchdog(d);
   d.api->set_ready(true);

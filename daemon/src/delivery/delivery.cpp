@@ -91,6 +91,13 @@ void Delivery::poll() {
     if (in_flight_.contains(entry.id)) continue;
     send(entry);
   }
+  auto groups = reader_.outbox().due_groups(now_text, kBatch);
+  if (!groups) spdlog::error("reading the outbox failed: {}", groups.error().message);
+  if (groups)
+    for (const auto& group : groups.value()) {
+      if (groups_in_flight_.size() >= kMaxInFlight) break;
+      take_group(group);
+    }
   // Sleep until the next retry is due (or a while, to pick up requeued ones).
   auto next = reader_.outbox().next_due();
   auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(kIdlePoll);
@@ -129,47 +136,54 @@ void Delivery::send(const OutboxEntry& entry) {
                   [this, entry](const PostResult& result) { finished(entry, result); });
 }
 
-void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
+Delivery::Outcome Delivery::judge(const Attempt& a, const PostResult& result) {
   auto now = clock_.now();
-  std::string at = format_rfc3339(now);
-  int attempts = entry.attempts + 1;
-  std::function<void(Store&)> job;
+  Outcome out;
+  out.attempts = a.attempts + 1;
+  out.at = format_rfc3339(now);
+  std::vector<LogField> fields{{kFieldReceiver, a.receiver}};
+  if (!a.fingerprint.empty()) fields.push_back({kFieldFingerprint, a.fingerprint});
+  if (!a.group_key.empty()) fields.push_back({"GROUP_KEY", a.group_key});
   if (result.error.empty()) {
-    metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "sent"}});
-    log_event(
-        LogLevel::info,
-        fmt::format("notification delivered ({} {}, attempt {})", to_string(entry.event), result.status, attempts),
-        {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
-    job = [id = entry.id, at](Store& store) {
-      if (auto s = store.outbox().mark_delivered(id, at); !s) spdlog::error("outbox: {}", s.error().message);
-    };
-  } else {
-    metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "failed"}});
-    auto created = parse_rfc3339(entry.created_at).value_or(now);
-    const auto& a = config_->alerting;
-    if (now - created >= a.max_age) {
-      metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "dead"}});
-      log_event(LogLevel::error,
-                fmt::format("notification dead after {} attempts over {} s: {}", attempts,
-                            std::chrono::duration_cast<std::chrono::seconds>(now - created).count(), result.error),
-                {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
-      job = [id = entry.id, attempts, error = result.error](Store& store) {
-        if (auto s = store.outbox().mark_dead(id, attempts, error); !s) spdlog::error("outbox: {}", s.error().message);
-      };
-    } else {
-      metrics_.add("kpiwatch_notifications_total", {{"receiver", entry.receiver}, {"result", "retried"}});
-      auto delay = retry_delay(attempts, a.retry_initial, a.retry_max, draw_());
-      auto next = now + delay;
-      log_event(
-          LogLevel::warn,
-          fmt::format("notification failed (attempt {}), retrying in {} ms: {}", attempts, delay.count(), result.error),
-          {{kFieldFingerprint, entry.fingerprint}, {kFieldReceiver, entry.receiver}});
-      job = [id = entry.id, attempts, next_at = format_rfc3339(next), error = result.error](Store& store) {
-        if (auto s = store.outbox().mark_retry(id, attempts, next_at, error); !s)
-          spdlog::error("outbox: {}", s.error().message);
-      };
-    }
+    metrics_.add("kpiwatch_notifications_total", {{"receiver", a.receiver}, {"result", "sent"}});
+    log_event(LogLevel::info,
+              fmt::format("notification delivered ({} {}, attempt {})", a.what, result.status, out.attempts), fields);
+    return out;
   }
+  out.error = result.error;
+  metrics_.add("kpiwatch_notifications_total", {{"receiver", a.receiver}, {"result", "failed"}});
+  auto created = parse_rfc3339(a.created_at).value_or(now);
+  const auto& alerting = config_->alerting;
+  if (now - created >= alerting.max_age) {
+    out.fate = Fate::dead;
+    metrics_.add("kpiwatch_notifications_total", {{"receiver", a.receiver}, {"result", "dead"}});
+    log_event(LogLevel::error,
+              fmt::format("notification dead after {} attempts over {} s: {}", out.attempts,
+                          std::chrono::duration_cast<std::chrono::seconds>(now - created).count(), result.error),
+              fields);
+    return out;
+  }
+  out.fate = Fate::retry;
+  metrics_.add("kpiwatch_notifications_total", {{"receiver", a.receiver}, {"result", "retried"}});
+  auto delay = retry_delay(out.attempts, alerting.retry_initial, alerting.retry_max, draw_());
+  out.next_at = format_rfc3339(now + delay);
+  log_event(
+      LogLevel::warn,
+      fmt::format("notification failed (attempt {}), retrying in {} ms: {}", out.attempts, delay.count(), result.error),
+      fields);
+  return out;
+}
+
+void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
+  Outcome o = judge(
+      {entry.receiver, entry.fingerprint, "", std::string(to_string(entry.event)), entry.attempts, entry.created_at},
+      result);
+  auto job = [id = entry.id, o](Store& store) {
+    Status s = o.fate == Fate::delivered ? store.outbox().mark_delivered(id, o.at)
+               : o.fate == Fate::dead    ? store.outbox().mark_dead(id, o.attempts, o.error)
+                                         : store.outbox().mark_retry(id, o.attempts, o.next_at, o.error);
+    if (!s) spdlog::error("outbox: {}", s.error().message);
+  };
   // The outbox row changes on the writer thread; the entry stays in flight until it has.
   writer_.post([this, job = std::move(job), id = entry.id](Store& store) {
     job(store);
@@ -177,6 +191,67 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
       in_flight_.erase(id);
       wake();
     });
+  });
+}
+
+// Groups ---------------------------------------------------------------------
+
+void Delivery::take_group(const DueGroup& group) {
+  std::string flight = group.receiver + "\n" + group.group_key;
+  if (groups_in_flight_.contains(flight)) return;
+  groups_in_flight_.insert(flight);
+  if (!group.message_key.empty()) return send_group(flight, group.message_key);
+  // A new message: its alerts are fixed on the writer thread, so that an alert
+  // queued meanwhile waits for the next one (group_interval).
+  writer_.post([this, group, flight](Store& store) {
+    auto key = store.outbox().claim_group(group.receiver, group.group_key, format_rfc3339(clock_.now()));
+    if (!key) spdlog::error("outbox: {}", key.error().message);
+    asio::post(io_, [this, flight, key = key ? key.value() : std::string()] { send_group(flight, key); });
+  });
+}
+
+void Delivery::release_group(const std::string& flight) {
+  groups_in_flight_.erase(flight);
+  wake();
+}
+
+void Delivery::send_group(const std::string& flight, const std::string& message_key) {
+  if (stopped_) return;
+  auto entries = message_key.empty() ? Result<std::vector<OutboxEntry>>(std::vector<OutboxEntry>{})
+                                     : reader_.outbox().message(message_key);
+  if (!entries || entries.value().empty()) {
+    if (!entries) spdlog::error("reading the outbox failed: {}", entries.error().message);
+    return release_group(flight);
+  }
+  const auto& first = entries.value().front();
+  const ReceiverConfig* receiver = config_->receiver(first.receiver);
+  GroupSend g{flight, message_key, first.receiver, first.group_key, 0, first.created_at, entries.value().size()};
+  for (const auto& e : entries.value()) {
+    g.attempts = std::max(g.attempts, e.attempts);
+    g.created_at = std::min(g.created_at, e.created_at);
+  }
+  if (!receiver)
+    return finished_group(g, PostResult{0, fmt::format("receiver \"{}\" is no longer configured", g.receiver)});
+  std::vector<std::string> items;
+  for (const auto& e : entries.value()) items.push_back(e.body);
+  std::string body =
+      group_notification_body(*receiver, first.group_key, first.group_labels, items, config_->external_url);
+  auto headers = signed_headers(*receiver, body);
+  headers.emplace_back("Idempotency-Key", message_key);  // one per message, the same for every attempt
+  transport_.post(receiver->url, headers, std::move(body), receiver->timeout, receiver->ca_file,
+                  [this, g](const PostResult& result) { finished_group(g, result); });
+}
+
+void Delivery::finished_group(const GroupSend& g, const PostResult& result) {
+  Outcome o = judge(
+      {g.receiver, "", g.group_key, fmt::format("group of {} alerts", g.alerts), g.attempts, g.created_at}, result);
+  writer_.post([this, g, o](Store& store) {
+    auto& outbox = store.outbox();
+    Status s = o.fate == Fate::delivered ? outbox.mark_message_delivered(g.message_key, o.at)
+               : o.fate == Fate::dead    ? outbox.mark_message_dead(g.message_key, o.attempts, o.error)
+                                         : outbox.mark_message_retry(g.message_key, o.attempts, o.next_at, o.error);
+    if (!s) spdlog::error("outbox: {}", s.error().message);
+    asio::post(io_, [this, flight = g.flight] { release_group(flight); });
   });
 }
 
@@ -189,6 +264,7 @@ void Delivery::resend_to_alertmanagers() {
     auto alerts = reader_.alerts().list(firing);
     if (!alerts) continue;
     for (const auto& alert : alerts.value()) {
+      if (!alert.inhibited_by.empty()) continue;  // its firing notification was held back too
       auto routed = config_->route(alert);
       if (std::find(routed.begin(), routed.end(), &receiver) == routed.end()) continue;
       std::string body = notification_body(receiver, alert, false, config_->external_url);

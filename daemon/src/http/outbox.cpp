@@ -39,7 +39,9 @@ Response Api::get_outbox(const Call& call) const {
                                {"next_attempt_at", e.next_attempt_at},
                                {"attempts", e.attempts},
                                {"last_error", e.last_error},
-                               {"delivered_at", e.delivered_at}});
+                               {"delivered_at", e.delivered_at},
+                               {"group_key", e.group_key},
+                               {"message_key", e.message_key}});
   return json_response(http::status::ok, serialize_json(json::object{{"notifications", std::move(out)}}));
 }
 

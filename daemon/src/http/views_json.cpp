@@ -1,5 +1,7 @@
 #include "http/views_json.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
 
 #include "kpiwatch/submission.hpp"
@@ -97,6 +99,71 @@ json::object overview_json(const views::Overview& overview) {
   return {{"firing", severity_counts_json(overview.firing)}, {"goals", std::move(goals)}};
 }
 
+namespace {
+
+json::array inhibited_json(const std::vector<views::InhibitingAlert>& by) {
+  json::array out;
+  for (const auto& i : by)
+    out.push_back(json::object{{"fingerprint", i.fingerprint},
+                               {"rule", i.rule},
+                               {"period", i.period},
+                               {"summary", json::object{{"ja", i.summary_ja}, {"en", i.summary_en}}}});
+  return out;
+}
+
+json::array ids_json(const std::vector<std::int64_t>& ids) {
+  json::array out;
+  for (auto id : ids) out.emplace_back(id);
+  return out;
+}
+
+// "grouped by goal=6 with 4 alerts"
+json::object group_json(const AlertNotification& n) {
+  const auto& e = n.entry;
+  boost::system::error_code ec;
+  auto labels = json::parse(e.group_labels, ec);
+  if (ec || !labels.is_object()) labels = json::object{};
+  std::string by;
+  for (const auto& [k, v] : labels.get_object())
+    by += fmt::format("{}{}={}", by.empty() ? "" : ", ", std::string_view(k),
+                      v.is_string() ? std::string_view(v.get_string()) : std::string_view());
+  json::object o{{"key", e.group_key}, {"labels", labels}};
+  if (e.message_key.empty()) {
+    o["text"] = fmt::format("grouped by {}, not sent yet", by);
+  } else {
+    o["alerts"] = n.message_alerts;
+    o["text"] = fmt::format("grouped by {} with {} alert{}", by, n.message_alerts, n.message_alerts == 1 ? "" : "s");
+  }
+  return o;
+}
+
+json::array notifications_json(const std::vector<AlertNotification>& notifications) {
+  json::array out;
+  for (const auto& n : notifications) {
+    const auto& e = n.entry;
+    json::object o{{"id", e.id},
+                   {"receiver", e.receiver},
+                   {"event", to_string(e.event)},
+                   {"status", to_string(e.status)},
+                   {"created_at", e.created_at},
+                   {"attempts", e.attempts},
+                   {"last_error", e.last_error},
+                   {"delivered_at", e.delivered_at}};
+    o["group"] = e.group_key.empty() ? json::value(nullptr) : json::value(group_json(n));
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+}  // namespace
+
+json::object alert_item_json(const views::AlertItem& item) {
+  json::object o = alert_json(item.alert);
+  o["silenced_by"] = ids_json(item.silenced_by);
+  o["inhibited_by"] = inhibited_json(item.inhibited_by);
+  return o;
+}
+
 json::object alert_view_json(const views::AlertView& view) {
   json::object o = alert_json(view.alert);
   json::array transitions;
@@ -110,9 +177,9 @@ json::object alert_view_json(const views::AlertView& view) {
     transitions.push_back(std::move(e));
   }
   o["history"] = std::move(transitions);
-  json::array silenced_by;
-  for (auto id : view.silenced_by) silenced_by.emplace_back(id);
-  o["silenced_by"] = std::move(silenced_by);
+  o["silenced_by"] = ids_json(view.silenced_by);
+  o["inhibited_by"] = inhibited_json(view.inhibited_by);
+  o["notifications"] = notifications_json(view.notifications);
   o["figures"] = view.figures ? json::value(series_view_json(*view.figures)) : json::value(nullptr);
   return o;
 }

@@ -14,5 +14,7 @@ boost::json::object series_view_json(const views::SeriesView& view);
 boost::json::object overview_json(const views::Overview& overview);
 boost::json::object goal_json(const views::GoalOverview& goal);
 boost::json::object alert_view_json(const views::AlertView& view);
+// alert_json with silenced_by and inhibited_by.
+boost::json::object alert_item_json(const views::AlertItem& item);
 
 }  // namespace kpiwatch

@@ -4,12 +4,17 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/json.hpp>
+#include <map>
 #include <set>
 
 #include "kpiwatch/digest.hpp"
+#include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"
 
 namespace kpiwatch {
+namespace json = boost::json;
 namespace {
 
 std::string series_text(const Labels& labels) {
@@ -46,49 +51,177 @@ std::string idempotency_key(const std::string& fingerprint, const std::string& r
   return sha256_hex(fmt::format("{}\n{}\n{}\n{}\n{}", fingerprint, receiver, event, at, n)).substr(0, 32);
 }
 
+bool is_active(AlertState state) { return state == AlertState::pending || state == AlertState::firing; }
+
+// The alerts active once `changes` are applied.
+std::vector<const AlertRecord*> active_after(const AlertBook& book, const AlertChanges& changes) {
+  std::map<std::string, const AlertRecord*> by_fingerprint;
+  for (const AlertRecord* a : book.active()) by_fingerprint[a->fingerprint] = a;
+  for (const auto& r : changes.updated) {
+    if (is_active(r.state))
+      by_fingerprint[r.fingerprint] = &r;
+    else
+      by_fingerprint.erase(r.fingerprint);
+  }
+  std::vector<const AlertRecord*> out;
+  out.reserve(by_fingerprint.size());
+  for (const auto& entry : by_fingerprint) out.push_back(entry.second);
+  return out;
+}
+
+bool starts_firing(const AlertChanges& changes, const std::string& fingerprint) {
+  return std::any_of(changes.transitions.begin(), changes.transitions.end(), [&](const Transition& t) {
+    return t.alert.fingerprint == fingerprint && t.to == AlertState::firing;
+  });
+}
+
+std::string silence_reason(const std::vector<Silence>& silences, const AlertRecord& a) {
+  for (const auto& s : silences)
+    if (s.matches(a.labels)) return fmt::format("silenced by silence {} ({})", s.id, s.comment);
+  return {};
+}
+
 }  // namespace
 
-std::vector<OutboxEntry> AlertEngine::notifications(Store& store, const AlertChanges& changes, TimePoint now) {
-  std::vector<OutboxEntry> out;
-  std::string at = format_rfc3339(now);
-  std::optional<std::vector<Silence>> silences;
+// A notification to queue: an alert that starts firing (or is no longer inhibited), resolves, or repeats.
+struct Notice {
+  const AlertRecord* alert = nullptr;
+  OutboxEvent event = OutboxEvent::firing;
+  std::string suppressed;  // why it is not sent; empty: it is
+};
+
+// When a grouped notification is due; the groups of one batch are read once.
+class GroupPlanner {
+ public:
+  GroupPlanner(Store& store, TimePoint now) : store_(store), now_(now) {}
+
+  TimePoint due(const std::string& receiver, const GroupId& group, const Grouping& grouping) {
+    auto [it, added] = due_.try_emplace({receiver, group.key}, now_);
+    if (!added) return it->second;
+    auto timing = store_.outbox().group_timing(receiver, group.key);
+    if (!timing) {
+      spdlog::error("reading the notification group {} of {} failed: {}", group.key, receiver, timing.error().message);
+      return it->second = now_ + grouping.group_wait;
+    }
+    auto time = [](const std::optional<std::string>& text) {
+      return text ? parse_rfc3339(*text) : std::optional<TimePoint>{};
+    };
+    return it->second = group_due(time(timing->unsent_due), time(timing->last_sent), now_, grouping);
+  }
+
+ private:
+  Store& store_;
+  TimePoint now_;
+  std::map<std::pair<std::string, std::string>, TimePoint> due_;
+};
+
+std::vector<std::string> AlertEngine::inhibit(AlertChanges& changes) const {
+  auto alerts = active_after(book_, changes);
+  std::map<std::string, std::vector<std::string>> changed;
+  std::vector<std::string> released;
+  for (const AlertRecord* a : alerts) {
+    std::vector<std::string> by;
+    for (const auto& i : inhibitors(rules_->inhibit_rules(), *a, alerts)) by.push_back(i.alert->fingerprint);
+    if (by == a->inhibited_by) continue;
+    // As Alertmanager does: the firing notification goes out once the inhibition ends.
+    if (by.empty() && a->state == AlertState::firing && !starts_firing(changes, a->fingerprint))
+      released.push_back(a->fingerprint);
+    changed[a->fingerprint] = std::move(by);
+  }
+  for (auto& r : changes.updated)
+    if (!is_active(r.state)) r.inhibited_by.clear();
+  for (const auto& entry : changed) {
+    const std::string& fp = entry.first;
+    const std::vector<std::string>& by = entry.second;
+    auto it = std::find_if(changes.updated.begin(), changes.updated.end(),
+                           [&](const AlertRecord& r) { return r.fingerprint == fp; });
+    if (it == changes.updated.end()) {
+      changes.updated.push_back(*book_.find(fp));
+      it = std::prev(changes.updated.end());
+    }
+    it->inhibited_by = by;
+    for (auto& t : changes.transitions)
+      if (t.alert.fingerprint == fp) t.alert.inhibited_by = by;
+  }
+  return released;
+}
+
+std::string AlertEngine::inhibition(const AlertRecord& alert, const std::vector<const AlertRecord*>& active) const {
+  auto by = inhibitors(rules_->inhibit_rules(), alert, active);
+  return by.empty() ? std::string("inhibited") : inhibition_reason(by.front());
+}
+
+std::vector<Notice> AlertEngine::notices(const AlertChanges& changes, const std::vector<std::string>& released) const {
+  std::vector<Notice> out;
+  auto active = active_after(book_, changes);
+  auto before = book_.active();
   for (const auto& t : changes.transitions) {
     bool firing = t.to == AlertState::firing && t.from != AlertState::firing;
     bool resolved = t.to == AlertState::resolved;
     if (!firing && !resolved) continue;
-    for (const ReceiverConfig* receiver : notify_->route(t.alert)) {
-      if (!silences) {
-        auto read = store.silences().active_at(at);
-        silences = read ? std::move(read.value()) : std::vector<Silence>{};
-      }
-      OutboxEntry e;
-      e.fingerprint = t.alert.fingerprint;
-      e.receiver = receiver->name;
-      e.event = firing ? OutboxEvent::firing : OutboxEvent::resolved;
-      e.status = OutboxStatus::pending;
-      e.body = notification_body(*receiver, t.alert, resolved, notify_->external_url);
-      e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, to_string(e.event), at, out.size());
-      e.created_at = at;
-      e.next_attempt_at = at;
-      for (const auto& s : *silences)
-        if (s.matches(t.alert.labels)) {
-          e.status = OutboxStatus::suppressed;
-          e.last_error = fmt::format("silenced by silence {} ({})", s.id, s.comment);
-          break;
-        }
-      if (e.status == OutboxStatus::pending && firing && t.alert.acknowledged_at.has_value()) {
-        e.status = OutboxStatus::suppressed;
-        e.last_error = fmt::format("acknowledged by {}", t.alert.acknowledged_by);
-      }
-      out.push_back(std::move(e));
-    }
+    Notice n{&t.alert, firing ? OutboxEvent::firing : OutboxEvent::resolved, {}};
+    if (firing && !t.alert.inhibited_by.empty()) n.suppressed = inhibition(t.alert, active);
+    // A resolution of an alert whose firing was held back is held back too.
+    const AlertRecord* was = book_.find(t.alert.fingerprint);
+    if (resolved && was && !was->inhibited_by.empty()) n.suppressed = inhibition(*was, before);
+    out.push_back(std::move(n));
+  }
+  for (const auto& fp : released)
+    for (const auto& r : changes.updated)
+      if (r.fingerprint == fp) out.push_back({&r, OutboxEvent::firing, {}});
+  return out;
+}
+
+OutboxEntry AlertEngine::entry(const Notice& n, const Routed& routed, GroupPlanner& groups, const std::string& at,
+                               std::size_t index) const {
+  const ReceiverConfig& receiver = *routed.receiver;
+  bool resolved = n.event == OutboxEvent::resolved;
+  OutboxEntry e;
+  e.fingerprint = n.alert->fingerprint;
+  e.receiver = receiver.name;
+  e.event = n.event;
+  e.status = n.suppressed.empty() ? OutboxStatus::pending : OutboxStatus::suppressed;
+  e.last_error = n.suppressed;
+  e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, to_string(e.event), at, index);
+  e.created_at = e.next_attempt_at = at;
+  if (!routed.grouped()) {
+    e.body = notification_body(receiver, *n.alert, resolved, notify_->external_url);
+    return e;
+  }
+  GroupId group = group_of(*routed.grouping, *n.alert);
+  json::object labels;
+  for (const auto& [k, v] : group.labels) labels[k] = v;
+  e.group_key = group.key;
+  e.group_labels = serialize_json(labels);
+  e.body = notification_item(*n.alert, resolved, notify_->external_url);
+  if (e.status == OutboxStatus::pending)
+    e.next_attempt_at = format_rfc3339(groups.due(receiver.name, group, *routed.grouping));
+  return e;
+}
+
+std::vector<OutboxEntry> AlertEngine::notifications(Store& store, std::vector<Notice> notices, TimePoint now) {
+  std::vector<OutboxEntry> out;
+  if (notices.empty()) return out;
+  std::string at = format_rfc3339(now);
+  auto read = store.silences().active_at(at);
+  auto silences = read ? std::move(read.value()) : std::vector<Silence>{};
+  GroupPlanner groups(store, now);
+  for (auto& n : notices) {
+    // Silences first, then the acknowledgement of a firing alert, then inhibition.
+    std::string silenced = silence_reason(silences, *n.alert);
+    if (!silenced.empty())
+      n.suppressed = silenced;
+    else if (n.event != OutboxEvent::resolved && n.alert->acknowledged_at.has_value())
+      n.suppressed = fmt::format("acknowledged by {}", n.alert->acknowledged_by);
+    for (const Routed& routed : notify_->routes_for(*n.alert)) out.push_back(entry(n, routed, groups, at, out.size()));
   }
   return out;
 }
 
-void AlertEngine::apply(Store& store, const AlertChanges& changes, TimePoint now) {
+void AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
+  auto released = inhibit(changes);
   if (changes.empty()) return;
-  auto queued = notifications(store, changes, now);
+  auto queued = notifications(store, notices(changes, released), now);
   Status saved = ok_status();
   {
     Transaction tx(store.connection());
@@ -197,7 +330,7 @@ void AlertEngine::evaluate(Store& store, const std::vector<Revision>& stored, Ti
   metrics_.add("kpiwatch_rule_evaluation_seconds_sum", {},
                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   metrics_.add("kpiwatch_rule_evaluation_seconds_count", {});
-  apply(store, changes, now);
+  apply(store, std::move(changes), now);
 }
 
 void AlertEngine::on_tick(Store& store, TimePoint now) {
@@ -209,9 +342,11 @@ void AlertEngine::repeat(Store& store, TimePoint now) {
   std::vector<OutboxEntry> queued;
   std::string at = format_rfc3339(now);
   std::optional<std::vector<Silence>> silences;
+  GroupPlanner groups(store, now);
   for (const AlertRecord* a : book_.active()) {
-    if (a->state != AlertState::firing || a->acknowledged_at.has_value()) continue;
-    for (const ReceiverConfig* receiver : notify_->route(*a)) {
+    if (a->state != AlertState::firing || a->acknowledged_at.has_value() || !a->inhibited_by.empty()) continue;
+    for (const Routed& routed : notify_->routes_for(*a)) {
+      const ReceiverConfig* receiver = routed.receiver;
       if (receiver->repeat_interval.count() == 0 || receiver->format == ReceiverFormat::alertmanager_api) continue;
       auto last = store.outbox().last_queued(a->fingerprint, receiver->name);
       if (!last) continue;
@@ -221,17 +356,8 @@ void AlertEngine::repeat(Store& store, TimePoint now) {
         auto read = store.silences().active_at(at);
         silences = read ? std::move(read.value()) : std::vector<Silence>{};
       }
-      if (std::any_of(silences->begin(), silences->end(), [&](const Silence& s) { return s.matches(a->labels); }))
-        continue;
-      OutboxEntry e;
-      e.fingerprint = a->fingerprint;
-      e.receiver = receiver->name;
-      e.event = OutboxEvent::repeat;
-      e.status = OutboxStatus::pending;
-      e.body = notification_body(*receiver, *a, false, notify_->external_url);
-      e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, to_string(e.event), at, queued.size());
-      e.created_at = e.next_attempt_at = at;
-      queued.push_back(std::move(e));
+      if (!silence_reason(*silences, *a).empty()) continue;
+      queued.push_back(entry(Notice{a, OutboxEvent::repeat, {}}, routed, groups, at, queued.size()));
     }
   }
   if (queued.empty()) return;

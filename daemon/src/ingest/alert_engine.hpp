@@ -17,6 +17,9 @@
 
 namespace kpiwatch {
 
+struct Notice;
+class GroupPlanner;
+
 class AlertEngine {
  public:
   AlertEngine(std::shared_ptr<const RuleSet> rules, std::shared_ptr<const NotifyConfig> notify, Metrics& metrics)
@@ -45,12 +48,20 @@ class AlertEngine {
   std::size_t series_count() const { return index_.size(); }
 
  private:
-  void apply(Store& store, const AlertChanges& changes, TimePoint now);
+  void apply(Store& store, AlertChanges changes, TimePoint now);
+  // Which active alerts are inhibited once `changes` apply; alerts whose inhibition
+  // changes join `changes`. Returns the firing alerts no longer inhibited.
+  std::vector<std::string> inhibit(AlertChanges& changes) const;
+  // "inhibited by ..." for `alert` among `active`.
+  std::string inhibition(const AlertRecord& alert, const std::vector<const AlertRecord*>& active) const;
+  std::vector<Notice> notices(const AlertChanges& changes, const std::vector<std::string>& released) const;
+  OutboxEntry entry(const Notice& notice, const Routed& routed, GroupPlanner& groups, const std::string& at,
+                    std::size_t index) const;
   void evaluate(Store& store, const std::vector<Revision>& revisions, TimePoint now);
   // Every revision after the last evaluated one, if another connection committed since
   // the last look; nullopt if none did (or the look failed, to be tried again).
   std::optional<std::vector<Revision>> external_revisions(Store& store);
-  std::vector<OutboxEntry> notifications(Store& store, const AlertChanges& changes, TimePoint now);
+  std::vector<OutboxEntry> notifications(Store& store, std::vector<Notice> notices, TimePoint now);
   void repeat(Store& store, TimePoint now);
 
   std::shared_ptr<const RuleSet> rules_;

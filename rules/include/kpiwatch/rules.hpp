@@ -12,6 +12,7 @@
 #include "kpiwatch/alert.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
+#include "kpiwatch/inhibit.hpp"
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/series.hpp"
 
@@ -70,6 +71,8 @@ class RuleSet {
   bool covers(std::string_view id, std::string_view kpi, const Labels& labels) const;
   // (rule id, receiver name) for every receiver a rule names.
   std::vector<std::pair<std::string, std::string>> receiver_references() const;
+  // The [[inhibit]] tables of every file, compiled.
+  const std::vector<InhibitRule>& inhibit_rules() const { return inhibits_; }
 
   // Rules whose condition reads `kpi`, on the series it changed: each at the
   // latest period of its watched series. Missing-data rules are not included.
@@ -89,6 +92,7 @@ class RuleSet {
   RuleSet() = default;
   std::shared_ptr<const Catalog> catalog_;
   std::vector<std::unique_ptr<Rule>> rules_;
+  std::vector<InhibitRule> inhibits_;
   std::map<std::string, std::vector<const Rule*>, std::less<>> readers_;  // KPI → rules reading it
 };
 

@@ -38,6 +38,30 @@ struct OutboxEntry {
   int attempts = 0;
   std::string last_error;
   std::string delivered_at;
+  // Grouped notifications (docs/NOTIFICATIONS.md): the body is one alert of a
+  // message composed at send time; empty group_key: sent alone, as `body`.
+  std::string group_key;     // the group_by labels' values, e.g. {goal="6"}
+  std::string group_labels;  // JSON object of those labels
+  std::string message_key;   // the group message it went in (also its Idempotency-Key)
+};
+
+// What a new notification of a group waits for.
+struct GroupTiming {
+  std::optional<std::string> unsent_due;  // next_attempt_at of the group's notifications not sent yet
+  std::optional<std::string> last_sent;   // when the group's last message was first sent
+};
+
+// A group with a message to send: claimed (message_key set, e.g. a retry) or not yet.
+struct DueGroup {
+  std::string receiver;
+  std::string group_key;
+  std::string message_key;
+};
+
+// An alert's notification and how many alerts its message carried (1 if sent alone).
+struct AlertNotification {
+  OutboxEntry entry;
+  int message_alerts = 1;
 };
 
 struct OutboxDepth {
@@ -70,6 +94,24 @@ class OutboxRepository {
   Result<OutboxDepth> depth();
   // When `fingerprint` was last queued for `receiver` (empty if never).
   Result<std::string> last_queued(const std::string& fingerprint, const std::string& receiver);
+
+  // Groups. `due` above lists only notifications sent alone.
+  Result<GroupTiming> group_timing(const std::string& receiver, const std::string& group_key);
+  // Groups with something due at `now`: messages being retried, and groups whose
+  // unsent notifications are due and that have no message outstanding.
+  Result<std::vector<DueGroup>> due_groups(const std::string& now, int limit);
+  // In its own transaction: puts the group's unsent notifications (the oldest of
+  // each alert) into one message sent at `now`; its key, or "" if there were none.
+  Result<std::string> claim_group(const std::string& receiver, const std::string& group_key, const std::string& now);
+  // The pending notifications of a message, oldest first.
+  Result<std::vector<OutboxEntry>> message(const std::string& message_key);
+  // Each in its own transaction, for every pending notification of the message.
+  Status mark_message_delivered(const std::string& message_key, const std::string& at);
+  Status mark_message_retry(const std::string& message_key, int attempts, const std::string& next_attempt_at,
+                            const std::string& error);
+  Status mark_message_dead(const std::string& message_key, int attempts, const std::string& error);
+  // Every notification of an alert, oldest first.
+  Result<std::vector<AlertNotification>> of_alert(const std::string& fingerprint);
 
  private:
   Connection& db_;

@@ -68,14 +68,45 @@ struct Overview {
 // `goal` keeps only that goal.
 Result<Overview> overview(Store& store, const Catalog& catalog, std::optional<int> goal = std::nullopt);
 
+// A firing alert that inhibits another ([[inhibit]] in the rule files).
+struct InhibitingAlert {
+  std::string fingerprint, rule, period, summary_ja, summary_en;
+};
+
 // One alert with what lies behind it: its transitions, the silences that hold it
-// at `now`, and the figures of its series (its KPI and the dims among its labels).
+// at `now`, the alerts that inhibit it, its notifications, and the figures of its
+// series (its KPI and the dims among its labels).
 struct AlertView {
   AlertRecord alert;
   std::vector<Transition> history;
   std::vector<std::int64_t> silenced_by;
   std::optional<SeriesView> figures;  // none if the KPI left the catalog
+  std::vector<InhibitingAlert> inhibited_by;
+  std::vector<AlertNotification> notifications;  // oldest first
 };
+
+// The alert list (GET /api/v1/alerts): the filter, every label matcher, and
+// whether silenced, acknowledged and inhibited alerts are listed too.
+struct AlertListQuery {
+  AlertFilter filter;
+  Matchers labels;
+  bool silenced = false;
+  bool acknowledged = false;
+  bool inhibited = false;
+};
+
+struct AlertItem {
+  AlertRecord alert;
+  std::vector<std::int64_t> silenced_by;
+  std::vector<InhibitingAlert> inhibited_by;
+};
+
+// In the order a person reads them: firing, pending, resolved; critical, warning,
+// info; missing-data alerts (label criterion = "missing_data") after the others;
+// then goal number, then KPI.
+Result<std::vector<AlertItem>> alert_list(Store& store, const AlertListQuery& query, const std::string& now);
+// The order of alert_list.
+bool listed_before(const AlertRecord& a, const AlertRecord& b);
 
 Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog, const std::string& fingerprint,
                                             const std::string& now);
