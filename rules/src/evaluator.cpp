@@ -1,6 +1,7 @@
 // Conditions evaluated per series and period; alert states from hold_for.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <set>
@@ -268,7 +269,18 @@ void append(TemplateLabel& to, const TemplateLabel& one, std::string_view sep_ja
 }
 
 // The missing series by their labels: 「応用研究、臨床研究」; a series without dims by its KPI's name.
-TemplateLabel missing_label(const Kpi& kpi, const std::vector<Dims>& missing) {
+TemplateLabel missing_label(const Kpi& kpi, std::vector<Dims> missing) {
+  // In the catalog's order of values (basic, applied, ..., all), not the ids' alphabetical one.
+  auto rank = [&](const Dims& dims) {
+    std::vector<std::size_t> r;
+    for (const auto& [k, v] : dims) {
+      const Dimension* d = kpi.dimension(k);
+      r.push_back(d ? static_cast<std::size_t>(std::find(d->values.begin(), d->values.end(), v) - d->values.begin())
+                    : 0);
+    }
+    return r;
+  };
+  std::stable_sort(missing.begin(), missing.end(), [&](const Dims& a, const Dims& b) { return rank(a) < rank(b); });
   TemplateLabel out;
   for (const auto& dims : missing) {
     TemplateLabel one;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <regex>
 
 #include "http_client.hpp"
 #include "process.hpp"
@@ -260,6 +261,30 @@ TEST(EvalCommand, TheShippedRulesSpeakJapaneseOnTheBundledDataset) {
   const std::string section = result.out.substr(y2024, result.out.find("\n\n", y2024 + 1) - y2024);
   EXPECT_NE(section.find("採択1年後のステージアップの割合"), std::string::npos) << section;
   EXPECT_EQ(section.find("Stage-up rate"), std::string::npos) << section;
+}
+
+// Every Japanese text the shipped rules write on the bundled figures, in every
+// period and at deadlines past and to come, names no id: no "all", "basic",
+// "g06.stage_up_rate" or "FY2023" where a label or 2023年度 belongs.
+TEST(EvalCommand, NoShippedJapaneseTextNamesAnId) {
+  const std::regex id("[a-z][a-z_.]{2,}|FY[0-9]{4}|[0-9]{4}-[0-9]{2}-[0-9]{2}");
+  std::size_t texts = 0;
+  for (const char* at : {"2024-01-01", "2025-07-01", "2026-12-01", "2028-07-01"}) {
+    auto result =
+        run_kpiwatch({"eval", "--input", kSourceDir + "/config/dataset/bundled.json", "--at", at, "--format", "json"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    auto root = boost::json::parse(result.out);
+    for (const auto& period : root.at("periods").as_array())
+      for (const auto& alert : period.at("alerts").as_array())
+        for (const char* key : {"summary_ja", "description_ja"}) {
+          std::string text(alert.at(key).as_string());
+          ++texts;
+          std::smatch m;
+          EXPECT_FALSE(std::regex_search(text, m, id))
+              << at << " " << alert.at("rule").as_string() << " " << key << ": \"" << m.str() << "\" in " << text;
+        }
+  }
+  EXPECT_GT(texts, 20u);
 }
 
 }  // namespace

@@ -572,7 +572,7 @@ TEST(MissingCondition, AYearFigureDueSixMonthsAfterTheYearEnds) {
   auto alerts = deadlines(*rules, index, "2025-07-01");
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].period.str(), "2024");
-  EXPECT_EQ(alerts[0].summary_en, "stage=all");
+  EXPECT_EQ(alerts[0].summary_en, "all themes");   // the missing series by its label
   EXPECT_EQ(label(alerts[0], "stage"), "<none>");  // one alert for the KPI, not per series
 }
 
@@ -614,7 +614,7 @@ TEST(MissingCondition, OneAlertPerKpiListsTheSeriesThatReportedBefore) {
   const auto& a = alerts[0];
   EXPECT_EQ(a.period.str(), "2024");
   EXPECT_EQ(a.summary_en,
-            "2 of 4: stage=applied, stage=clinical (Japan Agency for Medical Research and "
+            "2 of 4: applied research, clinical verification (Japan Agency for Medical Research and "
             "Development (AMED))");
   EXPECT_EQ(a.description_ja, "日本医療研究開発機構: missing_data");
   EXPECT_EQ(a.value, 2);
