@@ -273,14 +273,15 @@ TEST(AlertList, FiltersByLabelsAndHidesSilencedAcknowledgedAndInhibitedUnlessAsk
   auto reply = http_get(port, "/api/v1/alerts?silenced=yes");
   EXPECT_NE(reply.body.find("silenced"), std::string::npos) << reply.body;
 
-  // The list reads as a person reads it: firing first, critical before warning, goal by goal.
+  // The list reads as a person reads it: firing first, the findings before the overdue figures,
+  // critical before warning, goal by goal.
   auto listed = alerts(port, "?inhibited=true");
   auto rank = [](const json::value& a) {
     std::string state = str(a.at("state")), severity = str(a.at("severity"));
     int s = state == "firing" ? 0 : state == "pending" ? 1 : state == "resolved" ? 2 : 3;
     int v = severity == "critical" ? 0 : severity == "warning" ? 1 : 2;
     bool missing = a.at("labels").as_object().contains("criterion") && label(a, "criterion") == "missing_data";
-    return std::tuple(s, v, missing, std::stoi(label(a, "goal")), str(a.at("kpi")));
+    return std::tuple(s, missing, v, std::stoi(label(a, "goal")), str(a.at("kpi")));
   };
   for (std::size_t i = 1; i < listed.size(); ++i) EXPECT_LE(rank(listed[i - 1]), rank(listed[i])) << i;
 

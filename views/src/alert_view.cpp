@@ -84,7 +84,8 @@ bool listed(const AlertListQuery& q, const AlertItem& item) {
 
 bool listed_before(const AlertRecord& a, const AlertRecord& b) {
   auto key = [](const AlertRecord& r) {
-    return std::tuple(state_rank(r.state), severity_rank(r.severity), label(r, "criterion") == "missing_data",
+    // The report's findings first, overdue figures after them.
+    return std::tuple(state_rank(r.state), label(r, "criterion") == "missing_data", severity_rank(r.severity),
                       goal_number(r), std::string_view(r.kpi), std::string_view(r.fingerprint));
   };
   return key(a) < key(b);

@@ -33,9 +33,11 @@ std::string series_text(const Labels& labels) {
 
 void log_transition(const Transition& t) {
   const auto& a = t.alert;
-  auto level = t.to == AlertState::firing && a.severity == Severity::critical  ? LogLevel::error
-               : t.to == AlertState::firing && a.severity == Severity::warning ? LogLevel::warn
-                                                                               : LogLevel::info;
+  // Overdue figures are told as one warning per reporting body (log_overdue): each KPI's is info.
+  bool overdue = a.labels.contains("criterion") && a.labels.at("criterion") == "missing_data";
+  auto level = t.to == AlertState::firing && a.severity == Severity::critical              ? LogLevel::error
+               : t.to == AlertState::firing && a.severity == Severity::warning && !overdue ? LogLevel::warn
+                                                                                           : LogLevel::info;
   std::string value = a.value ? fmt::format("{}", *a.value) : "";
   std::string dims = series_text(a.labels);
   log_event(level, fmt::format("alert {}: {}", to_string(t.to), a.summary_en),
@@ -349,7 +351,7 @@ void AlertEngine::log_overdue() {
   for (const auto& d : views::overdue_digests(firing, rules_->catalog())) {
     std::string key = d.body->id + "|" + d.period.str();
     if (overdue_logged_[key] != d.sentence_en)
-      log_event(LogLevel::info, fmt::format("overdue: {}", d.sentence_en),
+      log_event(LogLevel::warn, fmt::format("overdue: {}", d.sentence_en),
                 {{"BODY", d.body->id},
                  {"PERIOD", d.period.str()},
                  {"OVERDUE", std::to_string(d.overdue)},
