@@ -111,4 +111,9 @@ std::string date_name(std::chrono::year_month_day day, Lang lang) {
   return fmt::format("{} {} {}", d, kMonthsEn[(m - 1) % 12], y);
 }
 
+std::string date_id(std::chrono::year_month_day day) {
+  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
+                     static_cast<unsigned>(day.day()));
+}
+
 }  // namespace kpiwatch

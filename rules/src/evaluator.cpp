@@ -411,11 +411,6 @@ std::optional<Overdue> find_overdue(const Rule& rule, const Kpi& kpi, const Seri
   return o;
 }
 
-std::string iso_date(std::chrono::year_month_day day) {
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
-                     static_cast<unsigned>(day.day()));
-}
-
 // One alert per KPI (fingerprint from rule and KPI), labelled with its criterion,
 // reporting body and due date.
 AlertSample overdue_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog, const Overdue& o) {
@@ -425,7 +420,7 @@ AlertSample overdue_sample(const Rule& rule, const Kpi& kpi, const Catalog& cata
   f.missing = o.missing;
   f.expected = o.expected;
   auto due = std::get<Missing>(rule.condition).deadline(kpi).due(o.period);
-  Labels labels{{"kpi", kpi.id}, {"criterion", "missing_data"}, {"due", iso_date(due)}};
+  Labels labels{{"kpi", kpi.id}, {"criterion", "missing_data"}, {"due", date_id(due)}};
   if (!kpi.bodies.empty()) labels["body"] = kpi.bodies.front();
   AlertSample a = make_sample(rule, kpi, catalog, labels, AlertState::firing, o.period, f, {{"due", due}});
   a.fingerprint = alert_fingerprint(rule.id, Labels{{"kpi", kpi.id}});

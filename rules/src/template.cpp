@@ -73,10 +73,7 @@ struct Writer {
   std::string operator()(const TemplateNumber& n) const { return format_number(n.value, format.value_or(n.format)); }
   std::string operator()(const Period& p) const { return raw_id ? p.str() : period_name(p, lang); }
   std::string operator()(const std::chrono::year_month_day& d) const {
-    if (raw_id)
-      return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(d.year()), static_cast<unsigned>(d.month()),
-                         static_cast<unsigned>(d.day()));
-    return date_name(d, lang);
+    return raw_id ? date_id(d) : date_name(d, lang);
   }
 };
 }  // namespace
@@ -143,7 +140,5 @@ std::string Template::render(const TemplateValues& values, Lang lang) const {
   }
   return out;
 }
-
-std::string format_number(double value) { return format_number(value, NumberFormat{}); }
 
 }  // namespace kpiwatch

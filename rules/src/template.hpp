@@ -53,7 +53,4 @@ class Template {
   std::vector<Part> parts_;
 };
 
-// "33.1", "2737", "-6.3": up to two decimals, no trailing zeros.
-std::string format_number(double value);
-
 }  // namespace kpiwatch

@@ -244,6 +244,21 @@ TEST(Inhibition, WhenTheOverallAlertResolvesThePerStageCopyIsSentThen) {
   auto shown = alerts(daemon.port(), fmt::format("?rule={}&label.stage=clinical", kStageUp));
   ASSERT_EQ(shown.size(), 1u) << "no longer inhibited: listed";
   EXPECT_TRUE(shown[0].at("inhibited_by").as_array().empty());
+
+  // The overall fall comes back: the clinical copy is inhibited again, but the receiver was told
+  // it fires, so its resolution is told too, and no second firing when the overall one goes.
+  reply = http_post(daemon.port(), "/api/v1/submissions",
+                    R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "all"}, "value": 26.8})",
+                    kAmedToken);
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  ASSERT_EQ(alerts(daemon.port(), fmt::format("?rule={}&label.stage=clinical", kStageUp)).size(), 0u);
+  reply = http_post(daemon.port(), "/api/v1/submissions",
+                    R"({"kpi": "g06.stage_up_rate", "period": "2024", "dims": {"stage": "clinical"}, "value": 9.3})",
+                    kAmedToken);
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  got = receiver.wait_for(2, clinical_sent);
+  ASSERT_EQ(got.size(), 2u) << daemon.log();
+  EXPECT_EQ(str(got[1].json().at("status")), "resolved");
 }
 
 // ---------------------------------------------------------------------------

@@ -114,24 +114,24 @@ TEST(Template, ErrorsCarryTheByteOffsetOfTheBrace) {
 }
 
 TEST(FormatNumber, UpToTwoDecimalsWithoutTrailingZeros) {
-  EXPECT_EQ(format_number(33.1), "33.1");
-  EXPECT_EQ(format_number(26.8), "26.8");
-  EXPECT_EQ(format_number(2737), "2737");
-  EXPECT_EQ(format_number(2.0), "2");
-  EXPECT_EQ(format_number(-6.3), "-6.3");
-  EXPECT_EQ(format_number(26.8 - 33.1), "-6.3");
-  EXPECT_EQ(format_number(47.98), "47.98");
-  EXPECT_EQ(format_number(2399.0 / 50.0), "47.98");
-  EXPECT_EQ(format_number(19.0 / 3.0), "6.33");
-  EXPECT_EQ(format_number(2.0 / 3.0), "0.67");
-  EXPECT_EQ(format_number(0.5), "0.5");
-  EXPECT_EQ(format_number(0), "0");
-  EXPECT_EQ(format_number(0.001), "0");
-  EXPECT_EQ(format_number(-0.001), "0");  // never "-0"
-  EXPECT_EQ(format_number(-0.0), "0");
-  EXPECT_EQ(format_number(1e9), "1000000000");
-  EXPECT_EQ(format_number(std::numeric_limits<double>::quiet_NaN()), "n/a");
-  EXPECT_EQ(format_number(std::numeric_limits<double>::infinity()), "n/a");
+  EXPECT_EQ(format_number(33.1, {}), "33.1");
+  EXPECT_EQ(format_number(26.8, {}), "26.8");
+  EXPECT_EQ(format_number(2737, {}), "2737");
+  EXPECT_EQ(format_number(2.0, {}), "2");
+  EXPECT_EQ(format_number(-6.3, {}), "-6.3");
+  EXPECT_EQ(format_number(26.8 - 33.1, {}), "-6.3");
+  EXPECT_EQ(format_number(47.98, {}), "47.98");
+  EXPECT_EQ(format_number(2399.0 / 50.0, {}), "47.98");
+  EXPECT_EQ(format_number(19.0 / 3.0, {}), "6.33");
+  EXPECT_EQ(format_number(2.0 / 3.0, {}), "0.67");
+  EXPECT_EQ(format_number(0.5, {}), "0.5");
+  EXPECT_EQ(format_number(0, {}), "0");
+  EXPECT_EQ(format_number(0.001, {}), "0");
+  EXPECT_EQ(format_number(-0.001, {}), "0");  // never "-0"
+  EXPECT_EQ(format_number(-0.0, {}), "0");
+  EXPECT_EQ(format_number(1e9, {}), "1000000000");
+  EXPECT_EQ(format_number(std::numeric_limits<double>::quiet_NaN(), {}), "n/a");
+  EXPECT_EQ(format_number(std::numeric_limits<double>::infinity(), {}), "n/a");
 }
 
 }  // namespace

@@ -33,5 +33,7 @@ std::string format_number(double value, const NumberFormat& format);
 std::string period_name(const Period& period, Lang lang);
 // "2026年6月30日" / "30 June 2026".
 std::string date_name(std::chrono::year_month_day day, Lang lang);
+// "2026-06-30", for labels and JSON.
+std::string date_id(std::chrono::year_month_day day);
 
 }  // namespace kpiwatch

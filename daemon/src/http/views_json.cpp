@@ -43,18 +43,13 @@ json::object kpi_overview_json(const views::KpiOverview& k) {
           {"alerts", std::move(alerts)}};
 }
 
-std::string day_text(std::chrono::year_month_day day) {
-  return fmt::format("{:04}-{:02}-{:02}", static_cast<int>(day.year()), static_cast<unsigned>(day.month()),
-                     static_cast<unsigned>(day.day()));
-}
-
 json::object overdue_digest_json(const views::OverdueDigest& d) {
   json::array kpis;
   for (const auto& k : d.kpis)
     kpis.push_back(json::object{{"kpi", k.kpi->id},
                                 {"name", json::object{{"ja", k.kpi->name_ja}, {"en", k.kpi->name_en}}},
                                 {"missing", k.missing},
-                                {"due", day_text(k.due)},
+                                {"due", date_id(k.due)},
                                 {"fingerprint", k.fingerprint}});
   return {
       {"body", d.body->id},
@@ -62,7 +57,7 @@ json::object overdue_digest_json(const views::OverdueDigest& d) {
       {"period", d.period.str()},
       {"period_name", json::object{{"ja", period_name(d.period, Lang::ja)}, {"en", period_name(d.period, Lang::en)}}},
       {"overdue", d.overdue},
-      {"due", day_text(d.due)},
+      {"due", date_id(d.due)},
       {"kpis", std::move(kpis)},
       {"sentence", json::object{{"ja", d.sentence_ja}, {"en", d.sentence_en}}}};
 }

@@ -159,7 +159,19 @@ std::string AlertEngine::inhibition(const AlertRecord& alert, const std::vector<
   return by.empty() ? std::string("inhibited") : inhibition_reason(by.front());
 }
 
-std::vector<Notice> AlertEngine::notices(const AlertChanges& changes, const std::vector<std::string>& released) const {
+// Whether a firing notification of the alert's current episode went out (was not held back).
+bool firing_told(Store& store, const AlertRecord& alert) {
+  auto sent = store.outbox().of_alert(alert.fingerprint);
+  if (!sent) return true;  // not known: tell rather than swallow a resolution
+  std::string since = format_rfc3339(alert.firing_since);
+  return std::any_of(sent.value().begin(), sent.value().end(), [&](const AlertNotification& n) {
+    return n.entry.event == OutboxEvent::firing && n.entry.status != OutboxStatus::suppressed &&
+           n.entry.created_at >= since;
+  });
+}
+
+std::vector<Notice> AlertEngine::notices(Store& store, const AlertChanges& changes,
+                                         const std::vector<std::string>& released) const {
   std::vector<Notice> out;
   auto active = active_after(book_, changes);
   auto before = book_.active();
@@ -169,14 +181,16 @@ std::vector<Notice> AlertEngine::notices(const AlertChanges& changes, const std:
     if (!firing && !resolved) continue;
     Notice n{&t.alert, firing ? OutboxEvent::firing : OutboxEvent::resolved, {}};
     if (firing && !t.alert.inhibited_by.empty()) n.suppressed = inhibition(t.alert, active);
-    // A resolution of an alert whose firing was held back is held back too.
+    // A resolution of an alert whose firing was held back is held back too; one whose
+    // firing went out before the inhibition began is told.
     const AlertRecord* was = book_.find(t.alert.fingerprint);
-    if (resolved && was && !was->inhibited_by.empty()) n.suppressed = inhibition(*was, before);
+    if (resolved && was && !was->inhibited_by.empty() && !firing_told(store, *was))
+      n.suppressed = inhibition(*was, before);
     out.push_back(std::move(n));
   }
   for (const auto& fp : released)
     for (const auto& r : changes.updated)
-      if (r.fingerprint == fp) out.push_back({&r, OutboxEvent::firing, {}});
+      if (r.fingerprint == fp && !firing_told(store, r)) out.push_back({&r, OutboxEvent::firing, {}});
   return out;
 }
 
@@ -229,7 +243,7 @@ std::vector<OutboxEntry> AlertEngine::notifications(Store& store, std::vector<No
 void AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
   auto released = inhibit(changes);
   if (changes.empty()) return;
-  auto queued = notifications(store, notices(changes, released), now);
+  auto queued = notifications(store, notices(store, changes, released), now);
   Status saved = ok_status();
   {
     Transaction tx(store.connection());

@@ -55,7 +55,8 @@ class AlertEngine {
   std::vector<std::string> inhibit(AlertChanges& changes) const;
   // "inhibited by ..." for `alert` among `active`.
   std::string inhibition(const AlertRecord& alert, const std::vector<const AlertRecord*>& active) const;
-  std::vector<Notice> notices(const AlertChanges& changes, const std::vector<std::string>& released) const;
+  std::vector<Notice> notices(Store& store, const AlertChanges& changes,
+                              const std::vector<std::string>& released) const;
   OutboxEntry entry(const Notice& notice, const Routed& routed, GroupPlanner& groups, const std::string& at,
                     std::size_t index) const;
   void evaluate(Store& store, const std::vector<Revision>& revisions, TimePoint now);
