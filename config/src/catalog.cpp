@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "embedded.hpp"
+#include "kpiwatch/clock.hpp"
 #include "kpiwatch/toml_reader.hpp"
 
 namespace kpiwatch {
@@ -258,13 +259,10 @@ bool Deadline::parse(std::string_view text, Deadline& out) {
 }
 
 std::chrono::sys_days Deadline::overdue_from(const Period& period) const {
-  std::string end = period.end_date();  // the first day after the period
-  using namespace std::chrono;
-  year_month_day first{year(std::stoi(end.substr(0, 4))), month(static_cast<unsigned>(std::stoi(end.substr(5, 2)))),
-                       day(static_cast<unsigned>(std::stoi(end.substr(8, 2))))};
-  auto shifted = first + std::chrono::months(months);
-  if (!shifted.ok()) shifted = shifted.year() / shifted.month() / last;
-  return sys_days(shifted) + std::chrono::days(days);
+  // The first day after the period: always the 1st of a month, so adding months stays a valid day.
+  std::chrono::year_month_day first(
+      std::chrono::floor<std::chrono::days>(parse_day(period.end_date()).value_or(TimePoint{})));
+  return std::chrono::sys_days(first + std::chrono::months(months)) + std::chrono::days(days);
 }
 
 std::chrono::year_month_day Deadline::due(const Period& period) const {

@@ -1,24 +1,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <map>
 
+#include "kpiwatch/clock.hpp"
 #include "kpiwatch/text.hpp"
 #include "kpiwatch/views.hpp"
 
 namespace kpiwatch::views {
 
 namespace {
-
-std::optional<std::chrono::year_month_day> parse_day(const std::string& text) {
-  int y = 0;
-  unsigned m = 0, d = 0;
-  if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
-  std::chrono::year_month_day day{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
-  if (!day.ok()) return std::nullopt;
-  return day;
-}
 
 std::string label(const AlertRecord& a, const std::string& name) {
   auto it = a.labels.find(name);
@@ -41,7 +32,8 @@ std::optional<Entry> entry_of(const AlertRecord& a, const Catalog& catalog) {
   auto due = parse_day(label(a, "due"));
   if (!period || !due) return std::nullopt;
   int missing = a.value ? static_cast<int>(*a.value) : 0;
-  return Entry{body, period.value(), OverdueKpi{kpi, missing, *due, a.fingerprint}};
+  std::chrono::year_month_day day(std::chrono::floor<std::chrono::days>(*due));
+  return Entry{body, period.value(), OverdueKpi{kpi, missing, day, a.fingerprint}};
 }
 
 std::size_t index_of(const Catalog& catalog, const Body* body) {
