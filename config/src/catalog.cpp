@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "embedded.hpp"
-#include "kpiwatch/clock.hpp"
 #include "kpiwatch/toml_reader.hpp"
 
 namespace kpiwatch {
@@ -260,8 +259,7 @@ bool Deadline::parse(std::string_view text, Deadline& out) {
 
 std::chrono::sys_days Deadline::overdue_from(const Period& period) const {
   // The first day after the period: always the 1st of a month, so adding months stays a valid day.
-  std::chrono::year_month_day first(
-      std::chrono::floor<std::chrono::days>(parse_day(period.end_date()).value_or(TimePoint{})));
+  auto first = parse_date_id(period.end_date()).value_or(std::chrono::year_month_day{});
   return std::chrono::sys_days(first + std::chrono::months(months)) + std::chrono::days(days);
 }
 

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 
 namespace kpiwatch {
@@ -109,6 +110,16 @@ std::string date_name(std::chrono::year_month_day day, Lang lang) {
   unsigned d = static_cast<unsigned>(day.day());
   if (lang == Lang::ja) return fmt::format("{}年{}月{}日", y, m, d);
   return fmt::format("{} {} {}", d, kMonthsEn[(m - 1) % 12], y);
+}
+
+std::optional<std::chrono::year_month_day> parse_date_id(std::string_view text) {
+  int y = 0;
+  unsigned m = 0, d = 0;
+  std::string s(text);
+  if (s.size() != 10 || std::sscanf(s.c_str(), "%4d-%2u-%2u", &y, &m, &d) != 3) return std::nullopt;
+  std::chrono::year_month_day day{std::chrono::year(y), std::chrono::month(m), std::chrono::day(d)};
+  if (!day.ok()) return std::nullopt;
+  return day;
 }
 
 std::string date_id(std::chrono::year_month_day day) {

@@ -61,3 +61,20 @@ TEST(Text, DatesAreWrittenAsPeopleWriteThem) {
 
 }  // namespace
 }  // namespace kpiwatch
+
+namespace kpiwatch {
+namespace {
+
+TEST(Text, DateIdsRoundTripForAnyYearOfAPeriod) {
+  using namespace std::chrono;
+  for (auto day : {year(2026) / June / 30, year(2999) / December / 31, year(1900) / January / 1}) {
+    auto parsed = parse_date_id(date_id(day));
+    ASSERT_TRUE(parsed.has_value()) << date_id(day);
+    EXPECT_EQ(*parsed, day);
+  }
+  EXPECT_EQ(date_id(year(2500) / July / 1), "2500-07-01");
+  for (std::string_view bad : {"2026-02-30", "2026-6-30", "30 June 2026", ""}) EXPECT_FALSE(parse_date_id(bad)) << bad;
+}
+
+}  // namespace
+}  // namespace kpiwatch

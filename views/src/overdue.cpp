@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 
-#include "kpiwatch/clock.hpp"
 #include "kpiwatch/text.hpp"
 #include "kpiwatch/views.hpp"
 
@@ -29,11 +28,10 @@ std::optional<Entry> entry_of(const AlertRecord& a, const Catalog& catalog) {
   const Kpi* kpi = catalog.find(a.kpi);
   if (!body || !kpi) return std::nullopt;
   auto period = parse_period(a.period, kpi->period);
-  auto due = parse_day(label(a, "due"));
+  auto due = parse_date_id(label(a, "due"));
   if (!period || !due) return std::nullopt;
   int missing = a.value ? static_cast<int>(*a.value) : 0;
-  std::chrono::year_month_day day(std::chrono::floor<std::chrono::days>(*due));
-  return Entry{body, period.value(), OverdueKpi{kpi, missing, day, a.fingerprint}};
+  return Entry{body, period.value(), OverdueKpi{kpi, missing, *due, a.fingerprint}};
 }
 
 std::size_t index_of(const Catalog& catalog, const Body* body) {

@@ -35,5 +35,7 @@ std::string period_name(const Period& period, Lang lang);
 std::string date_name(std::chrono::year_month_day day, Lang lang);
 // "2026-06-30", for labels and JSON.
 std::string date_id(std::chrono::year_month_day day);
+// The inverse of date_id, for any year of a period (no nanosecond clock, which ends in 2262).
+std::optional<std::chrono::year_month_day> parse_date_id(std::string_view text);
 
 }  // namespace kpiwatch
