@@ -131,6 +131,7 @@ TEST(Settings, TheShippedExampleParsesToExactlyTheDefaults) {
   EXPECT_EQ(example.limits.max_items, defaults.limits.max_items);
   EXPECT_EQ(example.limits.max_text, defaults.limits.max_text);
   EXPECT_EQ(example.log_level, defaults.log_level);
+  EXPECT_EQ(example.read_token, defaults.read_token);
   EXPECT_TRUE(example.tokens.empty());
 }
 
@@ -265,6 +266,27 @@ INSTANTIATE_TEST_SUITE_P(Forms, BadTokenHash,
 
 TEST(Settings, RejectsATokenWithoutScopeAtItsTable) {
   expect_single("[[tokens]]\nname = \"t\"\nsha256 = \"" + kHash + "\"\n", 1, 1, "a token needs a scope");
+}
+
+TEST(Settings, ReadsNeedATokenOnlyWhenApiReadTokenIsSet) {
+  EXPECT_FALSE(default_settings().read_token);
+  Settings s = parsed("[api]\nread_token = true\n\n[[tokens]]\nname = \"page\"\nsha256 = \"" + kHash +
+                      "\"\nscopes = [\"read\"]\n");
+  EXPECT_TRUE(s.read_token);
+  ASSERT_EQ(s.tokens.size(), 1u);
+  EXPECT_EQ(s.tokens[0].scopes, std::vector<std::string>{"read"});
+  EXPECT_TRUE(s.tokens[0].read_only());
+}
+
+TEST(Settings, RejectsANonBooleanReadTokenAtItsValue) {
+  expect_single("[api]\nread_token = \"yes\"\n", 2, 14, "\"read_token\" must be true or false");
+}
+
+TEST(Settings, RejectsAnUnknownApiKey) { expect_single("[api]\nread_tokens = true\n", 2, 1, "unknown key"); }
+
+TEST(Settings, RejectsAnUnknownTokenScopeAtItsValue) {
+  expect_single("[[tokens]]\nname = \"t\"\nsha256 = \"" + kHash + "\"\nscopes = [\"write\"]\n", 4, 10,
+                "unknown scope \"write\" in \"scopes\" (known: \"read\")");
 }
 
 TEST(Settings, RejectsATokenWithoutAHash) {
