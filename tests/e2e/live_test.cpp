@@ -146,6 +146,7 @@ TEST(LiveEvents, SigtermEndsOpenStreamsAndDoesNotWaitForThem) {
   ASSERT_FALSE(stream.ended_by_server(100ms));
   EXPECT_EQ(daemon.stop(10s), 0) << daemon.log();
   EXPECT_TRUE(stream.ended_by_server(kWait));
+  EXPECT_TRUE(stream.ended_cleanly()) << "a stream ends with its last chunk on shutdown";
 }
 
 void expect_security_headers(const std::map<std::string, std::string>& headers, const std::string& what) {

@@ -124,6 +124,8 @@ std::optional<SseEvent> SseClient::next(const std::string& event, std::chrono::m
   }
 }
 
+bool SseClient::ended_cleanly() const { return impl_->finished && impl_->parser.is_done(); }
+
 bool SseClient::ended_by_server(std::chrono::milliseconds deadline) {
   auto until = std::chrono::steady_clock::now() + deadline;
   while (true) {

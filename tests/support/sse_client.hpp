@@ -40,6 +40,8 @@ class SseClient {
   std::size_t comments() const { return comments_; }
   // True once the server ended the stream (its last chunk, or a close) within `deadline`.
   bool ended_by_server(std::chrono::milliseconds deadline);
+  // True if the stream ended with its last chunk, not a bare close.
+  bool ended_cleanly() const;
 
  private:
   struct Impl;
