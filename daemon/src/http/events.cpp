@@ -93,6 +93,7 @@ void EventHub::stop() {
   for (const auto& stream : state_->subscribers()) stream->finish();
 }
 
+// NOLINTNEXTLINE(performance-unnecessary-value-param): the route table's handler type
 void Api::get_events(const Call& call, Respond respond) const {
   if (call.request.method() == http::verb::head) {
     Response res{http::status::ok, call.request.version()};

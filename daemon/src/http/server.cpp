@@ -61,7 +61,7 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
   Session(tcp::socket socket, std::shared_ptr<HttpServer::State> server)
       : stream_(std::move(socket)), server_(std::move(server)) {}
 
-  ~Session() { server_->session_ended(this); }
+  ~Session() override { server_->session_ended(this); }
 
   void start() {
     server_->sessions.insert(this);
@@ -84,7 +84,7 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
     end_stream();
   }
 
-  std::shared_ptr<ResponseStream> start_stream(Response head) {
+  std::shared_ptr<ResponseStream> start_stream(const Response& head) {
     if (closing_ || server_->stopping || streaming_) return nullptr;
     streaming_ = true;
     busy_ = false;  // a stream does not hold the graceful stop
@@ -180,7 +180,7 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
         },
         [self = shared_from_this(), version](Response head) {
           head.version(version);
-          return self->start_stream(std::move(head));
+          return self->start_stream(head);
         });
   }
 
