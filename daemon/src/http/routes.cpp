@@ -24,6 +24,7 @@ const std::vector<Route>& Api::routes() {
       {"/api/v1/kpis", get, open, &Api::get_kpis},
       {"/api/v1/kpis/{id}", get, open, &Api::get_kpi},
       {"/api/v1/kpis/{id}/series", get, open, &Api::get_series},
+      {"/api/v1/export.csv", get, open, &Api::get_export_csv},
       {"/api/v1/goals", get, open, &Api::get_goals},
       {"/api/v1/goals/{number}", get, open, &Api::get_goal},
       {"/api/v1/alerts", get, open, &Api::get_alerts},
