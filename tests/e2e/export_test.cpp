@@ -3,6 +3,7 @@
 // round trip export → `kpiwatch import` into a fresh state → the same figures.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <regex>
 #include <set>
 #include <string>
@@ -191,6 +192,38 @@ TEST(ExportRoundTrip, AnExportImportedIntoAFreshStateGivesTheSameFigures) {
   EXPECT_EQ(after, before);
   EXPECT_TRUE(contains(again.body, ",24.9,%,,amed,日本医療研究開発機構,\"first, \"\"preliminary\"\"\nsee p. 12\","))
       << again.body;
+}
+
+}  // namespace
+}  // namespace kpiwatch::test
+
+namespace kpiwatch::test {
+namespace {
+
+TEST(ImportEncodingCommand, ImportsWhatJapaneseExcelSavesAndNamesAnUndecodableByte) {
+  Daemon daemon("", "[dataset]\nload_bundled = false\n");
+  const std::string utf8 = daemon.dir() + "/utf8.csv";
+  const std::string sjis = daemon.dir() + "/excel.csv";
+  write_file(utf8,
+             "KPI,期間,次元,値,出典,備考\r\n"
+             "g06.stage_up_rate,2024,stage=all,26.8,AMED実施調査,日本医療研究開発機構による\r\n");
+  ASSERT_EQ(std::system(("iconv -f UTF-8 -t CP932 '" + utf8 + "' > '" + sjis + "'").c_str()), 0);
+  ASSERT_EQ(read_file(sjis).find("日本医療研究開発機構"), std::string::npos);
+  auto ok = run_kpiwatch({"import", sjis, "--config", daemon.config_path()});
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(count_revisions(daemon.database()), 1);
+
+  const std::string bad = daemon.dir() + "/bad.csv";
+  write_file(bad, "kpi,period,value,note\r\ng01.trainees,2024,4086,\x85 \r\n");
+  auto refused = run_kpiwatch({"import", bad, "--config", daemon.config_path()});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find(bad + ":2: byte 0x85 at offset 46"), std::string::npos) << refused.err;
+  EXPECT_EQ(count_revisions(daemon.database()), 1);
+
+  daemon.start();
+  auto csv = http_get(daemon.port(), "/api/v1/export.csv").body;
+  EXPECT_NE(csv.find(",26.8,%,,,AMED実施調査,日本医療研究開発機構による,"), std::string::npos) << csv;
+  EXPECT_EQ(daemon.stop(), 0);
 }
 
 }  // namespace
