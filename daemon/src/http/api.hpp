@@ -65,6 +65,7 @@ class Api {
   Response get_kpi(const Call& call) const;
   Response get_series(const Call& call) const;
   Response get_alerts(const Call& call) const;
+  Response get_alert_groups(const Call& call) const;
   Response get_alert(const Call& call) const;
   Response get_goals(const Call& call) const;
   Response get_goal(const Call& call) const;

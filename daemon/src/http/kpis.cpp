@@ -46,12 +46,20 @@ Response unknown_kpi(const std::string& id) {
                        error_json({ErrorCode::unknown_kpi, fmt::format("unknown KPI \"{}\"", id), "", {}}));
 }
 
-// ?revisions=true|false&dims.NAME=VALUE
-Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params) {
+constexpr std::size_t kSeriesPage = 50;
+constexpr std::size_t kMaxSeriesPage = 500;
+
+// ?revisions=true|false&dims.NAME=VALUE&limit=&offset= (a page of series, in dims order)
+Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params, SeriesPage& page) {
   SeriesQuery query;
   query.kpi = kpi.id;
+  page.limit = static_cast<int>(kSeriesPage);
   for (const auto& [key, value] : params) {
-    if (key == "revisions") {
+    if (key == "limit" || key == "offset") {
+      auto n = count_parameter(key, value, key == "limit" ? 1 : 0, key == "limit" ? kMaxSeriesPage : INT32_MAX);
+      if (!n) return n.error();
+      (key == "limit" ? page.limit : page.offset) = static_cast<int>(n.value());
+    } else if (key == "revisions") {
       if (value != "true" && value != "false") return bad_parameter("revisions", "\"revisions\" must be true or false");
       query.revisions = value == "true";
     } else if (key.starts_with("dims.")) {
@@ -61,7 +69,7 @@ Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params) {
         return bad_parameter(key, fmt::format("KPI \"{}\" has no dimension value {}={}", kpi.id, name, value));
       query.dims[name] = value;
     } else {
-      return bad_parameter(key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME)", key));
+      return bad_parameter(key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME, limit, offset)", key));
     }
   }
   return query;
@@ -92,9 +100,10 @@ Response Api::get_kpi(const Call& call) const {
 Response Api::get_series(const Call& call) const {
   const Kpi* kpi = call.catalog->find(call.segment("id"));
   if (!kpi) return unknown_kpi(call.segment("id"));
-  auto query = series_query(*kpi, call.query);
+  SeriesPage page;
+  auto query = series_query(*kpi, call.query, page);
   if (!query) return error_response(query.error());
-  auto view = views::series_view(reader_, *kpi, query.value());
+  auto view = views::series_view(reader_, *kpi, query.value(), page);
   if (!view) return error_response(view.error());
   return json_response(http::status::ok, serialize_json(series_view_json(view.value())));
 }
