@@ -159,6 +159,53 @@ Result<std::vector<AlertRecord>> AlertRepository::list(const AlertFilter& filter
   return out;
 }
 
+Result<std::vector<ActiveAlertCount>> AlertRepository::active_counts(std::optional<int> goal) {
+  auto s = db_.statement(fmt::format(
+      "SELECT kpi, state, severity, COUNT(*), SUM(CASE WHEN json_extract(labels, '$.criterion') = 'missing_data' "
+      "THEN COALESCE(value, 0) ELSE 0 END) FROM alerts WHERE state IN ('pending', 'firing'){} "
+      "GROUP BY kpi, state, severity",
+      goal ? " AND goal = ?1" : ""));
+  if (!s) return s.error();
+  if (goal) s->bind(1, *goal);
+  std::vector<ActiveAlertCount> out;
+  auto read = s->each_row("count active alerts", [&](Statement& row) {
+    ActiveAlertCount c;
+    c.kpi = row.text(0);
+    parse_alert_state(row.text(1), c.state);
+    parse_severity(row.text(2), c.severity);
+    c.count = static_cast<int>(row.int64(3));
+    c.missing = row.optional_real(4).value_or(0);
+    out.push_back(std::move(c));
+  });
+  if (!read) return read.error();
+  return out;
+}
+
+Result<std::vector<AlertRecord>> AlertRepository::newest_active(std::optional<int> goal, int per_kpi) {
+  // Per KPI, down the (kpi, active_since) index until `per_kpi` active ones are found.
+  auto kpis = db_.statement("SELECT DISTINCT kpi FROM alerts ORDER BY kpi");
+  if (!kpis) return kpis.error();
+  std::vector<std::string> ids;
+  if (auto read = kpis->each_row("read alert KPIs", [&](Statement& row) { ids.push_back(row.text(0)); }); !read)
+    return read.error();
+  const std::string sql = fmt::format(
+      "SELECT {} FROM alerts WHERE kpi = ?1 AND state IN ('pending', 'firing'){} "
+      "ORDER BY active_since DESC, state = 'firing' DESC, fingerprint LIMIT ?3",  // firing first among equals
+      kAlertColumns, goal ? " AND goal = ?2" : "");
+  std::vector<AlertRecord> out;
+  for (const auto& kpi : ids) {
+    if (goal && goal_of(kpi) != *goal) continue;
+    auto s = db_.statement(sql);  // cached; reset when it goes out of scope
+    if (!s) return s.error();
+    s->bind(1, kpi);
+    if (goal) s->bind(2, *goal);
+    s->bind(3, per_kpi);
+    if (auto read = s->each_row("read newest alerts", [&](Statement& row) { out.push_back(read_alert(row)); }); !read)
+      return read.error();
+  }
+  return out;
+}
+
 Result<std::optional<AlertRecord>> AlertRepository::one(const std::string& fingerprint) {
   auto s = db_.statement(fmt::format("SELECT {} FROM alerts WHERE fingerprint = ?1", kAlertColumns));
   if (!s) return s.error();
