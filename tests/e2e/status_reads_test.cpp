@@ -175,7 +175,9 @@ TEST_F(StatusReads, AlertGroupsFollowTheRoutesGrouping) {
   EXPECT_GE(alerts, get_json(port(), "/api/v1/alerts?inhibited=true&limit=500").at("total").to_number<std::size_t>());
   auto first = get_json(port(), "/api/v1/alerts/groups?inhibited=true&limit=1");
   EXPECT_EQ(first.at("groups").as_array().size(), 1u);
-  if (groups.size() > 1) EXPECT_EQ(first.at("next_offset").to_number<int>(), 1);
+  if (groups.size() > 1) {
+    EXPECT_EQ(first.at("next_offset").to_number<int>(), 1);
+  }
   EXPECT_EQ(http_get(port(), "/api/v1/alerts/groups?limit=0").status, 400);
 }
 
