@@ -106,6 +106,16 @@ TEST(ImportEncoding, TheImporterReadsEachEncodingAlike) {
   }
 }
 
+TEST(ImportEncoding, ReadsExcelsTabSeparatedUnicodeText) {
+  std::string tsv =
+      "kpi\tperiod\tdims.stage\tvalue\tnote\r\n"
+      "g06.stage_up_rate\t2024\tall\t26.8\t\"first, preliminary\"\r\n";
+  auto batch = read_import(*Catalog::embedded(), utf16(tsv, false), ImportFormat::csv, "excel.txt");
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  EXPECT_EQ(batch->front().value, 26.8);
+  EXPECT_EQ(batch->front().note, "first, preliminary");
+}
+
 TEST(ImportEncoding, AnUndecodableByteNamesItsLineAndOffset) {
   // 0x85 0x20 is neither UTF-8 nor a CP932 character (0x85 leads a pair whose second byte is 0x40-0xFC).
   std::string bytes = "kpi,period,value\r\ng01.trainees,2024,4086\r\ng01.trainees,2025,\x85 \r\n";

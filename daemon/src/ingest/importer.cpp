@@ -55,6 +55,10 @@ Result<CsvRows> parse_csv(std::string_view text, const std::string& file) {
   // that silently swallows every row after it.
   if (csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI) != 0)
     return Error{ErrorCode::import_error, "cannot initialise the CSV parser", "", {}};
+  // Excel's "Unicode text" is tab-separated: a header line with tabs and no comma says so.
+  auto first_line = text.substr(0, text.find('\n'));
+  if (first_line.find('\t') != std::string_view::npos && first_line.find(',') == std::string_view::npos)
+    csv_set_delim(&parser, '\t');
   CsvRows rows;
   // Fed line by line so that a row's line number is known.
   std::size_t pos = 0;

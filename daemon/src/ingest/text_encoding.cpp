@@ -4,6 +4,7 @@
 #include <iconv.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <memory>
 
 #include "kpiwatch/importer.hpp"
@@ -26,7 +27,8 @@ struct Converted {
 
 Result<Converted> to_utf8(std::string_view in, const char* from) {
   iconv_t raw = iconv_open("UTF-8", from);
-  if (raw == reinterpret_cast<iconv_t>(-1))
+  // iconv_open's failure is (iconv_t)-1; compared as an integer, not made into a pointer.
+  if (reinterpret_cast<std::intptr_t>(raw) == -1)
     return Error{ErrorCode::import_error, fmt::format("this system's iconv cannot read {}", from), "", {}};
   IconvHandle cd(raw);
   Converted out;
