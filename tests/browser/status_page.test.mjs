@@ -68,6 +68,14 @@ after(async () => {
 });
 
 describe('the status page', () => {
+  it('the browser reaches the daemon', async () => {
+    const page = await browser.context.newPage();
+    const response = await page.goto(`${base}/healthz`);
+    assert.equal(response.status(), 200);
+    assert.deepEqual(JSON.parse(await page.textContent('body')), { status: 'ok' });
+    await page.close();
+  });
+
   it('the overview shows the 11 goals with their Japanese names', async () => {
     assert.equal(goals.length, 11, 'the API lists 11 goals');
     const page = await browser.open('/');
