@@ -9,6 +9,7 @@ packages=(
   libssl-dev libsystemd-dev libcli11-dev libcsv-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl prometheus-alertmanager
+  libjs-chart.js fonts-ipafont-gothic
   systemd dpkg-dev
   clang-format clang-tidy
 )

@@ -7,6 +7,7 @@
 #include <boost/url/url_view.hpp>
 
 #include "http/errors.hpp"
+#include "http/pages.hpp"
 
 namespace kpiwatch {
 
@@ -33,7 +34,11 @@ void Api::handle(Request&& request, Respond respond) {
   respond = counted(request, found.label, std::move(respond));
   if (!target) return respond(error_response(ErrorCode::bad_target, "malformed request target"));
   std::string path = target->encoded_path().decode();
-  if (found.allow.empty()) return respond(error_response(ErrorCode::not_found, "no such resource: " + path));
+  if (found.allow.empty()) {
+    // Outside the API a person reads the answer: the status page's 404.
+    bool page = !path.starts_with("/api/") && (request.method() == http::verb::get || request.method() == http::verb::head);
+    return respond(page ? page_not_found(request) : error_response(ErrorCode::not_found, "no such resource: " + path));
+  }
   if (!found.route) {
     auto res = error_response(ErrorCode::method_not_allowed,
                               fmt::format("{} is not allowed on {}", request.method_string(), path));

@@ -55,7 +55,7 @@ class Api {
   void write(std::function<Response(Store&)> job, Respond respond) const;
 
   // The handlers, one file per resource: ops.cpp, submissions.cpp, kpis.cpp,
-  // goals.cpp, alerts.cpp, overdue.cpp, silences.cpp, outbox.cpp.
+  // goals.cpp, alerts.cpp, overdue.cpp, silences.cpp, outbox.cpp, pages.cpp.
   Response get_healthz(const Call& call) const;
   Response get_readyz(const Call& call) const;
   Response get_metrics(const Call& call) const;
@@ -75,6 +75,12 @@ class Api {
   void delete_silence(const Call& call, Respond respond) const;
   Response get_outbox(const Call& call) const;
   void post_requeue(const Call& call, Respond respond) const;
+  // The status page (pages.cpp): the HTML shell of each page, and /assets/*.
+  Response get_overview_page(const Call& call) const;
+  Response get_goal_page(const Call& call) const;
+  Response get_alerts_page(const Call& call) const;
+  Response get_alert_page(const Call& call) const;
+  Response get_asset(const Call& call) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Catalog> catalog_;

@@ -19,6 +19,11 @@ const std::vector<Route>& Api::routes() {
       {"/healthz", get, open, &Api::get_healthz},
       {"/readyz", get, open, &Api::get_readyz},
       {"/metrics", get, open, &Api::get_metrics},
+      {"/", get, open, &Api::get_overview_page},
+      {"/goals/{number}", get, open, &Api::get_goal_page},
+      {"/alerts", get, open, &Api::get_alerts_page},
+      {"/alerts/{fingerprint}", get, open, &Api::get_alert_page},
+      {"/assets/{name}", get, open, &Api::get_asset},
       {"/api/v1/reload", post, admin, &Api::post_reload, "reloading needs an admin token"},
       {"/api/v1/submissions", post, token, &Api::post_submissions},
       {"/api/v1/kpis", get, open, &Api::get_kpis},
@@ -48,6 +53,7 @@ const std::string& Call::segment(std::string_view name) const {
 
 std::optional<PathSegments> match_pattern(std::string_view pattern, boost::urls::segments_view path) {
   PathSegments named;
+  if (pattern == "/") return path.empty() ? std::optional(named) : std::nullopt;
   auto segment = path.begin();
   std::string_view rest = pattern.substr(1);  // after the leading '/'
   while (true) {
