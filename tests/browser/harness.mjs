@@ -77,7 +77,9 @@ export class Browser {
   async open(target, width = 1280) {
     const page = await this.context.newPage();
     page.on('console', (message) => {
-      if (message.type() === 'error') this.problems.push(`${page.url()}: console error: ${message.text()}`);
+      if (message.type() !== 'error') return;
+      const where = message.location()?.url;
+      this.problems.push(`${page.url()}: console error: ${message.text()}${where ? ` (${where})` : ''}`);
     });
     page.on('pageerror', (error) => this.problems.push(`${page.url()}: page error: ${error.message}`));
     await page.setViewportSize({ width, height: 900 });

@@ -59,6 +59,7 @@ admin_token=$(head -n1 "$work/token")
   tail -n +2 "$work/token"
 } >"$work/kpiwatch.toml"
 
+: >"$work/log" # before the daemon starts, so that the first read finds it
 "$binary" serve --config "$work/kpiwatch.toml" >"$work/log" 2>&1 &
 pid=$!
 address=
