@@ -71,8 +71,8 @@ TEST_F(PagesTest, AnUnknownLanguageIs400) {
 }
 
 TEST_F(PagesTest, UnknownGoalsAlertsAndPathsGetThe404PageInTheirLanguage) {
-  for (const std::string target : {"/goals/12", "/goals/0", "/goals/six", "/alerts/not-a-fingerprint", "/goals/6/x",
-                                   "/nowhere"}) {
+  for (const std::string target :
+       {"/goals/12", "/goals/0", "/goals/six", "/alerts/not-a-fingerprint", "/goals/6/x", "/nowhere"}) {
     auto reply = get(target);
     EXPECT_EQ(reply.status, 404) << target;
     EXPECT_EQ(reply.headers["content-type"], "text/html; charset=utf-8") << target;
@@ -132,8 +132,8 @@ TEST_F(PagesTest, AssetsCarryTheirTypeAndAnETagThatAnswers304) {
 }
 
 TEST_F(PagesTest, EveryModuleTheAppImportsIsServed) {
-  for (const std::string name : {"i18n", "dom", "api", "live", "charts", "token", "paged", "alertlist", "overview",
-                                 "goal", "alerts", "alert"}) {
+  for (const std::string name :
+       {"i18n", "dom", "api", "live", "charts", "token", "paged", "alertlist", "overview", "goal", "alerts", "alert"}) {
     auto reply = get("/assets/" + name + ".js");
     EXPECT_EQ(reply.status, 200) << name;
     EXPECT_EQ(reply.headers["content-type"], "text/javascript; charset=utf-8") << name;

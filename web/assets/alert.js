@@ -2,7 +2,7 @@
 // the breaching point marked and the rule's bound dashed, the criterion in
 // words, the history, the notifications and their delivery, silences and ack.
 
-import { t, tr, word, href, formatValue, formatTime, periodName, seriesLabel, unitName, lang } from './i18n.js';
+import { t, tr, word, href, formatValue, formatTime, periodName, seriesLabel, unitName, decimalsOf, lang } from './i18n.js';
 import { el, fill, table, notice, severityBadge, stateBadge } from './dom.js';
 import { get, send, token, ApiError } from './api.js';
 import { lineChart } from './charts.js';
@@ -123,7 +123,7 @@ function drawChart(box, a) {
   box.append(el('details', { class: 'chart-data' }, el('summary', {}, t.chartData),
     table({}, t.chartData, [t.period, t.value, ''], rows)));
   queueMicrotask(() => lineChart(canvas, `alert-${a.fingerprint}`, labels, datasets,
-    { decimals: info.decimals, unit: unitName(info), legend: true, yLabel: unitName(info) }));
+    { decimals: decimalsOf(info), unit: unitName(info), legend: true, yLabel: unitName(info) }));
 }
 
 function drawHistory(box, a) {

@@ -9,7 +9,7 @@ export function alertRow(a, { showGoal = true } = {}) {
   if (a.silenced_by && a.silenced_by.length) flags.push(el('span', { class: 'flag' }, t.silencedBy(a.silenced_by.join(', '))));
   if (a.inhibited_by && a.inhibited_by.length) flags.push(el('span', { class: 'flag' }, t.inhibitedBy));
   const goal = a.goal ?? a.labels?.goal;
-  return el('li', { class: `alert-row state-${a.state}`, dataset: { alert: a.fingerprint } },
+  return el('li', { class: `alert-row alert-row-${a.state}`, dataset: { alert: a.fingerprint } },
     el('div', { class: 'alert-badges' }, severityBadge(a.severity, word('severity', a.severity)), stateBadge(a.state, word('state', a.state))),
     el('div', { class: 'alert-main' },
       el('a', { class: 'alert-summary', href: href(`/alerts/${encodeURIComponent(a.fingerprint)}`) }, tr(a.summary)),

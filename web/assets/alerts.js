@@ -75,7 +75,8 @@ async function groups(params) {
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
     // A daemon without groups: one group of the whole list.
-    const list = await get(`/api/v1/alerts?${new URLSearchParams(apiParams(params))}`);
+    const query = new URLSearchParams(apiParams(params)).toString();
+    const list = await get(query ? `/api/v1/alerts?${query}` : '/api/v1/alerts');
     const alerts = list.alerts || [];
     return { groups: alerts.length ? [{ receiver: '', group_by: [], labels: {}, count: alerts.length, alerts }] : [], total: 1, next_offset: null };
   }

@@ -1,7 +1,7 @@
 // Goal page (/goals/{n}): a chart per KPI with every series of its dimensions,
 // the figures with their provenance, a CSV download, and the goal's alerts.
 
-import { t, tr, href, lang, formatValue, formatTime, periodName, seriesLabel, unitName } from './i18n.js';
+import { t, tr, href, lang, formatValue, formatTime, periodName, seriesLabel, unitName, decimalsOf } from './i18n.js';
 import { el, fill, table } from './dom.js';
 import { get } from './api.js';
 import { getPaged } from './paged.js';
@@ -85,7 +85,7 @@ function chart(k, info, name, series, total) {
   const canvas = el('canvas', { dataset: { chart: '' }, role: 'img',
     'aria-label': `${t.trendOf(name)}（${shown.map(seriesLabel).join('、')}）` });
   queueMicrotask(() => lineChart(canvas, `kpi-${k.id}`, labels, datasets,
-    { decimals: info.decimals, unit: unitName(info), legend: true, yLabel: unitName(info) }));
+    { decimals: decimalsOf(info), unit: unitName(info), legend: true, yLabel: unitName(info) }));
   const count = total ?? series.length;
   return el('figure', { class: 'chart' },
     el('div', { class: 'chart-box chart-large' }, canvas),

@@ -98,7 +98,7 @@ function kpiCard(k) {
     const id = `trend-${k.id}`;
     const labels = points.map(periodName);
     const values = points.map((p) => p.value ?? null);
-    const canvas = el('canvas', { role: 'img', 'aria-label': `${t.trendOf(name)}: ${labels.map((l, i) => `${l} ${formatValue(values[i], k)}`).join('、')}` });
+    const canvas = el('canvas', { dataset: { chart: '' }, role: 'img', 'aria-label': `${t.trendOf(name)}: ${labels.map((l, i) => `${l} ${formatValue(values[i], k)}`).join('、')}` });
     card.insertBefore(el('div', { class: 'chart-box chart-small' }, canvas), card.children[1]);
     card.append(el('details', { class: 'chart-data' }, el('summary', {}, t.chartData),
       table({}, t.trendOf(name), [t.period, t.value], labels.map((l, i) => [l, formatValue(values[i], k)]))));

@@ -36,7 +36,8 @@ void Api::handle(Request&& request, Respond respond) {
   std::string path = target->encoded_path().decode();
   if (found.allow.empty()) {
     // Outside the API a person reads the answer: the status page's 404.
-    bool page = !path.starts_with("/api/") && (request.method() == http::verb::get || request.method() == http::verb::head);
+    bool page =
+        !path.starts_with("/api/") && (request.method() == http::verb::get || request.method() == http::verb::head);
     return respond(page ? page_not_found(request) : error_response(ErrorCode::not_found, "no such resource: " + path));
   }
   if (!found.route) {

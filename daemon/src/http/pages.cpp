@@ -53,12 +53,23 @@ std::string html_escape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -134,9 +145,9 @@ std::string render(const Shell& shell, const boost::urls::url_view& target, Lang
 
 Shell loading_shell(std::string page, std::string data, Lang lang) {
   const PageText& t = page_text(lang);
-  return {std::move(page), std::move(data), std::string(t.site),
-          fmt::format("<p class=\"loading\" data-loading>{}</p>\n<noscript><p>{}</p></noscript>", t.loading,
-                      t.noscript)};
+  return {
+      std::move(page), std::move(data), std::string(t.site),
+      fmt::format("<p class=\"loading\" data-loading>{}</p>\n<noscript><p>{}</p></noscript>", t.loading, t.noscript)};
 }
 
 Shell not_found_shell(Lang lang) {
@@ -165,7 +176,8 @@ Response page(const Request& request, std::string name, std::string data, bool k
   auto lang = page_lang(*target);
   if (!lang) return bad_lang_page(*target);
   if (!known) return html_response(http::status::not_found, render(not_found_shell(*lang), *target, *lang));
-  return html_response(http::status::ok, render(loading_shell(std::move(name), std::move(data), *lang), *target, *lang));
+  return html_response(http::status::ok,
+                       render(loading_shell(std::move(name), std::move(data), *lang), *target, *lang));
 }
 
 // If-None-Match holds the asset's ETag (or *).
