@@ -119,6 +119,7 @@ describe('the status page', () => {
     assert.ok((await page.$$('[data-alert-group]')).length > 0, 'at least one [data-alert-group]');
     firstFingerprint = await firstAlertRow(page);
     assert.ok(firstFingerprint, 'a [data-alert="FP"] row');
+    assert.equal(firstFingerprint, await apiFirstAlert(), "the page's first alert is the API's first");
     const alert = await api(`/api/v1/alerts/${encodeURIComponent(firstFingerprint)}`);
     assert.notEqual(alert.labels.criterion, 'missing_data', `the first alert ${alert.rule} is an overdue notice`);
     assert.notEqual(alert.rule, 'data-overdue');
@@ -309,6 +310,13 @@ describe('the status page', () => {
     assert.deepEqual(foreign, []);
   });
 });
+
+// The first alert of the alert list as the API orders it: the first group's first alert.
+async function apiFirstAlert() {
+  const response = await fetch(`${base}/api/v1/alerts/groups`);
+  if (response.status === 200) return (await response.json()).groups[0]?.alerts[0]?.fingerprint;
+  return (await api('/api/v1/alerts')).alerts[0]?.fingerprint;
+}
 
 async function alertOf(fingerprint) {
   return api(`/api/v1/alerts/${encodeURIComponent(fingerprint)}`);
