@@ -126,14 +126,17 @@ void add_token(CLI::App& app, Commands& commands) {
     std::string name;
     std::vector<std::string> bodies, kpis;
     bool admin = false;
+    bool read = false;
   };
   auto args = std::make_shared<Args>();
   create->add_option("--name", args->name, "a name for the token, e.g. amed-uploader")->required();
   create->add_option("--body", args->bodies, "reporting body whose KPIs it may submit (repeatable)");
   create->add_option("--kpi", args->kpis, "single KPI it may submit (repeatable)");
   create->add_flag("--admin", args->admin, "may submit every KPI and administer");
-  commands.emplace(create,
-                   [args] { return kpiwatch::run_token_create(args->name, args->bodies, args->kpis, args->admin); });
+  create->add_flag("--read", args->read, "may read the API when [api] read_token = true (scopes = [\"read\"])");
+  commands.emplace(create, [args] {
+    return kpiwatch::run_token_create(args->name, args->bodies, args->kpis, args->admin, args->read);
+  });
 }
 
 }  // namespace

@@ -110,6 +110,7 @@ class SettingsReader {
     section(top, "rules", &SettingsReader::read_rules);
     section(top, "limits", &SettingsReader::read_limits);
     section(top, "log", &SettingsReader::read_log);
+    section(top, "api", &SettingsReader::read_api);
     array(top, "tokens", &SettingsReader::read_token);
     section(top, "alerting", &SettingsReader::read_alerting);
     array(top, "receivers", &SettingsReader::read_receiver);
@@ -197,6 +198,10 @@ class SettingsReader {
       s_.log_level = *level;
   }
 
+  void read_api(TomlTable& r) {
+    if (auto read = r.boolean("read_token")) s_.read_token = *read;
+  }
+
   void read_token(TomlTable& r) {
     TokenConfig token;
     token.name = r.string("name", true).value_or("");
@@ -205,9 +210,13 @@ class SettingsReader {
     token.bodies = r.strings("bodies").value_or(std::vector<std::string>{});
     token.kpis = r.strings("kpis").value_or(std::vector<std::string>{});
     token.admin = r.boolean("admin").value_or(false);
+    token.scopes = r.strings("scopes").value_or(std::vector<std::string>{});
+    for (const auto& scope : token.scopes)
+      if (scope != "read")
+        r.error(*r.raw().get("scopes"), fmt::format("unknown scope \"{}\" in \"scopes\" (known: \"read\")", scope));
     r.reject_unknown_keys();
-    if (!token.admin && token.bodies.empty() && token.kpis.empty())
-      r.error("a token needs a scope: \"bodies\", \"kpis\" or admin = true");
+    if (token.read_only() && token.scopes.empty())
+      r.error("a token needs a scope: \"bodies\", \"kpis\", scopes = [\"read\"] or admin = true");
     for (const auto& other : s_.tokens)
       if (other.name == token.name) r.error(fmt::format("duplicate token name \"{}\"", token.name));
     s_.tokens.push_back(std::move(token));

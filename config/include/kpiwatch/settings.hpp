@@ -23,6 +23,9 @@ struct TokenConfig {
   std::vector<std::string> bodies;  // reporting bodies whose KPIs it may submit
   std::vector<std::string> kpis;    // single KPIs it may submit
   bool admin = false;               // may submit anything and administer
+  std::vector<std::string> scopes;  // "read": may read the API when [api] read_token is set
+  // A token that may read but neither submit nor administer.
+  bool read_only() const { return !admin && bodies.empty() && kpis.empty(); }
 };
 
 // What a receiver's requests look like (docs/NOTIFICATIONS.md).
@@ -101,6 +104,9 @@ struct Settings {
 
   // [log]
   std::string log_level = "info";
+
+  // [api]
+  bool read_token = false;  // every API read (and the event stream) needs a token
 
   // [[tokens]]
   std::vector<TokenConfig> tokens;

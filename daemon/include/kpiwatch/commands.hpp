@@ -38,6 +38,6 @@ int run_outbox_list(const CommonOptions& options, const std::string& state);
 int run_outbox_requeue(const CommonOptions& options, const std::vector<long long>& ids, bool all);
 // Prints a new token and the config block holding its hash.
 int run_token_create(const std::string& name, const std::vector<std::string>& bodies,
-                     const std::vector<std::string>& kpis, bool admin);
+                     const std::vector<std::string>& kpis, bool admin, bool read = false);
 
 }  // namespace kpiwatch

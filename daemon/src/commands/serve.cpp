@@ -11,6 +11,7 @@
 
 #include "commands/setup.hpp"
 #include "http/api.hpp"
+#include "http/events.hpp"
 #include "http/server.hpp"
 #include "ingest/alert_engine.hpp"
 #include "kpiwatch/auth.hpp"
@@ -32,6 +33,7 @@ struct Daemon {
   SystemClock clock;
   ServiceNotifier notifier;
   asio::io_context io{1};
+  std::unique_ptr<EventHub> events;  // before the writer, which publishes to it
   std::unique_ptr<Store> reader;
   std::unique_ptr<Ingest> ingest;
   std::shared_ptr<AlertEngine> engine;
@@ -55,6 +57,8 @@ std::string serving_status(const Daemon& d) {
 }
 
 void warn_if_no_tokens(const Settings& s) {
+  if (s.read_token && s.tokens.empty())
+    spdlog::warn("[api] read_token = true but no tokens are configured, so every API read is refused (401)");
   if (s.tokens.empty())
     spdlog::warn(
         "no tokens are configured, so submissions are refused (401). Create one with "
@@ -89,6 +93,10 @@ bool open_storage(Daemon& d) {
   d.ingest->set_after_commit([engine = d.engine](Store& store, const std::vector<Revision>& stored, TimePoint now) {
     engine->on_stored(store, stored, now);
   });
+  d.events = std::make_unique<EventHub>(d.io);
+  d.engine->on_event([events = d.events.get()](std::string event, std::string data) {
+    events->publish(std::move(event), std::move(data));
+  });
   d.ingest->start();
   spdlog::info("database {} (schema {}, synchronous={})", s.database_path(), Store::current_schema_version(),
                s.synchronous);
@@ -112,7 +120,7 @@ Diagnostics reload(Daemon& d) {
   if (now.listen_host != old.listen_host || now.listen_port != old.listen_port ||
       now.database_path() != old.database_path() || now.synchronous != old.synchronous)
     spdlog::warn("listen address and storage settings take effect at the next restart");
-  d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens), now.limits);
+  d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens, now.read_token), now.limits);
   auto notify = make_notify_config(now, d.listening);
   d.delivery->swap(notify);
   // Answer once the writer has swapped the rules in, so that what follows sees them.
@@ -137,13 +145,15 @@ Diagnostics reload(Daemon& d) {
 bool start_http(Daemon& d) {
   const auto& s = d.setup.settings;
   warn_if_no_tokens(s);
-  d.api =
-      std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest, std::make_shared<Auth>(s.tokens), s.limits);
+  d.api = std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest,
+                                std::make_shared<Auth>(s.tokens, s.read_token), s.limits);
   d.api->set_reloader([&d] { return reload(d); });
+  d.api->set_events(d.events.get());
   ServerLimits limits{s.max_connections, s.max_body_bytes, std::size_t{16} * 1024, s.read_timeout, s.idle_timeout};
-  d.server = std::make_unique<HttpServer>(d.io, limits, [api = d.api.get()](Request&& req, Respond respond) {
-    api->handle(std::move(req), std::move(respond));
-  });
+  d.server = std::make_unique<HttpServer>(d.io, limits,
+                                          [api = d.api.get()](Request&& req, Respond respond, StartStream stream) {
+                                            api->handle(std::move(req), std::move(respond), std::move(stream));
+                                          });
   auto endpoint = d.server->listen(s.listen_host, s.listen_port);
   if (!endpoint) {
     spdlog::critical("{}", endpoint.error().message);
@@ -198,6 +208,7 @@ void handle_signals(Daemon& d) {
     if (d.tick) d.tick->cancel();
     if (d.external_check) d.external_check->cancel();
     d.delivery->stop();
+    d.events->stop();  // streams end at once: they do not hold the drain
     d.server->stop(d.setup.settings.shutdown_timeout, [] {});
   });
 

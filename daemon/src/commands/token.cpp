@@ -10,9 +10,9 @@
 namespace kpiwatch {
 
 int run_token_create(const std::string& name, const std::vector<std::string>& bodies,
-                     const std::vector<std::string>& kpis, bool admin) {
-  if (!admin && bodies.empty() && kpis.empty()) {
-    fmt::print(stderr, "a token needs a scope: --body, --kpi or --admin\n");
+                     const std::vector<std::string>& kpis, bool admin, bool read) {
+  if (!admin && !read && bodies.empty() && kpis.empty()) {
+    fmt::print(stderr, "a token needs a scope: --body, --kpi, --read or --admin\n");
     return 2;
   }
   std::string token = generate_token();
@@ -26,6 +26,7 @@ int run_token_create(const std::string& name, const std::vector<std::string>& bo
   fmt::print(stderr, "\nAdd the [[tokens]] block below to the configuration file, then restart kpiwatch.\n");
   fmt::print("\n[[tokens]]\nname = \"{}\"\nsha256 = \"{}\"\nbodies = [{}]\nkpis = [{}]\nadmin = {}\n", name,
              sha256_hex(token), quoted(bodies), quoted(kpis), admin);
+  if (read) fmt::print("scopes = [\"read\"]\n");
   return 0;
 }
 

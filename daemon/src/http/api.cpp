@@ -26,7 +26,7 @@ void Api::swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Aut
   limits_ = limits;
 }
 
-void Api::handle(Request&& request, Respond respond) {
+void Api::handle(Request&& request, Respond respond, StartStream stream) {
   spdlog::debug("request {} {} ({} bytes)", request.method_string(), request.target(), request.body().size());
   auto target = boost::urls::parse_origin_form(request.target());
   RouteMatch found;
@@ -46,7 +46,7 @@ void Api::handle(Request&& request, Respond respond) {
     res.set(http::field::allow, found.allow);
     return respond(std::move(res));
   }
-  Call call{request, std::move(found.segments), {}, catalog_, auth_};
+  Call call{request, std::move(found.segments), {}, catalog_, auth_, nullptr, std::move(stream)};
   for (auto param : target->params()) call.query.emplace_back(param.key, param.value);
   if (!authorize(*found.route, call, respond)) return;
   if (const auto* reply = std::get_if<Route::Reply>(&found.route->handler)) return respond((this->*(*reply))(call));
@@ -67,18 +67,25 @@ Respond Api::counted(const Request& request, std::string_view label, Respond res
 
 bool Api::authorize(const Route& route, Call& call, const Respond& respond) const {
   if (route.access == Access::open) return true;
+  if (route.access == Access::read && !call.auth->reads_need_token()) return true;
   auto header = call.request[http::field::authorization];
   call.token = header.empty() ? nullptr : call.auth->authenticate(header);
   if (!call.token) {
-    auto res = error_response(ErrorCode::unauthorized, header.empty()
-                                                           ? "writes need an \"Authorization: Bearer <token>\" header"
-                                                           : "the bearer token is not valid");
+    auto res = error_response(ErrorCode::unauthorized, !header.empty() ? "the bearer token is not valid"
+                                                       : route.access == Access::read
+                                                           ? "reads need an \"Authorization: Bearer <token>\" header "
+                                                             "([api] read_token = true)"
+                                                           : "writes need an \"Authorization: Bearer <token>\" header");
     res.set(http::field::www_authenticate, R"(Bearer realm="kpiwatch")");
     respond(std::move(res));
     return false;
   }
   if (route.access == Access::admin && !call.token->admin) {
     respond(error_response(ErrorCode::forbidden, std::string(route.forbidden)));
+    return false;
+  }
+  if (route.access == Access::token && call.token->read_only()) {
+    respond(error_response(ErrorCode::forbidden, fmt::format("token \"{}\" may only read", call.token->name)));
     return false;
   }
   return true;

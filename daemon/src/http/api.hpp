@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 
+#include "http/events.hpp"
 #include "http/routes.hpp"
 #include "http/server.hpp"
 #include "ingest/alert_engine.hpp"
@@ -26,8 +27,8 @@ class Api {
   Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, Store& reader, Ingest& ingest,
       std::shared_ptr<const Auth> auth, ValidationLimits limits);
 
-  // Called on the io_context thread.
-  void handle(Request&& request, Respond respond);
+  // Called on the io_context thread. `stream` is how a streaming route takes the connection over.
+  void handle(Request&& request, Respond respond, StartStream stream = {});
   // /readyz answers 200 only while ready.
   void set_ready(bool ready) { ready_ = ready; }
   // Swaps in a reloaded catalog and tokens; requests already running keep theirs.
@@ -43,6 +44,8 @@ class Api {
     metrics_ = metrics;
     clock_ = clock;
   }
+  // Where GET /api/v1/events subscribes and what silences publish to. REQUIRES: set before requests arrive.
+  void set_events(EventHub* events) { events_ = events; }
 
  private:
   // The route table (routes.cpp); Api::handle dispatches through it.
@@ -55,7 +58,7 @@ class Api {
   void write(std::function<Response(Store&)> job, Respond respond) const;
 
   // The handlers, one file per resource: ops.cpp, submissions.cpp, kpis.cpp,
-  // goals.cpp, alerts.cpp, overdue.cpp, silences.cpp, outbox.cpp, pages.cpp.
+  // goals.cpp, alerts.cpp, overdue.cpp, silences.cpp, outbox.cpp, events.cpp, pages.cpp.
   Response get_healthz(const Call& call) const;
   Response get_readyz(const Call& call) const;
   Response get_metrics(const Call& call) const;
@@ -69,6 +72,7 @@ class Api {
   Response get_goals(const Call& call) const;
   Response get_goal(const Call& call) const;
   Response get_overdue(const Call& call) const;
+  void get_events(const Call& call, Respond respond) const;
   void post_ack(const Call& call, Respond respond) const;
   Response get_silences(const Call& call) const;
   void post_silence(const Call& call, Respond respond) const;
@@ -93,6 +97,7 @@ class Api {
   Delivery* delivery_ = nullptr;
   Metrics* metrics_ = nullptr;
   const Clock* clock_ = nullptr;
+  EventHub* events_ = nullptr;
   std::atomic<bool> ready_ = false;
 };
 

@@ -33,15 +33,17 @@ struct Call {
   QueryParams query;
   std::shared_ptr<const Catalog> catalog;
   std::shared_ptr<const Auth> auth;
-  const TokenConfig* token = nullptr;  // the caller's token; null on open routes
+  const TokenConfig* token = nullptr;  // the caller's token; null on open routes (and read ones, by default)
+  StartStream stream;                  // takes the connection over for a streaming response
 
   // The value of `{name}`. REQUIRES: the route's pattern names it.
   const std::string& segment(std::string_view name) const;
 };
 
 enum class Access {
-  open,   // anyone
-  token,  // any valid token (scopes are checked by the handler)
+  open,   // anyone, always: health, metrics, the page shell and its assets
+  read,   // an API read: anyone, or any valid token once [api] read_token = true
+  token,  // any token that may write (which KPIs it may submit is checked by the handler)
   admin,  // an admin token
 };
 

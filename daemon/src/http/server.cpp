@@ -18,6 +18,23 @@ using tcp = asio::ip::tcp;
 
 namespace {
 class Session;
+
+// The status page's policy: its own scripts, styles and fetches only, no frames, no other origin.
+constexpr std::pair<std::string_view, std::string_view> kSecurityHeaders[] = {
+    {"Content-Security-Policy",
+     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+     "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+    {"X-Frame-Options", "DENY"},
+};
+
+// What a stream may have queued before its client counts as gone.
+constexpr std::size_t kMaxStreamBacklog = std::size_t{1024} * 1024;
+}  // namespace
+
+void set_security_headers(http::fields& fields) {
+  for (auto [name, value] : kSecurityHeaders) fields.set(name, value);
 }
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
@@ -39,7 +56,7 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
 
 namespace {
 
-class Session : public std::enable_shared_from_this<Session> {
+class Session : public std::enable_shared_from_this<Session>, public ResponseStream {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::State> server)
       : stream_(std::move(socket)), server_(std::move(server)) {}
@@ -51,17 +68,61 @@ class Session : public std::enable_shared_from_this<Session> {
     wait_for_request();
   }
 
-  // Graceful stop: an idle connection closes now, a busy one after its response.
+  // Graceful stop: an idle connection closes now, a busy one after its response,
+  // a stream after its last chunk.
   void stop() {
     closing_ = true;
+    if (streaming_) return finish();
     if (!busy_) close();
   }
 
   void close() {
+    auto self = shared_from_this();  // an ended stream's owner may let go of it
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
+    end_stream();
   }
+
+  std::shared_ptr<ResponseStream> start_stream(Response head) {
+    if (closing_ || server_->stopping || streaming_) return nullptr;
+    streaming_ = true;
+    busy_ = false;  // a stream does not hold the graceful stop
+    head_.emplace(head.result(), head.version());
+    for (const auto& field : head) head_->set(field.name_string(), field.value());
+    set_security_headers(*head_);
+    head_->keep_alive(false);
+    head_->chunked(true);
+    serializer_.emplace(*head_);
+    stream_.expires_after(server_->limits.read_timeout);
+    http::async_write_header(stream_, *serializer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->close();
+      self->head_sent_ = true;
+      self->watch_for_close();
+      self->pump();
+    });
+    return shared_from_this();
+  }
+
+  void send(std::string chunk) override {
+    if (ended_ || finishing_) return;
+    backlog_ += chunk.size();
+    if (backlog_ > kMaxStreamBacklog) {
+      spdlog::info("an event stream's client takes nothing; closing it");
+      return close();
+    }
+    queued_ += chunk;
+    pump();
+  }
+
+  void finish() override {
+    if (ended_ || finishing_) return;
+    finishing_ = true;
+    pump();
+  }
+
+  void on_end(std::function<void()> ended) override { on_end_ = std::move(ended); }
+  bool ended() const override { return ended_; }
 
  private:
   void wait_for_request() {
@@ -111,14 +172,60 @@ class Session : public std::enable_shared_from_this<Session> {
     busy_ = true;
     keep_alive_ = parser_->keep_alive();
     auto version = parser_->get().version();
-    server_->handler(parser_->release(), [self = shared_from_this(), version](Response res) {
-      res.version(version);
-      self->write(std::move(res));
+    server_->handler(
+        parser_->release(),
+        [self = shared_from_this(), version](Response res) {
+          res.version(version);
+          self->write(std::move(res));
+        },
+        [self = shared_from_this(), version](Response head) {
+          head.version(version);
+          return self->start_stream(std::move(head));
+        });
+  }
+
+  // The client sends nothing on a stream; a read ends when it goes away.
+  void watch_for_close() {
+    stream_.socket().async_read_some(asio::buffer(sink_),
+                                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                       if (ec) return self->close();
+                                       self->watch_for_close();
+                                     });
+  }
+
+  // Writes what is queued as one chunk; the last chunk once finishing and nothing is left.
+  void pump() {
+    if (!head_sent_ || writing_ || ended_) return;
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->writing_ = false;
+      self->backlog_ -= self->writing_chunk_.size();
+      if (ec) return self->close();
+      self->pump();
+    };
+    stream_.expires_after(server_->limits.read_timeout);
+    if (!queued_.empty()) {
+      writing_ = true;
+      writing_chunk_ = std::move(queued_);
+      queued_.clear();
+      return asio::async_write(stream_, http::make_chunk(asio::buffer(writing_chunk_)), std::move(done));
+    }
+    if (!finishing_) return;
+    writing_ = true;
+    asio::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code, std::size_t) {
+      self->writing_ = false;
+      self->close();
     });
+  }
+
+  void end_stream() {
+    if (!streaming_ || ended_) return;
+    ended_ = true;
+    if (auto ended = std::move(on_end_)) ended();
   }
 
   void write(Response res) {
     bool keep = keep_alive_ && !closing_ && !server_->stopping;
+    set_security_headers(res);
     res.keep_alive(keep);
     res.prepare_payload();
     response_ = std::make_shared<Response>(std::move(res));
@@ -139,6 +246,19 @@ class Session : public std::enable_shared_from_this<Session> {
   bool busy_ = false;
   bool closing_ = false;
   bool keep_alive_ = true;
+  // A streaming response.
+  bool streaming_ = false;
+  bool head_sent_ = false;
+  bool writing_ = false;
+  bool finishing_ = false;
+  bool ended_ = false;
+  std::optional<http::response<http::empty_body>> head_;
+  std::optional<http::response_serializer<http::empty_body>> serializer_;
+  std::string queued_;
+  std::string writing_chunk_;
+  std::size_t backlog_ = 0;
+  std::array<char, 256> sink_{};
+  std::function<void()> on_end_;
 };
 
 }  // namespace
@@ -155,10 +275,12 @@ void HttpServer::State::accept() {
       auto socket_ptr = std::make_shared<tcp::socket>(std::move(socket));
       auto body =
           error_json({ErrorCode::too_many_connections, "the server is at its connection limit; retry later", "", {}});
+      std::string security;
+      for (auto [name, value] : kSecurityHeaders) security += fmt::format("{}: {}\r\n", name, value);
       auto text = std::make_shared<std::string>(
           fmt::format("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-                      "Connection: close\r\nContent-Length: {}\r\n\r\n{}",
-                      body.size(), body));
+                      "{}Connection: close\r\nContent-Length: {}\r\n\r\n{}",
+                      security, body.size(), body));
       asio::async_write(*socket_ptr, asio::buffer(*text), [socket_ptr, text](beast::error_code, std::size_t) {
         beast::error_code ignored;
         socket_ptr->shutdown(tcp::socket::shutdown_both, ignored);

@@ -79,9 +79,10 @@ void Api::post_silence(const Call& call, Respond respond) const {
   silence.created_by = call.token->name;
   silence.created_at = format_rfc3339(now);
   write(
-      [silence](Store& store) {
+      [silence, events = events_](Store& store) {
         auto id = store.silences().add(silence);
         if (!id) return error_response(id.error());
+        if (events) events->publish("silence", serialize_json(json::object{{"id", id.value()}, {"action", "created"}}));
         log_event(LogLevel::info,
                   fmt::format("silence {} created by {} until {}: {}", id.value(), silence.created_by, silence.ends_at,
                               silence.comment),
@@ -95,10 +96,11 @@ void Api::delete_silence(const Call& call, Respond respond) const {
   auto id = parse_id(call.segment("id"));
   if (!id) return respond(error_response(ErrorCode::unknown_silence, id.error().message));
   write(
-      [id = id.value(), at = format_rfc3339(clock_->now()), by = call.token->name](Store& store) {
+      [id = id.value(), at = format_rfc3339(clock_->now()), by = call.token->name, events = events_](Store& store) {
         auto deleted = store.silences().remove(id, at);
         if (!deleted) return error_response(deleted.error());
         if (!deleted.value()) return error_response(ErrorCode::unknown_silence, fmt::format("no silence {}", id));
+        if (events) events->publish("silence", serialize_json(json::object{{"id", id}, {"action", "expired"}}));
         log_event(LogLevel::info, fmt::format("silence {} removed by {}", id, by), {{"SILENCE", std::to_string(id)}});
         return json_response(http::status::ok, R"({"status":"deleted"})");
       },

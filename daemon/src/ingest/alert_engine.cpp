@@ -259,6 +259,7 @@ void AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
   }
   book_.commit(changes);
   for (const auto& t : changes.transitions) log_transition(t);
+  publish_transitions(changes);
   if (std::any_of(changes.updated.begin(), changes.updated.end(), is_missing_data)) log_overdue();
   bool wake = false;
   for (const auto& e : queued) {
@@ -327,8 +328,37 @@ void AlertEngine::catch_up(Store& store, TimePoint now) {
   evaluate(store, *external, now);
 }
 
+void AlertEngine::publish_submissions(const std::vector<Revision>& revisions) const {
+  if (!on_event_) return;
+  for (const auto& r : revisions) {
+    const auto& s = r.submission;
+    json::object dims;
+    for (const auto& [k, v] : s.dims) dims[k] = v;
+    const Kpi* kpi = rules_->catalog().find(s.kpi);
+    on_event_("submission", serialize_json(json::object{{"kpi", s.kpi},
+                                                        {"goal", kpi ? kpi->goal : 0},
+                                                        {"period", s.period.str()},
+                                                        {"dims", std::move(dims)},
+                                                        {"revision", r.revision}}));
+  }
+}
+
+void AlertEngine::publish_transitions(const AlertChanges& changes) const {
+  if (!on_event_) return;
+  for (const auto& t : changes.transitions) {
+    const auto& a = t.alert;
+    const Kpi* kpi = rules_->catalog().find(a.kpi);
+    on_event_("alert", serialize_json(json::object{{"fingerprint", a.fingerprint},
+                                                   {"kpi", a.kpi},
+                                                   {"goal", kpi ? kpi->goal : 0},
+                                                   {"from", to_string(t.from)},
+                                                   {"to", to_string(t.to)}}));
+  }
+}
+
 void AlertEngine::evaluate(Store& store, const std::vector<Revision>& stored, TimePoint now) {
   for (const auto& r : stored) evaluated_through_ = std::max(evaluated_through_, r.id);
+  publish_submissions(stored);
   auto started = std::chrono::steady_clock::now();
   std::set<std::pair<std::string, std::string>> changed;
   std::vector<std::pair<std::string, Dims>> series;
@@ -434,6 +464,7 @@ Result<bool> AlertEngine::acknowledge(Store& store, const std::string& fingerpri
     if (auto s = tx.commit(); !s) return s.error();
   }
   book_.acknowledge(fingerprint, now, by, comment);
+  if (on_event_) on_event_("ack", serialize_json(json::object{{"fingerprint", fingerprint}}));
   log_event(LogLevel::info, fmt::format("alert acknowledged by {}: {}", by, comment),
             {{kFieldFingerprint, fingerprint}});
   return true;

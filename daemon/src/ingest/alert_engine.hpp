@@ -28,6 +28,10 @@ class AlertEngine {
 
   // Called after notifications were queued (to wake the delivery worker).
   void on_enqueued(std::function<void()> callback) { on_enqueued_ = std::move(callback); }
+  // Told every stored figure it evaluates, every stored transition and acknowledgement,
+  // as a live event: its name (submission, alert, ack) and JSON text. Set before start().
+  using EventSink = std::function<void(std::string event, std::string data)>;
+  void on_event(EventSink sink) { on_event_ = std::move(sink); }
 
   // Loads current values and alert states, then evaluates every rule.
   Status start(Store& store, TimePoint now);
@@ -68,11 +72,14 @@ class AlertEngine {
   // Logs each overdue digest (per reporting body and period) that changed since
   // the last call; every one the first time.
   void log_overdue();
+  void publish_submissions(const std::vector<Revision>& revisions) const;
+  void publish_transitions(const AlertChanges& changes) const;
 
   std::shared_ptr<const RuleSet> rules_;
   std::shared_ptr<const NotifyConfig> notify_;
   Metrics& metrics_;
   std::function<void()> on_enqueued_;
+  EventSink on_event_;
   SeriesIndex index_;
   AlertBook book_;
   std::int64_t evaluated_through_ = 0;                 // the highest revision id evaluated
