@@ -273,6 +273,8 @@ describe('the status page', () => {
       { timeout: LIVE_MS },
     );
     assert.equal(await page.evaluate(() => window.kpiwatchSamePage), true, 'the page was not reloaded');
+    const streams = browser.requests.filter((u) => new URL(u).pathname === '/api/v1/events');
+    assert.ok(streams.length > 0, 'the page reads the event stream GET /api/v1/events');
     const chart = await chartValues(page, `[data-kpi="${STAGE_UP}"] canvas`);
     assert.ok(chart.values?.includes(24.9), `the chart has the new figure: ${JSON.stringify(chart.values)}`);
     await page.close();
