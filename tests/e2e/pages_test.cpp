@@ -3,7 +3,10 @@
 // Content-Type, ETag and 304.
 #include <gtest/gtest.h>
 
+#include <regex>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "http_client.hpp"
 #include "process.hpp"
@@ -131,13 +134,24 @@ TEST_F(PagesTest, AssetsCarryTheirTypeAndAnETagThatAnswers304) {
   EXPECT_EQ(get("/assets/shell.html").status, 404);
 }
 
+// Follows every static and dynamic import from app.js: each module is embedded and served.
 TEST_F(PagesTest, EveryModuleTheAppImportsIsServed) {
-  for (const std::string name :
-       {"i18n", "dom", "api", "live", "charts", "token", "paged", "alertlist", "overview", "goal", "alerts", "alert"}) {
-    auto reply = get("/assets/" + name + ".js");
-    EXPECT_EQ(reply.status, 200) << name;
+  static const std::regex import_re(R"((?:from|import\()\s*'\./([a-z_]+\.js)')");
+  std::set<std::string> seen{"app.js"};
+  std::vector<std::string> queue{"app.js"};
+  while (!queue.empty()) {
+    std::string name = queue.back();
+    queue.pop_back();
+    auto reply = get("/assets/" + name);
+    ASSERT_EQ(reply.status, 200) << name;
     EXPECT_EQ(reply.headers["content-type"], "text/javascript; charset=utf-8") << name;
+    for (std::sregex_iterator it(reply.body.begin(), reply.body.end(), import_re), end; it != end; ++it)
+      if (seen.insert((*it)[1]).second) queue.push_back((*it)[1]);
   }
+  // The four pages and what they share.
+  EXPECT_GE(seen.size(), 8u);
+  for (const std::string page : {"overview.js", "goal.js", "alerts.js", "alert.js"})
+    EXPECT_TRUE(seen.contains(page)) << page;
 }
 
 }  // namespace
