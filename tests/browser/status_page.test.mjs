@@ -220,7 +220,7 @@ describe('the status page', () => {
     await page.close();
   });
 
-  it('acknowledges and silences an alert from its page with a token entered in the page', async () => {
+  it('acknowledges, silences and unsilences an alert from its page with a token entered in the page', async () => {
     const first = await anAlert();
     const open = (await api('/api/v1/alerts?state=firing')).alerts.filter((a) => a.fingerprint !== first);
     assert.ok(open.length >= 2, 'two more firing alerts to act on');
@@ -249,6 +249,11 @@ describe('the status page', () => {
     await waitFor(async () => (await alertOf(toSilence.fingerprint)).silenced_by?.length > 0, 'the alert is silenced');
     const afterSilence = await api('/api/v1/silences', { headers: { Authorization: `Bearer ${adminToken}` } });
     assert.equal(countOf(afterSilence), countOf(before) + 1, 'one new silence');
+
+    // Expiring it from the page (button[data-expire="ID"], beside each silence of the alert).
+    const [silence] = (await alertOf(toSilence.fingerprint)).silenced_by;
+    await silencePage.click(`button[data-expire="${silence}"]`, { timeout: LIVE_MS });
+    await waitFor(async () => (await alertOf(toSilence.fingerprint)).silenced_by?.length === 0, 'the silence expired');
     await silencePage.close();
   });
 
