@@ -121,8 +121,9 @@ describe('the status page', () => {
     assert.ok(firstFingerprint, 'a [data-alert="FP"] row');
     assert.equal(firstFingerprint, await apiFirstAlert(), "the page's first alert is the API's first");
     const alert = await api(`/api/v1/alerts/${encodeURIComponent(firstFingerprint)}`);
-    assert.notEqual(alert.labels.criterion, 'missing_data', `the first alert ${alert.rule} is an overdue notice`);
-    assert.notEqual(alert.rule, 'data-overdue');
+    const rule = typeof alert.rule === 'string' ? alert.rule : alert.rule?.id;
+    assert.notEqual(alert.labels.criterion, 'missing_data', `the first alert ${rule} is an overdue notice`);
+    assert.notEqual(rule, 'data-overdue');
     assert.equal(alert.state, 'firing');
     const row = page.locator(`[data-alert="${firstFingerprint}"]`).first();
     const severity = (await row.locator('[data-severity]').first().textContent()).trim();
@@ -167,7 +168,10 @@ describe('the status page', () => {
     assert.ok(alert.history.length > 0, 'the API has the transitions');
     const rows = await page.$$eval('table[data-history] tbody tr', (list) => list.map((r) => r.textContent));
     assert.equal(rows.length, alert.history.length, `history rows: ${JSON.stringify(rows)}`);
-    assert.ok(await page.$('canvas[data-chart]'), 'the chart of its series');
+    const chart = await chartValues(page, 'canvas[data-chart]');
+    assert.ok(chart.values, `window.kpiwatchCharts has the alert's chart "${chart.id}"`);
+    if (alert.value !== null)
+      assert.ok(chart.values.includes(alert.value), `the chart ${JSON.stringify(chart.values)} has the alert's ${alert.value}`);
     assert.ok(await page.$('table[data-notifications]'), 'the notifications table');
     await page.close();
   });
