@@ -166,7 +166,7 @@ Result<std::vector<Revision>> RevisionRepository::append(const std::vector<Submi
   return result;
 }
 
-Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& query) {
+Result<Statement> RevisionRepository::series_statement(const SeriesQuery& query) {
   // One cached statement per shape: with or without history, and per number of dims.
   std::string sql = fmt::format("{} WHERE s.kpi = ?1", kRevisionColumns);
   if (!query.revisions) sql += fmt::format(" AND {}", kCurrentOnly);
@@ -179,7 +179,24 @@ Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& quer
   stmt->bind(1, query.kpi);
   int param = 2;
   for (const auto& [k, v] : query.dims) stmt->bind(param++, fmt::format("{}={}", k, v));
-  return read_revisions(*stmt, "read series");
+  return stmt;
+}
+
+Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& query) {
+  auto stmt = series_statement(query);
+  if (!stmt) return stmt.error();
+  return read_revisions(stmt.value(), "read series");
+}
+
+Status RevisionRepository::each_revision(const SeriesQuery& query,
+                                         const std::function<Status(const Revision&)>& visit) {
+  auto stmt = series_statement(query);
+  if (!stmt) return stmt.error();
+  return stmt->each_row("read series", [&](Statement& row) -> Status {
+    auto r = revision_from_row(row);
+    if (!r) return r.error();
+    return visit(r.value());
+  });
 }
 
 Result<std::vector<Revision>> RevisionRepository::latest(const std::string& kpi, int periods) {

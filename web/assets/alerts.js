@@ -8,7 +8,6 @@ import { get, ApiError } from './api.js';
 import { getPaged } from './paged.js';
 import { alertList } from './alertlist.js';
 
-const GROUPS_PER_PAGE = 20;
 const FLAGS = [['silenced', 'showSilenced'], ['acknowledged', 'showAcknowledged'], ['inhibited', 'showInhibited']];
 
 export async function mount(main) {
@@ -71,7 +70,10 @@ function apiParams(params) {
 async function groups(params) {
   const offset = Number(params.get('offset')) || 0;
   try {
-    return await getPaged('/api/v1/alerts/groups', apiParams(params), GROUPS_PER_PAGE, offset);
+    // The page size is the server's; the pager's links carry it on as ?limit=.
+    const query = apiParams(params);
+    if (Number(params.get('limit')) > 0) query.limit = params.get('limit');
+    return await getPaged('/api/v1/alerts/groups', query, offset);
   } catch (e) {
     if (!(e instanceof ApiError) || e.status !== 404) throw e;
     // A daemon without groups: one group of the whole list.
@@ -106,14 +108,16 @@ async function draw(box, params) {
 function pager(params, shown, data) {
   const offset = Number(params.get('offset')) || 0;
   if (!offset && data.next_offset == null) return null;
+  const size = Number(params.get('limit')) || shown;
   const link = (to, text, rel) => {
     const p = new URLSearchParams(params);
+    p.set('limit', String(size));
     if (to) p.set('offset', String(to)); else p.delete('offset');
     return el('a', { class: 'button button-secondary', href: `/alerts?${p}`, rel }, text);
   };
   const total = data.total ?? offset + shown;
   return el('nav', { class: 'pager', 'aria-label': t.pagination },
-    offset > 0 ? link(Math.max(0, offset - GROUPS_PER_PAGE), t.previous, 'prev') : null,
+    offset > 0 ? link(Math.max(0, offset - size), t.previous, 'prev') : null,
     el('span', {}, t.pageOf(offset + 1, offset + shown, total)),
     data.next_offset != null ? link(data.next_offset, t.next, 'next') : null);
 }

@@ -3,13 +3,12 @@
 
 import { t, tr, href, lang, formatValue, formatTime, periodName, seriesLabel, unitName, decimalsOf } from './i18n.js';
 import { el, fill, table } from './dom.js';
-import { get } from './api.js';
+import { get, token, headers } from './api.js';
 import { getPaged } from './paged.js';
 import { lineChart, periodAxis } from './charts.js';
 import { alertList } from './alertlist.js';
 
 const CHART_SERIES = 12;  // more series than this are in the table only
-const PAGE = 50;
 
 export async function mount(main) {
   const number = Number(document.body.dataset.goal);
@@ -20,7 +19,7 @@ export async function mount(main) {
   const refresh = async () => {
     const [goal, list] = await Promise.all([
       get(`/api/v1/goals/${number}`),
-      getPaged('/api/v1/alerts', { goal: String(number) }, 100),
+      getPaged('/api/v1/alerts', { goal: String(number) }),
     ]);
     const name = tr(goal.name);
     document.title = `${t.goal(number)} ${name} · ${t.site}`;
@@ -29,7 +28,7 @@ export async function mount(main) {
       el('p', { class: 'eyebrow' }, t.goal(number)),
       el('h1', {}, name));
     fill(alerts, el('h2', { id: 'alerts-h' }, t.goalAlerts), alertList(list.alerts || [], { showGoal: false }));
-    const series = await Promise.all((goal.kpis || []).map((k) => getPaged(`/api/v1/kpis/${encodeURIComponent(k.id)}/series`, {}, PAGE)));
+    const series = await Promise.all((goal.kpis || []).map((k) => getPaged(`/api/v1/kpis/${encodeURIComponent(k.id)}/series`, {})));
     fill(kpis, (goal.kpis || []).map((k, i) => kpiSection(k, series[i])));
   };
   await refresh();
@@ -45,7 +44,7 @@ function kpiSection(k, view) {
   section.append(
     el('div', { class: 'section-head' },
       el('h2', { id: `h-${k.id}` }, name),
-      el('a', { class: 'button button-secondary', href: csv, download: `${k.id}.csv`, dataset: { csv: '' } }, t.downloadCsv)),
+      csvLink(csv, `${k.id}.csv`)),
     el('p', { class: 'muted' }, [
       `${t.reportedBy}: ${(k.bodies || []).map((b) => tr(b)).join('、') || '—'}`,
       unit ? `${lang === 'ja' ? '単位' : 'Unit'}: ${unit}` : null,
@@ -63,7 +62,7 @@ function kpiSection(k, view) {
   if (next != null) {
     const more = el('button', { type: 'button', class: 'button button-secondary' }, t.moreRows);
     more.addEventListener('click', async () => {
-      const page = await getPaged(`/api/v1/kpis/${encodeURIComponent(k.id)}/series`, {}, PAGE, next);
+      const page = await getPaged(`/api/v1/kpis/${encodeURIComponent(k.id)}/series`, {}, next);
       rows = rows.concat(figureRows(info, page.series || []));
       next = page.next_offset;
       draw();
@@ -72,6 +71,24 @@ function kpiSection(k, view) {
     section.append(more);
   }
   return section;
+}
+
+// A plain link; with a token in the tab (reads may need one) the file is fetched with it.
+function csvLink(url, filename) {
+  const a = el('a', { class: 'button button-secondary', href: url, download: filename, dataset: { csv: '' } }, t.downloadCsv);
+  a.addEventListener('click', async (e) => {
+    if (!token()) return;
+    e.preventDefault();
+    const res = await fetch(url, { headers: headers({ Accept: 'text/csv' }), credentials: 'omit' });
+    if (!res.ok) return;
+    const blob = URL.createObjectURL(await res.blob());
+    const save = el('a', { href: blob, download: filename, hidden: true });
+    document.body.append(save);
+    save.click();
+    save.remove();
+    setTimeout(() => URL.revokeObjectURL(blob), 1000);
+  });
+  return a;
 }
 
 function chart(k, info, name, series, total) {

@@ -18,6 +18,7 @@ namespace kpiwatch {
   X(invalid_parameter)                                  \
   X(invalid_json)                                       \
   X(invalid_csv)                                        \
+  X(invalid_encoding)                                   \
   X(unknown_column)                                     \
   X(duplicate_column)                                   \
   X(body_too_large)                                     \

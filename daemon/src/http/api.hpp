@@ -67,6 +67,9 @@ class Api {
   Response get_kpis(const Call& call) const;
   Response get_kpi(const Call& call) const;
   Response get_series(const Call& call) const;
+  // export.cpp: figures as CSV.
+  Response get_export_csv(const Call& call) const;
+  Response series_csv(const Call& call, const Kpi& kpi, const SeriesQuery& query) const;
   Response get_alerts(const Call& call) const;
   Response get_alert(const Call& call) const;
   Response get_goals(const Call& call) const;

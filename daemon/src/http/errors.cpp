@@ -15,6 +15,7 @@ http::status status_for(ErrorCode code) {
     case ErrorCode::invalid_parameter:
     case ErrorCode::invalid_json:
     case ErrorCode::invalid_csv:
+    case ErrorCode::invalid_encoding:
       return http::status::bad_request;
     case ErrorCode::body_too_large:
     case ErrorCode::batch_too_large:

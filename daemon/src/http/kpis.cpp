@@ -46,7 +46,21 @@ Response unknown_kpi(const std::string& id) {
                        error_json({ErrorCode::unknown_kpi, fmt::format("unknown KPI \"{}\"", id), "", {}}));
 }
 
-// ?revisions=true|false&dims.NAME=VALUE
+Status format_or_lang(const std::string& key, const std::string& value) {
+  Lang lang{};
+  if (key == "format" && value != "json" && value != "csv")
+    return bad_parameter("format", "\"format\" must be json or csv");
+  if (key == "lang" && !parse_lang(value, lang)) return bad_parameter("lang", "\"lang\" must be ja or en");
+  return ok_status();
+}
+
+bool wants_csv(const QueryParams& params) {
+  for (const auto& [key, value] : params)
+    if (key == "format") return value == "csv";
+  return false;
+}
+
+// ?revisions=true|false&dims.NAME=VALUE&format=json|csv&lang=ja|en (lang: the CSV's headers and names)
 Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params) {
   SeriesQuery query;
   query.kpi = kpi.id;
@@ -60,8 +74,10 @@ Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params) {
       if (!dim || !dim->allows(value))
         return bad_parameter(key, fmt::format("KPI \"{}\" has no dimension value {}={}", kpi.id, name, value));
       query.dims[name] = value;
+    } else if (key == "format" || key == "lang") {
+      if (auto ok = format_or_lang(key, value); !ok) return ok.error();
     } else {
-      return bad_parameter(key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME)", key));
+      return bad_parameter(key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME, format, lang)", key));
     }
   }
   return query;
@@ -94,6 +110,7 @@ Response Api::get_series(const Call& call) const {
   if (!kpi) return unknown_kpi(call.segment("id"));
   auto query = series_query(*kpi, call.query);
   if (!query) return error_response(query.error());
+  if (wants_csv(call.query)) return series_csv(call, *kpi, query.value());
   auto view = views::series_view(reader_, *kpi, query.value());
   if (!view) return error_response(view.error());
   return json_response(http::status::ok, serialize_json(series_view_json(view.value())));

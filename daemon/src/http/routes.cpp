@@ -29,6 +29,7 @@ const std::vector<Route>& Api::routes() {
       {"/api/v1/kpis", get, read, &Api::get_kpis},
       {"/api/v1/kpis/{id}", get, read, &Api::get_kpi},
       {"/api/v1/kpis/{id}/series", get, read, &Api::get_series},
+      {"/api/v1/export.csv", get, read, &Api::get_export_csv},
       {"/api/v1/goals", get, read, &Api::get_goals},
       {"/api/v1/goals/{number}", get, read, &Api::get_goal},
       {"/api/v1/alerts", get, read, &Api::get_alerts},

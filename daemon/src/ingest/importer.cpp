@@ -7,6 +7,8 @@
 #include <charconv>
 #include <map>
 
+#include "kpiwatch/figure_csv.hpp"
+
 namespace kpiwatch {
 namespace json = boost::json;
 
@@ -89,48 +91,69 @@ json::value number_cell(const std::string& cell) {
   return json::string(cell);  // rejected by validation as "must be a number"
 }
 
-// The header's columns by name; each known, none twice.
+// The header's columns by the importer's name (the export's headers in either
+// language are known too); each known, none twice.
 Result<std::map<std::string, std::size_t>> csv_columns(const std::vector<std::string>& header, const std::string& file,
                                                        std::size_t line) {
-  static const std::vector<std::string> plain = {"kpi", "period", "value", "items", "body", "source", "note"};
   std::map<std::string, std::size_t> columns;
   for (std::size_t c = 0; c < header.size(); ++c) {
-    const auto& name = header[c];
-    bool known =
-        std::find(plain.begin(), plain.end(), name) != plain.end() || (name.starts_with("dims.") && name.size() > 5);
-    if (!known)
+    const FigureColumn* known = find_figure_column(header[c]);
+    bool dims_column = header[c].starts_with("dims.") && header[c].size() > 5;
+    if (!known && !dims_column)
+      return at_line(file, line,
+                     {ErrorCode::unknown_column,
+                      fmt::format("unknown column \"{}\" (kpi, period, value, items, body, source, note, dims, "
+                                  "dims.NAME, or a header of the export)",
+                                  header[c]),
+                      header[c],
+                      {}});
+    std::string name = known ? std::string(known->id) : header[c];
+    if (!columns.emplace(name, c).second)
       return at_line(
           file, line,
-          {ErrorCode::unknown_column,
-           fmt::format("unknown column \"{}\" (kpi, period, value, items, body, source, note, dims.NAME)", name),
-           name,
-           {}});
-    if (!columns.emplace(name, c).second)
-      return at_line(file, line,
-                     {ErrorCode::duplicate_column, fmt::format("column \"{}\" appears twice", name), name, {}});
+          {ErrorCode::duplicate_column, fmt::format("column \"{}\" appears twice", header[c]), header[c], {}});
   }
   return columns;
 }
 
-// A CSV row as the JSON object the API would have received; empty cells are absent.
-json::object row_object(const std::map<std::string, std::size_t>& columns, const std::vector<std::string>& row) {
+json::array items_cell(const std::string& cell) {
+  json::array items;
+  std::size_t start = 0;
+  while (start <= cell.size()) {
+    auto bar = cell.find('|', start);
+    if (bar == std::string::npos) bar = cell.size();
+    items.emplace_back(cell.substr(start, bar - start));
+    start = bar + 1;
+  }
+  return items;
+}
+
+bool imported(const std::string& name) {
+  const FigureColumn* column = find_figure_column(name);
+  return column ? column->imported : true;  // dims.NAME
+}
+
+// A CSV row as the JSON object the API would have received; empty cells are
+// absent, and the export's columns for people (names, labels, who, when) are left out.
+Result<json::object> row_object(const std::map<std::string, std::size_t>& columns,
+                                const std::vector<std::string>& row) {
   json::object obj;
   json::object dims;
   for (const auto& [name, c] : columns) {
     const auto& cell = row[c];
-    if (cell.empty()) continue;
+    if (cell.empty() || !imported(name)) continue;
     if (name == "value") {
       obj["value"] = number_cell(cell);
     } else if (name == "items") {
-      json::array items;
-      std::size_t start = 0;
-      while (start <= cell.size()) {
-        auto bar = cell.find('|', start);
-        if (bar == std::string::npos) bar = cell.size();
-        items.emplace_back(cell.substr(start, bar - start));
-        start = bar + 1;
-      }
-      obj["items"] = std::move(items);
+      obj["items"] = items_cell(cell);
+    } else if (name == "dims") {
+      Dims parsed;
+      if (!parse_dims_cell(cell, parsed))
+        return Error{ErrorCode::invalid_type,
+                     fmt::format("\"{}\" is not NAME=VALUE pairs separated by \";\"", cell),
+                     "dims",
+                     {}};
+      for (const auto& [k, v] : parsed) dims.emplace(k, v);  // a dims.NAME column wins
     } else if (name.starts_with("dims.")) {
       dims[name.substr(5)] = cell;
     } else {
@@ -175,8 +198,9 @@ Result<std::vector<Submission>> read_csv(const Catalog& catalog, std::string_vie
                       fmt::format("row has {} cells; the header has {}", row.size(), header.size()),
                       "",
                       {}});
-    json::object obj = row_object(columns.value(), row);
-    auto s = parse_submission(catalog, obj, limits);
+    auto obj = row_object(columns.value(), row);
+    if (!obj) return at_line(file, line, obj.error());
+    auto s = parse_submission(catalog, obj.value(), limits);
     if (!s) return at_line(file, line, s.error());
     batch.push_back(std::move(s.value()));
     lines.push_back(line);
@@ -251,8 +275,10 @@ ImportFormat guess_format(const std::string& path, std::string_view text) {
   if (path.ends_with(".csv") || path.ends_with(".CSV")) return ImportFormat::csv;
   if (path.ends_with(".json") || path.ends_with(".JSON")) return ImportFormat::json;
   text = strip_bom(text);
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) text.remove_prefix(2);
   for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
+    // '\0': the other half of an ASCII character in UTF-16.
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0') continue;
     return c == '{' || c == '[' ? ImportFormat::json : ImportFormat::csv;
   }
   return ImportFormat::csv;
@@ -260,7 +286,9 @@ ImportFormat guess_format(const std::string& path, std::string_view text) {
 
 Result<std::vector<Submission>> read_import(const Catalog& catalog, std::string_view text, ImportFormat format,
                                             const std::string& file, const ValidationLimits& limits) {
-  text = strip_bom(text);
+  auto decoded = decode_import_text(text, file);
+  if (!decoded) return decoded.error();
+  text = strip_bom(decoded.value());
   if (format == ImportFormat::csv) return read_csv(catalog, text, file, limits);
 
   // A bare array is accepted as well as {"submissions": [...]}.

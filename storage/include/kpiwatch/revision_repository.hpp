@@ -35,6 +35,9 @@ class RevisionRepository {
   // Current values (newest revision per period) or the whole history,
   // ordered by dims, period, revision.
   Result<std::vector<Revision>> series(const SeriesQuery& query);
+  // The rows of series() one at a time, from one cursor, nothing gathered (exports
+  // of every figure); stops at the first error `visit` returns.
+  Status each_revision(const SeriesQuery& query, const std::function<Status(const Revision&)>& visit);
   // The current values of the newest `periods` periods of each series of `kpi`,
   // ordered by dims, period: what an overview shows, without the older history.
   Result<std::vector<Revision>> latest(const std::string& kpi, int periods);
@@ -48,6 +51,7 @@ class RevisionRepository {
 
  private:
   Result<std::int64_t> series_id(const Submission& s);
+  Result<sql::Statement> series_statement(const SeriesQuery& query);
   Result<Revision> insert_one(const Submission& s, const std::string& submitted_by, const std::string& received_at);
 
   Connection& db_;
