@@ -31,6 +31,8 @@ if ((node_major < 18)); then
   exit 1
 fi
 
+echo "== node $(node --version), npm $(npm --version), $("$chromium" --version 2>/dev/null)"
+
 # The npm packages live beside the screenshots, outside the source tree.
 modules_dir=${KPIWATCH_BROWSER_MODULES:-$(dirname "$out_dir")/browser-node}
 mkdir -p "$modules_dir" "$out_dir"
