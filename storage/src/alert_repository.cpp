@@ -159,6 +159,42 @@ Result<std::vector<AlertRecord>> AlertRepository::list(const AlertFilter& filter
   return out;
 }
 
+Result<std::vector<ActiveAlertCount>> AlertRepository::active_counts(std::optional<int> goal) {
+  auto s = db_.statement(fmt::format(
+      "SELECT kpi, state, severity, COUNT(*), SUM(CASE WHEN json_extract(labels, '$.criterion') = 'missing_data' "
+      "THEN COALESCE(value, 0) ELSE 0 END) FROM alerts WHERE state IN ('pending', 'firing'){} "
+      "GROUP BY kpi, state, severity",
+      goal ? " AND goal = ?1" : ""));
+  if (!s) return s.error();
+  if (goal) s->bind(1, *goal);
+  std::vector<ActiveAlertCount> out;
+  auto read = s->each_row("count active alerts", [&](Statement& row) {
+    ActiveAlertCount c;
+    c.kpi = row.text(0);
+    parse_alert_state(row.text(1), c.state);
+    parse_severity(row.text(2), c.severity);
+    c.count = static_cast<int>(row.int64(3));
+    c.missing = row.optional_real(4).value_or(0);
+    out.push_back(std::move(c));
+  });
+  if (!read) return read.error();
+  return out;
+}
+
+Result<std::vector<AlertRecord>> AlertRepository::newest_active(std::optional<int> goal, int per_kpi) {
+  auto s = db_.statement(fmt::format(
+      "SELECT {} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY kpi ORDER BY active_since DESC, fingerprint) AS k "
+      "FROM alerts WHERE state IN ('pending', 'firing'){}) WHERE k <= ?2 ORDER BY kpi, k",
+      kAlertColumns, goal ? " AND goal = ?1" : ""));
+  if (!s) return s.error();
+  if (goal) s->bind(1, *goal);
+  s->bind(2, per_kpi);
+  std::vector<AlertRecord> out;
+  if (auto read = s->each_row("read newest alerts", [&](Statement& row) { out.push_back(read_alert(row)); }); !read)
+    return read.error();
+  return out;
+}
+
 Result<std::optional<AlertRecord>> AlertRepository::one(const std::string& fingerprint) {
   auto s = db_.statement(fmt::format("SELECT {} FROM alerts WHERE fingerprint = ?1", kAlertColumns));
   if (!s) return s.error();

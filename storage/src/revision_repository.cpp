@@ -166,31 +166,58 @@ Result<std::vector<Revision>> RevisionRepository::append(const std::vector<Submi
   return result;
 }
 
-Result<Statement> RevisionRepository::series_statement(const SeriesQuery& query) {
-  // One cached statement per shape: with or without history, and per number of dims.
-  std::string sql = fmt::format("{} WHERE s.kpi = ?1", kRevisionColumns);
-  if (!query.revisions) sql += fmt::format(" AND {}", kCurrentOnly);
+namespace {
+
+// The series of a query (KPI, dims pairs), from the series table alone; the
+// dims parameters are numbered from ?2.
+std::string series_ids_sql(const SeriesQuery& query) {
+  std::string sql = "SELECT s.id FROM series s WHERE s.kpi = ?1";
   for (std::size_t i = 0; i < query.dims.size(); ++i)
     sql += fmt::format(" AND instr(',' || s.dims || ',', ',' || ?{} || ',') > 0", i + 2);
+  return sql;
+}
+
+void bind_dims(Statement& stmt, const SeriesQuery& query) {
+  stmt.bind(1, query.kpi);
+  int param = 2;
+  for (const auto& [k, v] : query.dims) stmt.bind(param++, fmt::format("{}={}", k, v));
+}
+
+}  // namespace
+
+Result<Statement> RevisionRepository::series_statement(const SeriesQuery& query, std::optional<SeriesPage> page) {
+  // One cached statement per shape: with or without history, a page or not, and per number of dims.
+  std::string sql = fmt::format("{} WHERE s.kpi = ?1", kRevisionColumns);
+  if (!query.revisions) sql += fmt::format(" AND {}", kCurrentOnly);
+  const auto first = query.dims.size() + 2;  // the page's parameters
+  if (page)
+    // The page's series first (by the series index), then their revisions.
+    sql += fmt::format(" AND r.series_id IN ({} ORDER BY s.dims LIMIT ?{} OFFSET ?{})", series_ids_sql(query), first,
+                       first + 1);
+  else
+    for (std::size_t i = 0; i < query.dims.size(); ++i)
+      sql += fmt::format(" AND instr(',' || s.dims || ',', ',' || ?{} || ',') > 0", i + 2);
   sql += " ORDER BY s.dims, r.period_ord, r.revision";
 
   auto stmt = db_.statement(sql);
   if (!stmt) return stmt.error();
-  stmt->bind(1, query.kpi);
-  int param = 2;
-  for (const auto& [k, v] : query.dims) stmt->bind(param++, fmt::format("{}={}", k, v));
+  bind_dims(*stmt, query);
+  if (page) {
+    stmt->bind(static_cast<int>(first), static_cast<std::int64_t>(page->limit));
+    stmt->bind(static_cast<int>(first + 1), static_cast<std::int64_t>(page->offset));
+  }
   return stmt;
 }
 
-Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& query) {
-  auto stmt = series_statement(query);
+Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& query, std::optional<SeriesPage> page) {
+  auto stmt = series_statement(query, page);
   if (!stmt) return stmt.error();
   return read_revisions(stmt.value(), "read series");
 }
 
 Status RevisionRepository::each_revision(const SeriesQuery& query,
                                          const std::function<Status(const Revision&)>& visit) {
-  auto stmt = series_statement(query);
+  auto stmt = series_statement(query, std::nullopt);
   if (!stmt) return stmt.error();
   return stmt->each_row("read series", [&](Statement& row) -> Status {
     auto r = revision_from_row(row);
@@ -199,17 +226,53 @@ Status RevisionRepository::each_revision(const SeriesQuery& query,
   });
 }
 
-Result<std::vector<Revision>> RevisionRepository::latest(const std::string& kpi, int periods) {
-  // Numbers each series' current values from the newest period down, then keeps the first few.
+Result<std::int64_t> RevisionRepository::series_count(const SeriesQuery& query) {
+  auto stmt = db_.statement(fmt::format("SELECT COUNT(*) FROM ({})", series_ids_sql(query)));
+  if (!stmt) return stmt.error();
+  bind_dims(*stmt, query);
+  if (auto row = stmt->row("count series"); !row) return row.error();
+  return stmt->int64(0);
+}
+
+Result<bool> RevisionRepository::has_series(const std::string& kpi, const Dims& dims) {
+  auto stmt = db_.statement("SELECT 1 FROM series WHERE kpi = ?1 AND dims = ?2");
+  if (!stmt) return stmt.error();
+  stmt->bind_all(kpi, dims_key(dims));
+  int rc = stmt->step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return stmt->error("find series");
+  return rc == SQLITE_ROW;
+}
+
+Result<std::vector<Revision>> RevisionRepository::latest(const std::string& kpi, int periods,
+                                                         std::optional<int> first_series) {
+  // Numbers each series' current values from the newest period down, then keeps the first few;
+  // with first_series, only the first series (by the series index) are numbered.
+  std::string_view series =
+      first_series ? "r.series_id IN (SELECT id FROM series WHERE kpi = ?1 ORDER BY dims LIMIT ?3)" : "s.kpi = ?1";
   auto stmt = db_.statement(fmt::format(
       "{} JOIN (SELECT r.id AS id, ROW_NUMBER() OVER (PARTITION BY r.series_id ORDER BY r.period_ord DESC) AS k "
-      "FROM revisions r JOIN series s ON s.id = r.series_id WHERE s.kpi = ?1 AND {}) newest ON newest.id = r.id "
+      "FROM revisions r JOIN series s ON s.id = r.series_id WHERE {} AND {}) newest ON newest.id = r.id "
       "WHERE newest.k <= ?2 ORDER BY s.dims, r.period_ord",
-      kRevisionColumns, kCurrentOnly));
+      kRevisionColumns, series, kCurrentOnly));
   if (!stmt) return stmt.error();
   stmt->bind(1, kpi);
   stmt->bind(2, static_cast<std::int64_t>(periods));
+  if (first_series) stmt->bind(3, static_cast<std::int64_t>(*first_series));
   return read_revisions(*stmt, "read latest figures");
+}
+
+Result<std::vector<Revision>> RevisionRepository::tail(const std::string& kpi, const Dims& dims, int periods) {
+  // Newest first for the LIMIT, then back to period order.
+  auto stmt =
+      db_.statement(fmt::format("{} WHERE r.id IN (SELECT r.id FROM revisions r JOIN series s ON s.id = "
+                                "r.series_id WHERE s.kpi = ?1 AND s.dims = ?2 AND {} ORDER BY r.period_ord "
+                                "DESC LIMIT ?3) ORDER BY r.period_ord",
+                                kRevisionColumns, kCurrentOnly));
+  if (!stmt) return stmt.error();
+  stmt->bind(1, kpi);
+  stmt->bind(2, dims_key(dims));
+  stmt->bind(3, static_cast<std::int64_t>(periods));
+  return read_revisions(*stmt, "read a series' newest figures");
 }
 
 Result<std::vector<Revision>> RevisionRepository::after(std::int64_t id) {

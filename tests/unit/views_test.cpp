@@ -2,6 +2,7 @@
 
 #include "kpiwatch/views.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -173,6 +174,186 @@ TEST_F(Views, AnAlertViewCarriesItsSeriesHistoryAndSilences) {
   ASSERT_EQ(v.figures->series.size(), 1u);  // only the alert's own stage
   EXPECT_EQ(v.figures->series[0].dims.at("stage"), "all");
   EXPECT_EQ(v.figures->series[0].points.size(), 2u);
+  EXPECT_EQ(v.series_dims, (Dims{{"stage", "all"}}));
+}
+
+// A catalog with one KPI of 16 series (15 sites and their total), for the caps.
+std::shared_ptr<const Catalog> sites_catalog() {
+  std::string values = "\"all\"", labels_ja = "all = \"全拠点\"", labels_en = "all = \"all sites\"";
+  for (int i = 0; i < 15; ++i) {
+    values += fmt::format(", \"s{:02}\"", i);
+    labels_ja += fmt::format(", s{:02} = \"拠点{}\"", i, i);
+    labels_en += fmt::format(", s{:02} = \"site {}\"", i, i);
+  }
+  auto loaded = Catalog::parse(fmt::format(R"(schema = 1
+[[bodies]]
+id = "amed"
+name_ja = "日本医療研究開発機構"
+name_en = "AMED"
+[[goals]]
+number = 1
+name_ja = "目標"
+name_en = "Goal"
+bodies = ["amed"]
+[[kpis]]
+id = "g01.courses"
+goal = 1
+name_ja = "研修コース数"
+name_en = "Training courses"
+unit = "count"
+period = "year"
+bodies = ["amed"]
+unit_ja = "コース"
+unit_en = "courses"
+[kpis.dims.site]
+values = [{}]
+labels_ja = {{ {} }}
+labels_en = {{ {} }}
+default = "all"
+)",
+                                           values, labels_ja, labels_en),
+                               "sites.toml");
+  if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
+    ADD_FAILURE() << diags->front().str();
+    return nullptr;
+  }
+  return std::get<0>(loaded);
+}
+
+Submission course(const std::string& site, int year, double value) {
+  Submission s;
+  s.kpi = "g01.courses";
+  s.period = Period{PeriodKind::year, year, 0};
+  s.dims = {{"site", site}};
+  s.value = value;
+  s.body = "amed";
+  return s;
+}
+
+AlertRecord course_alert(const std::string& fp, AlertState state, Severity severity, const std::string& criterion,
+                         double value, int n) {
+  AlertRecord a;
+  a.fingerprint = fp;
+  a.group = fp;
+  a.rule_id = "r";
+  a.kpi = "g01.courses";
+  a.labels = {{"goal", "1"}, {"criterion", criterion}};
+  a.severity = severity;
+  a.state = state;
+  a.period = "2024";
+  a.value = value;
+  a.active_since = a.updated_at = parse_rfc3339(fmt::format("2025-07-{:02}T00:00:00Z", n + 1));
+  return a;
+}
+
+TEST_F(Views, TheOverviewCapsLatestAndAlertsAndLeadsWithTheOverallSeries) {
+  auto catalog = sites_catalog();
+  ASSERT_NE(catalog, nullptr);
+  std::vector<Submission> batch;
+  for (int year = 2011; year <= 2024; ++year) batch.push_back(course("all", year, year - 2000));
+  for (int i = 0; i < 15; ++i) batch.push_back(course(fmt::format("s{:02}", i), 2024, i));
+  submit(batch);
+  for (int n = 0; n < 12; ++n)
+    save(course_alert(fmt::format("fp{:02}", n), n < 9 ? AlertState::firing : AlertState::pending,
+                      n % 2 ? Severity::critical : Severity::warning, n < 2 ? "missing_data" : "level", 3, n),
+         AlertState::inactive);
+
+  auto all = overview(*store_, *catalog);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  const KpiOverview& k = all->goals.at(0).kpis.at(0);
+  EXPECT_EQ(k.series_count, 16);
+  ASSERT_EQ(k.latest.size(), 10u);  // the first ten, in dims order
+  EXPECT_EQ(k.latest[0].dims.at("site"), "all");
+  EXPECT_EQ(k.latest[9].dims.at("site"), "s08");
+  ASSERT_TRUE(k.trend.has_value());
+  EXPECT_EQ(k.trend->dims.at("site"), "all");
+  ASSERT_EQ(k.trend->points.size(), 10u);  // the last ten of fourteen years
+  EXPECT_EQ(k.trend->points.front().submission.period.str(), "2015");
+  EXPECT_EQ(k.trend->points.back().submission.period.str(), "2024");
+  ASSERT_EQ(k.alerts.size(), 10u);  // newest first
+  EXPECT_EQ(k.alerts.front().fingerprint, "fp11");
+  EXPECT_EQ(k.active, 12);
+  EXPECT_EQ(k.firing, (SeverityCounts{0, 5, 4}));
+  EXPECT_EQ(k.overdue, 6);  // two firing missing-data alerts of 3 series each
+  EXPECT_EQ(all->goals[0].overdue, 6);
+  EXPECT_EQ(all->firing, (SeverityCounts{0, 5, 4}));
+}
+
+TEST_F(Views, WithoutAnOverallSeriesTheFirstLeads) {
+  auto catalog = sites_catalog();
+  ASSERT_NE(catalog, nullptr);
+  submit({course("s03", 2023, 1), course("s03", 2024, 2), course("s07", 2024, 5)});
+  auto all = overview(*store_, *catalog);
+  ASSERT_TRUE(all.ok());
+  const KpiOverview& k = all->goals.at(0).kpis.at(0);
+  ASSERT_TRUE(k.trend.has_value());
+  EXPECT_EQ(k.trend->dims.at("site"), "s03");
+  EXPECT_EQ(k.trend->points.size(), 2u);
+}
+
+TEST_F(Views, SeriesComeInPagesInDimsOrder) {
+  auto catalog = sites_catalog();
+  ASSERT_NE(catalog, nullptr);
+  std::vector<Submission> batch;
+  for (int i = 0; i < 15; ++i) {
+    batch.push_back(course(fmt::format("s{:02}", i), 2023, i));
+    batch.push_back(course(fmt::format("s{:02}", i), 2024, i + 1));
+  }
+  submit(batch);
+  const Kpi& kpi = catalog->kpis()[0];
+  SeriesQuery q;
+  q.kpi = kpi.id;
+  SeriesPage p{4, 8};
+  auto page = series_view(*store_, kpi, q, p);
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  EXPECT_EQ(page->series_count, 15);
+  ASSERT_EQ(page->series.size(), 4u);
+  EXPECT_EQ(page->series[0].dims.at("site"), "s08");
+  EXPECT_EQ(page->series[0].points.size(), 2u);
+  EXPECT_EQ(page->next_offset, 12);
+  p.offset = 12;
+  page = series_view(*store_, kpi, q, p);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->series.size(), 3u);
+  EXPECT_FALSE(page->next_offset.has_value());
+  q.dims = {{"site", "s05"}};
+  p.offset = 0;
+  page = series_view(*store_, kpi, q, p);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->series_count, 1);
+  ASSERT_EQ(page->series.size(), 1u);
+  EXPECT_EQ(page->series[0].dims.at("site"), "s05");
+}
+
+TEST_F(Views, SeriesLabelsAndTheOverallSeries) {
+  const Kpi& rate = *catalog_->find(kRate);
+  EXPECT_EQ(series_label(rate, {{"stage", "all"}}, Lang::ja), "全体");
+  EXPECT_EQ(series_label(rate, {{"stage", "basic"}}, Lang::en), "basic research");
+  EXPECT_EQ(overall_dims(rate), (Dims{{"stage", "all"}}));
+  const Kpi& trainees = *catalog_->find("g01.trainees");
+  EXPECT_EQ(series_label(trainees, {}, Lang::ja), "全体");
+  EXPECT_EQ(series_label(trainees, {}, Lang::en), "overall");
+  EXPECT_EQ(overall_dims(trainees), Dims{});
+}
+
+TEST_F(Views, AnAlertPageHoldsLimitFromOffsetAndSaysTheTotal) {
+  for (int n = 0; n < 5; ++n)
+    save(alert(fmt::format("fp{}", n), AlertState::firing, Severity::warning, "all"), AlertState::pending);
+  auto first = alert_page(*store_, {}, "2025-07-15T00:00:00Z", 2, 0);
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(first->total, 5u);
+  ASSERT_EQ(first->alerts.size(), 2u);
+  EXPECT_EQ(first->alerts[0].alert.fingerprint, "fp0");
+  EXPECT_EQ(first->next_offset, 2u);
+  auto last = alert_page(*store_, {}, "2025-07-15T00:00:00Z", 2, 4);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last->alerts.size(), 1u);
+  EXPECT_EQ(last->alerts[0].alert.fingerprint, "fp4");
+  EXPECT_FALSE(last->next_offset.has_value());
+  auto beyond = alert_page(*store_, {}, "2025-07-15T00:00:00Z", 2, 9);
+  ASSERT_TRUE(beyond.ok());
+  EXPECT_TRUE(beyond->alerts.empty());
+  EXPECT_EQ(beyond->total, 5u);
 }
 
 }  // namespace

@@ -8,15 +8,22 @@ namespace kpiwatch::views {
 
 namespace {
 
+// The labels of an alert that are dimensions of its KPI.
+Dims series_dims_of(const Kpi& kpi, const AlertRecord& alert) {
+  Dims dims;
+  for (const auto& dim : kpi.dims)
+    if (auto it = alert.labels.find(dim.name); it != alert.labels.end() && dim.allows(it->second))
+      dims[dim.name] = it->second;
+  return dims;
+}
+
 // The alert's series: its KPI, narrowed by the labels that are dimensions of it.
 Result<std::optional<SeriesView>> figures_of(Store& store, const Catalog& catalog, const AlertRecord& alert) {
   const Kpi* kpi = catalog.find(alert.kpi);
   if (!kpi) return std::optional<SeriesView>{};
   SeriesQuery query;
   query.kpi = kpi->id;
-  for (const auto& dim : kpi->dims)
-    if (auto it = alert.labels.find(dim.name); it != alert.labels.end() && dim.allows(it->second))
-      query.dims[dim.name] = it->second;
+  query.dims = series_dims_of(*kpi, alert);
   auto view = series_view(store, *kpi, query);
   if (!view) return view.error();
   return std::optional<SeriesView>{std::move(view.value())};
@@ -91,7 +98,7 @@ bool listed_before(const AlertRecord& a, const AlertRecord& b) {
   return key(a) < key(b);
 }
 
-Result<std::vector<AlertItem>> alert_list(Store& store, const AlertListQuery& query, const std::string& now) {
+Result<std::vector<AlertItem>> listed_alerts(Store& store, const AlertListQuery& query, const std::string& now) {
   auto alerts = store.alerts().list(query.filter);
   if (!alerts) return alerts.error();
   auto silences = store.silences().active_at(now);
@@ -100,15 +107,43 @@ Result<std::vector<AlertItem>> alert_list(Store& store, const AlertListQuery& qu
   for (auto& a : alerts.value()) {
     AlertItem item{std::move(a), {}, {}};
     item.silenced_by = silencing(silences.value(), item.alert);
-    if (!listed(query, item)) continue;
-    auto by = inhibiting(store, item.alert.inhibited_by);
-    if (!by) return by.error();
-    item.inhibited_by = std::move(by.value());
-    out.push_back(std::move(item));
+    if (listed(query, item)) out.push_back(std::move(item));
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const AlertItem& a, const AlertItem& b) { return listed_before(a.alert, b.alert); });
   return out;
+}
+
+Status fill_inhibitors(Store& store, AlertItem& item) {
+  auto by = inhibiting(store, item.alert.inhibited_by);
+  if (!by) return by.error();
+  item.inhibited_by = std::move(by.value());
+  return ok_status();
+}
+
+Result<std::vector<AlertItem>> alert_list(Store& store, const AlertListQuery& query, const std::string& now) {
+  auto items = listed_alerts(store, query, now);
+  if (!items) return items.error();
+  for (auto& item : items.value())
+    if (auto s = fill_inhibitors(store, item); !s) return s.error();
+  return items;
+}
+
+Result<AlertPage> alert_page(Store& store, const AlertListQuery& query, const std::string& now, std::size_t limit,
+                             std::size_t offset) {
+  auto items = listed_alerts(store, query, now);
+  if (!items) return items.error();
+  auto& all = items.value();
+  AlertPage page;
+  page.total = all.size();
+  std::size_t begin = std::min(offset, all.size());
+  std::size_t end = std::min(all.size(), begin + limit);
+  for (std::size_t i = begin; i < end; ++i) {
+    if (auto s = fill_inhibitors(store, all[i]); !s) return s.error();
+    page.alerts.push_back(std::move(all[i]));
+  }
+  if (end < all.size()) page.next_offset = end;
+  return page;
 }
 
 Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog, const std::string& fingerprint,
@@ -116,7 +151,7 @@ Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog
   auto alert = store.alerts().one(fingerprint);
   if (!alert) return alert.error();
   if (!alert.value()) return std::optional<AlertView>{};
-  AlertView view{std::move(*alert.value()), {}, {}, {}, {}, {}};
+  AlertView view{std::move(*alert.value()), {}, {}, {}, {}, {}, {}};
   auto history = store.alerts().history(fingerprint);
   if (!history) return history.error();
   view.history = std::move(history.value());
@@ -129,6 +164,7 @@ Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog
   auto notifications = store.outbox().of_alert(fingerprint);
   if (!notifications) return notifications.error();
   view.notifications = std::move(notifications.value());
+  if (const Kpi* kpi = catalog.find(view.alert.kpi)) view.series_dims = series_dims_of(*kpi, view.alert);
   auto figures = figures_of(store, catalog, view.alert);
   if (!figures) return figures.error();
   view.figures = std::move(figures.value());

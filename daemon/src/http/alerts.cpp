@@ -1,14 +1,16 @@
-// Alerts: GET /api/v1/alerts, /api/v1/alerts/{fingerprint} and
-// POST /api/v1/alerts/{fingerprint}/ack.
+// Alerts: GET /api/v1/alerts, /api/v1/alerts/groups, /api/v1/alerts/{fingerprint}
+// and POST /api/v1/alerts/{fingerprint}/ack.
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <map>
 
 #include "http/api.hpp"
 #include "http/errors.hpp"
 #include "http/views_json.hpp"
 #include "kpiwatch/json.hpp"
+#include "kpiwatch/notifications.hpp"
 
 namespace kpiwatch {
 namespace json = boost::json;
@@ -18,7 +20,12 @@ namespace {
 struct AlertListQuery {
   views::AlertListQuery list;
   bool nothing = false;  // two values asked of one label
+  std::size_t limit = 100;
+  std::size_t offset = 0;
 };
+
+constexpr std::size_t kMaxLimit = 500;
+constexpr std::size_t kGroupAlerts = 20;  // alerts shown per group
 
 // ?silenced=, ?acknowledged=, ?inhibited=: true or false.
 Status boolean(const std::string& key, const std::string& value, bool& out) {
@@ -41,8 +48,14 @@ Status alert_flag(const std::string& key, const std::string& value, AlertListQue
   if (key == "acknowledged") return boolean(key, value, query.list.acknowledged);
   if (key == "inhibited") return boolean(key, value, query.list.inhibited);
   if (key.starts_with("label.")) return label_matcher(key, value, query);
+  if (key == "limit" || key == "offset") {
+    auto n = count_parameter(key, value, key == "limit" ? 1 : 0, key == "limit" ? kMaxLimit : SIZE_MAX);
+    if (!n) return n.error();
+    (key == "limit" ? query.limit : query.offset) = n.value();
+    return ok_status();
+  }
   return bad_parameter(key, fmt::format("unknown parameter \"{}\" (state, goal, severity, rule, kpi, label.NAME, "
-                                        "silenced, acknowledged, inhibited)",
+                                        "silenced, acknowledged, inhibited, limit, offset)",
                                         key));
 }
 
@@ -81,18 +94,102 @@ Result<AlertListQuery> alert_query(const Catalog& catalog, const QueryParams& pa
   return query;
 }
 
+json::value next_offset_json(std::optional<std::size_t> next) {
+  return next ? json::value(*next) : json::value(nullptr);
+}
+
+// Alerts as the notifier groups them: per receiver, by its route's group_by
+// (group_of, as the outbox keys them); a route without group_by sends each alert alone.
+struct AlertGroup {
+  std::string receiver, key;
+  std::vector<std::string> group_by;
+  Labels labels;
+  std::vector<std::size_t> members;  // indexes into the list, in list order
+};
+
+std::vector<AlertGroup> group_alerts(const std::vector<views::AlertItem>& items, const NotifyConfig* notify) {
+  std::vector<AlertGroup> groups;
+  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const AlertRecord& a = items[i].alert;
+    auto routed = notify ? notify->routes_for(a) : std::vector<Routed>{};
+    if (routed.empty()) routed.push_back({});
+    for (const auto& r : routed) {
+      AlertGroup g;
+      g.receiver = r.receiver ? r.receiver->name : std::string();
+      if (r.grouped()) {
+        GroupId id = group_of(*r.grouping, a);
+        g.key = std::move(id.key);
+        g.labels = std::move(id.labels);
+        g.group_by = r.grouping->group_by;
+      } else {
+        g.key = "alert:" + a.fingerprint;
+      }
+      auto [it, added] = index.try_emplace({g.receiver, g.key}, groups.size());
+      if (added) groups.push_back(std::move(g));
+      groups[it->second].members.push_back(i);
+    }
+  }
+  return groups;
+}
+
+Result<json::object> group_json(Store& store, const Catalog& catalog, std::vector<views::AlertItem>& items,
+                                const AlertGroup& g) {
+  json::array group_by, alerts;
+  for (const auto& name : g.group_by) group_by.emplace_back(name);
+  json::object labels;
+  for (const auto& [k, v] : g.labels) labels[k] = v;
+  for (std::size_t i = 0; i < g.members.size() && i < kGroupAlerts; ++i) {
+    auto& item = items[g.members[i]];
+    if (auto s = views::fill_inhibitors(store, item); !s) return s.error();
+    alerts.push_back(alert_item_json(item, catalog));
+  }
+  return json::object{{"receiver", g.receiver},          {"key", g.key},
+                      {"group_by", std::move(group_by)}, {"labels", std::move(labels)},
+                      {"count", g.members.size()},       {"alerts", std::move(alerts)}};
+}
+
 }  // namespace
 
 Response Api::get_alerts(const Call& call) const {
   auto query = alert_query(*call.catalog, call.query);
   if (!query) return error_response(query.error());
+  const auto& q = query.value();
   std::string now = clock_ ? format_rfc3339(clock_->now()) : std::string();
-  auto alerts = views::alert_list(reader_, query.value().list, now);
-  if (!alerts) return error_response(alerts.error());
+  auto page = views::alert_page(reader_, q.list, now, q.nothing ? 0 : q.limit, q.offset);
+  if (!page) return error_response(page.error());
   json::array out;
-  if (!query.value().nothing)
-    for (const auto& a : alerts.value()) out.push_back(alert_item_json(a));
-  return json_response(http::status::ok, serialize_json(json::object{{"alerts", std::move(out)}}));
+  for (const auto& a : page->alerts) out.push_back(alert_item_json(a, *call.catalog));
+  std::size_t total = q.nothing ? 0 : page->total;
+  return json_response(
+      http::status::ok,
+      serialize_json(json::object{{"alerts", std::move(out)},
+                                  {"total", total},
+                                  {"next_offset", next_offset_json(q.nothing ? std::nullopt : page->next_offset)}}));
+}
+
+Response Api::get_alert_groups(const Call& call) const {
+  auto query = alert_query(*call.catalog, call.query);
+  if (!query) return error_response(query.error());
+  const auto& q = query.value();
+  std::string now = clock_ ? format_rfc3339(clock_->now()) : std::string();
+  auto items = views::listed_alerts(reader_, q.list, now);
+  if (!items) return error_response(items.error());
+  if (q.nothing) items->clear();
+  auto notify = engine_ ? engine_->current_notify() : nullptr;
+  auto groups = group_alerts(items.value(), notify.get());
+  json::array out;
+  std::size_t end = std::min(groups.size(), q.offset + std::min(q.limit, groups.size()));
+  for (std::size_t i = std::min(q.offset, groups.size()); i < end; ++i) {
+    auto g = group_json(reader_, *call.catalog, items.value(), groups[i]);
+    if (!g) return error_response(g.error());
+    out.push_back(std::move(g.value()));
+  }
+  std::optional<std::size_t> next;
+  if (end < groups.size()) next = end;
+  return json_response(http::status::ok, serialize_json(json::object{{"groups", std::move(out)},
+                                                                     {"total", groups.size()},
+                                                                     {"next_offset", next_offset_json(next)}}));
 }
 
 Response Api::get_alert(const Call& call) const {
@@ -101,7 +198,12 @@ Response Api::get_alert(const Call& call) const {
   auto view = views::alert_view(reader_, *call.catalog, fingerprint, now);
   if (!view) return error_response(view.error());
   if (!view.value()) return error_response(ErrorCode::unknown_alert, fmt::format("no alert \"{}\"", fingerprint));
-  return json_response(http::status::ok, serialize_json(alert_view_json(*view.value())));
+  std::optional<RuleCriterion> criterion;
+  const Kpi* kpi = call.catalog->find(view.value()->alert.kpi);
+  if (auto rules = engine_ ? engine_->current_rules() : nullptr; rules && kpi)
+    criterion = rules->criterion(view.value()->alert.rule_id, *kpi);
+  return json_response(http::status::ok, serialize_json(alert_view_json(*view.value(), *call.catalog,
+                                                                        criterion ? &*criterion : nullptr)));
 }
 
 void Api::post_ack(const Call& call, Respond respond) const {

@@ -71,6 +71,7 @@ class Api {
   Response get_export_csv(const Call& call) const;
   Response series_csv(const Call& call, const Kpi& kpi, const SeriesQuery& query) const;
   Response get_alerts(const Call& call) const;
+  Response get_alert_groups(const Call& call) const;
   Response get_alert(const Call& call) const;
   Response get_goals(const Call& call) const;
   Response get_goal(const Call& call) const;

@@ -1,6 +1,9 @@
 #include "http/errors.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "kpiwatch/json.hpp"
 
@@ -91,6 +94,16 @@ Response error_response(ErrorCode code, std::string message) {
 
 Error bad_parameter(std::string key, std::string message) {
   return Error{ErrorCode::invalid_parameter, std::move(message), std::move(key), {}};
+}
+
+Result<std::size_t> count_parameter(const std::string& key, const std::string& value, std::size_t min,
+                                    std::size_t max) {
+  std::size_t n = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc{} || end != value.data() + value.size() || value.empty() || n < min || n > max)
+    return bad_parameter(key,
+                         fmt::format("\"{}\" must be a whole number from {} to {}, not \"{}\"", key, min, max, value));
+  return n;
 }
 
 }  // namespace kpiwatch

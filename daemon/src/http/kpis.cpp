@@ -60,12 +60,21 @@ bool wants_csv(const QueryParams& params) {
   return false;
 }
 
-// ?revisions=true|false&dims.NAME=VALUE&format=json|csv&lang=ja|en (lang: the CSV's headers and names)
-Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params) {
+constexpr std::size_t kSeriesPage = 50;
+constexpr std::size_t kMaxSeriesPage = 500;
+
+// ?revisions=true|false&dims.NAME=VALUE&limit=&offset=&format=json|csv&lang=ja|en (a page of series,
+// in dims order; lang: the CSV's headers and names)
+Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params, SeriesPage& page) {
   SeriesQuery query;
   query.kpi = kpi.id;
+  page.limit = static_cast<int>(kSeriesPage);
   for (const auto& [key, value] : params) {
-    if (key == "revisions") {
+    if (key == "limit" || key == "offset") {
+      auto n = count_parameter(key, value, key == "limit" ? 1 : 0, key == "limit" ? kMaxSeriesPage : INT32_MAX);
+      if (!n) return n.error();
+      (key == "limit" ? page.limit : page.offset) = static_cast<int>(n.value());
+    } else if (key == "revisions") {
       if (value != "true" && value != "false") return bad_parameter("revisions", "\"revisions\" must be true or false");
       query.revisions = value == "true";
     } else if (key.starts_with("dims.")) {
@@ -77,7 +86,8 @@ Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params) {
     } else if (key == "format" || key == "lang") {
       if (auto ok = format_or_lang(key, value); !ok) return ok.error();
     } else {
-      return bad_parameter(key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME, format, lang)", key));
+      return bad_parameter(
+          key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME, limit, offset, format, lang)", key));
     }
   }
   return query;
@@ -108,10 +118,11 @@ Response Api::get_kpi(const Call& call) const {
 Response Api::get_series(const Call& call) const {
   const Kpi* kpi = call.catalog->find(call.segment("id"));
   if (!kpi) return unknown_kpi(call.segment("id"));
-  auto query = series_query(*kpi, call.query);
+  SeriesPage page;
+  auto query = series_query(*kpi, call.query, page);
   if (!query) return error_response(query.error());
   if (wants_csv(call.query)) return series_csv(call, *kpi, query.value());
-  auto view = views::series_view(reader_, *kpi, query.value());
+  auto view = views::series_view(reader_, *kpi, query.value(), page);
   if (!view) return error_response(view.error());
   return json_response(http::status::ok, serialize_json(series_view_json(view.value())));
 }

@@ -33,6 +33,7 @@ const std::vector<Route>& Api::routes() {
       {"/api/v1/goals", get, read, &Api::get_goals},
       {"/api/v1/goals/{number}", get, read, &Api::get_goal},
       {"/api/v1/alerts", get, read, &Api::get_alerts},
+      {"/api/v1/alerts/groups", get, read, &Api::get_alert_groups},
       {"/api/v1/alerts/{fingerprint}", get, read, &Api::get_alert},
       {"/api/v1/alerts/{fingerprint}/ack", post, admin, &Api::post_ack},
       {"/api/v1/overdue", get, read, &Api::get_overdue},
@@ -90,8 +91,11 @@ RouteMatch match_route(const std::vector<Route>& table, boost::urls::segments_vi
     auto segments = match_pattern(route.pattern, path);
     if (!segments) continue;
     if (found.allow.empty()) found.label = route.pattern;
-    if (!found.allow.empty()) found.allow += ", ";
-    found.allow += route.method == http::verb::get ? "GET, HEAD" : std::string(http::to_string(route.method));
+    // A literal path such as /alerts/groups also matches /alerts/{fingerprint}: each method once.
+    std::string method_name =
+        route.method == http::verb::get ? "GET, HEAD" : std::string(http::to_string(route.method));
+    if (found.allow.find(method_name) == std::string::npos)
+      found.allow += (found.allow.empty() ? "" : ", ") + method_name;
     if (!found.route && answers(route.method, method)) {
       found.route = &route;
       found.segments = std::move(*segments);

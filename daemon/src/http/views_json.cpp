@@ -4,6 +4,7 @@
 
 #include <boost/json.hpp>
 
+#include "kpiwatch/rules.hpp"
 #include "kpiwatch/submission.hpp"
 #include "kpiwatch/text.hpp"
 
@@ -22,25 +23,67 @@ json::object severity_counts_json(const views::SeverityCounts& counts) {
   return {{"info", counts[0]}, {"warning", counts[1]}, {"critical", counts[2]}};
 }
 
+json::object text_json(std::string_view ja, std::string_view en) { return {{"ja", ja}, {"en", en}}; }
+
+json::object period_name_json(const Period& p) { return text_json(period_name(p, Lang::ja), period_name(p, Lang::en)); }
+
+// A figure with its period's name and its provenance (source and note always present).
+json::object revision_json(const Revision& r) {
+  json::object o = to_json(r, false);
+  o["period_name"] = period_name_json(r.submission.period);
+  if (!o.contains("source")) o["source"] = "";
+  if (!o.contains("note")) o["note"] = "";
+  o["submitted_at"] = r.received_at;
+  return o;
+}
+
+json::object series_label_json(const Kpi& kpi, const Dims& dims) {
+  return text_json(views::series_label(kpi, dims, Lang::ja), views::series_label(kpi, dims, Lang::en));
+}
+
+json::object series_json(const Kpi& kpi, const views::Series& s) {
+  json::array points;
+  for (const auto& r : s.points) points.push_back(revision_json(r));
+  return {{"dims", dims_json(s.dims)}, {"label", series_label_json(kpi, s.dims)}, {"points", std::move(points)}};
+}
+
+// The texts and number format the page writes a KPI's figures with.
+void kpi_names(json::object& o, const Kpi& kpi) {
+  o["name"] = text_json(kpi.name_ja, kpi.name_en);
+  o["unit_name"] = text_json(kpi.unit_name(Lang::ja), kpi.unit_name(Lang::en));
+  o["decimals"] = kpi.precision();
+}
+
+json::object latest_json(const Kpi& kpi, const views::LatestFigure& f) {
+  json::object o{{"dims", dims_json(f.dims)},
+                 {"label", series_label_json(kpi, f.dims)},
+                 {"period_name", period_name_json(f.latest.submission.period)},
+                 {"latest", revision_json(f.latest)}};
+  o["previous"] = f.previous ? json::value(revision_json(*f.previous)) : json::value(nullptr);
+  o["change"] = f.change() ? json::value(*f.change()) : json::value(nullptr);
+  return o;
+}
+
 json::object kpi_overview_json(const views::KpiOverview& k) {
   json::array bodies;
   for (const Body* b : k.bodies) bodies.push_back(json::object{{"id", b->id}, {"ja", b->name_ja}, {"en", b->name_en}});
   json::array latest;
-  for (const auto& f : k.latest) {
-    json::object o{{"dims", dims_json(f.dims)}, {"latest", to_json(f.latest, false)}};
-    o["previous"] = f.previous ? json::value(to_json(*f.previous, false)) : json::value(nullptr);
-    o["change"] = f.change() ? json::value(*f.change()) : json::value(nullptr);
-    latest.push_back(std::move(o));
-  }
+  for (const auto& f : k.latest) latest.push_back(latest_json(*k.kpi, f));
   json::array alerts;
   for (const auto& a : k.alerts) alerts.push_back(alert_json(a));
-  return {{"id", k.kpi->id},
-          {"name", json::object{{"ja", k.kpi->name_ja}, {"en", k.kpi->name_en}}},
-          {"unit", to_string(k.kpi->unit)},
-          {"period", to_string(k.kpi->period)},
-          {"bodies", std::move(bodies)},
-          {"latest", std::move(latest)},
-          {"alerts", std::move(alerts)}};
+  json::object o{{"id", k.kpi->id},
+                 {"unit", to_string(k.kpi->unit)},
+                 {"period", to_string(k.kpi->period)},
+                 {"bodies", std::move(bodies)},
+                 {"series_count", k.series_count},
+                 {"latest", std::move(latest)},
+                 {"alerts", std::move(alerts)},
+                 {"active", k.active},
+                 {"firing", severity_counts_json(k.firing)},
+                 {"overdue", k.overdue}};
+  kpi_names(o, *k.kpi);
+  o["trend"] = k.trend ? json::value(series_json(*k.kpi, *k.trend)) : json::value(nullptr);
+  return o;
 }
 
 json::object overdue_digest_json(const views::OverdueDigest& d) {
@@ -98,16 +141,13 @@ json::object alert_json(const AlertRecord& a) {
 
 json::object series_view_json(const views::SeriesView& view) {
   json::array series;
-  for (const auto& s : view.series) {
-    json::array points;
-    for (const auto& r : s.points) points.push_back(to_json(r, false));
-    series.push_back(json::object{{"dims", dims_json(s.dims)}, {"points", std::move(points)}});
-  }
-  return {{"kpi", view.kpi->id},
-          {"unit", to_string(view.kpi->unit)},
-          {"period", to_string(view.kpi->period)},
-          {"revisions", view.revisions},
-          {"series", std::move(series)}};
+  for (const auto& s : view.series) series.push_back(series_json(*view.kpi, s));
+  json::object o{
+      {"kpi", view.kpi->id},         {"unit", to_string(view.kpi->unit)}, {"period", to_string(view.kpi->period)},
+      {"revisions", view.revisions}, {"series_count", view.series_count}, {"series", std::move(series)}};
+  o["next_offset"] = view.next_offset ? json::value(*view.next_offset) : json::value(nullptr);
+  kpi_names(o, *view.kpi);
+  return o;
 }
 
 json::object goal_json(const views::GoalOverview& g) {
@@ -116,6 +156,7 @@ json::object goal_json(const views::GoalOverview& g) {
   return {{"number", g.goal->number},
           {"name", json::object{{"ja", g.goal->name_ja}, {"en", g.goal->name_en}}},
           {"firing", severity_counts_json(g.firing)},
+          {"overdue", g.overdue},
           {"kpis", std::move(kpis)}};
 }
 
@@ -181,17 +222,68 @@ json::array notifications_json(const std::vector<AlertNotification>& notificatio
   return out;
 }
 
-}  // namespace
+// The names the page shows with an alert; null where the catalog no longer has its KPI or goal.
+void alert_names(json::object& o, const AlertRecord& a, const Catalog& catalog) {
+  const Kpi* kpi = catalog.find(a.kpi);
+  const Goal* goal = kpi ? catalog.goal(kpi->goal) : nullptr;
+  o["kpi_name"] = kpi ? json::value(text_json(kpi->name_ja, kpi->name_en)) : json::value(nullptr);
+  o["goal"] = kpi ? json::value(kpi->goal) : json::value(nullptr);
+  o["goal_name"] = goal ? json::value(text_json(goal->name_ja, goal->name_en)) : json::value(nullptr);
+  o["period_name"] = nullptr;
+  if (kpi)
+    if (auto period = parse_period(a.period, kpi->period)) o["period_name"] = period_name_json(period.value());
+}
 
-json::object alert_item_json(const views::AlertItem& item) {
-  json::object o = alert_json(item.alert);
-  o["silenced_by"] = ids_json(item.silenced_by);
-  o["inhibited_by"] = inhibited_json(item.inhibited_by);
+// The figure a change is compared against, from the alert's series.
+std::optional<double> reference_figure(const views::AlertView& view, const RuleCriterion& c, const Period& at) {
+  if (!view.figures) return std::nullopt;
+  for (const auto& s : view.figures->series) {
+    if (s.dims != view.series_dims) continue;
+    const Revision* found = nullptr;
+    for (const auto& r : s.points) {
+      const Period& p = r.submission.period;
+      bool hit = c.against == RuleCriterion::Against::baseline        ? c.baseline && p == *c.baseline
+                 : c.against == RuleCriterion::Against::last_reported ? p < at
+                                                                      : p == at.previous();
+      if (hit) found = &r;
+    }
+    if (found) return found->submission.value;
+  }
+  return std::nullopt;
+}
+
+json::value rule_json(const views::AlertView& view, const Catalog& catalog, const RuleCriterion* c) {
+  const Kpi* kpi = catalog.find(view.alert.kpi);
+  if (!c || !kpi)  // the rule or the KPI is gone: the alert stays readable
+    return json::object{
+        {"id", view.alert.rule_id}, {"criterion", nullptr}, {"bound", nullptr}, {"bound_label", nullptr}};
+  std::optional<double> bound;
+  if (auto at = parse_period(view.alert.period, kpi->period))
+    bound = c->bound_value(c->bound == RuleCriterion::Bound::change ? reference_figure(view, *c, at.value())
+                                                                    : std::nullopt);
+  json::object o{{"id", view.alert.rule_id}, {"criterion", text_json(c->ja, c->en)}};
+  o["bound"] = bound ? json::value(*bound) : json::value(nullptr);
+  o["bound_label"] =
+      bound ? json::value(text_json(c->bound_label(*bound, *kpi, Lang::ja), c->bound_label(*bound, *kpi, Lang::en)))
+            : json::value(nullptr);
   return o;
 }
 
-json::object alert_view_json(const views::AlertView& view) {
+}  // namespace
+
+json::object alert_item_json(const views::AlertItem& item, const Catalog& catalog) {
+  json::object o = alert_json(item.alert);
+  o["silenced_by"] = ids_json(item.silenced_by);
+  o["inhibited_by"] = inhibited_json(item.inhibited_by);
+  alert_names(o, item.alert, catalog);
+  return o;
+}
+
+json::object alert_view_json(const views::AlertView& view, const Catalog& catalog, const RuleCriterion* criterion) {
   json::object o = alert_json(view.alert);
+  alert_names(o, view.alert, catalog);
+  o["series_dims"] = dims_json(view.series_dims);
+  o["rule"] = rule_json(view, catalog, criterion);
   json::array transitions;
   for (const auto& t : view.history) {
     json::object e{{"from", to_string(t.from)},

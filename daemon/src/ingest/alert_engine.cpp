@@ -471,7 +471,10 @@ Result<bool> AlertEngine::acknowledge(Store& store, const std::string& fingerpri
 }
 
 void AlertEngine::swap_rules(Store& store, std::shared_ptr<const RuleSet> rules, TimePoint now) {
-  rules_ = std::move(rules);
+  {
+    std::lock_guard lock(shared_mutex_);
+    rules_ = std::move(rules);
+  }
   apply(store, book_.plan_retired(*rules_, now), now);
   auto evaluations = rules_->evaluate_all(index_);
   auto deadlines = rules_->evaluate_deadlines(index_, now);

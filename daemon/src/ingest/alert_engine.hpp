@@ -46,7 +46,20 @@ class AlertEngine {
   // Acknowledges the current episode of an active alert; false if none.
   Result<bool> acknowledge(Store& store, const std::string& fingerprint, const std::string& by,
                            const std::string& comment, TimePoint now);
-  void swap_notify(std::shared_ptr<const NotifyConfig> notify) { notify_ = std::move(notify); }
+  void swap_notify(std::shared_ptr<const NotifyConfig> notify) {
+    std::lock_guard lock(shared_mutex_);
+    notify_ = std::move(notify);
+  }
+  // The current rule set and notification config, for readers on other threads
+  // (the API's alert page and alert groups); swapped on the writer thread.
+  std::shared_ptr<const RuleSet> current_rules() const {
+    std::lock_guard lock(shared_mutex_);
+    return rules_;
+  }
+  std::shared_ptr<const NotifyConfig> current_notify() const {
+    std::lock_guard lock(shared_mutex_);
+    return notify_;
+  }
   // A reloaded rule set: alerts of removed rules resolve, the rest keep their state.
   void swap_rules(Store& store, std::shared_ptr<const RuleSet> rules, TimePoint now);
 
@@ -75,6 +88,8 @@ class AlertEngine {
   void publish_submissions(const std::vector<Revision>& revisions) const;
   void publish_transitions(const AlertChanges& changes) const;
 
+  // Written on the writer thread under shared_mutex_, which other threads take to read them.
+  mutable std::mutex shared_mutex_;
   std::shared_ptr<const RuleSet> rules_;
   std::shared_ptr<const NotifyConfig> notify_;
   Metrics& metrics_;

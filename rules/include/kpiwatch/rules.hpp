@@ -15,6 +15,7 @@
 #include "kpiwatch/inhibit.hpp"
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/series.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 
@@ -52,6 +53,30 @@ struct Evaluation {
   bool unknown = false;
 };
 
+// A rule's condition as a policy officer reads it (「前年比で5ポイントを超えて低下」 /
+// "falls by more than 5 points from the previous year"), and the bound on the
+// value it sets, if any: a fixed one (threshold, at-or-below level), or one
+// relative to the figure a change is compared against.
+struct RuleCriterion {
+  std::string ja, en;
+  enum class Bound { none, fixed, change } bound = Bound::none;
+  double fixed = 0;      // Bound::fixed
+  double amount = 0;     // Bound::change: by how much the figure may change
+  bool percent = false;  // the amount is a percentage of the reference
+  bool falling = true;   // a fall is the concern: the bound lies below the reference
+  // Bound::change: what the figure is compared against.
+  enum class Against { previous_period, last_reported, baseline } against = Against::previous_period;
+  std::optional<Period> baseline;
+
+  // The value the figure had to stay beyond; `reference` is the compared figure (for a change).
+  std::optional<double> bound_value(std::optional<double> reference = std::nullopt) const;
+  // 「基準値 28.1%（前年の33.1%から5ポイント低下）」 / "bound 28.1% (5 points below 33.1% in the previous year)".
+  std::string bound_label(double bound, const Kpi& kpi, Lang lang) const;
+};
+
+// The condition of `rule` in words for an alert on `kpi` (units and period words are the KPI's).
+RuleCriterion describe_rule(const Rule& rule, const Kpi& kpi);
+
 class RuleSet {
  public:
   ~RuleSet();
@@ -73,6 +98,8 @@ class RuleSet {
   bool covers(std::string_view id, std::string_view kpi, const Labels& labels) const;
   // (rule id, receiver name) for every receiver a rule names.
   std::vector<std::pair<std::string, std::string>> receiver_references() const;
+  // describe_rule of the rule `id` for an alert on `kpi`; none if there is no such rule.
+  std::optional<RuleCriterion> criterion(std::string_view id, const Kpi& kpi) const;
   // The [[inhibit]] tables of every file, compiled.
   const std::vector<InhibitRule>& inhibit_rules() const { return inhibits_; }
 

@@ -19,6 +19,15 @@ struct AlertFilter {
   std::string kpi;
 };
 
+// Pending or firing alerts of one KPI in one state and severity.
+struct ActiveAlertCount {
+  std::string kpi;
+  AlertState state = AlertState::firing;
+  Severity severity = Severity::warning;
+  int count = 0;
+  double missing = 0;  // the values (missing series) of its missing-data alerts (label criterion = "missing_data")
+};
+
 class AlertRepository {
  public:
   explicit AlertRepository(Connection& connection) : db_(connection) {}
@@ -28,6 +37,10 @@ class AlertRepository {
   Status save(const AlertChanges& changes);
   // Firing first, then pending, resolved, inactive; critical first within each.
   Result<std::vector<AlertRecord>> list(const AlertFilter& filter = {});
+  // Pending and firing alerts counted by KPI, state and severity (of one goal if given).
+  Result<std::vector<ActiveAlertCount>> active_counts(std::optional<int> goal = std::nullopt);
+  // The newest `per_kpi` pending or firing alerts of each KPI, by KPI then newest first.
+  Result<std::vector<AlertRecord>> newest_active(std::optional<int> goal, int per_kpi);
   Result<std::optional<AlertRecord>> one(const std::string& fingerprint);
   // Transitions of `fingerprint`, oldest first.
   Result<std::vector<Transition>> history(const std::string& fingerprint);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,12 @@ struct SeriesQuery {
   bool revisions = false;  // every revision, not only the current one
 };
 
+// A page of the series of a query, in dims order: at most `limit` of them from `offset`.
+struct SeriesPage {
+  int limit = 50;
+  int offset = 0;
+};
+
 class RevisionRepository {
  public:
   explicit RevisionRepository(Connection& connection);
@@ -34,13 +41,21 @@ class RevisionRepository {
 
   // Current values (newest revision per period) or the whole history,
   // ordered by dims, period, revision.
-  Result<std::vector<Revision>> series(const SeriesQuery& query);
+  Result<std::vector<Revision>> series(const SeriesQuery& query, std::optional<SeriesPage> page = std::nullopt);
   // The rows of series() one at a time, from one cursor, nothing gathered (exports
   // of every figure); stops at the first error `visit` returns.
   Status each_revision(const SeriesQuery& query, const std::function<Status(const Revision&)>& visit);
   // The current values of the newest `periods` periods of each series of `kpi`,
   // ordered by dims, period: what an overview shows, without the older history.
-  Result<std::vector<Revision>> latest(const std::string& kpi, int periods);
+  // With `first_series`, only that many series, the first in dims order.
+  Result<std::vector<Revision>> latest(const std::string& kpi, int periods,
+                                       std::optional<int> first_series = std::nullopt);
+  // The current values of the newest `periods` periods of one series, in period order.
+  Result<std::vector<Revision>> tail(const std::string& kpi, const Dims& dims, int periods);
+  // How many series match the query's KPI and dims (the series table and its index only).
+  Result<std::int64_t> series_count(const SeriesQuery& query);
+  // Whether the series (kpi, dims) has a figure.
+  Result<bool> has_series(const std::string& kpi, const Dims& dims);
   // Revisions with an id above `id`, in id (commit) order.
   Result<std::vector<Revision>> after(std::int64_t id);
   // The highest revision id, 0 if there is none.
@@ -51,7 +66,7 @@ class RevisionRepository {
 
  private:
   Result<std::int64_t> series_id(const Submission& s);
-  Result<sql::Statement> series_statement(const SeriesQuery& query);
+  Result<sql::Statement> series_statement(const SeriesQuery& query, std::optional<SeriesPage> page);
   Result<Revision> insert_one(const Submission& s, const std::string& submitted_by, const std::string& received_at);
 
   Connection& db_;

@@ -29,9 +29,20 @@ struct SeriesView {
   const Kpi* kpi = nullptr;
   bool revisions = false;
   std::vector<Series> series;
+  // How many series match the query, and with a page where the next one starts.
+  std::int64_t series_count = 0;
+  std::optional<std::int64_t> next_offset;
 };
 
-Result<SeriesView> series_view(Store& store, const Kpi& kpi, const SeriesQuery& query);
+Result<SeriesView> series_view(Store& store, const Kpi& kpi, const SeriesQuery& query,
+                               std::optional<SeriesPage> page = std::nullopt);
+
+// A series' dims as a person reads them: the value labels joined
+// (「基礎」, "basic, AMED"); a KPI without dims: 「全体」 / "overall".
+std::string series_label(const Kpi& kpi, const Dims& dims, Lang lang);
+// The KPI's overall series: every dimension at its default value (or "all");
+// none if a dimension has neither.
+std::optional<Dims> overall_dims(const Kpi& kpi);
 // Rows ordered by dims, then period → one Series per dims.
 std::vector<Series> group_series(std::vector<Revision> rows);
 
@@ -47,17 +58,30 @@ struct LatestFigure {
 // Firing alerts by severity (info, warning, critical).
 using SeverityCounts = std::array<int, 3>;
 
+// What the overview shows of each KPI at most, whatever the number of series or alerts.
+inline constexpr int kOverviewSeries = 10;  // latest figures
+inline constexpr int kTrendPeriods = 10;    // points of the lead series
+inline constexpr int kOverviewAlerts = 10;  // newest pending and firing alerts
+
 struct KpiOverview {
   const Kpi* kpi = nullptr;
   std::vector<const Body*> bodies;   // who reports it
-  std::vector<LatestFigure> latest;  // one per series, in dims order
-  std::vector<AlertRecord> alerts;   // pending and firing, newest first
+  std::vector<LatestFigure> latest;  // the first kOverviewSeries series, in dims order
+  std::int64_t series_count = 0;     // how many series it has
+  // The lead series (overall_dims, else the first) with its last kTrendPeriods
+  // figures; none for item KPIs and KPIs without figures.
+  std::optional<Series> trend;
+  std::vector<AlertRecord> alerts;  // pending and firing, newest first, at most kOverviewAlerts
+  int active = 0;                   // pending and firing alerts, all of them
+  SeverityCounts firing{};
+  int overdue = 0;  // missing figures, from its firing missing-data alerts
 };
 
 struct GoalOverview {
   const Goal* goal = nullptr;
   std::vector<KpiOverview> kpis;
   SeverityCounts firing{};
+  int overdue = 0;  // summed over its KPIs
 };
 
 struct Overview {
@@ -82,6 +106,7 @@ struct AlertView {
   std::vector<Transition> history;
   std::vector<std::int64_t> silenced_by;
   std::optional<SeriesView> figures;  // none if the KPI left the catalog
+  Dims series_dims;                   // the alert's series: the labels that are dimensions of its KPI
   std::vector<InhibitingAlert> inhibited_by;
   std::vector<AlertNotification> notifications;  // oldest first
 };
@@ -106,6 +131,19 @@ struct AlertItem {
 // info; missing-data alerts (label criterion = "missing_data") after the others;
 // then goal number, then KPI.
 Result<std::vector<AlertItem>> alert_list(Store& store, const AlertListQuery& query, const std::string& now);
+// alert_list without inhibited_by filled in (one read per inhibited alert), for
+// pages and groups that show only some of them: fill_inhibitors on those.
+Result<std::vector<AlertItem>> listed_alerts(Store& store, const AlertListQuery& query, const std::string& now);
+Status fill_inhibitors(Store& store, AlertItem& item);
+
+// A page of the alert list: `limit` alerts from `offset`, and how many there are.
+struct AlertPage {
+  std::vector<AlertItem> alerts;
+  std::size_t total = 0;
+  std::optional<std::size_t> next_offset;  // none at the end
+};
+Result<AlertPage> alert_page(Store& store, const AlertListQuery& query, const std::string& now, std::size_t limit,
+                             std::size_t offset);
 // The order of alert_list.
 bool listed_before(const AlertRecord& a, const AlertRecord& b);
 
