@@ -182,16 +182,27 @@ Result<std::vector<ActiveAlertCount>> AlertRepository::active_counts(std::option
 }
 
 Result<std::vector<AlertRecord>> AlertRepository::newest_active(std::optional<int> goal, int per_kpi) {
-  auto s = db_.statement(fmt::format(
-      "SELECT {} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY kpi ORDER BY active_since DESC, fingerprint) AS k "
-      "FROM alerts WHERE state IN ('pending', 'firing'){}) WHERE k <= ?2 ORDER BY kpi, k",
-      kAlertColumns, goal ? " AND goal = ?1" : ""));
-  if (!s) return s.error();
-  if (goal) s->bind(1, *goal);
-  s->bind(2, per_kpi);
-  std::vector<AlertRecord> out;
-  if (auto read = s->each_row("read newest alerts", [&](Statement& row) { out.push_back(read_alert(row)); }); !read)
+  // Per KPI, down the (kpi, active_since) index until `per_kpi` active ones are found.
+  auto kpis = db_.statement("SELECT DISTINCT kpi FROM alerts ORDER BY kpi");
+  if (!kpis) return kpis.error();
+  std::vector<std::string> ids;
+  if (auto read = kpis->each_row("read alert KPIs", [&](Statement& row) { ids.push_back(row.text(0)); }); !read)
     return read.error();
+  const std::string sql = fmt::format(
+      "SELECT {} FROM alerts WHERE kpi = ?1 AND state IN ('pending', 'firing'){} "
+      "ORDER BY active_since DESC, state = 'firing' DESC, fingerprint LIMIT ?3",  // firing first among equals
+      kAlertColumns, goal ? " AND goal = ?2" : "");
+  std::vector<AlertRecord> out;
+  for (const auto& kpi : ids) {
+    if (goal && goal_of(kpi) != *goal) continue;
+    auto s = db_.statement(sql);  // cached; reset when it goes out of scope
+    if (!s) return s.error();
+    s->bind(1, kpi);
+    if (goal) s->bind(2, *goal);
+    s->bind(3, per_kpi);
+    if (auto read = s->each_row("read newest alerts", [&](Statement& row) { out.push_back(read_alert(row)); }); !read)
+      return read.error();
+  }
   return out;
 }
 

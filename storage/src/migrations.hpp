@@ -5,7 +5,7 @@
 
 namespace kpiwatch::migrations {
 
-inline constexpr std::array<const char*, 4> kSteps = {
+inline constexpr std::array<const char*, 5> kSteps = {
     // 1: series and their append-only revisions.
     R"sql(
 CREATE TABLE series (
@@ -122,6 +122,10 @@ CREATE TABLE outbox_groups (
   PRIMARY KEY (receiver, group_key)
 );
 ALTER TABLE alerts ADD COLUMN inhibited_by TEXT NOT NULL DEFAULT '[]';  -- JSON array of fingerprints
+)sql",
+    // 5: the newest alerts of a KPI without reading all of them (the status page's overview).
+    R"sql(
+CREATE INDEX alerts_kpi_active ON alerts (kpi, active_since, fingerprint);
 )sql",
 };
 

@@ -110,7 +110,7 @@ function drawChart(box, a) {
   const values = points.map((p) => p.value);
   const at = points.findIndex((p) => p.period === a.period);
   const bound = boundOf(a);
-  const boundLabel = a.rule && a.rule.bound_label ? `${t.bound}: ${tr(a.rule.bound_label)}` : t.bound;
+  const boundLabel = a.rule && a.rule.bound_label ? tr(a.rule.bound_label) : t.bound;
   const datasets = [{ label: seriesLabel(series), data: values, color: '#1d4e89', shape: 'circle', dash: [] }];
   if (bound != null)
     datasets.push({ label: boundLabel, data: values.map(() => bound), color: BOUND_COLOUR, dash: [6, 4], pointRadius: 0, pointStyle: 'line', borderWidth: 2, kind: 'bound' });

@@ -75,7 +75,7 @@ function kpiSection(k, view) {
 
 // A plain link; with a token in the tab (reads may need one) the file is fetched with it.
 function csvLink(url, filename) {
-  const a = el('a', { class: 'button button-secondary', href: url, download: filename, dataset: { csv: '' } }, t.downloadCsv);
+  const a = el('a', { class: 'button button-secondary', href: url, download: true, dataset: { csv: '' } }, t.downloadCsv);
   a.addEventListener('click', async (e) => {
     if (!token()) return;
     e.preventDefault();

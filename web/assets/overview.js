@@ -93,7 +93,8 @@ function kpiCard(k) {
       (k.series_count ?? (k.latest || []).length) > 1
         ? el('div', {}, el('dt', {}, t.series), el('dd', {}, `${label} · ${t.seriesCount(k.series_count ?? k.latest.length)}`))
         : null,
-      firing ? el('div', {}, el('dt', {}, t.firingNow), el('dd', {}, t.count(firing))) : null));
+      firing ? el('div', {}, el('dt', {}, t.firingNow), el('dd', {}, t.count(firing))) : null,
+      k.overdue ? el('div', {}, el('dt', {}, t.overdue), el('dd', {}, t.count(k.overdue))) : null));
   if (points.length > 0) {
     const id = `trend-${k.id}`;
     const labels = points.map(periodName);

@@ -63,8 +63,8 @@ bool wants_csv(const QueryParams& params) {
 constexpr std::size_t kSeriesPage = 50;
 constexpr std::size_t kMaxSeriesPage = 500;
 
-// ?revisions=true|false&dims.NAME=VALUE&limit=&offset=&format=json|csv&lang=ja|en (a page of series,
-// in dims order; lang: the CSV's headers and names)
+// ?revisions=true|false&dims.NAME=VALUE&limit=&offset= (a page of series, in dims order)
+// &format=json|csv&lang=ja|en (lang: the CSV's headers and names; a CSV has every series)
 Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params, SeriesPage& page) {
   SeriesQuery query;
   query.kpi = kpi.id;
