@@ -13,6 +13,11 @@ packages=(
   systemd dpkg-dev
   clang-format clang-tidy
 )
+# The browser tests (tests/browser/run.sh): Debian's chromium, and node and npm for
+# playwright-core. Only where the commands are missing: a machine may have node from elsewhere.
+command -v chromium >/dev/null || packages+=(chromium)
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do

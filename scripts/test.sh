@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole suite: first what users run (the serve build of scripts/serve.sh
-# on its embedded default, and the .deb of scripts/package.sh), then the
-# RelWithDebInfo build's tests, clang-tidy on the changed files, then the same
-# tests under AddressSanitizer + UndefinedBehaviorSanitizer. Every build uses
-# -Wall -Wextra -Wpedantic -Werror.
+# on its embedded default, with curl and in headless chromium, and the .deb of
+# scripts/package.sh), then the RelWithDebInfo build's tests, clang-tidy on the
+# changed files, then the same tests under AddressSanitizer +
+# UndefinedBehaviorSanitizer. Every build uses -Wall -Wextra -Wpedantic -Werror.
 # Usage (as root on Debian 12, from the repository root): bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +21,8 @@ run_suite() {
 echo "== the serve build (Release), as scripts/serve.sh makes it, on its embedded default"
 kpiwatch_build_serve
 bash tests/smoke/serve_test.sh "$KPIWATCH_SERVE_DIR/daemon/kpiwatch"
+echo "== the status page in headless chromium, on the serve build (screenshots in $KPIWATCH_SERVE_DIR/screenshots)"
+bash tests/browser/run.sh "$KPIWATCH_SERVE_DIR/daemon/kpiwatch" "$KPIWATCH_SERVE_DIR/screenshots"
 
 echo "== the Debian package, as scripts/package.sh makes it"
 bash scripts/package.sh
