@@ -134,6 +134,23 @@ describe('the status page', () => {
     await page.close();
   });
 
+  it('the alerts page groups by goal when asked, each group titled with its goal name', async () => {
+    const page = await browser.open('/alerts');
+    await page.selectOption('#filter-group', 'goal');
+    await Promise.all([page.waitForURL(/group_by=goal/), page.click('form[data-filters] button[type=submit]')]);
+    await ready(page);
+    const api_ = await api('/api/v1/alerts/groups?group_by=goal');
+    const titles = await page.$$eval('[data-alert-group] h2', (hs) => hs.map((h) => h.textContent.trim()));
+    assert.equal(titles.length, api_.groups.length, 'one section per goal that has alerts');
+    for (const [i, g] of api_.groups.entries()) {
+      const goal = goals.find((x) => String(x.number) === g.labels.goal);
+      assert.ok(titles[i].includes(goal.name.ja), `group ${i} is titled "${titles[i]}", not with ${goal.name.ja}`);
+      const rows = await page.$$eval(`[data-alert-group]:nth-of-type(${i + 1}) [data-alert]`, (r) => r.length);
+      assert.equal(rows, g.alerts.length, `group ${goal.name.ja} lists its alerts`);
+    }
+    await page.close();
+  });
+
   it('the English switch gives lang="en", English goal names, and keeps the lang in links', async () => {
     const page = await browser.open('/');
     await Promise.all([page.waitForURL(/[?&]lang=en/), page.click('a[data-lang-switch]')]);

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -179,6 +180,29 @@ TEST_F(StatusReads, AlertGroupsFollowTheRoutesGrouping) {
     EXPECT_EQ(first.at("next_offset").to_number<int>(), 1);
   }
   EXPECT_EQ(http_get(port(), "/api/v1/alerts/groups?limit=0").status, 400);
+}
+
+TEST_F(StatusReads, AlertGroupsByTheLabelsAPersonAsksFor) {
+  auto list = get_json(port(), "/api/v1/alerts?limit=500").at("alerts").as_array();
+  std::set<std::string> goals;
+  for (const auto& a : list) goals.insert(str(a.at("labels").at("goal")));
+  auto by_goal = get_json(port(), "/api/v1/alerts/groups?group_by=goal&limit=500");
+  const auto& groups = by_goal.at("groups").as_array();
+  ASSERT_EQ(groups.size(), goals.size()) << json::serialize(by_goal);
+  std::size_t counted = 0;
+  for (const auto& g : groups) {
+    EXPECT_EQ(json::serialize(g.at("group_by")), R"(["goal"])");
+    const std::string goal = str(g.at("labels").at("goal"));
+    for (const auto& a : g.at("alerts").as_array()) EXPECT_EQ(str(a.at("labels").at("goal")), goal);
+    counted += g.at("count").to_number<std::size_t>();
+  }
+  EXPECT_EQ(counted, list.size());
+  // The first group holds the list's first alert: groups keep the list's order.
+  EXPECT_EQ(str(groups.at(0).at("alerts").at(0).at("fingerprint")), str(list.at(0).at("fingerprint")));
+
+  auto one = get_json(port(), "/api/v1/alerts/groups?group_by=");
+  ASSERT_EQ(one.at("groups").as_array().size(), 1u);
+  EXPECT_EQ(one.at("groups").at(0).at("count").to_number<std::size_t>(), list.size());
 }
 
 TEST_F(StatusReads, SeriesComeInPagesWithLabelsAndNames) {

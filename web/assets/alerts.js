@@ -19,7 +19,8 @@ export async function mount(main) {
     el('div', { class: 'page-head' }, el('h1', {}, t.alertsTitle)),
     filterForm(params, goals),
     results);
-  const refresh = async () => draw(results, params);
+  const goalNames = new Map(goals.map((g) => [String(g.number), tr(g.name)]));
+  const refresh = async () => draw(results, params, goalNames);
   await refresh();
   return refresh;
 }
@@ -33,12 +34,23 @@ function select(name, label, options, current) {
       options.map(([value, text]) => el('option', { value, selected: value === current }, text))));
 }
 
+// '' (absent) groups as the routes do; the others ask the server for ?group_by=.
+function groupSelect(current) {
+  const options = [['goal', t.groupByGoal], ['severity', t.groupBySeverity], ['none', t.groupByNone]];
+  return el('div', { class: 'field' },
+    el('label', { for: 'filter-group' }, t.groupBy),
+    el('select', { id: 'filter-group', name: 'group_by', class: 'input' },
+      el('option', { value: '' }, t.groupByRoutes),
+      options.map(([value, text]) => el('option', { value, selected: value === current }, text))));
+}
+
 function filterForm(params, goals) {
   const labelId = 'filter-label';
   const form = el('form', { class: 'filters panel', method: 'get', action: '/alerts', dataset: { filters: '' }, 'aria-label': t.filters },
     select('goal', lang === 'ja' ? '目標' : 'Goal', goals.map((g) => [String(g.number), `${t.goal(g.number)} ${tr(g.name)}`]), params.get('goal') || ''),
     select('severity', t.severity, ['critical', 'warning', 'info'].map((s) => [s, word('severity', s)]), params.get('severity') || ''),
     select('state', t.state, ['firing', 'pending', 'resolved'].map((s) => [s, word('state', s)]), params.get('state') || ''),
+    groupSelect(params.get('group_by')),
     el('div', { class: 'field' },
       el('label', { for: labelId }, t.anyLabel),
       el('input', { id: labelId, name: 'label', class: 'input', value: params.get('label') || '', placeholder: t.anyLabelHint, autocomplete: 'off' })),
@@ -61,6 +73,8 @@ function apiParams(params) {
   const out = {};
   for (const k of ['goal', 'severity', 'state']) if (params.get(k)) out[k] = params.get(k);
   for (const [k] of FLAGS) if (params.get(k) === 'true') out[k] = 'true';
+  const by = params.get('group_by');
+  if (by) out.group_by = by === 'none' ? '' : by;
   const label = (params.get('label') || '').trim();
   const eq = label.indexOf('=');
   if (eq > 0) out[`label.${label.slice(0, eq).trim()}`] = label.slice(eq + 1).trim();
@@ -84,7 +98,7 @@ async function groups(params) {
   }
 }
 
-async function draw(box, params) {
+async function draw(box, params, goalNames) {
   let data;
   try {
     data = await groups(params);
@@ -94,15 +108,43 @@ async function draw(box, params) {
   }
   const list = data.groups || [];
   if (!list.length) return fill(box, el('p', { class: 'panel muted' }, t.noAlerts));
-  fill(box, list.map((g, i) => {
-    const labels = Object.entries(g.labels || {}).map(([k, v]) => `${k}=${v}`).join(', ');
+  fill(box, sections(list, goalNames).map((g, i) => {
     const id = `group-${i}`;
     return el('section', { class: 'panel alert-group', dataset: { alertGroup: '' }, 'aria-labelledby': id },
       el('div', { class: 'section-head' },
-        el('h2', { id }, t.groupOf(labels)),
+        el('h2', { id }, g.title),
         el('p', { class: 'muted' }, [g.receiver ? `${t.receiver}: ${g.receiver}` : null, t.groupCount(g.count ?? g.alerts.length, g.alerts.length)].filter(Boolean).join(' · '))),
       alertList(g.alerts || []));
   }), pager(params, list.length, data));
+}
+
+// A group's labels in words: 目標6 …, the severity's word, else name=value.
+function groupTitle(g, goalNames) {
+  const entries = Object.entries(g.labels || {});
+  if (!(g.group_by || []).length) return t.allAlerts;
+  if (!entries.length) return t.groupOf('');
+  return entries.map(([k, v]) => {
+    if (k === 'goal' && goalNames.has(v)) return `${t.goal(v)} ${goalNames.get(v)}`;
+    if (k === 'severity') return word('severity', v);
+    return `${k}=${v}`;
+  }).join(' · ');
+}
+
+// Alerts a route sends one by one (no group_by, a group each) side by side become one list.
+function sections(list, goalNames) {
+  const out = [];
+  for (const g of list) {
+    const alone = !(g.group_by || []).length && String(g.key || '').startsWith('alert:');
+    const last = out[out.length - 1];
+    if (alone && last && last.alone && last.receiver === g.receiver) {
+      last.alerts.push(...(g.alerts || []));
+      last.count += g.count ?? (g.alerts || []).length;
+      continue;
+    }
+    out.push({ ...g, alerts: [...(g.alerts || [])], count: g.count ?? (g.alerts || []).length, alone,
+      title: alone ? t.ungrouped : groupTitle(g, goalNames) });
+  }
+  return out;
 }
 
 function pager(params, shown, data) {

@@ -107,17 +107,19 @@ struct AlertGroup {
   std::vector<std::size_t> members;  // indexes into the list, in list order
 };
 
-std::vector<AlertGroup> group_alerts(const std::vector<views::AlertItem>& items, const NotifyConfig* notify) {
+// `by`: the ?group_by= a person asked for instead of the routes' (receivers left aside).
+std::vector<AlertGroup> group_alerts(const std::vector<views::AlertItem>& items, const NotifyConfig* notify,
+                                     const std::optional<Grouping>& by) {
   std::vector<AlertGroup> groups;
   std::map<std::pair<std::string, std::string>, std::size_t> index;
   for (std::size_t i = 0; i < items.size(); ++i) {
     const AlertRecord& a = items[i].alert;
-    auto routed = notify ? notify->routes_for(a) : std::vector<Routed>{};
-    if (routed.empty()) routed.push_back({});
+    auto routed = notify && !by ? notify->routes_for(a) : std::vector<Routed>{};
+    if (routed.empty()) routed.push_back({nullptr, by ? &*by : nullptr});
     for (const auto& r : routed) {
       AlertGroup g;
       g.receiver = r.receiver ? r.receiver->name : std::string();
-      if (r.grouped()) {
+      if (r.grouped() || (by && r.grouping)) {
         GroupId id = group_of(*r.grouping, a);
         g.key = std::move(id.key);
         g.labels = std::move(id.labels);
@@ -168,8 +170,34 @@ Response Api::get_alerts(const Call& call) const {
                                   {"next_offset", next_offset_json(q.nothing ? std::nullopt : page->next_offset)}}));
 }
 
+namespace {
+
+// ?group_by=goal,severity: label names, or empty for one group of all.
+std::optional<Grouping> asked_grouping(QueryParams& params) {
+  std::optional<Grouping> by;
+  for (auto it = params.begin(); it != params.end();) {
+    if (it->first != "group_by") {
+      ++it;
+      continue;
+    }
+    by.emplace();
+    for (std::string_view rest = it->second; !rest.empty();) {
+      auto comma = rest.find(',');
+      std::string_view name = rest.substr(0, comma);
+      if (!name.empty()) by->group_by.emplace_back(name);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    it = params.erase(it);
+  }
+  return by;
+}
+
+}  // namespace
+
 Response Api::get_alert_groups(const Call& call) const {
-  auto query = alert_query(*call.catalog, call.query);
+  QueryParams params = call.query;
+  auto by = asked_grouping(params);
+  auto query = alert_query(*call.catalog, params);
   if (!query) return error_response(query.error());
   const auto& q = query.value();
   std::string now = clock_ ? format_rfc3339(clock_->now()) : std::string();
@@ -177,7 +205,7 @@ Response Api::get_alert_groups(const Call& call) const {
   if (!items) return error_response(items.error());
   if (q.nothing) items->clear();
   auto notify = engine_ ? engine_->current_notify() : nullptr;
-  auto groups = group_alerts(items.value(), notify.get());
+  auto groups = group_alerts(items.value(), notify.get(), by);
   json::array out;
   std::size_t end = std::min(groups.size(), q.offset + std::min(q.limit, groups.size()));
   for (std::size_t i = std::min(q.offset, groups.size()); i < end; ++i) {
