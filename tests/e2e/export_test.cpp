@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon_suite.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
 
@@ -59,20 +60,7 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
   return rows;
 }
 
-class ExportTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    daemon_ = new Daemon();
-    daemon_->start();
-  }
-  static void TearDownTestSuite() {
-    daemon_->stop();
-    delete daemon_;
-  }
-  static unsigned short port() { return daemon_->port(); }
-  static Daemon* daemon_;
-};
-Daemon* ExportTest::daemon_ = nullptr;
+class ExportTest : public DaemonSuite<ExportTest> {};
 
 TEST_F(ExportTest, EveryFigureInJapaneseWithBomCrlfAndPlainDecimals) {
   auto reply = http_get(port(), "/api/v1/export.csv");

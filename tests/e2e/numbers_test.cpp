@@ -5,6 +5,7 @@
 #include <regex>
 #include <string>
 
+#include "daemon_suite.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
 
@@ -22,21 +23,7 @@ bool has_exponent_number(const std::string& text) {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-class NumbersTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    daemon_ = new Daemon();
-    daemon_->start();
-    ASSERT_TRUE(daemon_->wait_for_log("rules evaluated over")) << daemon_->log();
-  }
-  static void TearDownTestSuite() {
-    daemon_->stop();
-    delete daemon_;
-  }
-  static unsigned short port() { return daemon_->port(); }
-  static Daemon* daemon_;
-};
-Daemon* NumbersTest::daemon_ = nullptr;
+class NumbersTest : public DaemonSuite<NumbersTest> {};
 
 TEST_F(NumbersTest, TheStageUpSeriesReadsAsTheReportPrintsIt) {
   ASSERT_TRUE(has_exponent_number(R"({"value":3.31E1})"));

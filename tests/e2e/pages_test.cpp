@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon_suite.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
 
@@ -16,21 +17,10 @@ namespace {
 
 bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
-class PagesTest : public ::testing::Test {
+class PagesTest : public DaemonSuite<PagesTest> {
  protected:
-  static void SetUpTestSuite() {
-    daemon_ = new Daemon();
-    daemon_->start();
-    ASSERT_TRUE(daemon_->wait_for_log("rules evaluated over")) << daemon_->log();
-  }
-  static void TearDownTestSuite() {
-    daemon_->stop();
-    delete daemon_;
-  }
   static HttpReply get(const std::string& target) { return http_get(daemon_->port(), target); }
-  static Daemon* daemon_;
 };
-Daemon* PagesTest::daemon_ = nullptr;
 
 TEST_F(PagesTest, EveryPageIsTheShellInJapaneseByDefault) {
   for (const std::string target : {"/", "/goals/6", "/alerts", "/alerts?state=firing&severity=critical"}) {

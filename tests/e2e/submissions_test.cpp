@@ -1,27 +1,17 @@
 // Submissions over real HTTP to the real binary: validation, scopes, revisions.
 #include <gtest/gtest.h>
 
+#include "daemon_suite.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
 
 namespace kpiwatch::test {
 namespace {
 
-class SubmissionsTest : public ::testing::Test {
+class SubmissionsTest : public DaemonSuite<SubmissionsTest> {
  protected:
-  static void SetUpTestSuite() {
-    daemon_ = new Daemon();
-    daemon_->start();
-  }
-  static void TearDownTestSuite() {
-    daemon_->stop();
-    delete daemon_;
-  }
-  static unsigned short port() { return daemon_->port(); }
   static long long stored() { return count_revisions(daemon_->database()); }
-  static Daemon* daemon_;
 };
-Daemon* SubmissionsTest::daemon_ = nullptr;
 
 struct BadInput {
   std::string name;
