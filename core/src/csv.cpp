@@ -13,6 +13,10 @@ bool needs_quotes(std::string_view cell) {
   return cell.find_first_of(",\"\r\n") != std::string_view::npos;
 }
 
+bool starts_formula(std::string_view text) {
+  return !text.empty() && std::string_view("=+-@\t\r").find(text.front()) != std::string_view::npos;
+}
+
 }  // namespace
 
 void append_csv_cell(std::string& out, std::string_view cell) {
@@ -39,5 +43,17 @@ void append_csv_row(std::string& out, std::initializer_list<std::string_view> ce
 }
 
 std::string csv_number(double value) { return shortest_decimal(value); }
+
+std::string csv_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 1);
+  if (starts_formula(text)) out += '\'';
+  out += text;
+  return out;
+}
+
+std::string_view csv_unguarded(std::string_view cell) {
+  return cell.size() > 1 && cell.front() == '\'' && starts_formula(cell.substr(1)) ? cell.substr(1) : cell;
+}
 
 }  // namespace kpiwatch

@@ -113,6 +113,29 @@ TEST(LiveEvents, FiguresImportedByAnotherProcessArriveToo) {
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+TEST(LiveEvents, ALargeBatchArrivesAsOneEventPerKpiWithItsCount) {
+  Daemon daemon("", kNoDataset);
+  daemon.start();
+  SseClient stream(daemon.port());
+  ASSERT_EQ(stream.status(), 200);
+  std::string batch;
+  for (const char* stage : {"basic", "applied", "nonclinical", "clinical", "all"})
+    for (int year = 2020; year <= 2024; ++year)
+      batch +=
+          fmt::format(R"({}{{"kpi": "g06.stage_up_rate", "period": "{}", "dims": {{"stage": "{}"}}, "value": 30}})",
+                      batch.empty() ? "" : ",", year, stage);
+  auto posted = http_post(daemon.port(), "/api/v1/submissions", "{\"submissions\": [" + batch + "]}", kAmedToken);
+  ASSERT_EQ(posted.status, 201) << posted.body;
+  auto e = stream.next("submission", kWait);
+  ASSERT_TRUE(e.has_value()) << daemon.log();
+  auto counted = e->json().as_object();
+  EXPECT_EQ(str(counted.at("kpi")), "g06.stage_up_rate");
+  EXPECT_EQ(counted.at("goal").to_number<int>(), 6);
+  EXPECT_EQ(counted.at("count").to_number<int>(), 25);
+  EXPECT_FALSE(stream.next("submission", 500ms).has_value()) << "the 25 figures came as one event";
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 TEST(LiveEvents, StreamsBeyondSixtyFourAreAnswered503) {
   Daemon daemon("", kNoDataset);
   daemon.start();
@@ -212,8 +235,10 @@ struct ReadTokenDaemon {
 TEST(ReadTokens, EveryApiReadNeedsAToken) {
   ReadTokenDaemon d;
   auto port = d.daemon->port();
-  for (const std::string target : {"/api/v1/goals", "/api/v1/kpis", "/api/v1/alerts", "/api/v1/overdue",
-                                   "/api/v1/goals/6", "/api/v1/kpis/g06.stage_up_rate/series"}) {
+  for (const std::string target :
+       {"/api/v1/goals", "/api/v1/kpis", "/api/v1/alerts", "/api/v1/overdue", "/api/v1/goals/6",
+        "/api/v1/kpis/g06.stage_up_rate", "/api/v1/kpis/g06.stage_up_rate/series",
+        "/api/v1/kpis/g06.stage_up_rate/series?format=csv", "/api/v1/export.csv", "/api/v1/alerts/groups"}) {
     auto anonymous = http_get(port, target);
     EXPECT_EQ(anonymous.status, 401) << target;
     EXPECT_EQ(anonymous.error_code(), "unauthorized") << target;

@@ -116,6 +116,31 @@ TEST(FigureCsv, ANoteWithCommaQuoteAndNewlineSurvivesARoundTripThroughTheImporte
   }
 }
 
+TEST(CsvWriter, ASubmittersTextThatExcelWouldRunAsAFormulaIsMarkedAsText) {
+  for (std::string_view formula : {"=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", "\tx", "\rx"}) {
+    EXPECT_EQ(csv_text(formula).substr(1), formula);
+    EXPECT_EQ(csv_text(formula).front(), '\'') << formula;
+    EXPECT_EQ(csv_unguarded(csv_text(formula)), formula);
+  }
+  for (std::string_view text : {"AMED実施調査", "", "'quoted", "a=b"}) {
+    EXPECT_EQ(csv_text(text), text);
+    EXPECT_EQ(csv_unguarded(text), text);
+  }
+}
+
+TEST(FigureCsv, AFormulaInANoteIsExportedAsTextAndImportedAsWritten) {
+  const Catalog& catalog = *Catalog::embedded();
+  const Kpi& kpi = *catalog.find("g06.stage_up_rate");
+  const std::string note = "=HYPERLINK(\"http://example.invalid\",\"詳細\")";
+  std::string csv;
+  append_figure_header(csv, Lang::ja);
+  append_figure_row(csv, kpi, stage_up(33.1, note), Lang::ja);
+  EXPECT_THAT(csv, HasSubstr(",\"'=HYPERLINK("));
+  auto batch = read_import(catalog, csv, ImportFormat::csv, "export.csv");
+  ASSERT_TRUE(batch.ok()) << batch.error().message;
+  EXPECT_EQ(batch->front().note, note);
+}
+
 TEST(FigureCsv, ItemKpisJoinTheirItemsAsTheImporterSplitsThem) {
   const Catalog& catalog = *Catalog::embedded();
   const Kpi& kpi = *catalog.find("g10.new_reference_countries");

@@ -180,7 +180,7 @@ TEST_F(Views, AnAlertViewCarriesItsSeriesHistoryAndSilences) {
 // A catalog with one KPI of 16 series (15 sites and their total), for the caps.
 std::shared_ptr<const Catalog> sites_catalog() {
   std::string values = "\"all\"", labels_ja = "all = \"全拠点\"", labels_en = "all = \"all sites\"";
-  for (int i = 0; i < 15; ++i) {
+  for (int i = 0; i < 30; ++i) {
     values += fmt::format(", \"s{:02}\"", i);
     labels_ja += fmt::format(", s{:02} = \"拠点{}\"", i, i);
     labels_en += fmt::format(", s{:02} = \"site {}\"", i, i);
@@ -277,6 +277,22 @@ TEST_F(Views, TheOverviewCapsLatestAndAlertsAndLeadsWithTheOverallSeries) {
   EXPECT_EQ(k.overdue, 6);  // two firing missing-data alerts of 3 series each
   EXPECT_EQ(all->goals[0].overdue, 6);
   EXPECT_EQ(all->firing, (SeverityCounts{0, 5, 4}));
+}
+
+TEST_F(Views, AnAlertWithoutDimsShowsTheFirstTwentySeriesAndSaysHowManyThereAre) {
+  auto catalog = sites_catalog();
+  ASSERT_NE(catalog, nullptr);
+  std::vector<Submission> batch;
+  for (int i = 0; i < 25; ++i) batch.push_back(course(fmt::format("s{:02}", i), 2024, i));
+  submit(batch);
+  save(course_alert("overdue", AlertState::firing, Severity::warning, "missing_data", 25, 0), AlertState::inactive);
+  auto view = alert_view(*store_, *catalog, "overdue", "2025-07-15T00:00:00Z");
+  ASSERT_TRUE(view.ok()) << view.error().message;
+  ASSERT_TRUE(view->has_value() && (*view)->figures.has_value());
+  const SeriesView& figures = *(*view)->figures;
+  EXPECT_EQ(figures.series.size(), 20u);
+  EXPECT_EQ(figures.series_count, 25);
+  EXPECT_EQ(figures.series.front().dims.at("site"), "s00");
 }
 
 TEST_F(Views, WithoutAnOverallSeriesTheFirstLeads) {

@@ -17,6 +17,10 @@ Dims series_dims_of(const Kpi& kpi, const AlertRecord& alert) {
   return dims;
 }
 
+// Series an alert page shows at most: a missing-data alert names no dims, and its
+// KPI may have 10^4 series (series_count says how many there are).
+constexpr int kAlertSeries = 20;
+
 // The alert's series: its KPI, narrowed by the labels that are dimensions of it.
 Result<std::optional<SeriesView>> figures_of(Store& store, const Catalog& catalog, const AlertRecord& alert) {
   const Kpi* kpi = catalog.find(alert.kpi);
@@ -24,7 +28,7 @@ Result<std::optional<SeriesView>> figures_of(Store& store, const Catalog& catalo
   SeriesQuery query;
   query.kpi = kpi->id;
   query.dims = series_dims_of(*kpi, alert);
-  auto view = series_view(store, *kpi, query);
+  auto view = series_view(store, *kpi, query, SeriesPage{kAlertSeries, 0});
   if (!view) return view.error();
   return std::optional<SeriesView>{std::move(view.value())};
 }

@@ -18,5 +18,10 @@ void append_csv_cell(std::string& out, std::string_view cell);
 void append_csv_row(std::string& out, std::initializer_list<std::string_view> cells);
 // A number as a cell: 33.1, 49, -6.3 (shortest_decimal), never 3.31E1.
 std::string csv_number(double value);
+// A submitter's text as a cell Excel shows and never runs: one that starts with
+// = + - @ TAB or CR (a formula to Excel) gets a leading apostrophe, Excel's text mark.
+std::string csv_text(std::string_view text);
+// What csv_text wrote, read back: the apostrophe before such a start is dropped.
+std::string_view csv_unguarded(std::string_view cell);
 
 }  // namespace kpiwatch

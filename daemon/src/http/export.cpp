@@ -84,9 +84,10 @@ Status append_kpi_rows(Store& store, const Kpi& kpi, const SeriesQuery& query, L
   return store.revisions().each_revision(query, [&](const Revision& r) -> Status {
     if (++rows > kMaxExportRows)
       return Error{ErrorCode::batch_too_large,
-                   fmt::format("the export holds more than {} figures; ask for one goal (?goal=) or one KPI (?kpi=)",
+                   fmt::format("the export holds more than {} figures; ask for fewer: one goal (?goal=), one KPI "
+                               "(?kpi=), one series (?dims.NAME=, per KPI), or the current figures only",
                                kMaxExportRows),
-                   "goal",
+                   "",
                    {}};
     append_figure_row(out, kpi, r, lang);
     return ok_status();

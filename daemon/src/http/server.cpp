@@ -229,7 +229,10 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
     res.keep_alive(keep);
     res.prepare_payload();
     response_ = std::make_shared<Response>(std::move(res));
-    stream_.expires_after(server_->limits.read_timeout);
+    // A large body (an export of 10^5 figures) gets read_timeout per MiB, so a slow
+    // link is not cut off mid-file while a stalled client still is.
+    auto mebibytes = static_cast<long>(response_->body().size() >> 20);
+    stream_.expires_after(server_->limits.read_timeout * (1 + mebibytes));
     http::async_write(stream_, *response_, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
       self->response_.reset();
       self->busy_ = false;

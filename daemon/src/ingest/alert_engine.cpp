@@ -328,13 +328,40 @@ void AlertEngine::catch_up(Store& store, TimePoint now) {
   evaluate(store, *external, now);
 }
 
+namespace {
+
+// Up to this many changes of one commit go out one event each; more (an import
+// of 10^5 figures) go out as one event per KPI with their count, so that a
+// stream's backlog stays small and an open page refreshes once.
+constexpr std::size_t kEventsPerCommit = 20;
+
+// {"kpi","goal","count"} per KPI of `kpis` (each id once per change), in id order.
+template <class Sink>
+void publish_counts(const Sink& sink, const std::string& event, const Catalog& catalog,
+                    const std::vector<std::string>& kpis) {
+  std::map<std::string, std::int64_t> counts;
+  for (const auto& id : kpis) ++counts[id];
+  for (const auto& [id, count] : counts) {
+    const Kpi* kpi = catalog.find(id);
+    sink(event, serialize_json(json::object{{"kpi", id}, {"goal", kpi ? kpi->goal : 0}, {"count", count}}));
+  }
+}
+
+}  // namespace
+
 void AlertEngine::publish_submissions(const std::vector<Revision>& revisions) const {
   if (!on_event_) return;
+  const Catalog& catalog = rules_->catalog();
+  if (revisions.size() > kEventsPerCommit) {
+    std::vector<std::string> kpis;
+    for (const auto& r : revisions) kpis.push_back(r.submission.kpi);
+    return publish_counts(on_event_, "submission", catalog, kpis);
+  }
   for (const auto& r : revisions) {
     const auto& s = r.submission;
     json::object dims;
     for (const auto& [k, v] : s.dims) dims[k] = v;
-    const Kpi* kpi = rules_->catalog().find(s.kpi);
+    const Kpi* kpi = catalog.find(s.kpi);
     on_event_("submission", serialize_json(json::object{{"kpi", s.kpi},
                                                         {"goal", kpi ? kpi->goal : 0},
                                                         {"period", s.period.str()},
@@ -345,9 +372,15 @@ void AlertEngine::publish_submissions(const std::vector<Revision>& revisions) co
 
 void AlertEngine::publish_transitions(const AlertChanges& changes) const {
   if (!on_event_) return;
+  const Catalog& catalog = rules_->catalog();
+  if (changes.transitions.size() > kEventsPerCommit) {
+    std::vector<std::string> kpis;
+    for (const auto& t : changes.transitions) kpis.push_back(t.alert.kpi);
+    return publish_counts(on_event_, "alert", catalog, kpis);
+  }
   for (const auto& t : changes.transitions) {
     const auto& a = t.alert;
-    const Kpi* kpi = rules_->catalog().find(a.kpi);
+    const Kpi* kpi = catalog.find(a.kpi);
     on_event_("alert", serialize_json(json::object{{"fingerprint", a.fingerprint},
                                                    {"kpi", a.kpi},
                                                    {"goal", kpi ? kpi->goal : 0},

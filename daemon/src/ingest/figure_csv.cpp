@@ -96,10 +96,11 @@ std::string joined_items(const std::vector<std::string>& items) {
 void append_figure_row(std::string& out, const Kpi& kpi, const Revision& revision, Lang lang) {
   const Submission& s = revision.submission;
   std::string value = s.value ? csv_number(*s.value) : "";
-  append_csv_row(out, {fmt::format("{}", kpi.goal), kpi.id, lang == Lang::ja ? kpi.name_ja : kpi.name_en,
-                       s.period.str(), period_name(s.period, lang), series_label(kpi, s.dims, lang), dims_cell(s.dims),
-                       value, kpi.unit_name(lang), joined_items(s.items), s.body, s.source, s.note,
-                       revision.submitted_by, revision.received_at, fmt::format("{}", revision.revision)});
+  append_csv_row(
+      out, {fmt::format("{}", kpi.goal), kpi.id, lang == Lang::ja ? kpi.name_ja : kpi.name_en, s.period.str(),
+            period_name(s.period, lang), series_label(kpi, s.dims, lang), dims_cell(s.dims), value, kpi.unit_name(lang),
+            csv_text(joined_items(s.items)), s.body, csv_text(s.source), csv_text(s.note),
+            csv_text(revision.submitted_by), revision.received_at, fmt::format("{}", revision.revision)});
 }
 
 }  // namespace kpiwatch

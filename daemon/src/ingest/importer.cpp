@@ -7,6 +7,7 @@
 #include <charconv>
 #include <map>
 
+#include "kpiwatch/csv.hpp"
 #include "kpiwatch/figure_csv.hpp"
 
 namespace kpiwatch {
@@ -149,7 +150,7 @@ Result<json::object> row_object(const std::map<std::string, std::size_t>& column
     if (name == "value") {
       obj["value"] = number_cell(cell);
     } else if (name == "items") {
-      obj["items"] = items_cell(cell);
+      obj["items"] = items_cell(std::string(csv_unguarded(cell)));
     } else if (name == "dims") {
       Dims parsed;
       if (!parse_dims_cell(cell, parsed))
@@ -161,7 +162,7 @@ Result<json::object> row_object(const std::map<std::string, std::size_t>& column
     } else if (name.starts_with("dims.")) {
       dims[name.substr(5)] = cell;
     } else {
-      obj[name] = cell;
+      obj[name] = csv_unguarded(cell);  // source, note: as the export guarded them
     }
   }
   if (!dims.empty()) obj["dims"] = std::move(dims);
