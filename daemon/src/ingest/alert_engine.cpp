@@ -335,12 +335,10 @@ namespace {
 // stream's backlog stays small and an open page refreshes once.
 constexpr std::size_t kEventsPerCommit = 20;
 
-// {"kpi","goal","count"} per KPI of `kpis` (each id once per change), in id order.
+// {"kpi","goal","count"} per KPI, in id order.
 template <class Sink>
 void publish_counts(const Sink& sink, const std::string& event, const Catalog& catalog,
-                    const std::vector<std::string>& kpis) {
-  std::map<std::string, std::int64_t> counts;
-  for (const auto& id : kpis) ++counts[id];
+                    const std::map<std::string, std::int64_t>& counts) {
   for (const auto& [id, count] : counts) {
     const Kpi* kpi = catalog.find(id);
     sink(event, serialize_json(json::object{{"kpi", id}, {"goal", kpi ? kpi->goal : 0}, {"count", count}}));
@@ -353,9 +351,9 @@ void AlertEngine::publish_submissions(const std::vector<Revision>& revisions) co
   if (!on_event_) return;
   const Catalog& catalog = rules_->catalog();
   if (revisions.size() > kEventsPerCommit) {
-    std::vector<std::string> kpis;
-    for (const auto& r : revisions) kpis.push_back(r.submission.kpi);
-    return publish_counts(on_event_, "submission", catalog, kpis);
+    std::map<std::string, std::int64_t> counts;
+    for (const auto& r : revisions) ++counts[r.submission.kpi];
+    return publish_counts(on_event_, "submission", catalog, counts);
   }
   for (const auto& r : revisions) {
     const auto& s = r.submission;
@@ -374,9 +372,9 @@ void AlertEngine::publish_transitions(const AlertChanges& changes) const {
   if (!on_event_) return;
   const Catalog& catalog = rules_->catalog();
   if (changes.transitions.size() > kEventsPerCommit) {
-    std::vector<std::string> kpis;
-    for (const auto& t : changes.transitions) kpis.push_back(t.alert.kpi);
-    return publish_counts(on_event_, "alert", catalog, kpis);
+    std::map<std::string, std::int64_t> counts;
+    for (const auto& t : changes.transitions) ++counts[t.alert.kpi];
+    return publish_counts(on_event_, "alert", catalog, counts);
   }
   for (const auto& t : changes.transitions) {
     const auto& a = t.alert;
