@@ -35,6 +35,7 @@ check() {
 
 get() { curl -sS --max-time 10 -o "$work/body" -w '%{http_code}' "http://$address$1"; }
 
+: >"$work/log"  # before the daemon starts: the background job's redirection may come after the first read
 "$binary" serve --listen 127.0.0.1:0 --state-dir "$work/state" >"$work/log" 2>&1 &
 pid=$!
 address=
