@@ -1,4 +1,4 @@
-#include "template.hpp"
+#include "kpiwatch/template.hpp"
 
 #include <fmt/format.h>
 
