@@ -6,7 +6,7 @@
 #include <string>
 
 #include "rule_reader.hpp"
-#include "source_position.hpp"
+#include "kpiwatch/source_position.hpp"
 
 namespace kpiwatch {
 namespace {

@@ -120,17 +120,8 @@ void note_sources(ReportGoal& goal, ReportKpi& rk) {
     }
 }
 
-// The series the report reads a KPI's direction from: the overall one, else the first.
-const Series* lead_series(const ReportKpi& rk) {
-  if (rk.figures.series.empty()) return nullptr;
-  if (auto dims = overall_dims(*rk.kpi))
-    for (const auto& s : rk.figures.series)
-      if (s.dims == *dims) return &s;
-  return &rk.figures.series.front();
-}
-
 Direction lead_direction(const ReportKpi& rk, double tolerance) {
-  const Series* s = lead_series(rk);
+  const Series* s = report_series(rk, std::nullopt);
   if (!s || rk.kpi->is_items()) return Direction::none;
   std::vector<double> values;
   for (const auto& r : s->points)
@@ -148,20 +139,22 @@ struct Context {
 };
 
 bool has_finding(const ReportGoal& goal, const Kpi& kpi) {
-  return std::any_of(goal.findings.begin(), goal.findings.end(),
-                     [&](const AlertRecord& a) { return a.kpi == kpi.id && a.state == AlertState::firing; });
+  return std::any_of(goal.findings.begin(), goal.findings.end(), [&](const AlertRecord& a) {
+    return a.kpi == kpi.id && a.state == AlertState::firing && a.severity != Severity::info;
+  });
 }
 
 bool is_overdue(const ReportGoal& goal, const Kpi& kpi) {
   return std::any_of(goal.overdue.begin(), goal.overdue.end(), [&](const OverdueKpi& o) { return o.kpi == &kpi; });
 }
 
+// A concern (the report's reading, or a firing warning or critical finding it does
+// not read otherwise) comes first, then missing figures, then the figures themselves.
 Verdict verdict_of(const ReportTemplates& templates, const ReportGoal& goal, const ReportKpi& rk) {
+  auto reading = template_verdict(templates, rk);
+  if (reading == Verdict::concern || (!reading && has_finding(goal, *rk.kpi))) return Verdict::concern;
   if (is_overdue(goal, *rk.kpi)) return Verdict::overdue;
-  if (rk.figures.series.empty()) return Verdict::no_data;
-  // The report's own reading first; a firing finding it does not read otherwise is a concern.
-  if (auto v = template_verdict(templates, rk)) return *v;
-  return has_finding(goal, *rk.kpi) ? Verdict::concern : Verdict::on_track;
+  return rk.figures.series.empty() ? Verdict::no_data : Verdict::on_track;
 }
 
 Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
@@ -184,12 +177,12 @@ Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
     rk.figures = std::move(figures.value());
     rk.direction = lead_direction(rk, c.templates.tolerance());
     rk.verdict = verdict_of(c.templates, out, rk);
-    rk.headlines = render_headlines(c.templates, rk, c.year);
+    rk.headlines = render_headlines(c.templates, rk);
     note_sources(out, rk);
     out.kpis.push_back(std::move(rk));
   }
   for (const auto& rk : out.kpis) {
-    auto more = render_progress(c.templates, rk, c.year);
+    auto more = render_progress(c.templates, rk);
     out.progress.insert(out.progress.end(), more.begin(), more.end());
   }
   return out;
