@@ -21,31 +21,34 @@ constexpr std::string_view kCss = R"(
 @page { size: A4 landscape; margin: 12mm 14mm; }
 * { box-sizing: border-box; }
 body { margin: 0; color: #1a1a1a; background: #fff;
-  font-family: "IPAGothic", "IPAPGothic", "Noto Sans CJK JP", sans-serif; font-size: 10pt; line-height: 1.5; }
+  font-family: "IPAPGothic", "IPAGothic", "Noto Sans CJK JP", sans-serif; font-size: 10pt; line-height: 1.5; }
 .page { padding: 8mm 4mm; }
 .page + .page { break-before: page; }
 @media screen { body { background: #e6e6e6; } .page { background: #fff; max-width: 297mm; margin: 8mm auto; padding: 12mm 14mm; box-shadow: 0 1px 4px #0003; } }
 h1 { font-size: 22pt; margin: 0 0 4mm; color: #0b3a6f; }
 h2 { font-size: 14pt; margin: 0 0 3mm; padding: 1.5mm 3mm; color: #fff; background: #0b3a6f; }
-h3 { font-size: 11pt; margin: 0 0 1.5mm; color: #0b3a6f; border-bottom: 1px solid #0b3a6f; }
+h3 { font-size: 11pt; margin: 0 0 1mm; color: #0b3a6f; border-bottom: 1px solid #0b3a6f; display: flex; justify-content: space-between; gap: 4mm; }
+h3 .reading { font-size: 8.5pt; font-weight: normal; color: #333; white-space: nowrap; align-self: flex-end; }
 h4 { font-size: 10pt; margin: 3mm 0 1mm; }
 .title { display: flex; flex-direction: column; justify-content: center; min-height: 170mm; }
 .title .plan { font-size: 13pt; color: #444; margin: 0 0 2mm; }
 .title dl { display: grid; grid-template-columns: max-content auto; gap: 1mm 6mm; margin: 8mm 0 0; font-size: 11pt; }
 .title dt { color: #555; } .title dd { margin: 0; }
-table { border-collapse: collapse; width: 100%; font-size: 9pt; }
-th, td { border: 1px solid #9aa7b5; padding: 0.8mm 2mm; text-align: left; vertical-align: top; }
+table { border-collapse: collapse; width: 100%; font-size: 8.5pt; line-height: 1.3; }
+th, td { border: 1px solid #9aa7b5; padding: 0.4mm 2mm; text-align: left; vertical-align: top; }
 thead th { background: #dfe7f0; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr { break-inside: avoid; }
 .verdict-concern { color: #a4000f; font-weight: bold; } .verdict-overdue { color: #8a4b00; font-weight: bold; }
 .verdict-on_track { color: #00612e; } .verdict-no_data { color: #666; }
-.kpis { display: grid; grid-template-columns: 1fr 1fr; gap: 4mm 6mm; }
+.kpis { display: grid; grid-template-columns: 1fr 1fr; gap: 3mm 8mm; }
 .kpi { break-inside: avoid; }
 .kpi svg { width: 100%; height: auto; display: block; }
-.kpi ul, .notes ul { margin: 1mm 0; padding-left: 5mm; }
+.kpi ul, .notes ul { margin: 0.5mm 0; padding-left: 5mm; }
+.kpi ul { line-height: 1.4; }
 .headlines li { margin: 0.5mm 0; }
-.notes { break-inside: avoid; }
+.notes { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 0 6mm; margin-top: 2mm; break-inside: avoid; }
+.notes h4 { margin-top: 1mm; }
 .sources { margin-top: 3mm; font-size: 8pt; color: #333; border-top: 1px solid #999; padding-top: 1mm; }
 .sources ol { margin: 0; padding-left: 6mm; }
 sup { font-size: 7pt; }
@@ -152,9 +155,21 @@ std::string day_of(const std::string& rfc3339, Lang lang) {
   return day ? date_name(*day, lang) : rfc3339;
 }
 
+// The day and the time of day: 「2026年12月1日 20:48（UTC）」 / "1 December 2026, 20:48 UTC".
+std::string time_of(const std::string& rfc3339, Lang lang) {
+  if (rfc3339.size() < 16 || rfc3339[10] != 'T') return day_of(rfc3339, lang);
+  return fmt::format(fmt::runtime(lang == Lang::ja ? "{} {}（UTC）" : "{}, {} UTC"), day_of(rfc3339, lang),
+                     rfc3339.substr(11, 5));
+}
+
 std::string goal_title(const Goal& goal, Lang lang) {
   const Words& w = words(lang);
   return fmt::format("{}{}. {}", w.goal_prefix, goal.number, pick(goal.name_ja, goal.name_en, lang));
+}
+
+// 「（人）」 / "(trainees)".
+std::string unit_caption(const Kpi& kpi, Lang lang) {
+  return fmt::format(fmt::runtime(lang == Lang::ja ? "（{}）" : "({})"), kpi.unit_name(lang));
 }
 
 std::string figure_text(const Kpi& kpi, double value) {
@@ -203,7 +218,7 @@ Axis axis_of(const views::SeriesView& figures) {
 
 constexpr std::string_view kColors[] = {"#0b3a6f", "#d9480f", "#2b8a3e", "#862e9c", "#c92a2a",
                                         "#1098ad", "#e67700", "#5c7cfa", "#495057", "#a61e4d"};
-constexpr double kWidth = 640, kHeight = 250, kLeft = 56, kRight = 170, kTop = 14, kBottom = 34;
+constexpr double kWidth = 600, kHeight = 180, kLeft = 58, kRight = 150, kTop = 18, kBottom = 28;
 
 struct Plot {
   const Axis& axis;
@@ -228,13 +243,13 @@ std::string chart_grid(const Plot& plot, Lang lang) {
     double y = plot.y(v);
     out += fmt::format(
         "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#d0d7de\" stroke-width=\"0.8\"/>"
-        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" font-size=\"10\" fill=\"#444\">{}</text>\n",
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" font-size=\"12\" fill=\"#444\">{}</text>\n",
         kLeft, kWidth - kRight, y, y, kLeft - 6, y + 3.5, escape(format_number(v, tick)));
   }
   for (std::size_t i = 0; i < a.periods.size(); ++i)
-    out += fmt::format(
-        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"10.5\" fill=\"#222\">{}</text>\n",
-        plot.x(i), kHeight - kBottom + 16, escape(period_name(a.periods[i], lang)));
+    out +=
+        fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"13\" fill=\"#222\">{}</text>\n",
+                    plot.x(i), kHeight - kBottom + 18, escape(period_name(a.periods[i], lang)));
   out += fmt::format("<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"#555\"/>\n", kLeft,
                      kWidth - kRight, plot.y(a.low));
   return out;
@@ -251,13 +266,13 @@ std::string chart_series(const Plot& plot, const Kpi& kpi, const views::Series& 
     marks += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"3\" fill=\"{}\"/>", x, y, color);
     if (values)
       marks +=
-          fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"9.5\" fill=\"{}\">{}</text>",
+          fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" font-size=\"12\" fill=\"{}\">{}</text>",
                       x, y - 6, color, escape(figure_text(kpi, *r.submission.value)));
   }
-  double ly = kTop + 6 + 16 * static_cast<double>(n);
+  double ly = kTop + 4 + 17 * static_cast<double>(n);
   std::string legend = fmt::format(
       "<line x1=\"{0:.1f}\" x2=\"{1:.1f}\" y1=\"{2:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\" stroke-width=\"2.5\"/>"
-      "<text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"10.5\" fill=\"#222\">{6}</text>",
+      "<text x=\"{4:.1f}\" y=\"{5:.1f}\" font-size=\"12\" fill=\"#222\">{6}</text>",
       kWidth - kRight + 12, kWidth - kRight + 30, ly, color, kWidth - kRight + 35, ly + 3.5,
       escape(views::series_label(kpi, s.dims, lang)));
   return fmt::format("<g><polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"/>{}{}</g>\n", points,
@@ -272,8 +287,8 @@ std::string chart(const ReportKpi& k, Lang lang) {
   std::string title = fmt::format("{}{}", pick(kpi.name_ja, kpi.name_en, lang), words(lang).chart);
   std::string out = fmt::format(
       "<svg viewBox=\"0 0 {} {}\" role=\"img\" aria-label=\"{}\"><title>{}</title>\n"
-      "<text x=\"4\" y=\"10\" font-size=\"9.5\" fill=\"#555\">({})</text>\n",
-      kWidth, kHeight, escape(title), escape(title), escape(kpi.unit_name(lang)));
+      "<text x=\"4\" y=\"12\" font-size=\"12\" fill=\"#555\">{}</text>\n",
+      kWidth, kHeight, escape(title), escape(title), escape(unit_caption(kpi, lang)));
   out += chart_grid(plot, lang);
   // Values beside every point while they stay legible; with many lines the table carries them.
   bool values = k.figures.series.size() <= 4;
@@ -299,7 +314,7 @@ std::string figures_table(const ReportKpi& k, Lang lang) {
   Axis axis = axis_of(k.figures);
   if (axis.periods.empty()) return fmt::format("<p class=\"none\">{}</p>\n", w.no_figures);
   std::string out =
-      fmt::format("<table class=\"figures\"><thead><tr><th>{}（{}）</th>", w.series, escape(kpi.unit_name(lang)));
+      fmt::format("<table class=\"figures\"><thead><tr><th>{}{}</th>", w.series, escape(unit_caption(kpi, lang)));
   for (const auto& p : axis.periods) out += fmt::format("<th>{}</th>", escape(period_name(p, lang)));
   out += "</tr></thead><tbody>\n";
   for (const auto& s : k.figures.series) {
@@ -326,8 +341,12 @@ std::string source_refs(const ReportKpi& k) {
 std::string kpi_block(const ReportKpi& k, Lang lang) {
   const Kpi& kpi = *k.kpi;
   const Words& w = words(lang);
-  std::string out = fmt::format("<article class=\"kpi\" id=\"{}\"><h3>{}{}</h3>\n", escape(kpi.id),
-                                escape(pick(kpi.name_ja, kpi.name_en, lang)), source_refs(k));
+  std::string out = fmt::format(
+      "<article class=\"kpi\" id=\"{}\"><h3><span>{}{}</span><span class=\"reading\">{}: {} · {}: <span "
+      "class=\"verdict-{}\">{}</span></span></h3>\n",
+      escape(kpi.id), escape(pick(kpi.name_ja, kpi.name_en, lang)), source_refs(k), w.direction,
+      views::direction_name(k.direction, lang), w.verdict, views::verdict_id(k.verdict),
+      views::verdict_name(k.verdict, lang));
   if (!k.headlines.empty()) {
     out += "<ul class=\"headlines\">";
     for (const auto& h : k.headlines) out += fmt::format("<li>{}</li>", escape(pick(h, lang)));
@@ -335,9 +354,6 @@ std::string kpi_block(const ReportKpi& k, Lang lang) {
   }
   out += chart(k, lang);
   out += figures_table(k, lang);
-  out += fmt::format("<p>{}: {} · {}: <span class=\"verdict-{}\">{}</span></p>\n", w.direction,
-                     views::direction_name(k.direction, lang), w.verdict, views::verdict_id(k.verdict),
-                     views::verdict_name(k.verdict, lang));
   return out + "</article>\n";
 }
 
@@ -407,7 +423,7 @@ std::string title_page(const Report& r, Lang lang) {
       "<section class=\"page title\">\n<p class=\"plan\">{}</p>\n<h1>{} {}</h1>\n<dl>"
       "<dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd></dl>\n</section>\n",
       w.plan, lang == Lang::ja ? fmt::format("{}年", r.year) : std::to_string(r.year), w.title, w.years, years, w.as_of,
-      escape(day_of(r.as_of, lang)), w.generated, escape(r.generated_at));
+      escape(time_of(r.as_of, lang)), w.generated, escape(time_of(r.generated_at, lang)));
 }
 
 std::string summary_table(const Report& r, Lang lang) {
