@@ -59,6 +59,7 @@ std::vector<std::string> chromium_args(const std::string& chromium, const TempDi
 // Forks the browser into a process group of its own, its output into `log`.
 pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = ::fork();
