@@ -195,6 +195,7 @@ TemplateLabel item_list(const Kpi& kpi, const std::vector<std::string>& items) {
 
 Direction points_direction(const std::vector<std::pair<Period, double>>& points, double tolerance) {
   std::vector<double> values;
+  values.reserve(points.size());
   for (const auto& p : points) values.push_back(p.second);
   return views::direction_of(values, tolerance);
 }
