@@ -120,6 +120,8 @@ TEST(ReportTemplateFile, NamesTheFieldOfEachMistake) {
   EXPECT_THAT(
       first_error("[[headline]]\nkpi = \"g06.stage_up_rate\"\ndims = { stage = \"x\" }\nja = \"x\"\nen = \"x\"\n"),
       HasSubstr("headlines.toml:3:18: headline[0]: dims.stage: not a value of the dimension"));
+  EXPECT_THAT(first_error("[[headline]]\nkpi = \"g01.trainees\"\ncompare = \"last\"\nja = \"x\"\nen = \"x\"\n"),
+              HasSubstr("headlines.toml:3:11: headline[0]: compare: \"last\" is not first or previous"));
   EXPECT_THAT(first_error("[report]\ntolerance = 1.5\n"),
               HasSubstr("headlines.toml:2:13: report: tolerance must be at least 0 and below 1"));
   EXPECT_THAT(first_error("[[headline]]\nkpi = \"g01.trainees\"\nja = \"x\"\n"), HasSubstr("en"));

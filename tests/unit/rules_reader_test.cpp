@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "rule_reader.hpp"
 #include "kpiwatch/source_position.hpp"
+#include "rule_reader.hpp"
 
 namespace kpiwatch {
 namespace {

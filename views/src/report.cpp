@@ -47,7 +47,7 @@ std::string_view direction_name(Direction d, Lang lang) {
     case Direction::none:
       break;
   }
-  return ja ? "—" : "—";
+  return "—";
 }
 
 std::string_view verdict_name(Verdict v, Lang lang) {
@@ -162,7 +162,8 @@ Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
   out.goal = &goal;
   for (const auto& a : c.alerts) {
     const Kpi* kpi = c.catalog.find(a.kpi);
-    if (!kpi || kpi->goal != goal.number || is_missing_data(a)) continue;
+    // Inhibited alerts are left out, as the alert list leaves them: the inhibiting one says it.
+    if (!kpi || kpi->goal != goal.number || is_missing_data(a) || !a.inhibited_by.empty()) continue;
     if (alert_year(a, c.catalog) == c.year) out.findings.push_back(a);
   }
   for (const auto& d : c.overdue)

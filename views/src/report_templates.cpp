@@ -46,6 +46,11 @@ class EntryReader {
       if (*tol < 0 || *tol >= 1) t.error(*table.get("tolerance"), "tolerance must be at least 0 and below 1");
       e.tolerance = *tol;
     }
+    if (auto compare = t.string("compare")) {
+      if (*compare != "first" && *compare != "previous")
+        t.error(*table.get("compare"), fmt::format("compare: \"{}\" is not first or previous", *compare));
+      e.against_previous = *compare == "previous";
+    }
     e.ja = compile(t, table, "ja");
     e.en = compile(t, table, "en");
     t.reject_unknown_keys();
@@ -190,6 +195,7 @@ TemplateLabel item_list(const Kpi& kpi, const std::vector<std::string>& items) {
 
 Direction points_direction(const std::vector<std::pair<Period, double>>& points, double tolerance) {
   std::vector<double> values;
+  values.reserve(points.size());
   for (const auto& p : points) values.push_back(p.second);
   return views::direction_of(values, tolerance);
 }
@@ -249,7 +255,9 @@ std::optional<ReportText> render_entry(const ReportTemplates& templates, const R
   if (!s) return std::nullopt;
   auto points = numbers(*kpi.kpi, *s);
   if (points.empty()) return std::nullopt;
-  Direction d = points_direction(points, e.tolerance.value_or(templates.tolerance()));
+  auto compared = points;
+  if (e.against_previous && compared.size() > 2) compared.erase(compared.begin(), compared.end() - 2);
+  Direction d = points_direction(compared, e.tolerance.value_or(templates.tolerance()));
   if (!e.when.empty() && std::find(e.when.begin(), e.when.end(), d) == e.when.end()) return std::nullopt;
   auto v = values_of(*kpi.kpi, *s, points, d);
   return ReportText{e.ja.render(v, Lang::ja), e.en.render(v, Lang::en)};

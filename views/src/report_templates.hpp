@@ -14,6 +14,7 @@ struct ReportTemplates::Entry {
   std::optional<Dims> dims;         // the series it speaks of; none: the lead series
   std::vector<Direction> when;      // the directions it applies to; empty: any
   std::optional<Verdict> verdict;   // how the report reads the KPI when it applies
+  bool against_previous = false;    // compare = "previous": direction of the last two figures
   std::optional<double> tolerance;  // of its direction; none: the file's
   Template ja, en;
 };

@@ -47,7 +47,8 @@ struct ReportKpi {
 struct ReportGoal {
   const Goal* goal = nullptr;
   std::vector<ReportKpi> kpis;
-  std::vector<AlertRecord> findings;  // the rules' alerts for that year (firing/pending; not missing-data)
+  std::vector<AlertRecord> findings;  // the rules' alerts for that year (firing/pending; not missing-data,
+                                      // not inhibited)
   std::vector<ReportText> progress;   // good news (templates that state progress; not alerts)
   std::vector<OverdueKpi> overdue;    // figures past their deadline
   std::vector<ReportSource> sources;  // distinct, in order of first use
