@@ -79,6 +79,17 @@ int write_pdf(const std::string& html, const std::string& out) {
   return 0;
 }
 
+// The settings' headline templates ([report] templates), else the shipped ones.
+std::optional<views::ReportTemplates> load_templates(const Setup& setup) {
+  if (setup.settings.report_templates_path.empty()) return views::ReportTemplates::embedded();
+  auto loaded = views::ReportTemplates::load_file(setup.settings.report_templates_path, *setup.catalog);
+  if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
+    for (const auto& d : *diags) fmt::print(stderr, "{}\n", d.str());
+    return std::nullopt;
+  }
+  return std::get<views::ReportTemplates>(std::move(loaded));
+}
+
 }  // namespace
 
 int run_report(const CommonOptions& options, const std::string& year, const std::string& lang,
@@ -89,8 +100,9 @@ int run_report(const CommonOptions& options, const std::string& year, const std:
   if (!setup) return 2;
   auto store = open_existing_store(setup->settings, "--config or --state-dir");
   if (!store) return 2;
-  auto report = views::report(*store, *setup->catalog, views::ReportTemplates::embedded(), args->year,
-                              std::chrono::system_clock::now());
+  auto templates = load_templates(*setup);
+  if (!templates) return 2;
+  auto report = views::report(*store, *setup->catalog, *templates, args->year, std::chrono::system_clock::now());
   if (!report) {
     fmt::print(stderr, "{}\n", report.error().message);
     return report.error().field == "year" ? 2 : 1;
