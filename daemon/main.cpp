@@ -92,6 +92,22 @@ void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
   });
 }
 
+void add_report(CLI::App& app, CommonOptions& common, Commands& commands) {
+  auto* report = app.add_subcommand("report", "write the follow-up report of a year as HTML or PDF");
+  add_common(report, common);
+  struct Args {
+    std::string year, lang = "ja", format = "html", out;
+  };
+  auto args = std::make_shared<Args>();
+  report->add_option("--year", args->year, "the report's year (default: the newest year with figures)");
+  report->add_option("--lang", args->lang, "ja (default) or en");
+  report->add_option("--format", args->format, "html (default) or pdf (printed by headless Chromium)");
+  report->add_option("--out", args->out, "the file to write (default: stdout for html, report-YEAR-LANG.pdf for pdf)");
+  commands.emplace(report, [&common, args] {
+    return kpiwatch::run_report(common, args->year, args->lang, args->format, args->out);
+  });
+}
+
 void add_backup(CLI::App& app, CommonOptions& common, Commands& commands) {
   auto* backup = app.add_subcommand("backup", "copy the live database consistently (SQLite online backup) to FILE");
   add_common(backup, common);
@@ -150,6 +166,7 @@ int main(int argc, char** argv) {
   add_import(app, common, commands);
   add_check_and_test(app, common, commands);
   add_eval(app, common, commands);
+  add_report(app, common, commands);
   add_backup(app, common, commands);
   add_outbox(app, common, commands);
   add_token(app, commands);

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl prometheus-alertmanager
   libjs-chart.js fonts-ipafont-gothic
+  poppler-utils
   systemd dpkg-dev
   clang-format clang-tidy
 )

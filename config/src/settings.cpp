@@ -108,6 +108,7 @@ class SettingsReader {
     section(top, "catalog", &SettingsReader::read_catalog);
     section(top, "dataset", &SettingsReader::read_dataset);
     section(top, "rules", &SettingsReader::read_rules);
+    section(top, "report", &SettingsReader::read_report);
     section(top, "limits", &SettingsReader::read_limits);
     section(top, "log", &SettingsReader::read_log);
     section(top, "api", &SettingsReader::read_api);
@@ -179,6 +180,10 @@ class SettingsReader {
     for (const auto& path : r.strings("paths").value_or(std::vector<std::string>{}))
       s_.rule_paths.push_back(resolve(path, base_dir_));
     s_.evaluation_interval = positive_ms(r, "evaluation_interval_ms", s_.evaluation_interval);
+  }
+
+  void read_report(TomlTable& r) {
+    if (auto path = r.string("templates")) s_.report_templates_path = resolve(*path, base_dir_);
   }
 
   void read_limits(TomlTable& r) {

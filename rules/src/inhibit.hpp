@@ -7,8 +7,8 @@
 #include "kpiwatch/inhibit.hpp"
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/rules.hpp"
+#include "kpiwatch/source_position.hpp"
 #include "rule.hpp"
-#include "source_position.hpp"
 
 namespace kpiwatch {
 

@@ -9,7 +9,7 @@
 
 #include "expression.hpp"
 #include "kpiwatch/rules.hpp"
-#include "template.hpp"
+#include "kpiwatch/template.hpp"
 
 namespace kpiwatch {
 

@@ -15,7 +15,7 @@
 
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/rules.hpp"
-#include "source_position.hpp"
+#include "kpiwatch/source_position.hpp"
 
 namespace kpiwatch {
 

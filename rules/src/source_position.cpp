@@ -1,4 +1,4 @@
-#include "source_position.hpp"
+#include "kpiwatch/source_position.hpp"
 
 #include <cstdlib>
 #include <string>

@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "kpiwatch/source_position.hpp"
 #include "rule_reader.hpp"
-#include "source_position.hpp"
 
 namespace kpiwatch {
 namespace {

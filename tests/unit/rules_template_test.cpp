@@ -8,7 +8,7 @@
 #include <string>
 #include <variant>
 
-#include "template.hpp"  // rules/src
+#include "kpiwatch/template.hpp"
 
 namespace kpiwatch {
 namespace {

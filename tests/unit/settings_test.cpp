@@ -319,6 +319,12 @@ TEST(Settings, ResolvesRelativePathsAgainstTheConfigDirectory) {
   EXPECT_EQ(s.database_path(), "/etc/kpiwatch/state/kpiwatch.db");
 }
 
+TEST(Settings, ReadsTheReportTemplatesPathBesideTheConfig) {
+  EXPECT_TRUE(parsed("").report_templates_path.empty());
+  Settings s = parsed("[report]\ntemplates = \"report/headlines.toml\"\n", "/etc/kpiwatch");
+  EXPECT_EQ(s.report_templates_path, "/etc/kpiwatch/report/headlines.toml");
+}
+
 TEST(Settings, KeepsAbsolutePathsAsTheyAre) {
   Settings s = parsed(
       "[storage]\nstate_directory = \"/var/lib/k\"\ndatabase = \"/data/k.db\"\n[catalog]\n"

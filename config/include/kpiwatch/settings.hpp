@@ -95,6 +95,9 @@ struct Settings {
   std::string catalog_path;  // empty: the embedded catalog
   bool load_bundled_dataset = true;
 
+  // [report]
+  std::string report_templates_path;  // headline templates; empty: the shipped ones (config/report/headlines.toml)
+
   // [rules]
   std::vector<std::string> rule_paths;                    // files or directories; empty: the shipped rules
   std::chrono::milliseconds evaluation_interval{60'000};  // how often missing-data rules run

@@ -66,7 +66,8 @@ namespace kpiwatch {
   X(rules_error)                                        \
   X(listen_failed)                                      \
   X(import_error)                                       \
-  X(backup_failed)
+  X(backup_failed)                                      \
+  X(print_failed)
 
 enum class ErrorCode {
 #define KPIWATCH_ERROR_CODE(name) name,

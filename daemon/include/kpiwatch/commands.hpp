@@ -30,6 +30,10 @@ int run_rule_tests(const std::vector<std::string>& files, bool require_texts = f
 // "ja" or "en") or "json" (one object, numbers as people write them, texts in both languages).
 int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& input,
              const std::string& at, const std::string& format, const std::string& lang = "ja");
+// Writes the follow-up report of `year` (YYYY; empty: the newest year with figures) in `lang`
+// ("ja" or "en") as `format` "html" (to `out`, or stdout) or "pdf" (to `out`, or report-YEAR-LANG.pdf).
+int run_report(const CommonOptions& options, const std::string& year, const std::string& lang,
+               const std::string& format, const std::string& out);
 // Copies the live database to `file` (SQLite online backup; safe while the daemon runs).
 int run_backup(const CommonOptions& options, const std::string& file);
 // Lists notifications of the outbox (all, or of one state).

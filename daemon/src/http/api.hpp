@@ -89,6 +89,8 @@ class Api {
   Response get_alerts_page(const Call& call) const;
   Response get_alert_page(const Call& call) const;
   Response get_asset(const Call& call) const;
+  // The follow-up report (report.cpp), with a policy of its own.
+  Response get_report(const Call& call) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Catalog> catalog_;

@@ -48,6 +48,7 @@ http::status status_for(ErrorCode code) {
     case ErrorCode::listen_failed:
     case ErrorCode::import_error:
     case ErrorCode::backup_failed:
+    case ErrorCode::print_failed:
       return http::status::internal_server_error;
     case ErrorCode::unknown_column:
     case ErrorCode::duplicate_column:

@@ -24,6 +24,7 @@ const std::vector<Route>& Api::routes() {
       {"/alerts", get, open, &Api::get_alerts_page},
       {"/alerts/{fingerprint}", get, open, &Api::get_alert_page},
       {"/assets/{name}", get, open, &Api::get_asset},
+      {"/report", get, read, &Api::get_report},
       {"/api/v1/reload", post, admin, &Api::post_reload, "reloading needs an admin token"},
       {"/api/v1/submissions", post, token, &Api::post_submissions},
       {"/api/v1/kpis", get, read, &Api::get_kpis},

@@ -33,8 +33,10 @@ constexpr std::pair<std::string_view, std::string_view> kSecurityHeaders[] = {
 constexpr std::size_t kMaxStreamBacklog = std::size_t{1024} * 1024;
 }  // namespace
 
+// A response that sets its own policy keeps it (the report allows its one style element by hash).
 void set_security_headers(http::fields& fields) {
-  for (auto [name, value] : kSecurityHeaders) fields.set(name, value);
+  for (auto [name, value] : kSecurityHeaders)
+    if (name != "Content-Security-Policy" || fields.find(name) == fields.end()) fields.set(name, value);
 }
 
 struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {

@@ -1,0 +1,115 @@
+// `kpiwatch report`: the follow-up report of a year from the state database, as HTML or PDF.
+#include "kpiwatch/report.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include "commands/setup.hpp"
+#include "report/report_html.hpp"
+#include "report/report_pdf.hpp"
+
+namespace kpiwatch {
+namespace {
+
+// "" → none; otherwise a year 1900–2999, or false.
+bool parse_year(const std::string& text, std::optional<int>& out) {
+  if (text.empty()) return true;
+  int year = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), year);
+  if (ec != std::errc{} || end != text.data() + text.size() || year < 1900 || year > 2999) return false;
+  out = year;
+  return true;
+}
+
+struct ReportArgs {
+  std::optional<int> year;
+  Lang lang = Lang::ja;
+  bool pdf = false;
+};
+
+// The options as given, or none after printing which flag is wrong.
+std::optional<ReportArgs> check_args(const std::string& year, const std::string& lang, const std::string& format) {
+  ReportArgs args;
+  if (!parse_year(year, args.year)) {
+    fmt::print(stderr, "--year must be a year such as 2024, not \"{}\"\n", year);
+    return std::nullopt;
+  }
+  if (!parse_lang(lang, args.lang)) {
+    fmt::print(stderr, "--lang must be ja or en, not \"{}\"\n", lang);
+    return std::nullopt;
+  }
+  if (format != "html" && format != "pdf") {
+    fmt::print(stderr, "--format must be html or pdf, not \"{}\"\n", format);
+    return std::nullopt;
+  }
+  args.pdf = format == "pdf";
+  return args;
+}
+
+int write_html(const std::string& html, const std::string& out) {
+  if (out.empty() || out == "-") {
+    std::fwrite(html.data(), 1, html.size(), stdout);
+    return 0;
+  }
+  std::ofstream file(out, std::ios::binary);
+  file << html;
+  if (!file.flush()) {
+    fmt::print(stderr, "cannot write {}\n", out);
+    return 2;
+  }
+  return 0;
+}
+
+int write_pdf(const std::string& html, const std::string& out) {
+  std::string chromium = find_chromium();
+  if (chromium.empty()) {
+    fmt::print(stderr,
+               "the PDF is printed by Chromium, which is not installed: apt-get install chromium "
+               "(or set KPIWATCH_CHROMIUM to the browser); --format html needs nothing\n");
+    return 2;
+  }
+  if (auto printed = print_pdf(chromium, html, out); !printed) {
+    fmt::print(stderr, "{}\n", printed.error().message);
+    return 1;
+  }
+  return 0;
+}
+
+// The settings' headline templates ([report] templates), else the shipped ones.
+std::optional<views::ReportTemplates> load_templates(const Setup& setup) {
+  if (setup.settings.report_templates_path.empty()) return views::ReportTemplates::embedded();
+  auto loaded = views::ReportTemplates::load_file(setup.settings.report_templates_path, *setup.catalog);
+  if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
+    for (const auto& d : *diags) fmt::print(stderr, "{}\n", d.str());
+    return std::nullopt;
+  }
+  return std::get<views::ReportTemplates>(std::move(loaded));
+}
+
+}  // namespace
+
+int run_report(const CommonOptions& options, const std::string& year, const std::string& lang,
+               const std::string& format, const std::string& out) {
+  auto args = check_args(year, lang, format);
+  if (!args) return 2;
+  auto setup = load_setup_or_print(options);
+  if (!setup) return 2;
+  auto store = open_existing_store(setup->settings, "--config or --state-dir");
+  if (!store) return 2;
+  auto templates = load_templates(*setup);
+  if (!templates) return 2;
+  auto report = views::report(*store, *setup->catalog, *templates, args->year, std::chrono::system_clock::now());
+  if (!report) {
+    fmt::print(stderr, "{}\n", report.error().message);
+    return report.error().field == "year" ? 2 : 1;
+  }
+  std::string html = render_report_html(report.value(), args->lang);
+  if (!args->pdf) return write_html(html, out);
+  return write_pdf(html, out.empty() ? fmt::format("report-{}-{}.pdf", report.value().year, lang) : out);
+}
+
+}  // namespace kpiwatch

@@ -1,0 +1,233 @@
+#include "kpiwatch/report.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "report_templates.hpp"
+
+namespace kpiwatch::views {
+
+std::string_view direction_id(Direction d) {
+  switch (d) {
+    case Direction::rising:
+      return "rising";
+    case Direction::falling:
+      return "falling";
+    case Direction::flat:
+      return "flat";
+    case Direction::none:
+      break;
+  }
+  return "none";
+}
+
+std::string_view verdict_id(Verdict v) {
+  switch (v) {
+    case Verdict::on_track:
+      return "on_track";
+    case Verdict::concern:
+      return "concern";
+    case Verdict::overdue:
+      return "overdue";
+    case Verdict::no_data:
+      break;
+  }
+  return "no_data";
+}
+
+std::string_view direction_name(Direction d, Lang lang) {
+  bool ja = lang == Lang::ja;
+  switch (d) {
+    case Direction::rising:
+      return ja ? "増加" : "increased";
+    case Direction::falling:
+      return ja ? "減少" : "decreased";
+    case Direction::flat:
+      return ja ? "横ばい" : "flat";
+    case Direction::none:
+      break;
+  }
+  return "—";
+}
+
+std::string_view verdict_name(Verdict v, Lang lang) {
+  bool ja = lang == Lang::ja;
+  switch (v) {
+    case Verdict::on_track:
+      return ja ? "順調" : "on track";
+    case Verdict::concern:
+      return ja ? "懸念" : "concern";
+    case Verdict::overdue:
+      return ja ? "未提出" : "overdue";
+    case Verdict::no_data:
+      break;
+  }
+  return ja ? "数値なし" : "no data";
+}
+
+Direction direction_of(const std::vector<double>& values, double tolerance) {
+  if (values.size() < 2) return Direction::none;
+  double first = values.front(), last = values.back();
+  double change = last - first;
+  if (std::abs(change) <= tolerance * std::abs(first)) return Direction::flat;
+  return change > 0 ? Direction::rising : Direction::falling;
+}
+
+namespace {
+
+std::string label(const AlertRecord& a, const std::string& name) {
+  auto it = a.labels.find(name);
+  return it == a.labels.end() ? std::string() : it->second;
+}
+
+bool is_missing_data(const AlertRecord& a) { return label(a, "criterion") == "missing_data"; }
+
+// The year an alert speaks of, by its KPI's kind of period.
+std::optional<int> alert_year(const AlertRecord& a, const Catalog& catalog) {
+  const Kpi* kpi = catalog.find(a.kpi);
+  if (!kpi) return std::nullopt;
+  auto p = parse_period(a.period, kpi->period);
+  if (!p) return std::nullopt;
+  return p.value().year;
+}
+
+// The figures of a KPI up to the report's year, every series, current revisions.
+Result<SeriesView> figures_of(Store& store, const Kpi& kpi, int year) {
+  auto view = series_view(store, kpi, SeriesQuery{kpi.id, {}, false});
+  if (!view) return view.error();
+  auto& all = view.value().series;
+  for (auto& s : all) std::erase_if(s.points, [&](const Revision& r) { return r.submission.period.year > year; });
+  std::erase_if(all, [](const Series& s) { return s.points.empty(); });
+  view.value().series_count = static_cast<std::int64_t>(all.size());
+  return view;
+}
+
+std::size_t add_source(ReportGoal& goal, const Revision& r) {
+  ReportSource s{r.submission.source, r.submission.note, r.submitted_by, r.received_at};
+  auto same = [&](const ReportSource& o) { return o.source == s.source && o.note == s.note; };
+  auto it = std::find_if(goal.sources.begin(), goal.sources.end(), same);
+  if (it != goal.sources.end()) return static_cast<std::size_t>(it - goal.sources.begin());
+  goal.sources.push_back(std::move(s));
+  return goal.sources.size() - 1;
+}
+
+void note_sources(ReportGoal& goal, ReportKpi& rk) {
+  for (const auto& s : rk.figures.series)
+    for (const auto& r : s.points) {
+      if (r.submission.source.empty()) continue;
+      auto i = add_source(goal, r);
+      if (std::find(rk.sources.begin(), rk.sources.end(), i) == rk.sources.end()) rk.sources.push_back(i);
+    }
+}
+
+Direction lead_direction(const ReportKpi& rk, double tolerance) {
+  const Series* s = report_series(rk, std::nullopt);
+  if (!s || rk.kpi->is_items()) return Direction::none;
+  std::vector<double> values;
+  for (const auto& r : s->points)
+    if (r.submission.value) values.push_back(*r.submission.value);
+  return direction_of(values, tolerance);
+}
+
+struct Context {
+  Store& store;
+  const Catalog& catalog;
+  const ReportTemplates& templates;
+  int year;
+  std::vector<AlertRecord> alerts;  // pending and firing
+  std::vector<OverdueDigest> overdue;
+};
+
+bool has_finding(const ReportGoal& goal, const Kpi& kpi) {
+  return std::any_of(goal.findings.begin(), goal.findings.end(), [&](const AlertRecord& a) {
+    return a.kpi == kpi.id && a.state == AlertState::firing && a.severity != Severity::info;
+  });
+}
+
+bool is_overdue(const ReportGoal& goal, const Kpi& kpi) {
+  return std::any_of(goal.overdue.begin(), goal.overdue.end(), [&](const OverdueKpi& o) { return o.kpi == &kpi; });
+}
+
+// A concern (the report's reading, or a firing warning or critical finding it does
+// not read otherwise) comes first, then missing figures, then the figures themselves.
+Verdict verdict_of(const ReportTemplates& templates, const ReportGoal& goal, const ReportKpi& rk) {
+  auto reading = template_verdict(templates, rk);
+  if (reading == Verdict::concern || (!reading && has_finding(goal, *rk.kpi))) return Verdict::concern;
+  if (is_overdue(goal, *rk.kpi)) return Verdict::overdue;
+  return rk.figures.series.empty() ? Verdict::no_data : Verdict::on_track;
+}
+
+Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
+  ReportGoal out;
+  out.goal = &goal;
+  for (const auto& a : c.alerts) {
+    const Kpi* kpi = c.catalog.find(a.kpi);
+    // Inhibited alerts are left out, as the alert list leaves them: the inhibiting one says it.
+    if (!kpi || kpi->goal != goal.number || is_missing_data(a) || !a.inhibited_by.empty()) continue;
+    if (alert_year(a, c.catalog) == c.year) out.findings.push_back(a);
+  }
+  for (const auto& d : c.overdue)
+    for (const auto& k : d.kpis)
+      if (k.kpi->goal == goal.number) out.overdue.push_back(k);
+  for (const auto& kpi : c.catalog.kpis()) {
+    if (kpi.goal != goal.number) continue;
+    ReportKpi rk;
+    rk.kpi = &kpi;
+    auto figures = figures_of(c.store, kpi, c.year);
+    if (!figures) return figures.error();
+    rk.figures = std::move(figures.value());
+    rk.direction = lead_direction(rk, c.templates.tolerance());
+    rk.verdict = verdict_of(c.templates, out, rk);
+    rk.headlines = render_headlines(c.templates, rk);
+    note_sources(out, rk);
+    out.kpis.push_back(std::move(rk));
+  }
+  for (const auto& rk : out.kpis) {
+    auto more = render_progress(c.templates, rk);
+    out.progress.insert(out.progress.end(), more.begin(), more.end());
+  }
+  return out;
+}
+
+// The newest year with figures, the first year, and the newest submission's time.
+Status survey(Store& store, const Catalog& catalog, Report& r, bool set_year) {
+  int newest = 0, first = 0;
+  for (const auto& kpi : catalog.kpis()) {
+    auto rows = store.revisions().series(SeriesQuery{kpi.id, {}, false});
+    if (!rows) return rows.error();
+    for (const auto& row : rows.value()) {
+      int y = row.submission.period.year;
+      newest = std::max(newest, y);
+      if (first == 0 || y < first) first = y;
+      if (row.received_at > r.as_of) r.as_of = row.received_at;
+    }
+  }
+  if (set_year) r.year = newest;
+  r.first_year = first == 0 ? r.year : std::min(first, r.year);
+  return ok_status();
+}
+
+}  // namespace
+
+Result<Report> report(Store& store, const Catalog& catalog, const ReportTemplates& templates, std::optional<int> year,
+                      TimePoint now) {
+  Report r;
+  r.year = year.value_or(0);
+  r.generated_at = format_rfc3339(now);
+  if (auto s = survey(store, catalog, r, !year); !s) return s.error();
+  AlertFilter filter;
+  auto alerts = store.alerts().list(filter);
+  if (!alerts) return alerts.error();
+  Context c{store, catalog, templates, r.year, {}, {}};
+  for (auto& a : alerts.value())
+    if (a.state == AlertState::firing || a.state == AlertState::pending) c.alerts.push_back(std::move(a));
+  c.overdue = overdue_digests(c.alerts, catalog);
+  for (const auto& goal : catalog.goals()) {
+    auto section = goal_section(c, goal);
+    if (!section) return section.error();
+    r.goals.push_back(std::move(section.value()));
+  }
+  return r;
+}
+
+}  // namespace kpiwatch::views
