@@ -241,6 +241,25 @@ describe('the status page', () => {
     await page.close();
   });
 
+  it('the report link opens the follow-up report, its style allowed by its own policy', async () => {
+    for (const [from, lang, concern] of [['/', 'ja', '懸念'], ['/alerts?lang=en', 'en', 'concern']]) {
+      const page = await browser.open(from);
+      const link = page.locator('[data-report]');
+      await Promise.all([page.waitForURL(/\/report/), link.click()]);
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      const goals = await page.$$eval('section[id^="goal-"]', (list) => list.map((s) => s.id));
+      assert.deepEqual(goals, Array.from({ length: 11 }, (_, i) => `goal-${i + 1}`));
+      // The report's CSS applied (a blocked <style> would leave the default): one goal to a printed page.
+      const breaks = await page.$$eval('section[id^="goal-"]', (list) => list.map((s) => getComputedStyle(s).breakBefore));
+      assert.ok(breaks.every((b) => b === 'page'), breaks.join());
+      assert.ok((await page.locator('section#goal-6 svg').count()) >= 2, 'goal 6 has its charts drawn inline');
+      const summary = await page.textContent('table');
+      assert.ok(summary.includes(concern), `the summary table names a ${concern}`);
+      await browser.screenshot(page, `report-${lang}`);
+      await page.close();
+    }
+  });
+
   it('acknowledges, silences and unsilences an alert from its page with a token entered in the page', async () => {
     const first = await anAlert();
     const open = (await api('/api/v1/alerts?state=firing')).alerts.filter((a) => a.fingerprint !== first);

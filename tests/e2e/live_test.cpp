@@ -238,7 +238,8 @@ TEST(ReadTokens, EveryApiReadNeedsAToken) {
   for (const std::string target :
        {"/api/v1/goals", "/api/v1/kpis", "/api/v1/alerts", "/api/v1/overdue", "/api/v1/goals/6",
         "/api/v1/kpis/g06.stage_up_rate", "/api/v1/kpis/g06.stage_up_rate/series",
-        "/api/v1/kpis/g06.stage_up_rate/series?format=csv", "/api/v1/export.csv", "/api/v1/alerts/groups"}) {
+        "/api/v1/kpis/g06.stage_up_rate/series?format=csv", "/api/v1/export.csv", "/api/v1/alerts/groups", "/report",
+        "/report?year=2024&lang=en"}) {
     auto anonymous = http_get(port, target);
     EXPECT_EQ(anonymous.status, 401) << target;
     EXPECT_EQ(anonymous.error_code(), "unauthorized") << target;

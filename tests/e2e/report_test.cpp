@@ -2,6 +2,7 @@
 // Debian's chromium, PDF checked with poppler's pdfinfo and pdftoppm) and GET /report.
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -151,6 +152,46 @@ TEST_F(ReportTest, GetReportServesTheReportWithAPolicyThatAllowsOnlyItsOwnStyle)
   auto bad_year = client.get("/report?year=24x");
   EXPECT_EQ(bad_year.status, 400);
   EXPECT_NE(bad_year.body.find("\"year\""), std::string::npos) << bad_year.body;
+}
+
+// [report] templates: checked with the config, used by GET /report and by the
+// command, and swapped in by a reload (a broken file leaves the running ones).
+TEST(ReportTemplatesSetting, TheConfiguredHeadlinesAreUsedAndReloaded) {
+  TempDir files;
+  std::string templates = files.file("headlines.toml");
+  auto headline = [&](const std::string& ja) {
+    write_file(templates, "[[headline]]\nkpi = \"g01.training_courses\"\nja = \"" + ja +
+                              "：{figures}\"\nen = \"Own words: {figures}\"\n");
+  };
+  headline("局の見出し");
+  Daemon daemon("", "[report]\ntemplates = \"" + templates + "\"\n");
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
+  HttpClient client(daemon.port());
+  auto first = client.get("/report?year=2024");
+  ASSERT_EQ(first.status, 200) << first.body;
+  EXPECT_NE(section(first.body, 1).find("局の見出し：2022年に49コース、2023年に58コース、2024年に69コース"),
+            std::string::npos);
+  // Only the configured file speaks: the shipped goal 6 sentence is gone.
+  EXPECT_EQ(first.body.find("ステージアップの割合が33.1%から26.8%に減少している"), std::string::npos);
+  auto command = run_kpiwatch({"report", "--config", daemon.config_path()}, std::chrono::seconds(60));
+  ASSERT_EQ(command.exit_code, 0) << command.err;
+  EXPECT_NE(command.out.find("局の見出し："), std::string::npos);
+
+  headline("課の見出し");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(daemon.wait_for_log("reloaded:")) << daemon.log();
+  EXPECT_NE(client.get("/report").body.find("課の見出し：2022年に49コース"), std::string::npos);
+
+  write_file(templates, "[[headline]]\nkpi = \"g01.no_such_kpi\"\nja = \"x\"\nen = \"x\"\n");
+  auto check = run_kpiwatch({"check", "--config", daemon.config_path()}, std::chrono::seconds(30));
+  EXPECT_EQ(check.exit_code, 1);
+  EXPECT_NE(check.err.find(templates + ":2"), std::string::npos) << check.err;
+  EXPECT_NE(check.err.find("unknown KPI \"g01.no_such_kpi\""), std::string::npos) << check.err;
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(daemon.wait_for_log("reload failed")) << daemon.log();
+  EXPECT_NE(client.get("/report").body.find("課の見出し："), std::string::npos);
+  EXPECT_EQ(daemon.stop(), 0);
 }
 
 }  // namespace

@@ -195,7 +195,7 @@ TEST(ServiceEnvironment, KpiwatchVariablesOverrideTheConfigAndFlagsOverrideThem)
       {{"KPIWATCH_STATE_DIRECTORY", other_state}, {"KPIWATCH_DATABASE", "drop-in.db"}, {"KPIWATCH_LOG_LEVEL", "info"}});
   EXPECT_EQ(http_get(daemon.port(), "/healthz").status, 200);
   EXPECT_EQ(daemon.stop(), 0);
-  EXPECT_EQ(count_revisions(other_state + "/drop-in.db"), 121);
+  EXPECT_EQ(count_revisions(other_state + "/drop-in.db"), 126);
   EXPECT_FALSE(std::filesystem::exists(daemon.database()));
   EXPECT_EQ(daemon.log().find("request GET /healthz"), std::string::npos) << daemon.log();
 
@@ -237,7 +237,7 @@ bool wait_until(Predicate done, std::chrono::milliseconds deadline = 30s) {
 }
 
 // Each batch holds two submissions and is all or nothing, so a consistent
-// snapshot holds the 121 bundled figures plus an even number.
+// snapshot holds the 126 bundled figures plus an even number.
 TEST(BackupCommand, CopiesTheLiveDatabaseConsistentlyWhileTheDaemonIngests) {
   Daemon daemon;
   daemon.start();
@@ -291,8 +291,8 @@ TEST(BackupCommand, CopiesTheLiveDatabaseConsistentlyWhileTheDaemonIngests) {
     EXPECT_EQ(text("PRAGMA journal_mode"), "wal");
     sqlite3_close(db);
     long long rows = count_revisions(copy);
-    EXPECT_GE(rows, 121 + 2 * 20);
-    EXPECT_EQ((rows - 121) % 2, 0) << "a batch was copied half";
+    EXPECT_GE(rows, 126 + 2 * 20);
+    EXPECT_EQ((rows - 126) % 2, 0) << "a batch was copied half";
     EXPECT_GE(rows, previous);
     previous = rows;
     int wait_more = accepted + 5;
@@ -300,17 +300,17 @@ TEST(BackupCommand, CopiesTheLiveDatabaseConsistentlyWhileTheDaemonIngests) {
   }
   writer.join();
   EXPECT_EQ(daemon.stop(), 0);
-  EXPECT_EQ(count_revisions(daemon.database()), 121 + 2 * accepted);
+  EXPECT_EQ(count_revisions(daemon.database()), 126 + 2 * accepted);
 
   // A copy made after the stop is complete, and the daemon can run on it.
   const std::string last = daemon.dir() + "/last.db";
   auto result = run_kpiwatch({"backup", "--config", daemon.config_path(), last});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(count_revisions(last), 121 + 2 * accepted);
+  EXPECT_EQ(count_revisions(last), 126 + 2 * accepted);
   daemon.start({{"KPIWATCH_DATABASE", last}});
   EXPECT_EQ(http_get(daemon.port(), "/api/v1/kpis/g01.trainees/series").status, 200);
   EXPECT_EQ(daemon.stop(), 0);
-  EXPECT_EQ(count_revisions(last), 121 + 2 * accepted) << "the bundled dataset is not loaded twice";
+  EXPECT_EQ(count_revisions(last), 126 + 2 * accepted) << "the bundled dataset is not loaded twice";
 }
 
 TEST(BackupCommand, RefusesToOverwriteTheLiveDatabaseOrToInventOne) {
@@ -326,7 +326,7 @@ TEST(BackupCommand, RefusesToOverwriteTheLiveDatabaseOrToInventOne) {
   EXPECT_NE(itself.err.find("is the live database itself"), std::string::npos) << itself.err;
   EXPECT_EQ(http_get(daemon.port(), "/readyz").status, 200);
   EXPECT_EQ(daemon.stop(), 0);
-  EXPECT_EQ(count_revisions(daemon.database()), 121);
+  EXPECT_EQ(count_revisions(daemon.database()), 126);
 }
 
 }  // namespace

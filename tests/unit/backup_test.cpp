@@ -24,7 +24,7 @@ using ::testing::HasSubstr;
 
 using test::TempDir;
 
-// A store holding the bundled dataset (121 revisions).
+// A store holding the bundled dataset (126 revisions).
 std::unique_ptr<Store> store_with_dataset(const std::string& path) {
   auto store = Store::open({path});
   if (!store) throw std::runtime_error(store.error().message);
@@ -56,7 +56,7 @@ TEST(Backup, CopiesAnOpenDatabaseIntoAFileThatOpensAsAKpiwatchStore) {
   EXPECT_GT(report->pages, 0);
   EXPECT_EQ(report->bytes, static_cast<std::int64_t>(fs::file_size(dir.file("copy.db"))));
   EXPECT_FALSE(fs::exists(dir.file("copy.db.tmp")));
-  EXPECT_EQ(scalar(dir.file("copy.db"), "SELECT COUNT(*) FROM revisions"), "121");
+  EXPECT_EQ(scalar(dir.file("copy.db"), "SELECT COUNT(*) FROM revisions"), "126");
   EXPECT_EQ(scalar(dir.file("copy.db"), "PRAGMA journal_mode"), "wal");
 
   auto copy = Store::open({dir.file("copy.db")});
@@ -64,7 +64,7 @@ TEST(Backup, CopiesAnOpenDatabaseIntoAFileThatOpensAsAKpiwatchStore) {
   EXPECT_EQ(copy.value()->schema_version(), Store::current_schema_version());
   auto count = copy.value()->revisions().count();
   ASSERT_TRUE(count);
-  EXPECT_EQ(count.value(), 121);
+  EXPECT_EQ(count.value(), 126);
 }
 
 TEST(Backup, ReplacesAnOlderCopyAndALeftoverTemporaryFile) {
@@ -74,7 +74,7 @@ TEST(Backup, ReplacesAnOlderCopyAndALeftoverTemporaryFile) {
   std::ofstream(dir.file("copy.db.tmp")) << "left by an interrupted backup";
   auto report = backup_database(dir.file("live.db"), dir.file("copy.db"));
   ASSERT_TRUE(report) << report.error().message;
-  EXPECT_EQ(scalar(dir.file("copy.db"), "SELECT COUNT(*) FROM revisions"), "121");
+  EXPECT_EQ(scalar(dir.file("copy.db"), "SELECT COUNT(*) FROM revisions"), "126");
   EXPECT_FALSE(fs::exists(dir.file("copy.db.tmp")));
 }
 
@@ -90,7 +90,7 @@ TEST(Backup, NeverCreatesTheSourceAndNeverOverwritesIt) {
   auto itself = backup_database(dir.file("live.db"), dir.file("./live.db"));
   ASSERT_FALSE(itself);
   EXPECT_THAT(itself.error().message, HasSubstr("is the live database itself"));
-  EXPECT_EQ(scalar(dir.file("live.db"), "SELECT COUNT(*) FROM revisions"), "121");
+  EXPECT_EQ(scalar(dir.file("live.db"), "SELECT COUNT(*) FROM revisions"), "126");
 }
 
 TEST(Backup, AnUnwritableDestinationFailsAndLeavesNothingBehind) {

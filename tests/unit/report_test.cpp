@@ -42,11 +42,25 @@ class BundledReport : public ::testing::Test {
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
     auto rules = RuleSet::load(RuleSet::embedded_sources(), catalog_);
     ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const RuleSet>>(rules));
-    AlertEngine engine(std::get<std::shared_ptr<const RuleSet>>(rules), std::make_shared<NotifyConfig>(), metrics_);
-    ASSERT_TRUE(engine.start(*store_, clock_.now()).ok());
-    auto r = report(*store_, *catalog_, ReportTemplates::embedded(), std::nullopt, clock_.now());
-    ASSERT_TRUE(r.ok()) << r.error().message;
-    report_ = std::move(r.value());
+    rules_ = std::get<std::shared_ptr<const RuleSet>>(rules);
+    report_ = evaluated_at(clock_);
+  }
+
+  // The rules evaluated at `clock`'s time (as a daemon started then), and the report then.
+  Report evaluated_at(const Clock& clock) {
+    AlertEngine engine(rules_, std::make_shared<NotifyConfig>(), metrics_);
+    EXPECT_TRUE(engine.start(*store_, clock.now()).ok());
+    auto r = report(*store_, *catalog_, ReportTemplates::embedded(), std::nullopt, clock.now());
+    EXPECT_TRUE(r.ok()) << r.error().message;
+    return r.ok() ? std::move(r.value()) : Report{};
+  }
+
+  static std::set<std::string> with_verdict(const Report& r, Verdict v) {
+    std::set<std::string> out;
+    for (const auto& g : r.goals)
+      for (const auto& k : g.kpis)
+        if (k.verdict == v) out.insert(k.kpi->id);
+    return out;
   }
 
   const ReportKpi& kpi(const std::string& id) const {
@@ -67,6 +81,7 @@ class BundledReport : public ::testing::Test {
   std::shared_ptr<const Catalog> catalog_ = Catalog::embedded();
   At clock_{"2025-07-01T12:00:00Z"};
   Metrics metrics_;
+  std::shared_ptr<const RuleSet> rules_;
   std::unique_ptr<Store> store_;
   Report report_;
 };
@@ -135,25 +150,24 @@ TEST_F(BundledReport, AYearOnYearFallIsReadAgainstThePreviousFigure) {
   // 53 → 82 → 67: rising since 2022, but the report's concern is the fall in 2024 (compare = "previous").
   EXPECT_EQ(headlines("g07.intl_activity_companies", Lang::ja),
             "国際展開に関する活動を行う企業は、2023年の82社から2024年の67社に減少した\n");
+  // The summary table shows the direction the report compared, not 53 → 67's rise.
+  EXPECT_EQ(kpi("g07.intl_activity_companies").direction, Direction::falling);
+  EXPECT_EQ(kpi("g01.training_courses").direction, Direction::rising);
   EXPECT_EQ(headlines("g03.joint_research", Lang::en),
             "Joint research with companies: 112 projects in 2022, 226 projects in 2023 and 148 projects in 2024, "
             "an increasing trend\n");
 }
 
 TEST_F(BundledReport, TheConcernsAreTheReportsOwn) {
-  std::set<std::string> concerns;
-  for (const auto& g : report_.goals)
-    for (const auto& k : g.kpis)
-      if (k.verdict == Verdict::concern) concerns.insert(k.kpi->id);
-  EXPECT_EQ(concerns, (std::set<std::string>{
-                          "g02.cross_industry_without_product_3yr_avg",
-                          "g02.ventures_without_product_3yr_avg",
-                          "g03.intl_joint_trial_efforts",
-                          "g06.market_launch_rate",
-                          "g06.stage_up_rate",
-                          "g07.intl_activity_companies",
-                          "g07.overseas_base_companies",
-                      }));
+  EXPECT_EQ(with_verdict(report_, Verdict::concern), (std::set<std::string>{
+                                                         "g02.cross_industry_without_product_3yr_avg",
+                                                         "g02.ventures_without_product_3yr_avg",
+                                                         "g03.intl_joint_trial_efforts",
+                                                         "g06.market_launch_rate",
+                                                         "g06.stage_up_rate",
+                                                         "g07.intl_activity_companies",
+                                                         "g07.overseas_base_companies",
+                                                     }));
 }
 
 TEST_F(BundledReport, FindingsAreTheYearsAlertsWithoutMissingData) {
@@ -185,6 +199,22 @@ TEST_F(BundledReport, ProgressStatesGoodNews) {
   EXPECT_THAT(all,
               AllOf(HasSubstr("研修受講者数は2022年の2,737人から2024年の4,086人へ1.5倍に増えた"),
                     HasSubstr("デバイスラグは2021年度の4.1年から2023年度の0.4年に短縮した"), HasSubstr("ブラジル")));
+}
+
+TEST_F(BundledReport, ALaterYearsMissingFiguresAreListedButDoNotMakeTheYearOverdue) {
+  // In December 2026 the figures for 2025 (due 30 June 2026) are overdue; the 2024 report's verdicts stay.
+  Report later = evaluated_at(At("2026-12-01T12:00:00Z"));
+  EXPECT_EQ(later.year, 2024);
+  EXPECT_EQ(with_verdict(later, Verdict::concern), with_verdict(report_, Verdict::concern));
+  EXPECT_EQ(with_verdict(later, Verdict::overdue), with_verdict(report_, Verdict::overdue));
+  // FY2024 is missing for PMDA's two KPIs (the report stops at FY2023).
+  EXPECT_EQ(with_verdict(later, Verdict::overdue), (std::set<std::string>{"g08.device_lag", "g08.idaten_completions"}));
+  const auto& g1 = later.goals[0];
+  ASSERT_FALSE(g1.overdue.empty());
+  EXPECT_TRUE(std::any_of(g1.overdue.begin(), g1.overdue.end(), [](const ReportOverdue& o) {
+    return o.period.year == 2025 && o.figures.kpi->id == "g01.training_courses";
+  }));
+  EXPECT_EQ(g1.kpis[0].verdict, Verdict::on_track);
 }
 
 TEST_F(BundledReport, AnEarlierYearLeavesLaterFiguresOut) {

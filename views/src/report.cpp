@@ -134,6 +134,7 @@ struct Context {
   const Catalog& catalog;
   const ReportTemplates& templates;
   int year;
+  std::chrono::sys_days today;
   std::vector<AlertRecord> alerts;  // pending and firing
   std::vector<OverdueDigest> overdue;
 };
@@ -144,16 +145,32 @@ bool has_finding(const ReportGoal& goal, const Kpi& kpi) {
   });
 }
 
-bool is_overdue(const ReportGoal& goal, const Kpi& kpi) {
-  return std::any_of(goal.overdue.begin(), goal.overdue.end(), [&](const OverdueKpi& o) { return o.kpi == &kpi; });
+// The figures of the report's year (or before, on the KPI's cadence) that are past
+// their deadline: each series' next period after its last figure. The alerts only
+// tell the latest due period, so the report's year is read from the figures.
+std::vector<ReportOverdue> overdue_in_year(const ReportKpi& rk, int year, std::chrono::sys_days today) {
+  std::vector<ReportOverdue> out;
+  const Kpi& kpi = *rk.kpi;
+  if (!kpi.due) return out;
+  for (const auto& s : rk.figures.series) {
+    Period next = s.points.back().submission.period;
+    for (int i = 0; i < kpi.every; ++i) next = next.next();
+    if (next.year > year || kpi.due->overdue_from(next) > today) continue;
+    auto same = std::find_if(out.begin(), out.end(), [&](const ReportOverdue& o) { return o.period == next; });
+    if (same != out.end())
+      ++same->figures.missing;
+    else
+      out.push_back(ReportOverdue{next, OverdueKpi{&kpi, 1, kpi.due->due(next), ""}});
+  }
+  return out;
 }
 
 // A concern (the report's reading, or a firing warning or critical finding it does
 // not read otherwise) comes first, then missing figures, then the figures themselves.
-Verdict verdict_of(const ReportTemplates& templates, const ReportGoal& goal, const ReportKpi& rk) {
-  auto reading = template_verdict(templates, rk);
-  if (reading == Verdict::concern || (!reading && has_finding(goal, *rk.kpi))) return Verdict::concern;
-  if (is_overdue(goal, *rk.kpi)) return Verdict::overdue;
+Verdict verdict_of(const std::optional<TemplateReading>& reading, const ReportGoal& goal, const ReportKpi& rk,
+                   bool overdue) {
+  if (reading ? reading->verdict == Verdict::concern : has_finding(goal, *rk.kpi)) return Verdict::concern;
+  if (overdue) return Verdict::overdue;
   return rk.figures.series.empty() ? Verdict::no_data : Verdict::on_track;
 }
 
@@ -166,9 +183,11 @@ Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
     if (!kpi || kpi->goal != goal.number || is_missing_data(a) || !a.inhibited_by.empty()) continue;
     if (alert_year(a, c.catalog) == c.year) out.findings.push_back(a);
   }
+  // Later periods' missing figures as the alerts tell them (the report's year's come from its figures).
+  std::vector<ReportOverdue> later;
   for (const auto& d : c.overdue)
     for (const auto& k : d.kpis)
-      if (k.kpi->goal == goal.number) out.overdue.push_back(k);
+      if (k.kpi->goal == goal.number && d.period.year > c.year) later.push_back(ReportOverdue{d.period, k});
   for (const auto& kpi : c.catalog.kpis()) {
     if (kpi.goal != goal.number) continue;
     ReportKpi rk;
@@ -176,12 +195,17 @@ Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
     auto figures = figures_of(c.store, kpi, c.year);
     if (!figures) return figures.error();
     rk.figures = std::move(figures.value());
-    rk.direction = lead_direction(rk, c.templates.tolerance());
-    rk.verdict = verdict_of(c.templates, out, rk);
+    // The direction the report's reading compared, else the lead series' first figure against its last.
+    auto reading = template_reading(c.templates, rk);
+    rk.direction = reading ? reading->direction : lead_direction(rk, c.templates.tolerance());
+    auto missing = overdue_in_year(rk, c.year, c.today);
+    rk.verdict = verdict_of(reading, out, rk, !missing.empty());
+    out.overdue.insert(out.overdue.end(), missing.begin(), missing.end());
     rk.headlines = render_headlines(c.templates, rk);
     note_sources(out, rk);
     out.kpis.push_back(std::move(rk));
   }
+  out.overdue.insert(out.overdue.end(), later.begin(), later.end());
   for (const auto& rk : out.kpis) {
     auto more = render_progress(c.templates, rk);
     out.progress.insert(out.progress.end(), more.begin(), more.end());
@@ -218,7 +242,7 @@ Result<Report> report(Store& store, const Catalog& catalog, const ReportTemplate
   AlertFilter filter;
   auto alerts = store.alerts().list(filter);
   if (!alerts) return alerts.error();
-  Context c{store, catalog, templates, r.year, {}, {}};
+  Context c{store, catalog, templates, r.year, std::chrono::floor<std::chrono::days>(now), {}, {}};
   for (auto& a : alerts.value())
     if (a.state == AlertState::firing || a.state == AlertState::pending) c.alerts.push_back(std::move(a));
   c.overdue = overdue_digests(c.alerts, catalog);

@@ -150,9 +150,11 @@ Loaded<ReportTemplates> ReportTemplates::load_file(const std::string& path, cons
   return parse(text.str(), path, catalog);
 }
 
+std::string_view ReportTemplates::shipped_toml() { return embedded::report_templates_toml(); }
+
 const ReportTemplates& ReportTemplates::embedded() {
   static const ReportTemplates shipped = [] {
-    auto t = parse(embedded::report_templates_toml(), "config/report/headlines.toml", *Catalog::embedded());
+    auto t = parse(shipped_toml(), "config/report/headlines.toml", *Catalog::embedded());
     // The shipped file is tested (report_test); a broken one is a build defect.
     if (auto* d = std::get_if<Diagnostics>(&t)) throw std::logic_error(d->front().str());
     return std::get<ReportTemplates>(std::move(t));
@@ -247,19 +249,27 @@ TemplateValues values_of(const Kpi& kpi, const Series& s, const std::vector<std:
   return v;
 }
 
-// The entry's sentence for the KPI, if the entry speaks of it and its direction fits.
-std::optional<ReportText> render_entry(const ReportTemplates& templates, const ReportTemplates::Entry& e,
-                                       const ReportKpi& kpi) {
+// The direction the entry reads in the KPI's figures, if it speaks of them and the direction fits.
+std::optional<Direction> entry_direction(const ReportTemplates& templates, const ReportTemplates::Entry& e,
+                                         const ReportKpi& kpi) {
   if (e.kpi != kpi.kpi) return std::nullopt;
   const Series* s = report_series(kpi, e.dims);
   if (!s) return std::nullopt;
-  auto points = numbers(*kpi.kpi, *s);
-  if (points.empty()) return std::nullopt;
-  auto compared = points;
+  auto compared = numbers(*kpi.kpi, *s);
+  if (compared.empty()) return std::nullopt;
   if (e.against_previous && compared.size() > 2) compared.erase(compared.begin(), compared.end() - 2);
   Direction d = points_direction(compared, e.tolerance.value_or(templates.tolerance()));
   if (!e.when.empty() && std::find(e.when.begin(), e.when.end(), d) == e.when.end()) return std::nullopt;
-  auto v = values_of(*kpi.kpi, *s, points, d);
+  return d;
+}
+
+// The entry's sentence for the KPI, if the entry speaks of it and its direction fits.
+std::optional<ReportText> render_entry(const ReportTemplates& templates, const ReportTemplates::Entry& e,
+                                       const ReportKpi& kpi) {
+  auto d = entry_direction(templates, e, kpi);
+  if (!d) return std::nullopt;
+  const Series& s = *report_series(kpi, e.dims);
+  auto v = values_of(*kpi.kpi, s, numbers(*kpi.kpi, s), *d);
   return ReportText{e.ja.render(v, Lang::ja), e.en.render(v, Lang::en)};
 }
 
@@ -282,9 +292,10 @@ std::vector<ReportText> render_progress(const ReportTemplates& templates, const 
   return render_all(templates, templates.progress(), kpi);
 }
 
-std::optional<Verdict> template_verdict(const ReportTemplates& templates, const ReportKpi& kpi) {
+std::optional<TemplateReading> template_reading(const ReportTemplates& templates, const ReportKpi& kpi) {
   for (const auto& e : templates.headlines())
-    if (e->verdict && render_entry(templates, *e, kpi)) return e->verdict;
+    if (e->verdict)
+      if (auto d = entry_direction(templates, *e, kpi)) return TemplateReading{*e->verdict, *d};
   return std::nullopt;
 }
 

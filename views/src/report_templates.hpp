@@ -23,7 +23,12 @@ struct ReportTemplates::Entry {
 const Series* report_series(const ReportKpi& kpi, const std::optional<Dims>& dims);
 std::vector<ReportText> render_headlines(const ReportTemplates& templates, const ReportKpi& kpi);
 std::vector<ReportText> render_progress(const ReportTemplates& templates, const ReportKpi& kpi);
-// The verdict of the first headline of the KPI that applies and states one.
-std::optional<Verdict> template_verdict(const ReportTemplates& templates, const ReportKpi& kpi);
+// How the report reads the KPI: the first of its headlines that applies and states a
+// verdict, with the direction it compared (compare = "previous": the last two figures).
+struct TemplateReading {
+  Verdict verdict;
+  Direction direction;
+};
+std::optional<TemplateReading> template_reading(const ReportTemplates& templates, const ReportKpi& kpi);
 
 }  // namespace kpiwatch::views

@@ -4,7 +4,7 @@
 
 import { t } from './i18n.js';
 import { el, notice } from './dom.js';
-import { ApiError } from './api.js';
+import { ApiError, headers, token } from './api.js';
 import { startLive } from './live.js';
 import { tokenForm } from './token.js';
 
@@ -41,9 +41,29 @@ function clearError() {
   if (box) box.remove();
 }
 
+// A link cannot carry the tab's token: with one, the report is fetched with it and saved as a file.
+function reportLinks() {
+  for (const a of document.querySelectorAll('[data-report]'))
+    a.addEventListener('click', async (e) => {
+      if (!token()) return;
+      e.preventDefault();
+      try {
+        const res = await fetch(a.href, { headers: headers({ Accept: 'text/html' }), credentials: 'omit' });
+        if (!res.ok) throw new ApiError(res.status, '', `HTTP ${res.status}`);
+        const url = URL.createObjectURL(await res.blob());
+        const lang = document.documentElement.lang;
+        el('a', { href: url, download: `kpiwatch-report-${lang}.html` }).click();
+        setTimeout(() => URL.revokeObjectURL(url), 60000);
+      } catch (error) {
+        showError(error, () => a.click());
+      }
+    });
+}
+
 async function start() {
   const kind = body.dataset.page;
   markNav(kind);
+  reportLinks();
   const load = pages[kind];
   if (!load) return;  // the 404 and 400 pages are drawn by the server
   const module = await load();

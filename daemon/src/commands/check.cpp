@@ -1,4 +1,4 @@
-// `kpiwatch check`: config, catalog, rules and the bundled dataset, through the
+// `kpiwatch check`: config, catalog, rules, report templates and the bundled dataset, through the
 // same loader as serve and reload.
 #include <fmt/format.h>
 
@@ -15,9 +15,9 @@ int run_check(const CommonOptions& options, const std::vector<std::string>& rule
     fmt::print(stderr, "bundled dataset: {}\n", dataset.error().message);
     return 1;
   }
-  fmt::print("OK: config {}, catalog with {} goals and {} KPIs, {} rules, {} token(s)\n", setup->settings.source,
-             setup->catalog->goals().size(), setup->catalog->kpis().size(), setup->rules->size(),
-             setup->settings.tokens.size());
+  fmt::print("OK: config {}, catalog with {} goals and {} KPIs, {} rules, {} token(s), {} report headlines\n",
+             setup->settings.source, setup->catalog->goals().size(), setup->catalog->kpis().size(),
+             setup->rules->size(), setup->settings.tokens.size(), setup->report_templates->headlines().size());
   return 0;
 }
 

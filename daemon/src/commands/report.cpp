@@ -50,44 +50,27 @@ std::optional<ReportArgs> check_args(const std::string& year, const std::string&
   return args;
 }
 
-int write_html(const std::string& html, const std::string& out) {
+// The report to stdout ("" or "-") or to `out`, which is replaced whole or left as it was.
+int write_out(const std::string& bytes, const std::string& out) {
   if (out.empty() || out == "-") {
-    std::fwrite(html.data(), 1, html.size(), stdout);
-    return 0;
+    std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
   }
-  std::ofstream file(out, std::ios::binary);
-  file << html;
-  if (!file.flush()) {
-    fmt::print(stderr, "cannot write {}\n", out);
-    return 2;
-  }
-  return 0;
-}
-
-int write_pdf(const std::string& html, const std::string& out) {
-  std::string chromium = find_chromium();
-  if (chromium.empty()) {
-    fmt::print(stderr,
-               "the PDF is printed by Chromium, which is not installed: apt-get install chromium "
-               "(or set KPIWATCH_CHROMIUM to the browser); --format html needs nothing\n");
-    return 2;
-  }
-  if (auto printed = print_pdf(chromium, html, out); !printed) {
-    fmt::print(stderr, "{}\n", printed.error().message);
+  if (auto written = replace_file(out, bytes); !written) {
+    fmt::print(stderr, "{}\n", written.error().message);
     return 1;
   }
   return 0;
 }
 
-// The settings' headline templates ([report] templates), else the shipped ones.
-std::optional<views::ReportTemplates> load_templates(const Setup& setup) {
-  if (setup.settings.report_templates_path.empty()) return views::ReportTemplates::embedded();
-  auto loaded = views::ReportTemplates::load_file(setup.settings.report_templates_path, *setup.catalog);
-  if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
-    for (const auto& d : *diags) fmt::print(stderr, "{}\n", d.str());
-    return std::nullopt;
-  }
-  return std::get<views::ReportTemplates>(std::move(loaded));
+// The browser that prints the PDF, or empty after saying how to get one.
+std::string chromium_or_print() {
+  std::string chromium = find_chromium();
+  if (chromium.empty())
+    fmt::print(stderr,
+               "the PDF is printed by Chromium, which is not installed: apt-get install chromium "
+               "(or set KPIWATCH_CHROMIUM to the browser); --format html needs nothing\n");
+  return chromium;
 }
 
 }  // namespace
@@ -96,20 +79,26 @@ int run_report(const CommonOptions& options, const std::string& year, const std:
                const std::string& format, const std::string& out) {
   auto args = check_args(year, lang, format);
   if (!args) return 2;
+  std::string chromium = args->pdf ? chromium_or_print() : "";
+  if (args->pdf && chromium.empty()) return 2;
   auto setup = load_setup_or_print(options);
   if (!setup) return 2;
   auto store = open_existing_store(setup->settings, "--config or --state-dir");
   if (!store) return 2;
-  auto templates = load_templates(*setup);
-  if (!templates) return 2;
-  auto report = views::report(*store, *setup->catalog, *templates, args->year, std::chrono::system_clock::now());
+  auto report =
+      views::report(*store, *setup->catalog, *setup->report_templates, args->year, std::chrono::system_clock::now());
   if (!report) {
     fmt::print(stderr, "{}\n", report.error().message);
     return report.error().field == "year" ? 2 : 1;
   }
   std::string html = render_report_html(report.value(), args->lang);
-  if (!args->pdf) return write_html(html, out);
-  return write_pdf(html, out.empty() ? fmt::format("report-{}-{}.pdf", report.value().year, lang) : out);
+  if (!args->pdf) return write_out(html, out);
+  auto pdf = print_pdf(chromium, html);
+  if (!pdf) {
+    fmt::print(stderr, "{}\n", pdf.error().message);
+    return 1;
+  }
+  return write_out(pdf.value(), out.empty() ? fmt::format("report-{}-{}.pdf", report.value().year, lang) : out);
 }
 
 }  // namespace kpiwatch

@@ -120,7 +120,7 @@ Diagnostics reload(Daemon& d) {
   if (now.listen_host != old.listen_host || now.listen_port != old.listen_port ||
       now.database_path() != old.database_path() || now.synchronous != old.synchronous)
     spdlog::warn("listen address and storage settings take effect at the next restart");
-  d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens, now.read_token), now.limits);
+  d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens, now.read_token), now.limits, next.report_templates);
   auto notify = make_notify_config(now, d.listening);
   d.delivery->swap(notify);
   // Answer once the writer has swapped the rules in, so that what follows sees them.
@@ -146,7 +146,7 @@ bool start_http(Daemon& d) {
   const auto& s = d.setup.settings;
   warn_if_no_tokens(s);
   d.api = std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest,
-                                std::make_shared<Auth>(s.tokens, s.read_token), s.limits);
+                                std::make_shared<Auth>(s.tokens, s.read_token), s.limits, d.setup.report_templates);
   d.api->set_reloader([&d] { return reload(d); });
   d.api->set_events(d.events.get());
   ServerLimits limits{s.max_connections, s.max_body_bytes, std::size_t{16} * 1024, s.read_timeout, s.idle_timeout};

@@ -65,6 +65,26 @@ Loaded<std::shared_ptr<const RuleSet>> load_rules(const Settings& s, const std::
   return loaded;
 }
 
+// The shipped templates name the bundled catalog's KPIs: with another catalog
+// they are read against it, and left out if they do not fit.
+Loaded<std::shared_ptr<const views::ReportTemplates>> load_report_templates(const Settings& s, const Catalog& catalog) {
+  using Templates = std::shared_ptr<const views::ReportTemplates>;
+  if (!s.report_templates_path.empty()) {
+    auto loaded = views::ReportTemplates::load_file(s.report_templates_path, catalog);
+    if (auto* diags = std::get_if<Diagnostics>(&loaded)) return *diags;
+    return Templates(std::make_shared<views::ReportTemplates>(std::get<0>(std::move(loaded))));
+  }
+  if (&catalog == Catalog::embedded().get())
+    return Templates(std::shared_ptr<void>(), &views::ReportTemplates::embedded());
+  auto shipped =
+      views::ReportTemplates::parse(views::ReportTemplates::shipped_toml(), "config/report/headlines.toml", catalog);
+  if (auto* ok = std::get_if<views::ReportTemplates>(&shipped))
+    return Templates(std::make_shared<views::ReportTemplates>(std::move(*ok)));
+  spdlog::info("the shipped report headlines name KPIs that {} does not have; set [report] templates to write them",
+               s.catalog_path);
+  return Templates(std::make_shared<views::ReportTemplates>());
+}
+
 }  // namespace
 
 void init_logging(const std::string& level) {
@@ -106,6 +126,10 @@ Loaded<Setup> load_setup(const CommonOptions& options, const std::vector<std::st
   auto rules = load_rules(s, rule_paths.empty() ? s.rule_paths : rule_paths, setup.catalog);
   if (auto* diags = std::get_if<Diagnostics>(&rules)) return *diags;
   setup.rules = std::get<0>(std::move(rules));
+
+  auto templates = load_report_templates(s, *setup.catalog);
+  if (auto* diags = std::get_if<Diagnostics>(&templates)) return *diags;
+  setup.report_templates = std::get<0>(std::move(templates));
   return setup;
 }
 

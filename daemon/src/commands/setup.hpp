@@ -10,6 +10,7 @@
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
 #include "kpiwatch/commands.hpp"
+#include "kpiwatch/report.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/settings.hpp"
 #include "kpiwatch/store.hpp"
@@ -20,6 +21,8 @@ struct Setup {
   Settings settings;
   std::shared_ptr<const Catalog> catalog;
   std::shared_ptr<const RuleSet> rules;
+  // [report] templates against this catalog, else the shipped ones (none fit a catalog without their KPIs).
+  std::shared_ptr<const views::ReportTemplates> report_templates;
 };
 
 // Reads the config (or the embedded default), applies command-line overrides,

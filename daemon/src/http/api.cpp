@@ -12,16 +12,20 @@
 namespace kpiwatch {
 
 Api::Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, Store& reader, Ingest& ingest,
-         std::shared_ptr<const Auth> auth, ValidationLimits limits)
+         std::shared_ptr<const Auth> auth, ValidationLimits limits,
+         std::shared_ptr<const views::ReportTemplates> report_templates)
     : io_(io),
       catalog_(std::move(catalog)),
+      report_templates_(std::move(report_templates)),
       reader_(reader),
       ingest_(ingest),
       auth_(std::move(auth)),
       limits_(limits) {}
 
-void Api::swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Auth> auth, ValidationLimits limits) {
+void Api::swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Auth> auth, ValidationLimits limits,
+               std::shared_ptr<const views::ReportTemplates> report_templates) {
   catalog_ = std::move(catalog);
+  report_templates_ = std::move(report_templates);
   auth_ = std::move(auth);
   limits_ = limits;
 }

@@ -16,6 +16,7 @@
 #include "kpiwatch/delivery.hpp"
 #include "kpiwatch/ingest.hpp"
 #include "kpiwatch/metrics.hpp"
+#include "kpiwatch/report.hpp"
 #include "kpiwatch/settings.hpp"
 #include "kpiwatch/store.hpp"
 
@@ -25,7 +26,8 @@ class Api {
  public:
   // `reader` is used on the io_context thread only; writes go through `ingest`.
   Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, Store& reader, Ingest& ingest,
-      std::shared_ptr<const Auth> auth, ValidationLimits limits);
+      std::shared_ptr<const Auth> auth, ValidationLimits limits,
+      std::shared_ptr<const views::ReportTemplates> report_templates);
 
   // Called on the io_context thread. `stream` is how a streaming route takes the connection over.
   void handle(Request&& request, Respond respond, StartStream stream = {});
@@ -33,7 +35,8 @@ class Api {
   void set_ready(bool ready) { ready_ = ready; }
   // Swaps in a reloaded catalog and tokens; requests already running keep theirs.
   // REQUIRES: called on the io_context thread.
-  void swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Auth> auth, ValidationLimits limits);
+  void swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Auth> auth, ValidationLimits limits,
+            std::shared_ptr<const views::ReportTemplates> report_templates);
   // What POST /api/v1/reload runs: a full dry-run load, swapped in only if it succeeds.
   using Reloader = std::function<Diagnostics()>;
   void set_reloader(Reloader reloader) { reloader_ = std::move(reloader); }
@@ -94,6 +97,7 @@ class Api {
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Catalog> catalog_;
+  std::shared_ptr<const views::ReportTemplates> report_templates_;  // read against catalog_
   Store& reader_;
   Ingest& ingest_;
   std::shared_ptr<const Auth> auth_;

@@ -19,7 +19,8 @@ namespace kpiwatch {
 namespace {
 
 struct PageText {
-  std::string_view site, skip, nav, overview, alerts, loading, noscript, footer, not_found, not_found_text, back;
+  std::string_view site, skip, nav, overview, alerts, report, loading, noscript, footer, not_found, not_found_text,
+      back;
 };
 
 const PageText& page_text(Lang lang) {
@@ -28,6 +29,7 @@ const PageText& page_text(Lang lang) {
                            "サイト内の移動",
                            "概要",
                            "アラート",
+                           "報告書",
                            "読み込み中です…",
                            "この画面を表示するには JavaScript を有効にしてください。",
                            "第2期医療機器基本計画の KPI 進捗 · kpiwatch",
@@ -39,6 +41,7 @@ const PageText& page_text(Lang lang) {
                            "Site navigation",
                            "Overview",
                            "Alerts",
+                           "Report",
                            "Loading…",
                            "This page needs JavaScript.",
                            "KPI progress of the 2nd Medical Device Basic Plan · kpiwatch",
@@ -134,6 +137,8 @@ std::string render(const Shell& shell, const boost::urls::url_view& target, Lang
       {"{{nav_alerts}}", std::string(t.alerts)},
       {"{{home}}", lang_link("/", lang)},
       {"{{alerts}}", lang_link("/alerts", lang)},
+      {"{{nav_report}}", std::string(t.report)},
+      {"{{report}}", lang_link("/report", lang)},
       {"{{switch_href}}", html_escape(with_lang(target, other))},
       {"{{switch_text}}", other == Lang::ja ? "日本語" : "English"},
       {"{{footer}}", std::string(t.footer)},

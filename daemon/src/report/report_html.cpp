@@ -57,8 +57,8 @@ sup { font-size: 7pt; }
 
 struct Words {
   std::string_view title, plan, years, as_of, generated, summary, goal, kpi, direction, verdict, chart, figures, series,
-      findings, progress, overdue, sources, source, submitted, none_findings, none_progress, none_overdue, missing, due,
-      no_figures, goal_prefix, list_sep;
+      findings, progress, overdue, sources, source, submitted, none_findings, none_progress, none_overdue, no_figures,
+      goal_prefix, list_sep;
 };
 
 const Words& words(Lang lang) {
@@ -84,8 +84,6 @@ const Words& words(Lang lang) {
                         "指摘事項はない。",
                         "特記すべき進捗はない。",
                         "期限を過ぎた未提出の数値はない。",
-                        "未提出",
-                        "提出期限",
                         "数値の提出がない。",
                         "ゴール",
                         "、"};
@@ -111,8 +109,6 @@ const Words& words(Lang lang) {
                         "No findings.",
                         "No progress to note.",
                         "No figures are overdue.",
-                        "missing",
-                        "due",
                         "No figures have been submitted.",
                         "Goal ",
                         ", "};
@@ -382,9 +378,16 @@ std::string overdue(const ReportGoal& g, Lang lang) {
   std::string out = fmt::format("<h4>{}</h4>", w.overdue);
   if (g.overdue.empty()) return out + fmt::format("<p class=\"none\">{}</p>\n", w.none_overdue);
   out += "<ul class=\"overdue\">";
-  for (const auto& o : g.overdue)
-    out += fmt::format("<li>{}: {} {} ({} {})</li>", escape(pick(o.kpi->name_ja, o.kpi->name_en, lang)), w.missing,
-                       o.missing, w.due, escape(date_name(o.due, lang)));
+  for (const auto& o : g.overdue) {
+    const views::OverdueKpi& k = o.figures;
+    std::string name = escape(pick(k.kpi->name_ja, k.kpi->name_en, lang));
+    std::string period = escape(period_name(o.period, lang)), due = escape(date_name(k.due, lang));
+    if (lang == Lang::ja)
+      out += fmt::format("<li>{}: {}の数値{}件が未提出（提出期限 {}）</li>", name, period, k.missing, due);
+    else
+      out += fmt::format("<li>{}: {} figure{} for {} missing (due {})</li>", name, k.missing, k.missing == 1 ? "" : "s",
+                         period, due);
+  }
   return out + "</ul>\n";
 }
 

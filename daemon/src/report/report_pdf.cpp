@@ -115,8 +115,7 @@ std::string find_chromium() {
   return "";
 }
 
-Status print_pdf(const std::string& chromium, const std::string& html, const std::string& pdf_path,
-                 std::chrono::seconds limit) {
+Result<std::string> print_pdf(const std::string& chromium, const std::string& html, std::chrono::seconds limit) {
   TempDir dir;
   if (dir.path.empty()) return print_error(fmt::format("cannot make a temporary directory: {}", std::strerror(errno)));
   {
@@ -124,16 +123,36 @@ Status print_pdf(const std::string& chromium, const std::string& html, const std
     out << html;
     if (!out.flush()) return print_error("cannot write the report's HTML to the temporary directory");
   }
-  std::string target = std::filesystem::absolute(pdf_path).string();
-  std::error_code ec;
-  std::filesystem::remove(target, ec);
+  std::string target = dir.path + "/report.pdf";
   pid_t pid = spawn(chromium_args(chromium, dir, target), dir.path + "/chromium.log");
   if (pid < 0) return print_error(fmt::format("cannot start {}: {}", chromium, std::strerror(errno)));
   int status = wait_bounded(pid, limit);
   if (status == -1) return print_error(fmt::format("{} did not print the PDF within {} s", chromium, limit.count()));
-  if (status != 0 || !std::filesystem::exists(target) || std::filesystem::file_size(target, ec) == 0)
-    return print_error(fmt::format("{} exited with {} without writing {}: {}", chromium, status, pdf_path,
+  std::ifstream in(target, std::ios::binary);
+  std::string pdf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (status != 0 || pdf.empty())
+    return print_error(fmt::format("{} exited with {} without printing the PDF: {}", chromium, status,
                                    tail_of(dir.path + "/chromium.log")));
+  return pdf;
+}
+
+Status replace_file(const std::string& path, std::string_view bytes) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      return print_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    }
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    auto e = print_error(fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(errno)));
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);
+    return e;
+  }
   return ok_status();
 }
 

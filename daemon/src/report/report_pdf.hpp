@@ -3,6 +3,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "kpiwatch/result.hpp"
 
@@ -12,9 +13,12 @@ namespace kpiwatch {
 // empty if there is none.
 std::string find_chromium();
 
-// Writes `html` to a private temporary directory and prints it to `pdf_path`
-// with `chromium`, killing the browser's process group if it takes longer than `limit`.
-Status print_pdf(const std::string& chromium, const std::string& html, const std::string& pdf_path,
-                 std::chrono::seconds limit = std::chrono::seconds(90));
+// The PDF of `html`: written to a private temporary directory and printed there
+// by `chromium`, whose process group is killed if it takes longer than `limit`.
+Result<std::string> print_pdf(const std::string& chromium, const std::string& html,
+                              std::chrono::seconds limit = std::chrono::seconds(90));
+
+// Writes `bytes` to `path.tmp` and renames it over `path`: a reader sees the old file or the new one.
+Status replace_file(const std::string& path, std::string_view bytes);
 
 }  // namespace kpiwatch

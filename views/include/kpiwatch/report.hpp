@@ -37,21 +37,27 @@ struct ReportSource {
 
 struct ReportKpi {
   const Kpi* kpi = nullptr;
-  SeriesView figures;  // every series of the KPI, current revisions, years ≤ year
-  Direction direction = Direction::none;
+  SeriesView figures;                     // every series of the KPI, current revisions, years ≤ year
+  Direction direction = Direction::none;  // as the report reads it (its template), else first against last
   Verdict verdict = Verdict::no_data;
   std::vector<ReportText> headlines;  // from the editable templates
   std::vector<std::size_t> sources;   // indexes into ReportGoal::sources
 };
 
+struct ReportOverdue {
+  Period period;       // the period whose figures are missing
+  OverdueKpi figures;  // the KPI, how many series, the deadline
+};
+
 struct ReportGoal {
   const Goal* goal = nullptr;
   std::vector<ReportKpi> kpis;
-  std::vector<AlertRecord> findings;  // the rules' alerts for that year (firing/pending; not missing-data,
-                                      // not inhibited)
-  std::vector<ReportText> progress;   // good news (templates that state progress; not alerts)
-  std::vector<OverdueKpi> overdue;    // figures past their deadline
-  std::vector<ReportSource> sources;  // distinct, in order of first use
+  std::vector<AlertRecord> findings;   // the rules' alerts for that year (firing/pending; not missing-data,
+                                       // not inhibited)
+  std::vector<ReportText> progress;    // good news (templates that state progress; not alerts)
+  std::vector<ReportOverdue> overdue;  // figures past their deadline: the report's year's (and
+                                       // before) from the figures, then later periods' from the alerts
+  std::vector<ReportSource> sources;   // distinct, in order of first use
 };
 
 struct Report {
@@ -72,6 +78,8 @@ class ReportTemplates {
   static Loaded<ReportTemplates> load_file(const std::string& path, const Catalog& catalog);
   // The shipped templates (config/report/headlines.toml), against the embedded catalog.
   static const ReportTemplates& embedded();
+  // The text of the shipped file, to read against another catalog.
+  static std::string_view shipped_toml();
 
   const std::vector<std::shared_ptr<const Entry>>& headlines() const { return headlines_; }
   const std::vector<std::shared_ptr<const Entry>>& progress() const { return progress_; }
