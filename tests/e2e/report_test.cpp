@@ -90,6 +90,18 @@ TEST_F(ReportTest, AWrongFlagIsNamed) {
   EXPECT_NE(format.err.find("--format must be html or pdf, not \"docx\""), std::string::npos) << format.err;
 }
 
+TEST_F(ReportTest, AYearWithoutFiguresIsRefusedNamingTheYearsThereAre) {
+  TempDir dir;
+  auto r = report({"--year", "1999", "--out", dir.file("r.html")});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no figures for 1999: the figures cover 2015–2024"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("r.html")));
+  auto reply = HttpClient(port()).get("/report?year=2031");
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_NE(reply.body.find("\"field\":\"year\""), std::string::npos) << reply.body;
+  EXPECT_NE(reply.body.find("no figures for 2031"), std::string::npos) << reply.body;
+}
+
 TEST_F(ReportTest, WithoutChromiumThePdfErrorSaysHowToGetIt) {
   TempDir dir;
   auto r = report({"--format", "pdf", "--out", dir.file("r.pdf")}, {{"KPIWATCH_CHROMIUM", dir.file("no-browser")}});

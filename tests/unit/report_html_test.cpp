@@ -49,7 +49,7 @@ views::Report sample(const Catalog& catalog) {
   k.sources.push_back(0);
   views::ReportGoal& g6 = report.goals[5];
   g6.kpis.push_back(std::move(k));
-  g6.sources.push_back({"AMED実施調査", "<script>alert(1)</script>", "amed-staff", "2025-05-16T09:00:00Z"});
+  g6.sources.push_back({"AMED実施調査 <script>alert(1)</script>", "amed-staff", "2025-05-16T09:00:00Z"});
   AlertRecord finding;
   finding.summary_ja = "ステージアップの割合が前年より6.3ポイント低下";
   finding.summary_en = "The stage-up rate fell 6.3 points";

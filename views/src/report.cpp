@@ -1,8 +1,13 @@
 #include "kpiwatch/report.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "kpiwatch/inhibit.hpp"
+#include "kpiwatch/series.hpp"
 #include "report_templates.hpp"
 
 namespace kpiwatch::views {
@@ -75,22 +80,6 @@ Direction direction_of(const std::vector<double>& values, double tolerance) {
 
 namespace {
 
-std::string label(const AlertRecord& a, const std::string& name) {
-  auto it = a.labels.find(name);
-  return it == a.labels.end() ? std::string() : it->second;
-}
-
-bool is_missing_data(const AlertRecord& a) { return label(a, "criterion") == "missing_data"; }
-
-// The year an alert speaks of, by its KPI's kind of period.
-std::optional<int> alert_year(const AlertRecord& a, const Catalog& catalog) {
-  const Kpi* kpi = catalog.find(a.kpi);
-  if (!kpi) return std::nullopt;
-  auto p = parse_period(a.period, kpi->period);
-  if (!p) return std::nullopt;
-  return p.value().year;
-}
-
 // The figures of a KPI up to the report's year, every series, current revisions.
 Result<SeriesView> figures_of(Store& store, const Kpi& kpi, int year) {
   auto view = series_view(store, kpi, SeriesQuery{kpi.id, {}, false});
@@ -103,8 +92,8 @@ Result<SeriesView> figures_of(Store& store, const Kpi& kpi, int year) {
 }
 
 std::size_t add_source(ReportGoal& goal, const Revision& r) {
-  ReportSource s{r.submission.source, r.submission.note, r.submitted_by, r.received_at};
-  auto same = [&](const ReportSource& o) { return o.source == s.source && o.note == s.note; };
+  ReportSource s{r.submission.source, r.submitted_by, r.received_at};
+  auto same = [&](const ReportSource& o) { return o.source == s.source; };
   auto it = std::find_if(goal.sources.begin(), goal.sources.end(), same);
   if (it != goal.sources.end()) return static_cast<std::size_t>(it - goal.sources.begin());
   goal.sources.push_back(std::move(s));
@@ -135,7 +124,7 @@ struct Context {
   const ReportTemplates& templates;
   int year;
   std::chrono::sys_days today;
-  std::vector<AlertRecord> alerts;  // pending and firing
+  std::vector<AlertRecord> findings;  // the rules over the figures, as of the report's year
   std::vector<OverdueDigest> overdue;
 };
 
@@ -155,7 +144,9 @@ std::vector<ReportOverdue> overdue_in_year(const ReportKpi& rk, int year, std::c
   for (const auto& s : rk.figures.series) {
     Period next = s.points.back().submission.period;
     for (int i = 0; i < kpi.every; ++i) next = next.next();
-    if (next.year > year || kpi.due->overdue_from(next) > today) continue;
+    // A fiscal year ends in March of the next: the report of a year asks for the fiscal year before.
+    int asked = next.kind == PeriodKind::fiscal_year ? year - 1 : year;
+    if (next.year > asked || kpi.due->overdue_from(next) > today) continue;
     auto same = std::find_if(out.begin(), out.end(), [&](const ReportOverdue& o) { return o.period == next; });
     if (same != out.end())
       ++same->figures.missing;
@@ -177,11 +168,9 @@ Verdict verdict_of(const std::optional<TemplateReading>& reading, const ReportGo
 Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
   ReportGoal out;
   out.goal = &goal;
-  for (const auto& a : c.alerts) {
+  for (const auto& a : c.findings) {
     const Kpi* kpi = c.catalog.find(a.kpi);
-    // Inhibited alerts are left out, as the alert list leaves them: the inhibiting one says it.
-    if (!kpi || kpi->goal != goal.number || is_missing_data(a) || !a.inhibited_by.empty()) continue;
-    if (alert_year(a, c.catalog) == c.year) out.findings.push_back(a);
+    if (kpi && kpi->goal == goal.number) out.findings.push_back(a);
   }
   // Later periods' missing figures as the alerts tell them (the report's year's come from its figures).
   std::vector<ReportOverdue> later;
@@ -214,8 +203,10 @@ Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
 }
 
 // The newest year with figures, the first year, and the newest submission's time.
+// A year asked for that holds no figure is an error naming `year`.
 Status survey(Store& store, const Catalog& catalog, Report& r, bool set_year) {
   int newest = 0, first = 0;
+  bool asked_has_figures = false;
   for (const auto& kpi : catalog.kpis()) {
     auto rows = store.revisions().series(SeriesQuery{kpi.id, {}, false});
     if (!rows) return rows.error();
@@ -223,29 +214,91 @@ Status survey(Store& store, const Catalog& catalog, Report& r, bool set_year) {
       int y = row.submission.period.year;
       newest = std::max(newest, y);
       if (first == 0 || y < first) first = y;
+      asked_has_figures |= y == r.year;
       if (row.received_at > r.as_of) r.as_of = row.received_at;
     }
   }
-  if (set_year) r.year = newest;
-  r.first_year = first == 0 ? r.year : std::min(first, r.year);
+  if (newest == 0)
+    return Error{ErrorCode::not_found, "no figures yet: the report is drawn from them", "year", std::nullopt};
+  if (set_year) {
+    r.year = newest;
+  } else if (!asked_has_figures) {
+    return Error{ErrorCode::not_found, fmt::format("no figures for {}: the figures cover {}–{}", r.year, first, newest),
+                 "year", std::nullopt};
+  }
+  r.first_year = std::min(first, r.year);
   return ok_status();
+}
+
+AlertRecord finding_of(const AlertSample& a) {
+  AlertRecord r;
+  r.fingerprint = a.fingerprint;
+  r.rule_id = a.rule_id;
+  r.kpi = a.kpi;
+  r.labels = a.labels;
+  r.severity = a.severity;
+  r.state = a.state;
+  r.period = a.period.str();
+  r.value = a.value;
+  r.summary_ja = a.summary_ja;
+  r.summary_en = a.summary_en;
+  r.description_ja = a.description_ja;
+  r.description_en = a.description_en;
+  return r;
+}
+
+// The rules' alerts of the report's year, as the rules would have raised them on
+// the current figures up to it (so a past year keeps its findings after later
+// figures resolved them): at the year, and at the newest fiscal year, quarter
+// or month up to it. Inhibited ones are left out, as the alert list leaves them.
+Result<std::vector<AlertRecord>> findings_of(Store& store, const RuleSet& rules, int year) {
+  SeriesIndex index;
+  std::map<PeriodKind, Period> newest;
+  auto read = store.revisions().for_each_current([&](const std::string& kpi, const Dims& dims, Point p) {
+    if (p.period.year > year) return;
+    auto [it, added] = newest.emplace(p.period.kind, p.period);
+    if (!added && it->second < p.period) it->second = p.period;
+    index.upsert(kpi, dims, std::move(p));
+  });
+  if (!read) return read.error();
+  std::vector<AlertRecord> all;
+  for (const auto& [kind, at] : newest) {
+    if (kind == PeriodKind::year && at.year != year) continue;
+    for (const auto& e : rules.evaluate_at(index, at))
+      for (const auto& a : e.active)
+        if (a.period == at) all.push_back(finding_of(a));
+  }
+  std::vector<const AlertRecord*> firing;
+  for (const auto& a : all)
+    if (a.state == AlertState::firing) firing.push_back(&a);
+  std::vector<AlertRecord> out;
+  for (const auto& a : all)
+    if (inhibitors(rules.inhibit_rules(), a, firing).empty()) out.push_back(a);
+  return out;
 }
 
 }  // namespace
 
-Result<Report> report(Store& store, const Catalog& catalog, const ReportTemplates& templates, std::optional<int> year,
-                      TimePoint now) {
+Result<Report> report(Store& store, const Catalog& catalog, const RuleSet& rules, const ReportTemplates& templates,
+                      std::optional<int> year, TimePoint now) {
   Report r;
   r.year = year.value_or(0);
   r.generated_at = format_rfc3339(now);
   if (auto s = survey(store, catalog, r, !year); !s) return s.error();
+  auto findings = findings_of(store, rules, r.year);
+  if (!findings) return findings.error();
+  // The missing figures of later periods, as the alerts tell them now.
   AlertFilter filter;
+  filter.state = AlertState::firing;
   auto alerts = store.alerts().list(filter);
   if (!alerts) return alerts.error();
-  Context c{store, catalog, templates, r.year, std::chrono::floor<std::chrono::days>(now), {}, {}};
-  for (auto& a : alerts.value())
-    if (a.state == AlertState::firing || a.state == AlertState::pending) c.alerts.push_back(std::move(a));
-  c.overdue = overdue_digests(c.alerts, catalog);
+  Context c{store,
+            catalog,
+            templates,
+            r.year,
+            std::chrono::floor<std::chrono::days>(now),
+            std::move(findings.value()),
+            overdue_digests(alerts.value(), catalog)};
   for (const auto& goal : catalog.goals()) {
     auto section = goal_section(c, goal);
     if (!section) return section.error();

@@ -85,8 +85,8 @@ int run_report(const CommonOptions& options, const std::string& year, const std:
   if (!setup) return 2;
   auto store = open_existing_store(setup->settings, "--config or --state-dir");
   if (!store) return 2;
-  auto report =
-      views::report(*store, *setup->catalog, *setup->report_templates, args->year, std::chrono::system_clock::now());
+  auto report = views::report(*store, *setup->catalog, *setup->rules, *setup->report_templates, args->year,
+                              std::chrono::system_clock::now());
   if (!report) {
     fmt::print(stderr, "{}\n", report.error().message);
     return report.error().field == "year" ? 2 : 1;

@@ -55,7 +55,9 @@ Response Api::get_report(const Call& call) const {
   auto query = report_query(call.query);
   if (!query) return error_response(query.error());
   TimePoint now = clock_ ? clock_->now() : std::chrono::system_clock::now();
-  auto report = views::report(reader_, *call.catalog, *report_templates_, query.value().year, now);
+  auto rules = engine_ ? engine_->current_rules() : nullptr;
+  if (!rules) return error_response(ErrorCode::not_ready, "the rules are not loaded yet");
+  auto report = views::report(reader_, *call.catalog, *rules, *report_templates_, query.value().year, now);
   if (!report) return error_response(report.error());
   Response res{http::status::ok, call.request.version()};
   res.set(http::field::content_type, "text/html; charset=utf-8");

@@ -49,6 +49,7 @@ tr { break-inside: avoid; }
 .headlines li { margin: 0.5mm 0; }
 .notes { display: grid; grid-template-columns: 1fr 1fr 1fr; gap: 0 6mm; margin-top: 2mm; break-inside: avoid; }
 .notes h4 { margin-top: 1mm; }
+.notes .overdue { font-size: 9pt; }
 .sources { margin-top: 3mm; font-size: 8pt; color: #333; border-top: 1px solid #999; padding-top: 1mm; }
 .sources ol { margin: 0; padding-left: 6mm; }
 sup { font-size: 7pt; }
@@ -355,40 +356,49 @@ std::string kpi_block(const ReportKpi& k, Lang lang) {
 
 // ---- the goal's notes: findings, progress, overdue, sources ----
 
+// One of the goal's notes: its heading, then its items, or `none`.
+std::string note(std::string_view kind, std::string_view heading, const std::vector<std::string>& items,
+                 std::string_view none) {
+  std::string out = fmt::format("<div class=\"note\"><h4>{}</h4>", heading);
+  if (items.empty()) return out + fmt::format("<p class=\"none\">{}</p></div>\n", none);
+  out += fmt::format("<ul class=\"{}\">", kind);
+  for (const auto& item : items) out += fmt::format("<li>{}</li>", item);
+  return out + "</ul></div>\n";
+}
+
 std::string findings(const ReportGoal& g, Lang lang) {
-  const Words& w = words(lang);
-  std::string out = fmt::format("<h4>{}</h4>", w.findings);
-  if (g.findings.empty()) return out + fmt::format("<p class=\"none\">{}</p>\n", w.none_findings);
-  out += "<ul class=\"findings\">";
-  for (const auto& a : g.findings) out += fmt::format("<li>{}</li>", escape(pick(a.summary_ja, a.summary_en, lang)));
-  return out + "</ul>\n";
+  std::vector<std::string> items;
+  for (const auto& a : g.findings) items.push_back(escape(pick(a.summary_ja, a.summary_en, lang)));
+  return note("findings", words(lang).findings, items, words(lang).none_findings);
 }
 
 std::string progress(const ReportGoal& g, Lang lang) {
-  const Words& w = words(lang);
-  std::string out = fmt::format("<h4>{}</h4>", w.progress);
-  if (g.progress.empty()) return out + fmt::format("<p class=\"none\">{}</p>\n", w.none_progress);
-  out += "<ul class=\"progress\">";
-  for (const auto& p : g.progress) out += fmt::format("<li>{}</li>", escape(pick(p, lang)));
-  return out + "</ul>\n";
+  std::vector<std::string> items;
+  for (const auto& p : g.progress) items.push_back(escape(pick(p, lang)));
+  return note("progress", words(lang).progress, items, words(lang).none_progress);
 }
 
+// One line per period: its deadline, then the KPIs (with how many series when more than one).
 std::string overdue(const ReportGoal& g, Lang lang) {
-  const Words& w = words(lang);
-  std::string out = fmt::format("<h4>{}</h4>", w.overdue);
-  if (g.overdue.empty()) return out + fmt::format("<p class=\"none\">{}</p>\n", w.none_overdue);
-  out += "<ul class=\"overdue\">";
+  bool ja = lang == Lang::ja;
+  std::vector<std::pair<Period, std::string>> lines;
   for (const auto& o : g.overdue) {
     const views::OverdueKpi& k = o.figures;
-    std::string name = escape(pick(k.kpi->name_ja, k.kpi->name_en, lang));
-    std::string period = escape(period_name(o.period, lang)), due = escape(date_name(k.due, lang));
-    if (lang == Lang::ja)
-      out += fmt::format("<li>{}: {}の数値{}件が未提出（提出期限 {}）</li>", name, period, k.missing, due);
-    else
-      out += fmt::format("<li>{}: {} figure{} for {} missing (due {})</li>", name, k.missing, k.missing == 1 ? "" : "s",
-                         period, due);
+    auto it = std::find_if(lines.begin(), lines.end(), [&](const auto& l) { return l.first == o.period; });
+    if (it == lines.end()) {
+      std::string head =
+          ja ? fmt::format("{}の数値（提出期限 {}）：", period_name(o.period, lang), date_name(k.due, lang))
+             : fmt::format("{} figures (due {}): ", period_name(o.period, lang), date_name(k.due, lang));
+      it = lines.insert(lines.end(), {o.period, escape(head)});
+    } else {
+      it->second += ja ? "、" : "; ";
+    }
+    it->second += escape(pick(k.kpi->name_ja, k.kpi->name_en, lang));
+    if (k.missing > 1) it->second += ja ? fmt::format("（{}件）", k.missing) : fmt::format(" ({} series)", k.missing);
   }
-  return out + "</ul>\n";
+  std::vector<std::string> items;
+  for (auto& [period, line] : lines) items.push_back(std::move(line));
+  return note("overdue", words(lang).overdue, items, words(lang).none_overdue);
 }
 
 std::string sources(const ReportGoal& g, Lang lang) {
@@ -397,7 +407,6 @@ std::string sources(const ReportGoal& g, Lang lang) {
   std::string out = fmt::format("<footer class=\"sources\"><ol>");
   for (const auto& s : g.sources) {
     std::string line = fmt::format("{}{}", w.source, escape(s.source));
-    if (!s.note.empty()) line += fmt::format(fmt::runtime(lang == Lang::ja ? "（{}）" : " ({})"), escape(s.note));
     line += fmt::format(fmt::runtime(lang == Lang::ja ? "　{}：{}、{}" : "; {} {}, {}"), w.submitted,
                         escape(s.submitted_by), escape(day_of(s.submitted_at, lang)));
     out += fmt::format("<li>{}</li>", line);

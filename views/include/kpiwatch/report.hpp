@@ -14,6 +14,7 @@
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
 #include "kpiwatch/result.hpp"
+#include "kpiwatch/rules.hpp"
 #include "kpiwatch/store.hpp"
 #include "kpiwatch/views.hpp"
 
@@ -32,7 +33,7 @@ std::string_view direction_name(Direction d, Lang lang);  // 増加 / increased
 std::string_view verdict_name(Verdict v, Lang lang);      // 順調 / on track
 
 struct ReportSource {
-  std::string source, note, submitted_by, submitted_at;  // a footnote
+  std::string source, submitted_by, submitted_at;  // a footnote: the source (and survey), who sent it, when
 };
 
 struct ReportKpi {
@@ -94,7 +95,9 @@ class ReportTemplates {
 // first; |last - first| ≤ tolerance · |first| is flat. Fewer than two figures: none.
 Direction direction_of(const std::vector<double>& values, double tolerance);
 
-Result<Report> report(Store& store, const Catalog& catalog, const ReportTemplates& templates, std::optional<int> year,
-                      TimePoint now);
+// The report of `year` (default: the newest with figures); an error naming `year`
+// if it holds no figure. Findings come from `rules` over the figures up to the year.
+Result<Report> report(Store& store, const Catalog& catalog, const RuleSet& rules, const ReportTemplates& templates,
+                      std::optional<int> year, TimePoint now);
 
 }  // namespace kpiwatch::views
