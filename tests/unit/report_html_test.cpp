@@ -88,6 +88,18 @@ TEST(ReportHtml, EveryGoalHasItsPageWithItsNameInBothLanguages) {
   }
 }
 
+TEST(ReportHtml, TheTitleGivesJapansTimeAndTheSummaryStatesItsTolerance) {
+  auto catalog = Catalog::embedded();
+  auto report = sample(*catalog);
+  report.tolerance = 0.03;
+  std::string ja = render_report_html(report, Lang::ja), en = render_report_html(report, Lang::en);
+  // 09:00 UTC is 18:00 in Japan.
+  EXPECT_NE(ja.find("2026年12月1日 18:00（日本時間）"), std::string::npos);
+  EXPECT_NE(en.find("1 December 2026, 09:00 UTC"), std::string::npos);
+  EXPECT_NE(ja.find("差が最初の数値の3%以内なら横ばい"), std::string::npos);
+  EXPECT_NE(en.find("flat within 3% of the first"), std::string::npos);
+}
+
 TEST(ReportHtml, TheFiguresTableAndTheChartCarryTheFiguresAtTheReportsPrecision) {
   auto catalog = Catalog::embedded();
   std::string html = render_report_html(sample(*catalog), Lang::ja);

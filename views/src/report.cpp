@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <map>
 
@@ -279,11 +280,19 @@ Result<std::vector<AlertRecord>> findings_of(Store& store, const RuleSet& rules,
 
 }  // namespace
 
+std::optional<int> parse_year(std::string_view text) {
+  int year = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), year);
+  if (ec != std::errc{} || end != text.data() + text.size() || year < 1900 || year > 2999) return std::nullopt;
+  return year;
+}
+
 Result<Report> report(Store& store, const Catalog& catalog, const RuleSet& rules, const ReportTemplates& templates,
                       std::optional<int> year, TimePoint now) {
   Report r;
   r.year = year.value_or(0);
   r.generated_at = format_rfc3339(now);
+  r.tolerance = templates.tolerance();
   if (auto s = survey(store, catalog, r, !year); !s) return s.error();
   auto findings = findings_of(store, rules, r.year);
   if (!findings) return findings.error();

@@ -38,4 +38,7 @@ std::string date_id(std::chrono::year_month_day day);
 // The inverse of date_id, for any year of a period (no nanosecond clock, which ends in 2262).
 std::optional<std::chrono::year_month_day> parse_date_id(std::string_view text);
 
+// Text for HTML element content and quoted attributes: & < > " ' escaped.
+std::string html_escape(std::string_view text);
+
 }  // namespace kpiwatch

@@ -3,7 +3,6 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -18,11 +17,8 @@ namespace {
 // "" → none; otherwise a year 1900–2999, or false.
 bool parse_year(const std::string& text, std::optional<int>& out) {
   if (text.empty()) return true;
-  int year = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), year);
-  if (ec != std::errc{} || end != text.data() + text.size() || year < 1900 || year > 2999) return false;
-  out = year;
-  return true;
+  out = views::parse_year(text);
+  return out.has_value();
 }
 
 struct ReportArgs {

@@ -51,33 +51,6 @@ const PageText& page_text(Lang lang) {
   return lang == Lang::ja ? ja : en;
 }
 
-std::string html_escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // ?lang: absent → ja; ja or en; anything else → nullopt.
 std::optional<Lang> page_lang(const boost::urls::url_view& target) {
   auto it = target.params().find("lang");

@@ -4,7 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include <charconv>
 #include <chrono>
 
 #include "http/api.hpp"
@@ -39,11 +38,8 @@ Result<ReportQuery> report_query(const QueryParams& params) {
     if (key == "lang") {
       if (!parse_lang(value, q.lang)) return bad_parameter("lang", "lang must be ja or en");
     } else if (key == "year") {
-      int year = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), year);
-      if (ec != std::errc{} || end != value.data() + value.size() || year < 1900 || year > 2999)
-        return bad_parameter("year", "year must be a year such as 2024");
-      q.year = year;
+      q.year = views::parse_year(value);
+      if (!q.year) return bad_parameter("year", "year must be a year such as 2024");
     }
   }
   return q;

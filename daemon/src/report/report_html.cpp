@@ -54,6 +54,7 @@ tr { break-inside: avoid; }
 .sources ol { margin: 0; padding-left: 6mm; }
 sup { font-size: 7pt; }
 .none { color: #666; }
+.legend { font-size: 8pt; color: #444; margin: 2mm 0 0; }
 )";
 
 struct Words {
@@ -116,47 +117,31 @@ const Words& words(Lang lang) {
   return lang == Lang::ja ? ja : en;
 }
 
-std::string escape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
+std::string escape(std::string_view text) { return html_escape(text); }
 
 const std::string& pick(const ReportText& text, Lang lang) { return lang == Lang::ja ? text.ja : text.en; }
 const std::string& pick(const std::string& ja, const std::string& en, Lang lang) { return lang == Lang::ja ? ja : en; }
 
+// A Japanese reader reads Japan's time (UTC+9, no daylight saving); the English text keeps UTC.
+std::string local(const std::string& rfc3339, Lang lang) {
+  auto t = parse_rfc3339(rfc3339);
+  if (!t || lang != Lang::ja) return rfc3339;
+  return format_rfc3339(*t + std::chrono::hours(9));
+}
+
 // "2026-05-01T09:30:00Z" → 「2026年5月1日」 / "1 May 2026"; the text itself if it is no date.
 std::string day_of(const std::string& rfc3339, Lang lang) {
-  auto day = parse_date_id(std::string_view(rfc3339).substr(0, 10));
+  std::string at = local(rfc3339, lang);
+  auto day = parse_date_id(std::string_view(at).substr(0, 10));
   return day ? date_name(*day, lang) : rfc3339;
 }
 
-// The day and the time of day: 「2026年12月1日 20:48（UTC）」 / "1 December 2026, 20:48 UTC".
+// The day and the time of day: 「2026年12月2日 5:48（日本時間）」 / "1 December 2026, 20:48 UTC".
 std::string time_of(const std::string& rfc3339, Lang lang) {
   if (rfc3339.size() < 16 || rfc3339[10] != 'T') return day_of(rfc3339, lang);
-  return fmt::format(fmt::runtime(lang == Lang::ja ? "{} {}（UTC）" : "{}, {} UTC"), day_of(rfc3339, lang),
-                     rfc3339.substr(11, 5));
+  std::string at = local(rfc3339, lang);
+  return fmt::format(fmt::runtime(lang == Lang::ja ? "{} {}（日本時間）" : "{}, {} UTC"), day_of(rfc3339, lang),
+                     at.substr(11, 5));
 }
 
 std::string goal_title(const Goal& goal, Lang lang) {
@@ -438,6 +423,22 @@ std::string title_page(const Report& r, Lang lang) {
       escape(time_of(r.as_of, lang)), w.generated, escape(time_of(r.generated_at, lang)));
 }
 
+// How the table reads: the tolerance of 横ばい, and what each verdict means.
+std::string legend(const Report& r, Lang lang) {
+  std::string percent = format_number(r.tolerance * 100, NumberFormat{false, false, std::nullopt});
+  if (lang == Lang::ja)
+    return fmt::format(
+        "傾向：最初の数値と最新の数値を比べ（前年比で読むKPIは前年と比べ）、差が最初の数値の{}%以内なら横ばい。"
+        "評価：報告書の読み方または警告以上のアラートが懸念を示せば懸念、{}年（年度の数値は{}年度）までの数値が"
+        "期限を過ぎて未提出なら未提出、それ以外は順調。",
+        percent, r.year, r.year - 1);
+  return fmt::format(
+      "Direction: the first figure against the latest (or the previous year's, where the report reads that), "
+      "flat within {}% of the first. Verdict: a concern in the report's reading or a warning or critical alert; "
+      "overdue if a figure up to {} (fiscal years up to FY{}) is missing; otherwise on track.",
+      percent, r.year, r.year - 1);
+}
+
 std::string summary_table(const Report& r, Lang lang) {
   const Words& w = words(lang);
   std::string out = fmt::format(
@@ -455,7 +456,7 @@ std::string summary_table(const Report& r, Lang lang) {
                          views::verdict_id(k.verdict), views::verdict_name(k.verdict, lang));
     }
   }
-  return out + "</tbody></table>\n</section>\n";
+  return out + fmt::format("</tbody></table>\n<p class=\"legend\">{}</p>\n</section>\n", legend(r, lang));
 }
 
 }  // namespace

@@ -63,6 +63,7 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& log) {
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = ::fork();
+  if (pid > 0) ::setpgid(pid, pid);  // in both, so that a kill of the group never precedes it
   if (pid != 0) return pid;
   ::setpgid(0, 0);
   int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -137,20 +138,32 @@ Result<std::string> print_pdf(const std::string& chromium, const std::string& ht
 }
 
 Status replace_file(const std::string& path, std::string_view bytes) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return print_error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-    }
+  // A temporary file of its own beside `path`, so that two runs never write one file.
+  std::string tmp = path + ".XXXXXX";
+  int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return print_error(fmt::format("cannot write beside {}: {}", path, std::strerror(errno)));
+  auto fail = [&](std::string what) {
+    int e = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return print_error(fmt::format("cannot {} {}: {}", what, path, std::strerror(e)));
+  };
+  for (std::size_t done = 0; done < bytes.size();) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("write");
+    done += static_cast<std::size_t>(n);
+  }
+  mode_t mask = ::umask(0);  // mkstemp makes it 0600; a report is as readable as any file the user writes
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0 || ::fsync(fd) != 0) return fail("write");
+  if (::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return print_error(fmt::format("cannot write {}: {}", path, std::strerror(errno)));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     auto e = print_error(fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(errno)));
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);
+    ::unlink(tmp.c_str());
     return e;
   }
   return ok_status();

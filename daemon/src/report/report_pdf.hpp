@@ -18,7 +18,7 @@ std::string find_chromium();
 Result<std::string> print_pdf(const std::string& chromium, const std::string& html,
                               std::chrono::seconds limit = std::chrono::seconds(90));
 
-// Writes `bytes` to `path.tmp` and renames it over `path`: a reader sees the old file or the new one.
+// Writes `bytes` to a new file beside `path` and renames it over `path`: a reader sees the old file or the new one.
 Status replace_file(const std::string& path, std::string_view bytes);
 
 }  // namespace kpiwatch

@@ -66,6 +66,7 @@ struct Report {
   int first_year = 0;             // the first year covered
   std::string as_of;              // the newest submission's time (RFC 3339)
   std::string generated_at;       // now (RFC 3339)
+  double tolerance = 0.05;        // of 横ばい, from the templates
   std::vector<ReportGoal> goals;  // in catalog order, all 11
 };
 
@@ -94,6 +95,9 @@ class ReportTemplates {
 // The direction of figures in period order: first against last, relative to the
 // first; |last - first| ≤ tolerance · |first| is flat. Fewer than two figures: none.
 Direction direction_of(const std::vector<double>& values, double tolerance);
+
+// A year as --year and ?year= take it: 1900–2999, digits only; none otherwise.
+std::optional<int> parse_year(std::string_view text);
 
 // The report of `year` (default: the newest with figures); an error naming `year`
 // if it holds no figure. Findings come from `rules` over the figures up to the year.
