@@ -11,20 +11,6 @@ bool same_figures(const AlertRecord& r, const AlertSample& s) {
          r.severity == s.severity && r.labels == s.labels && r.receivers == s.receivers;
 }
 
-void take_figures(AlertRecord& r, const AlertSample& s) {
-  r.rule_id = s.rule_id;
-  r.kpi = s.kpi;
-  r.labels = s.labels;
-  r.severity = s.severity;
-  r.period = s.period.str();
-  r.value = s.value;
-  r.summary_ja = s.summary_ja;
-  r.summary_en = s.summary_en;
-  r.description_ja = s.description_ja;
-  r.description_en = s.description_en;
-  r.receivers = s.receivers;
-}
-
 // A working copy over the book, for planning.
 struct Overlay {
   const std::map<std::string, AlertRecord>& base;
@@ -126,6 +112,20 @@ void deactivate_others(Overlay& o, const std::string& group, const std::set<std:
 }
 
 }  // namespace
+
+void take_figures(AlertRecord& r, const AlertSample& s) {
+  r.rule_id = s.rule_id;
+  r.kpi = s.kpi;
+  r.labels = s.labels;
+  r.severity = s.severity;
+  r.period = s.period.str();
+  r.value = s.value;
+  r.summary_ja = s.summary_ja;
+  r.summary_en = s.summary_en;
+  r.description_ja = s.description_ja;
+  r.description_en = s.description_en;
+  r.receivers = s.receivers;
+}
 
 void AlertBook::load(std::vector<AlertRecord> records) {
   records_.clear();

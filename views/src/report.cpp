@@ -7,6 +7,7 @@
 #include <cmath>
 #include <map>
 
+#include "kpiwatch/alert_book.hpp"
 #include "kpiwatch/inhibit.hpp"
 #include "kpiwatch/series.hpp"
 #include "report_templates.hpp"
@@ -234,17 +235,8 @@ Status survey(Store& store, const Catalog& catalog, Report& r, bool set_year) {
 AlertRecord finding_of(const AlertSample& a) {
   AlertRecord r;
   r.fingerprint = a.fingerprint;
-  r.rule_id = a.rule_id;
-  r.kpi = a.kpi;
-  r.labels = a.labels;
-  r.severity = a.severity;
   r.state = a.state;
-  r.period = a.period.str();
-  r.value = a.value;
-  r.summary_ja = a.summary_ja;
-  r.summary_en = a.summary_en;
-  r.description_ja = a.description_ja;
-  r.description_en = a.description_en;
+  take_figures(r, a);
   return r;
 }
 

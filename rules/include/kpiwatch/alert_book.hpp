@@ -35,4 +35,8 @@ class AlertBook {
   std::map<std::string, std::set<std::string>> active_by_group_;
 };
 
+// A sample's rule, labels, figures, texts and receivers, copied into `r` (its
+// fingerprint, state and times stay).
+void take_figures(AlertRecord& r, const AlertSample& s);
+
 }  // namespace kpiwatch
