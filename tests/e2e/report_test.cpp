@@ -166,6 +166,24 @@ TEST_F(ReportTest, GetReportServesTheReportWithAPolicyThatAllowsOnlyItsOwnStyle)
   EXPECT_NE(bad_year.body.find("\"year\""), std::string::npos) << bad_year.body;
 }
 
+TEST_F(ReportTest, ReportsAskedAtOnceAreDrawnOffTheEventLoopAndAllAnswered) {
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(std::make_unique<HttpClient>(port()));
+    clients.back()->send_raw("GET /report?year=2024 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  }
+  // The event loop answers while they are drawn.
+  EXPECT_EQ(HttpClient(port()).get("/healthz").status, 200);
+  std::string first;
+  for (auto& c : clients) {
+    auto reply = c->read_reply();
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    EXPECT_FALSE(section(reply.body, 6).empty());
+    if (first.empty()) first = section(reply.body, 6);
+    EXPECT_EQ(section(reply.body, 6), first);
+  }
+}
+
 // [report] templates: checked with the config, used by GET /report and by the
 // command, and swapped in by a reload (a broken file leaves the running ones).
 TEST(ReportTemplatesSetting, TheConfiguredHeadlinesAreUsedAndReloaded) {

@@ -149,6 +149,7 @@ bool start_http(Daemon& d) {
                                 std::make_shared<Auth>(s.tokens, s.read_token), s.limits, d.setup.report_templates);
   d.api->set_reloader([&d] { return reload(d); });
   d.api->set_events(d.events.get());
+  d.api->set_report_reader(store_options(s));
   ServerLimits limits{s.max_connections, s.max_body_bytes, std::size_t{16} * 1024, s.read_timeout, s.idle_timeout};
   d.server = std::make_unique<HttpServer>(d.io, limits,
                                           [api = d.api.get()](Request&& req, Respond respond, StartStream stream) {

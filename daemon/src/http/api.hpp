@@ -22,6 +22,8 @@
 
 namespace kpiwatch {
 
+class ReportWorker;  // report.cpp
+
 class Api {
  public:
   // `reader` is used on the io_context thread only; writes go through `ingest`.
@@ -49,6 +51,10 @@ class Api {
   }
   // Where GET /api/v1/events subscribes and what silences publish to. REQUIRES: set before requests arrive.
   void set_events(EventHub* events) { events_ = events; }
+  // GET /report is drawn on a thread of its own with its own connection to the
+  // database: a report reads every figure, which must not hold up the event loop.
+  // REQUIRES: set before requests arrive.
+  void set_report_reader(StoreOptions options);
 
  private:
   // The route table (routes.cpp); Api::handle dispatches through it.
@@ -93,7 +99,7 @@ class Api {
   Response get_alert_page(const Call& call) const;
   Response get_asset(const Call& call) const;
   // The follow-up report (report.cpp), with a policy of its own.
-  Response get_report(const Call& call) const;
+  void get_report(const Call& call, Respond respond) const;
 
   boost::asio::io_context& io_;
   std::shared_ptr<const Catalog> catalog_;
@@ -108,6 +114,7 @@ class Api {
   Metrics* metrics_ = nullptr;
   const Clock* clock_ = nullptr;
   EventHub* events_ = nullptr;
+  std::shared_ptr<ReportWorker> report_worker_;
   std::atomic<bool> ready_ = false;
 };
 
