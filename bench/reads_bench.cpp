@@ -4,7 +4,9 @@
 // - GET /api/v1/goals: views::overview + overview_json, and, for comparison in the
 //   same run, what the overview read before (every series' two newest figures);
 // - GET /api/v1/alerts (first page of 100): views::alert_page + alert_item_json;
-// - GET /api/v1/kpis/{id}/series (first page of 50): views::series_view.
+// - GET /api/v1/kpis/{id}/series (first page of 50): views::series_view;
+// - GET /report (issue 12): views::report + render_report_html, which reads and
+//   draws every figure of the year, off the event loop (--report to run it).
 // Each with the size of its JSON. Data: `kpis` monthly KPIs x `institutions`
 // values of one dimension, `months` figures each, and one pending or firing
 // alert on every `alert_every`-th series.
@@ -26,8 +28,11 @@
 #include "http/views_json.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/json.hpp"
+#include "kpiwatch/report.hpp"
+#include "kpiwatch/rules.hpp"
 #include "kpiwatch/store.hpp"
 #include "kpiwatch/views.hpp"
+#include "report/report_html.hpp"
 
 namespace kpiwatch::bench {
 namespace {
@@ -42,6 +47,7 @@ struct Options {
   std::size_t alert_every = 10;
   int repeats = 5;
   bool keep = false;
+  bool report = false;
 };
 
 std::string kpi_id(std::size_t k) { return fmt::format("g01.bench_k{}", k); }
@@ -207,6 +213,17 @@ int run(const Options& o) {
     return serialize_json(
         series_view_json(value_of(views::series_view(*store, catalog->kpis()[0], q, SeriesPage{50, 0}), "series")));
   });
+  if (o.report) {
+    auto rules = RuleSet::load({}, catalog);
+    if (auto* diags = std::get_if<Diagnostics>(&rules)) throw std::runtime_error(diags->front().str());
+    views::ReportTemplates templates;
+    measure("GET /report: views::report + render_report_html (HTML bytes)", o.repeats, [&] {
+      auto r = value_of(views::report(*store, *catalog, *std::get<0>(rules), templates, std::nullopt,
+                                      std::chrono::system_clock::now()),
+                        "report");
+      return render_report_html(r, Lang::ja);
+    });
+  }
   return 0;
 }
 
@@ -223,6 +240,7 @@ int main(int argc, char** argv) {
   app.add_option("--alert-every", o.alert_every, "one alert per this many series")->check(CLI::Range(1, 100000));
   app.add_option("--repeats", o.repeats, "timed reads of each")->check(CLI::Range(1, 100));
   app.add_flag("--keep", o.keep, "keep the temporary directory");
+  app.add_flag("--report", o.report, "also draw the follow-up report of every figure");
   CLI11_PARSE(app, argc, argv);
   try {
     return kpiwatch::bench::run(o);
