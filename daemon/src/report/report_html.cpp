@@ -382,6 +382,7 @@ std::string overdue(const ReportGoal& g, Lang lang) {
     if (k.missing > 1) it->second += ja ? fmt::format("（{}件）", k.missing) : fmt::format(" ({} series)", k.missing);
   }
   std::vector<std::string> items;
+  items.reserve(lines.size());
   for (auto& [period, line] : lines) items.push_back(std::move(line));
   return note("overdue", words(lang).overdue, items, words(lang).none_overdue);
 }
