@@ -216,6 +216,15 @@ TEST_F(BundledReport, ALaterYearsMissingFiguresAreListedButDoNotMakeTheYearOverd
   EXPECT_EQ(g1.kpis[0].verdict, Verdict::on_track);
 }
 
+TEST_F(BundledReport, AFiscalYearPastTheOneAskedForIsListedAsOverdue) {
+  // In July 2025 FY2024 (due 30 June 2025) is missing: not the 2024 report's verdict, but in its notes.
+  const auto& g8 = report_.goals[7];
+  EXPECT_TRUE(std::any_of(g8.overdue.begin(), g8.overdue.end(), [](const ReportOverdue& o) {
+    return o.period.kind == PeriodKind::fiscal_year && o.period.year == 2024 && o.figures.kpi->id == "g08.device_lag";
+  }));
+  EXPECT_EQ(kpi("g08.device_lag").verdict, Verdict::on_track);
+}
+
 TEST_F(BundledReport, AnEarlierYearKeepsItsFindingsAfterLaterFiguresResolvedThem) {
   auto r = report(*store_, *catalog_, *rules_, ReportTemplates::embedded(), 2023, clock_.now());
   ASSERT_TRUE(r.ok());

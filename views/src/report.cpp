@@ -136,6 +136,10 @@ bool has_finding(const ReportGoal& goal, const Kpi& kpi) {
   });
 }
 
+// The latest year of a period kind that the report of `year` asks for: a fiscal
+// year ends in March of the next, so the 2024 report asks for FY2023.
+int asked_year(PeriodKind kind, int year) { return kind == PeriodKind::fiscal_year ? year - 1 : year; }
+
 // The figures of the report's year (or before, on the KPI's cadence) that are past
 // their deadline: each series' next period after its last figure. The alerts only
 // tell the latest due period, so the report's year is read from the figures.
@@ -146,9 +150,7 @@ std::vector<ReportOverdue> overdue_in_year(const ReportKpi& rk, int year, std::c
   for (const auto& s : rk.figures.series) {
     Period next = s.points.back().submission.period;
     for (int i = 0; i < kpi.every; ++i) next = next.next();
-    // A fiscal year ends in March of the next: the report of a year asks for the fiscal year before.
-    int asked = next.kind == PeriodKind::fiscal_year ? year - 1 : year;
-    if (next.year > asked || kpi.due->overdue_from(next) > today) continue;
+    if (next.year > asked_year(next.kind, year) || kpi.due->overdue_from(next) > today) continue;
     auto same = std::find_if(out.begin(), out.end(), [&](const ReportOverdue& o) { return o.period == next; });
     if (same != out.end())
       ++same->figures.missing;
@@ -178,7 +180,8 @@ Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
   std::vector<ReportOverdue> later;
   for (const auto& d : c.overdue)
     for (const auto& k : d.kpis)
-      if (k.kpi->goal == goal.number && d.period.year > c.year) later.push_back(ReportOverdue{d.period, k});
+      if (k.kpi->goal == goal.number && d.period.year > asked_year(d.period.kind, c.year))
+        later.push_back(ReportOverdue{d.period, k});
   for (const auto& kpi : c.catalog.kpis()) {
     if (kpi.goal != goal.number) continue;
     ReportKpi rk;
