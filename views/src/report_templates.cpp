@@ -228,7 +228,7 @@ TemplateValues values_of(const Kpi& kpi, const Series& s, const std::vector<std:
           TemplateLabel{value, std::string(d->label(value, Lang::ja)), std::string(d->label(value, Lang::en))};
   v["figures"] = TemplateFigures{points, f, unit, true};
   v["values"] = TemplateFigures{points, f, unit, false};
-  v["direction"] = static_cast<TemplateDirection>(direction);
+  v["direction"] = direction;
   if (kpi.is_items()) v["items"] = item_list(kpi, s.points.back().submission.items);
   const auto& [first_period, first] = points.front();
   const auto& [period, value] = points.back();

@@ -16,6 +16,7 @@
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/store.hpp"
+#include "kpiwatch/template.hpp"
 #include "kpiwatch/views.hpp"
 
 namespace kpiwatch::views {
@@ -24,7 +25,8 @@ struct ReportText {
   std::string ja, en;  // a sentence in each language
 };
 
-enum class Direction { rising, falling, flat, none };  // 増加 / 減少 / 横ばい (none: too few figures)
+// 増加 / 減少 / 横ばい (none: too few figures), as the templates' {direction} words it.
+using Direction = TemplateDirection;
 enum class Verdict { on_track, concern, overdue, no_data };
 
 std::string_view direction_id(Direction d);               // "rising", "falling", "flat", "none"
