@@ -82,14 +82,12 @@ Direction direction_of(const std::vector<double>& values, double tolerance) {
 
 namespace {
 
-// The figures of a KPI up to the report's year, every series, current revisions.
-Result<SeriesView> figures_of(Store& store, const Kpi& kpi, int year) {
-  auto view = series_view(store, kpi, SeriesQuery{kpi.id, {}, false});
-  if (!view) return view.error();
-  auto& all = view.value().series;
+// The figures of a KPI up to the report's year, from all of its figures (every series, current revisions).
+SeriesView figures_of(SeriesView view, int year) {
+  auto& all = view.series;
   for (auto& s : all) std::erase_if(s.points, [&](const Revision& r) { return r.submission.period.year > year; });
   std::erase_if(all, [](const Series& s) { return s.points.empty(); });
-  view.value().series_count = static_cast<std::int64_t>(all.size());
+  view.series_count = static_cast<std::int64_t>(all.size());
   return view;
 }
 
@@ -121,8 +119,8 @@ Direction lead_direction(const ReportKpi& rk, double tolerance) {
 }
 
 struct Context {
-  Store& store;
   const Catalog& catalog;
+  const std::vector<SeriesView>& all;  // every KPI's figures, in catalog order, read once
   const ReportTemplates& templates;
   int year;
   std::chrono::sys_days today;
@@ -186,9 +184,7 @@ Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
     if (kpi.goal != goal.number) continue;
     ReportKpi rk;
     rk.kpi = &kpi;
-    auto figures = figures_of(c.store, kpi, c.year);
-    if (!figures) return figures.error();
-    rk.figures = std::move(figures.value());
+    rk.figures = figures_of(c.all[static_cast<std::size_t>(&kpi - c.catalog.kpis().data())], c.year);
     // The direction the report's reading compared, else the lead series' first figure against its last.
     auto reading = template_reading(c.templates, rk);
     rk.direction = reading ? reading->direction : lead_direction(rk, c.templates.tolerance());
@@ -209,20 +205,18 @@ Result<ReportGoal> goal_section(Context& c, const Goal& goal) {
 
 // The newest year with figures, the first year, and the newest submission's time.
 // A year asked for that holds no figure is an error naming `year`.
-Status survey(Store& store, const Catalog& catalog, Report& r, bool set_year) {
+Status survey(const std::vector<SeriesView>& all, Report& r, bool set_year) {
   int newest = 0, first = 0;
   bool asked_has_figures = false;
-  for (const auto& kpi : catalog.kpis()) {
-    auto rows = store.revisions().series(SeriesQuery{kpi.id, {}, false});
-    if (!rows) return rows.error();
-    for (const auto& row : rows.value()) {
-      int y = row.submission.period.year;
-      newest = std::max(newest, y);
-      if (first == 0 || y < first) first = y;
-      asked_has_figures |= y == r.year;
-      if (row.received_at > r.as_of) r.as_of = row.received_at;
-    }
-  }
+  for (const auto& view : all)
+    for (const auto& series : view.series)
+      for (const auto& row : series.points) {
+        int y = row.submission.period.year;
+        newest = std::max(newest, y);
+        if (first == 0 || y < first) first = y;
+        asked_has_figures |= y == r.year;
+        if (row.received_at > r.as_of) r.as_of = row.received_at;
+      }
   if (newest == 0)
     return Error{ErrorCode::not_found, "no figures yet: the report is drawn from them", "year", std::nullopt};
   if (set_year) {
@@ -247,16 +241,18 @@ AlertRecord finding_of(const AlertSample& a) {
 // the current figures up to it (so a past year keeps its findings after later
 // figures resolved them): at the year, and at the newest fiscal year, quarter
 // or month up to it. Inhibited ones are left out, as the alert list leaves them.
-Result<std::vector<AlertRecord>> findings_of(Store& store, const RuleSet& rules, int year) {
+std::vector<AlertRecord> findings_of(const std::vector<SeriesView>& figures, const RuleSet& rules, int year) {
   SeriesIndex index;
   std::map<PeriodKind, Period> newest;
-  auto read = store.revisions().for_each_current([&](const std::string& kpi, const Dims& dims, Point p) {
-    if (p.period.year > year) return;
-    auto [it, added] = newest.emplace(p.period.kind, p.period);
-    if (!added && it->second < p.period) it->second = p.period;
-    index.upsert(kpi, dims, std::move(p));
-  });
-  if (!read) return read.error();
+  for (const auto& view : figures)
+    for (const auto& series : view.series)
+      for (const auto& row : series.points) {
+        const Submission& f = row.submission;
+        if (f.period.year > year) continue;
+        auto [it, added] = newest.emplace(f.period.kind, f.period);
+        if (!added && it->second < f.period) it->second = f.period;
+        index.upsert(f.kpi, f.dims, Point{f.period, f.value, f.items});
+      }
   std::vector<AlertRecord> all;
   for (const auto& [kind, at] : newest) {
     if (kind == PeriodKind::year && at.year != year) continue;
@@ -288,20 +284,25 @@ Result<Report> report(Store& store, const Catalog& catalog, const RuleSet& rules
   r.year = year.value_or(0);
   r.generated_at = format_rfc3339(now);
   r.tolerance = templates.tolerance();
-  if (auto s = survey(store, catalog, r, !year); !s) return s.error();
-  auto findings = findings_of(store, rules, r.year);
-  if (!findings) return findings.error();
+  std::vector<SeriesView> all;
+  all.reserve(catalog.kpis().size());
+  for (const auto& kpi : catalog.kpis()) {
+    auto view = series_view(store, kpi, SeriesQuery{kpi.id, {}, false});
+    if (!view) return view.error();
+    all.push_back(std::move(view.value()));
+  }
+  if (auto s = survey(all, r, !year); !s) return s.error();
   // The missing figures of later periods, as the alerts tell them now.
   AlertFilter filter;
   filter.state = AlertState::firing;
   auto alerts = store.alerts().list(filter);
   if (!alerts) return alerts.error();
-  Context c{store,
-            catalog,
+  Context c{catalog,
+            all,
             templates,
             r.year,
             std::chrono::floor<std::chrono::days>(now),
-            std::move(findings.value()),
+            findings_of(all, rules, r.year),
             overdue_digests(alerts.value(), catalog)};
   for (const auto& goal : catalog.goals()) {
     auto section = goal_section(c, goal);
