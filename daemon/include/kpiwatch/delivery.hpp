@@ -5,6 +5,7 @@
 // queued, and never blocks ingest or evaluation (outbox updates go through the
 // writer thread).
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
@@ -46,6 +47,9 @@ class Delivery {
   // Re-sends every firing alert to the receivers of format alertmanager_api now; start()
   // repeats it every resend_interval, since Alertmanager resolves alerts it stops hearing of.
   void resend_to_alertmanagers();
+  // When the oldest notification waiting was queued, as of the last count (seconds
+  // since the epoch; 0 if none waits). Any thread.
+  double oldest_waiting() const { return oldest_waiting_; }
 
  private:
   void poll();
@@ -85,6 +89,10 @@ class Delivery {
   void release_group(const std::string& flight);
   void arm(std::chrono::milliseconds delay);
   void arm_resend();
+  // Sets the outbox gauges of /metrics, which reads them without a query. On the writer thread.
+  void count_outbox(Store& store);
+  // count_outbox() on the writer thread soon; once, however often it is asked meanwhile.
+  void recount_outbox();
 
   boost::asio::io_context& io_;
   Store& reader_;
@@ -100,6 +108,8 @@ class Delivery {
   std::set<std::string> groups_in_flight_;  // receiver + group key
   bool stopped_ = false;
   bool polling_ = false;
+  std::atomic<bool> recount_queued_ = false;
+  std::atomic<double> oldest_waiting_ = 0;
 };
 
 }  // namespace kpiwatch

@@ -6,8 +6,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <functional>
-#include <future>
 
 #include "commands/setup.hpp"
 #include "http/api.hpp"
@@ -48,6 +48,10 @@ struct Daemon {
   std::unique_ptr<asio::signal_set> reload_signal;
   std::unique_ptr<asio::steady_timer> watchdog;
   std::string listening;
+  bool stopping = false;
+  // Reloads read and compile the configuration here, one at a time, off the event loop.
+  // Last: joined first, while what its jobs refer to still exists.
+  asio::thread_pool reloads{1};
 };
 
 StoreOptions store_options(const Settings& s) { return {s.database_path(), s.synchronous, s.busy_timeout_ms}; }
@@ -103,18 +107,31 @@ bool open_storage(Daemon& d) {
   return true;
 }
 
-// A full dry-run load of config and catalog, swapped in only if it succeeds.
-Diagnostics reload(Daemon& d) {
+void finish_reload(Daemon& d, Setup next, const std::function<void(Diagnostics)>& done);
+
+// A full dry-run load of config and catalog, swapped in only if it succeeds; `done`
+// is called on the event loop with the errors, once the new rules are evaluated.
+// The load and the evaluation run off the event loop.
+void reload(Daemon& d, std::function<void(Diagnostics)> done) {
   spdlog::info("reloading {}", d.setup.settings.source);
   d.notifier.reloading("reloading configuration");
-  auto loaded = load_setup(d.options);
-  if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
-    for (const auto& diag : *diags) spdlog::error("reload: {}", diag.str());
-    spdlog::error("reload failed with {} error(s); the previous configuration keeps running", diags->size());
-    d.notifier.ready(fmt::format("reload failed; {}", serving_status(d)));
-    return *diags;
-  }
-  auto next = std::get<Setup>(std::move(loaded));
+  asio::post(d.reloads, [&d, done = std::move(done)] {
+    auto loaded = std::make_shared<Loaded<Setup>>(load_setup(d.options));
+    asio::post(d.io, [&d, loaded, done] {
+      if (auto* diags = std::get_if<Diagnostics>(loaded.get())) {
+        for (const auto& diag : *diags) spdlog::error("reload: {}", diag.str());
+        spdlog::error("reload failed with {} error(s); the previous configuration keeps running", diags->size());
+        d.notifier.ready(fmt::format("reload failed; {}", serving_status(d)));
+        return done(*diags);
+      }
+      finish_reload(d, std::get<Setup>(std::move(*loaded)), done);
+    });
+  });
+}
+
+// On the event loop: the new catalog and tokens now, the rules once the writer has
+// evaluated them (so that what is answered after `done` sees them).
+void finish_reload(Daemon& d, Setup next, const std::function<void(Diagnostics)>& done) {
   const auto& old = d.setup.settings;
   const auto& now = next.settings;
   if (now.listen_host != old.listen_host || now.listen_port != old.listen_port ||
@@ -123,33 +140,30 @@ Diagnostics reload(Daemon& d) {
   d.api->swap(next.catalog, std::make_shared<Auth>(now.tokens, now.read_token), now.limits, next.report_templates);
   auto notify = make_notify_config(now, d.listening);
   d.delivery->swap(notify);
-  // Answer once the writer has swapped the rules in, so that what follows sees them.
-  auto swapped = std::make_shared<std::promise<void>>();
-  auto done = swapped->get_future();
-  d.ingest->post([engine = d.engine, rules = next.rules, notify, &clock = d.clock, swapped](Store& store) {
-    engine->swap_notify(notify);
-    engine->swap_rules(store, rules, clock.now());
-    swapped->set_value();
+  auto held = std::make_shared<Setup>(std::move(next));
+  d.ingest->post([&d, rules = held->rules, notify, held, done](Store& store) {
+    d.engine->swap_notify(notify);
+    d.engine->swap_rules(store, rules, d.clock.now());
+    asio::post(d.io, [&d, held, done] {
+      const auto& settings = held->settings;
+      spdlog::set_level(spdlog::level::from_str(settings.log_level));
+      warn_if_no_tokens(settings);
+      d.setup = std::move(*held);
+      spdlog::info("reloaded: {} KPIs, {} rules, {} token(s)", d.setup.catalog->kpis().size(), d.setup.rules->size(),
+                   d.setup.settings.tokens.size());
+      d.notifier.ready(serving_status(d));
+      done({});
+    });
   });
-  if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
-    spdlog::warn("the new rules are still being evaluated; they apply as soon as that is done");
-  spdlog::set_level(spdlog::level::from_str(now.log_level));
-  warn_if_no_tokens(now);
-  d.setup = std::move(next);
-  spdlog::info("reloaded: {} KPIs, {} rules, {} token(s)", d.setup.catalog->kpis().size(), d.setup.rules->size(),
-               d.setup.settings.tokens.size());
-  d.notifier.ready(serving_status(d));
-  return {};
 }
 
 bool start_http(Daemon& d) {
   const auto& s = d.setup.settings;
   warn_if_no_tokens(s);
-  d.api = std::make_unique<Api>(d.io, d.setup.catalog, *d.reader, *d.ingest,
+  d.api = std::make_unique<Api>(d.io, d.setup.catalog, store_options(s), *d.ingest,
                                 std::make_shared<Auth>(s.tokens, s.read_token), s.limits, d.setup.report_templates);
-  d.api->set_reloader([&d] { return reload(d); });
+  d.api->set_reloader([&d](std::function<void(Diagnostics)> done) { reload(d, std::move(done)); });
   d.api->set_events(d.events.get());
-  d.api->set_report_reader(store_options(s));
   ServerLimits limits{s.max_connections, s.max_body_bytes, std::size_t{16} * 1024, s.read_timeout, s.idle_timeout};
   d.server = std::make_unique<HttpServer>(d.io, limits,
                                           [api = d.api.get()](Request&& req, Respond respond, StartStream stream) {
@@ -187,11 +201,18 @@ void start_alerting(Daemon& d) {
   d.delivery = std::make_unique<Delivery>(d.io, *d.reader, *d.ingest, d.clock, d.metrics, notify, *d.transport);
   d.engine->on_enqueued([&d] { asio::post(d.io, [&d] { d.delivery->wake(); }); });
   d.api->set_alerting(d.engine, d.delivery.get(), &d.metrics, &d.clock);
-  d.ingest->post([engine = d.engine, &clock = d.clock](Store& store) {
-    if (auto s = engine->start(store, clock.now()); !s)
+  // Ready once the alert states are loaded (and evaluated, if they must be): a write
+  // answered after /readyz does not wait behind them.
+  d.ingest->post([&d](Store& store) {
+    if (auto s = d.engine->start(store, d.clock.now()); !s)
       spdlog::error("evaluating the rules at start-up failed: {}", s.error().message);
     else
-      spdlog::info("rules evaluated over {} series", engine->series_count());
+      spdlog::info("rules evaluated over {} series", d.engine->series_count());
+    asio::post(d.io, [&d] {
+      if (d.stopping) return;
+      d.api->set_ready(true);
+      d.notifier.ready(serving_status(d));
+    });
   });
   d.delivery->start();
   spdlog::info("{} receiver(s), {} route(s)", notify->receivers.size(), notify->routes.size());
@@ -203,6 +224,7 @@ void handle_signals(Daemon& d) {
     if (ec) return;
     spdlog::info("{} received: finishing in-flight requests, then stopping", signal == SIGTERM ? "SIGTERM" : "SIGINT");
     d.notifier.stopping("finishing in-flight requests");
+    d.stopping = true;
     d.api->set_ready(false);
     d.reload_signal->cancel();
     if (d.watchdog) d.watchdog->cancel();
@@ -219,7 +241,7 @@ void handle_signals(Daemon& d) {
     void operator()(const boost::system::error_code& ec, int) const {
       if (ec) return;
       spdlog::info("SIGHUP received");
-      (void)reload(d);
+      reload(d, [](const Diagnostics&) {});
       d.reload_signal->async_wait(*this);
     }
   };
@@ -294,8 +316,6 @@ int run_serve(const CommonOptions& options) {
   start_alerting(d);
   start_scheduler(d);
   start_watchdog(d);
-  d.api->set_ready(true);
-  d.notifier.ready(serving_status(d));
 
   d.io.run();
 

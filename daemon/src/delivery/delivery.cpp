@@ -106,6 +106,23 @@ void Delivery::poll() {
       delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*at - now), 0ms, delay);
   }
   arm(std::max(delay, 10ms));
+  recount_outbox();
+}
+
+void Delivery::count_outbox(Store& store) {
+  auto depth = store.outbox().depth();
+  if (!depth) return spdlog::error("counting the outbox failed: {}", depth.error().message);
+  metrics_.set("kpiwatch_outbox_depth", {}, static_cast<double>(depth->pending));
+  auto oldest = parse_rfc3339(depth->oldest);
+  oldest_waiting_ = oldest ? std::chrono::duration<double>(oldest->time_since_epoch()).count() : 0.0;
+}
+
+void Delivery::recount_outbox() {
+  if (recount_queued_.exchange(true)) return;
+  writer_.post([this](Store& store) {
+    recount_queued_ = false;
+    count_outbox(store);
+  });
 }
 
 std::vector<std::pair<std::string, std::string>> Delivery::signed_headers(const ReceiverConfig& receiver,
@@ -187,6 +204,7 @@ void Delivery::finished(const OutboxEntry& entry, const PostResult& result) {
   // The outbox row changes on the writer thread; the entry stays in flight until it has.
   writer_.post([this, job = std::move(job), id = entry.id](Store& store) {
     job(store);
+    count_outbox(store);
     asio::post(io_, [this, id] {
       in_flight_.erase(id);
       wake();
@@ -251,6 +269,7 @@ void Delivery::finished_group(const GroupSend& g, const PostResult& result) {
                : o.fate == Fate::dead    ? outbox.mark_message_dead(g.message_key, o.attempts, o.error)
                                          : outbox.mark_message_retry(g.message_key, o.attempts, o.next_at, o.error);
     if (!s) spdlog::error("outbox: {}", s.error().message);
+    count_outbox(store);
     asio::post(io_, [this, flight = g.flight] { release_group(flight); });
   });
 }

@@ -153,12 +153,12 @@ Result<json::object> group_json(Store& store, const Catalog& catalog, std::vecto
 
 }  // namespace
 
-Response Api::get_alerts(const Call& call) const {
+Response Api::get_alerts(const Call& call, Store& store) const {
   auto query = alert_query(*call.catalog, call.query);
   if (!query) return error_response(query.error());
   const auto& q = query.value();
   std::string now = clock_ ? format_rfc3339(clock_->now()) : std::string();
-  auto page = views::alert_page(reader_, q.list, now, q.nothing ? 0 : q.limit, q.offset);
+  auto page = views::alert_page(store, q.list, now, q.nothing ? 0 : q.limit, q.offset);
   if (!page) return error_response(page.error());
   json::array out;
   for (const auto& a : page->alerts) out.push_back(alert_item_json(a, *call.catalog));
@@ -194,14 +194,14 @@ std::optional<Grouping> asked_grouping(QueryParams& params) {
 
 }  // namespace
 
-Response Api::get_alert_groups(const Call& call) const {
+Response Api::get_alert_groups(const Call& call, Store& store) const {
   QueryParams params = call.query;
   auto by = asked_grouping(params);
   auto query = alert_query(*call.catalog, params);
   if (!query) return error_response(query.error());
   const auto& q = query.value();
   std::string now = clock_ ? format_rfc3339(clock_->now()) : std::string();
-  auto items = views::listed_alerts(reader_, q.list, now);
+  auto items = views::listed_alerts(store, q.list, now);
   if (!items) return error_response(items.error());
   if (q.nothing) items->clear();
   auto notify = engine_ ? engine_->current_notify() : nullptr;
@@ -209,7 +209,7 @@ Response Api::get_alert_groups(const Call& call) const {
   json::array out;
   std::size_t end = std::min(groups.size(), q.offset + std::min(q.limit, groups.size()));
   for (std::size_t i = std::min(q.offset, groups.size()); i < end; ++i) {
-    auto g = group_json(reader_, *call.catalog, items.value(), groups[i]);
+    auto g = group_json(store, *call.catalog, items.value(), groups[i]);
     if (!g) return error_response(g.error());
     out.push_back(std::move(g.value()));
   }
@@ -220,10 +220,10 @@ Response Api::get_alert_groups(const Call& call) const {
                                                                      {"next_offset", next_offset_json(next)}}));
 }
 
-Response Api::get_alert(const Call& call) const {
+Response Api::get_alert(const Call& call, Store& store) const {
   const std::string& fingerprint = call.segment("fingerprint");
   std::string now = clock_ ? format_rfc3339(clock_->now()) : std::string();
-  auto view = views::alert_view(reader_, *call.catalog, fingerprint, now);
+  auto view = views::alert_view(store, *call.catalog, fingerprint, now);
   if (!view) return error_response(view.error());
   if (!view.value()) return error_response(ErrorCode::unknown_alert, fmt::format("no alert \"{}\"", fingerprint));
   std::optional<RuleCriterion> criterion;

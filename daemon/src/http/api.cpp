@@ -8,19 +8,33 @@
 
 #include "http/errors.hpp"
 #include "http/pages.hpp"
+#include "http/read_pool.hpp"
 
 namespace kpiwatch {
 
-Api::Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, Store& reader, Ingest& ingest,
-         std::shared_ptr<const Auth> auth, ValidationLimits limits,
+namespace {
+
+// Two readers for the API's reads (the machine this runs on has a few cores; the
+// writer has one), and one for reports, which read every figure.
+constexpr std::size_t kReaders = 2;
+constexpr std::size_t kReadsWaiting = 256;
+constexpr std::size_t kReportsWaiting = 4;
+
+}  // namespace
+
+Api::Api(boost::asio::io_context& io, std::shared_ptr<const Catalog> catalog, const StoreOptions& storage,
+         Ingest& ingest, std::shared_ptr<const Auth> auth, ValidationLimits limits,
          std::shared_ptr<const views::ReportTemplates> report_templates)
     : io_(io),
       catalog_(std::move(catalog)),
       report_templates_(std::move(report_templates)),
-      reader_(reader),
       ingest_(ingest),
       auth_(std::move(auth)),
-      limits_(limits) {}
+      limits_(limits),
+      reads_(std::make_unique<ReadPool>(storage, kReaders, kReadsWaiting)),
+      reports_(std::make_unique<ReadPool>(storage, 1, kReportsWaiting)) {}
+
+Api::~Api() = default;
 
 void Api::swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Auth> auth, ValidationLimits limits,
                std::shared_ptr<const views::ReportTemplates> report_templates) {
@@ -30,7 +44,10 @@ void Api::swap(std::shared_ptr<const Catalog> catalog, std::shared_ptr<const Aut
   limits_ = limits;
 }
 
-void Api::handle(Request&& request, Respond respond, StartStream stream) {
+void Api::handle(Request&& incoming, Respond respond, StartStream stream) {
+  // Held by the call, which a read takes to another thread.
+  auto held = std::make_shared<Request>(std::move(incoming));
+  const Request& request = *held;
   spdlog::debug("request {} {} ({} bytes)", request.method_string(), request.target(), request.body().size());
   auto target = boost::urls::parse_origin_form(request.target());
   RouteMatch found;
@@ -50,11 +67,18 @@ void Api::handle(Request&& request, Respond respond, StartStream stream) {
     res.set(http::field::allow, found.allow);
     return respond(std::move(res));
   }
-  Call call{request, std::move(found.segments), {}, catalog_, auth_, nullptr, std::move(stream)};
-  for (auto param : target->params()) call.query.emplace_back(param.key, param.value);
-  if (!authorize(*found.route, call, respond)) return;
-  if (const auto* reply = std::get_if<Route::Reply>(&found.route->handler)) return respond((this->*(*reply))(call));
-  (this->*std::get<Route::Handle>(found.route->handler))(call, std::move(respond));
+  auto call =
+      std::make_shared<Call>(Call{request, std::move(found.segments), {}, catalog_, auth_, nullptr, std::move(stream)});
+  for (auto param : target->params()) call->query.emplace_back(param.key, param.value);
+  if (!authorize(*found.route, *call, respond)) return;
+  const auto& handler = found.route->handler;
+  if (const auto* reply = std::get_if<Route::Reply>(&handler)) return respond((this->*(*reply))(*call));
+  if (const auto* reading = std::get_if<Route::Read>(&handler))
+    return read([this, reading = *reading, call, held](Store& store) { return (this->*reading)(*call, store); },
+                std::move(respond), held->version());
+  // A handler that answers later may read its request until then.
+  (this->*std::get<Route::Handle>(handler))(
+      *call, [respond = std::move(respond), held](Response res) { respond(std::move(res)); });
 }
 
 Respond Api::counted(const Request& request, std::string_view label, Respond respond) const {
@@ -93,6 +117,19 @@ bool Api::authorize(const Route& route, Call& call, const Respond& respond) cons
     return false;
   }
   return true;
+}
+
+void Api::on_loop(const Respond& respond, Response response) const {
+  boost::asio::post(
+      io_, [respond, response = std::make_shared<Response>(std::move(response))] { respond(std::move(*response)); });
+}
+
+void Api::read(std::function<Response(Store&)> job, Respond respond, unsigned version) const {
+  auto answer = [this, job = std::move(job), respond, version](Store* store, const Error* error) {
+    on_loop(respond, store ? job(*store) : error_response(*error, version));
+  };
+  if (!reads_->post(std::move(answer)))
+    respond(error_response(ErrorCode::too_many_connections, "too many reads are waiting; try again in a moment"));
 }
 
 void Api::write(std::function<Response(Store&)> job, Respond respond) const {

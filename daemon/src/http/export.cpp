@@ -116,7 +116,7 @@ std::string csv_start(Lang lang) {
 
 }  // namespace
 
-Response Api::get_export_csv(const Call& call) const {
+Response Api::get_export_csv(const Call& call, Store& store) const {
   auto query = export_query(*call.catalog, call.query);
   if (!query) return error_response(query.error());
   std::string body = csv_start(query->lang);
@@ -124,19 +124,19 @@ Response Api::get_export_csv(const Call& call) const {
   for (const auto& kpi : call.catalog->kpis()) {
     if (query->kpi ? query->kpi != &kpi : query->goal && kpi.goal != *query->goal) continue;
     SeriesQuery series{kpi.id, {}, query->revisions};
-    if (auto s = append_kpi_rows(reader_, kpi, series, query->lang, body, rows); !s) return error_response(s.error());
+    if (auto s = append_kpi_rows(store, kpi, series, query->lang, body, rows); !s) return error_response(s.error());
   }
   std::string scope = query->kpi ? "-" + query->kpi->id : query->goal ? fmt::format("-goal{}", *query->goal) : "";
   return csv_response(std::move(body), fmt::format("kpiwatch-figures{}-{}.csv", scope, today(clock_)));
 }
 
-Response Api::series_csv(const Call& call, const Kpi& kpi, const SeriesQuery& query) const {
+Response Api::series_csv(const Call& call, Store& store, const Kpi& kpi, const SeriesQuery& query) const {
   Lang lang = Lang::ja;
   for (const auto& [key, value] : call.query)
     if (key == "lang") parse_lang(value, lang);  // checked by the series query
   std::string body = csv_start(lang);
   std::size_t rows = 0;
-  if (auto s = append_kpi_rows(reader_, kpi, query, lang, body, rows); !s) return error_response(s.error());
+  if (auto s = append_kpi_rows(store, kpi, query, lang, body, rows); !s) return error_response(s.error());
   return csv_response(std::move(body), fmt::format("kpiwatch-figures-{}-{}.csv", kpi.id, today(clock_)));
 }
 

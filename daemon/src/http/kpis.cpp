@@ -115,14 +115,14 @@ Response Api::get_kpi(const Call& call) const {
   return json_response(http::status::ok, serialize_json(kpi_json(*kpi)));
 }
 
-Response Api::get_series(const Call& call) const {
+Response Api::get_series(const Call& call, Store& store) const {
   const Kpi* kpi = call.catalog->find(call.segment("id"));
   if (!kpi) return unknown_kpi(call.segment("id"));
   SeriesPage page;
   auto query = series_query(*kpi, call.query, page);
   if (!query) return error_response(query.error());
-  if (wants_csv(call.query)) return series_csv(call, *kpi, query.value());
-  auto view = views::series_view(reader_, *kpi, query.value(), page);
+  if (wants_csv(call.query)) return series_csv(call, store, *kpi, query.value());
+  auto view = views::series_view(store, *kpi, query.value(), page);
   if (!view) return error_response(view.error());
   return json_response(http::status::ok, serialize_json(series_view_json(view.value())));
 }

@@ -1,8 +1,8 @@
 // For operators: /healthz, /readyz, /metrics and POST /api/v1/reload.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
-#include <map>
 
 #include "http/api.hpp"
 #include "http/errors.hpp"
@@ -20,26 +20,20 @@ Response Api::get_readyz(const Call& /*call*/) const {
 
 Response Api::get_metrics(const Call& /*call*/) const {
   if (!metrics_) return error_response(ErrorCode::not_ready, "metrics are not ready");
-  std::map<std::string, int> states = {{"pending", 0}, {"firing", 0}, {"resolved", 0}, {"inactive", 0}};
-  if (auto alerts = reader_.alerts().list(); alerts)
-    for (const auto& a : alerts.value()) ++states[std::string(to_string(a.state))];
-  for (const auto& [state, n] : states) metrics_->set("kpiwatch_alerts", {{"state", state}}, n);
-  if (auto depth = reader_.outbox().depth(); depth) {
-    metrics_->set("kpiwatch_outbox_depth", {}, static_cast<double>(depth->pending));
-    double age = 0;
-    if (auto oldest = parse_rfc3339(depth->oldest))
-      age = std::chrono::duration<double>(clock_->now() - *oldest).count();
-    metrics_->set("kpiwatch_outbox_oldest_age_seconds", {}, age);
-  }
+  // Every gauge is kept by the writer and the delivery worker: a scrape reads no table.
+  double age = 0;
+  if (double oldest = delivery_ ? delivery_->oldest_waiting() : 0; oldest > 0)
+    age = std::max(0.0, std::chrono::duration<double>(clock_->now().time_since_epoch()).count() - oldest);
+  metrics_->set("kpiwatch_outbox_oldest_age_seconds", {}, age);
   Response res{http::status::ok, 11};
   res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
   res.body() = metrics_->render();
   return res;
 }
 
-Response Api::post_reload(const Call& /*call*/) const {
-  if (!reloader_) return error_response(ErrorCode::not_ready, "reload is not available yet");
-  auto diags = reloader_();
+namespace {
+
+Response reload_response(const Diagnostics& diags) {
   if (diags.empty()) return json_response(http::status::ok, R"({"status":"reloaded"})");
   json::array errors;
   for (const auto& d : diags) errors.emplace_back(d.str());
@@ -50,6 +44,13 @@ Response Api::post_reload(const Call& /*call*/) const {
       {"index", nullptr},
       {"diagnostics", std::move(errors)}};
   return json_response(http::status::unprocessable_entity, serialize_json(json::object{{"error", std::move(e)}}));
+}
+
+}  // namespace
+
+void Api::post_reload(const Call& /*call*/, Respond respond) const {
+  if (!reloader_) return respond(error_response(ErrorCode::not_ready, "reload is not available yet"));
+  reloader_([respond](const Diagnostics& diags) { respond(reload_response(diags)); });
 }
 
 }  // namespace kpiwatch

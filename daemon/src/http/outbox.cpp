@@ -13,7 +13,7 @@
 namespace kpiwatch {
 namespace json = boost::json;
 
-Response Api::get_outbox(const Call& call) const {
+Response Api::get_outbox(const Call& call, Store& store) const {
   std::optional<OutboxStatus> status;
   int limit = 100;
   for (const auto& [k, v] : call.query) {
@@ -25,7 +25,7 @@ Response Api::get_outbox(const Call& call) const {
       return error_response(bad_parameter(
           k, fmt::format("unknown parameter {}={} (state=pending|delivered|dead|suppressed, limit=N)", k, v)));
   }
-  auto entries = reader_.outbox().list(status, limit);
+  auto entries = store.outbox().list(status, limit);
   if (!entries) return error_response(entries.error());
   json::array out;
   for (const auto& e : entries.value())

@@ -6,8 +6,8 @@
 
 namespace kpiwatch {
 
-Response Api::get_overdue(const Call& call) const {
-  auto digests = views::overdue(reader_, *call.catalog);
+Response Api::get_overdue(const Call& call, Store& store) const {
+  auto digests = views::overdue(store, *call.catalog);
   if (!digests) return error_response(digests.error());
   return json_response(http::status::ok, serialize_json(overdue_json(digests.value())));
 }

@@ -189,9 +189,9 @@ Response Api::get_goal_page(const Call& call) const {
   return page(call.request, "goal", fmt::format(" data-goal=\"{}\"", number), known);
 }
 
-Response Api::get_alert_page(const Call& call) const {
+Response Api::get_alert_page(const Call& call, Store& store) const {
   const std::string& fingerprint = call.segment("fingerprint");
-  auto alert = reader_.alerts().one(fingerprint);
+  auto alert = store.alerts().one(fingerprint);
   // A storage error still serves the shell: the page reports what the API says.
   bool known = !alert || alert.value().has_value();
   return page(call.request, "alert", fmt::format(" data-fingerprint=\"{}\"", html_escape(fingerprint)), known);

@@ -4,14 +4,11 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include <atomic>
 #include <boost/asio/post.hpp>
-#include <boost/asio/thread_pool.hpp>
-#include <chrono>
-#include <functional>
 
 #include "http/api.hpp"
 #include "http/errors.hpp"
+#include "http/read_pool.hpp"
 #include "report/report_html.hpp"
 
 namespace kpiwatch {
@@ -61,70 +58,24 @@ Response report_response(unsigned version, std::string html) {
 
 }  // namespace
 
-// One thread, one connection of its own, at most kMaxWaiting reports in line.
-class ReportWorker {
- public:
-  explicit ReportWorker(StoreOptions options) : options_(std::move(options)) {}
-  ~ReportWorker() {
-    pool_.stop();  // the report being drawn finishes; those waiting are dropped with their connections
-    pool_.join();
-  }
-  ReportWorker(const ReportWorker&) = delete;
-  ReportWorker& operator=(const ReportWorker&) = delete;
-
-  // False if kMaxWaiting reports are in line already.
-  bool post(std::function<void(Result<Store*>)> job) {
-    if (waiting_.fetch_add(1) >= kMaxWaiting) {
-      waiting_.fetch_sub(1);
-      return false;
-    }
-    boost::asio::post(pool_, [this, job = std::move(job)] {
-      job(store());
-      waiting_.fetch_sub(1);
-    });
-    return true;
-  }
-
- private:
-  static constexpr int kMaxWaiting = 4;
-
-  Result<Store*> store() {
-    if (!store_) {
-      auto opened = Store::open(options_);
-      if (!opened) return opened.error();
-      store_ = std::move(opened.value());
-    }
-    return store_.get();
-  }
-
-  StoreOptions options_;
-  std::unique_ptr<Store> store_;  // the pool's thread only
-  std::atomic<int> waiting_{0};
-  boost::asio::thread_pool pool_{1};
-};
-
-void Api::set_report_reader(StoreOptions options) {
-  report_worker_ = std::make_shared<ReportWorker>(std::move(options));
-}
-
 void Api::get_report(const Call& call, Respond respond) const {
   auto query = report_query(call.query);
   if (!query) return respond(error_response(query.error()));
   auto rules = engine_ ? engine_->current_rules() : nullptr;
-  if (!rules || !report_worker_) return respond(error_response(ErrorCode::not_ready, "the rules are not loaded yet"));
+  if (!rules) return respond(error_response(ErrorCode::not_ready, "the rules are not loaded yet"));
   TimePoint now = clock_ ? clock_->now() : std::chrono::system_clock::now();
   // What the report reads, held for it: a reload meanwhile swaps in others for later requests.
   auto job = [&io = io_, catalog = call.catalog, rules, templates = report_templates_, q = query.value(), now,
-              version = call.request.version(), respond](Result<Store*> store) mutable {
+              version = call.request.version(), respond](Store* store, const Error* error) {
     Response res = [&] {
-      if (!store) return error_response(store.error(), version);
-      auto report = views::report(*store.value(), *catalog, *rules, *templates, q.year, now);
+      if (!store) return error_response(*error, version);
+      auto report = views::report(*store, *catalog, *rules, *templates, q.year, now);
       if (!report) return error_response(report.error(), version);
       return report_response(version, render_report_html(report.value(), q.lang));
     }();
     boost::asio::post(io, [respond = std::move(respond), res = std::move(res)]() mutable { respond(std::move(res)); });
   };
-  if (!report_worker_->post(std::move(job)))
+  if (!reports_->post(std::move(job)))
     respond(error_response(ErrorCode::too_many_connections, "reports are being drawn; try again in a moment"));
 }
 

@@ -19,6 +19,7 @@
 namespace kpiwatch {
 
 class Api;
+class Store;
 
 // Query parameters in request order.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
@@ -48,15 +49,16 @@ enum class Access {
 };
 
 struct Route {
-  using Reply = Response (Api::*)(const Call&) const;        // answers at once
-  using Handle = void (Api::*)(const Call&, Respond) const;  // answers later, e.g. after a write
+  using Reply = Response (Api::*)(const Call&) const;               // answers at once, on the event loop
+  using Read = Response (Api::*)(const Call&, Store& store) const;  // answers from a reader thread
+  using Handle = void (Api::*)(const Call&, Respond) const;         // answers later, e.g. after a write
 
   // "/api/v1/alerts/{fingerprint}/ack": literal or {named} segments. It is also
   // the route label of kpiwatch_http_requests_total.
   std::string_view pattern;
   http::verb method;  // GET also answers HEAD
   Access access;
-  std::variant<Reply, Handle> handler;
+  std::variant<Reply, Read, Handle> handler;
   std::string_view forbidden = "this needs an admin token";  // the 403 message of an admin route
 };
 

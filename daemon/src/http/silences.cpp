@@ -107,8 +107,8 @@ void Api::delete_silence(const Call& call, Respond respond) const {
       std::move(respond));
 }
 
-Response Api::get_silences(const Call& /*call*/) const {
-  auto silences = reader_.silences().all();
+Response Api::get_silences(const Call& /*call*/, Store& store) const {
+  auto silences = store.silences().all();
   if (!silences) return error_response(silences.error());
   std::string now = format_rfc3339(clock_->now());
   json::array out;

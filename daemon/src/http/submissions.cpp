@@ -6,6 +6,7 @@
 
 #include "http/api.hpp"
 #include "http/errors.hpp"
+#include "http/read_pool.hpp"
 #include "kpiwatch/json.hpp"
 
 namespace kpiwatch {
@@ -34,34 +35,45 @@ std::optional<Error> apply_token_scope(const TokenConfig& token, const Catalog& 
 }  // namespace
 
 void Api::post_submissions(const Call& call, Respond respond) const {
-  const Request& request = call.request;
-  auto content_type = request[http::field::content_type];
+  auto content_type = call.request[http::field::content_type];
   if (!content_type.empty() && content_type.find("json") == std::string_view::npos)
     return respond(error_response(ErrorCode::unsupported_media_type, "submissions must be sent as application/json"));
 
-  auto batch = parse_submissions(*call.catalog, request.body(), limits_);
-  if (!batch) {
-    if (metrics_) metrics_->add("kpiwatch_submissions_total", {{"result", "rejected"}});
-    return respond(error_response(batch.error()));
-  }
-  if (auto refused = apply_token_scope(*call.token, *call.catalog, batch.value()))
-    return respond(error_response(*refused));
-
-  auto count = batch->size();
-  ingest_.submit(std::move(batch.value()), call.token->name,
-                 [this, respond = std::move(respond), count](Result<std::vector<Revision>> stored) {
-                   boost::asio::post(io_, [this, respond, stored = std::move(stored), count]() mutable {
-                     if (metrics_)
-                       metrics_->add("kpiwatch_submissions_total", {{"result", stored ? "accepted" : "failed"}},
-                                     static_cast<double>(count));
-                     if (!stored) return respond(error_response(stored.error()));
-                     json::array revisions;
-                     for (const auto& r : stored.value()) revisions.push_back(to_json(r));
-                     respond(json_response(
-                         http::status::created,
-                         serialize_json(json::object{{"accepted", count}, {"revisions", std::move(revisions)}})));
-                   });
-                 });
+  // A batch of thousands of figures takes milliseconds to parse and to answer:
+  // both run on a reader thread, the commit on the writer, none on the event loop.
+  // `respond` holds the request (Api::handle), and the call's auth holds the token.
+  auto parse = [this, &request = call.request, catalog = call.catalog, auth = call.auth, token = call.token,
+                limits = limits_, respond](Store* /*store*/, const Error* /*error*/) {
+    auto batch = parse_submissions(*catalog, request.body(), limits);
+    if (!batch) {
+      if (metrics_) metrics_->add("kpiwatch_submissions_total", {{"result", "rejected"}});
+      return on_loop(respond, error_response(batch.error()));
+    }
+    if (auto refused = apply_token_scope(*token, *catalog, batch.value()))
+      return on_loop(respond, error_response(*refused));
+    auto count = batch->size();
+    ingest_.submit(
+        std::move(batch.value()), token->name, [this, respond, count, auth](Result<std::vector<Revision>> stored) {
+          if (metrics_)
+            metrics_->add("kpiwatch_submissions_total", {{"result", stored ? "accepted" : "failed"}},
+                          static_cast<double>(count));
+          if (!stored) return on_loop(respond, error_response(stored.error()));
+          auto answer = [this, respond, count,
+                         stored = std::make_shared<std::vector<Revision>>(std::move(stored.value()))](
+                            Store* /*store*/, const Error* /*error*/) {
+            json::array revisions;
+            for (const auto& r : *stored) revisions.push_back(to_json(r));
+            on_loop(
+                respond,
+                json_response(http::status::created,
+                              serialize_json(json::object{{"accepted", count}, {"revisions", std::move(revisions)}})));
+          };
+          // Committed: it is answered, on the writer if no reader can take it.
+          if (!reads_->post(answer)) answer(nullptr, nullptr);
+        });
+  };
+  if (!reads_->post(std::move(parse)))
+    respond(error_response(ErrorCode::too_many_connections, "too many requests are waiting; try again in a moment"));
 }
 
 }  // namespace kpiwatch
