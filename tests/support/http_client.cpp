@@ -99,6 +99,11 @@ void HttpClient::send_raw(const std::string& bytes) {
   asio::write(impl_->stream.socket(), asio::buffer(bytes));
 }
 
+bool HttpClient::reply_arrived() {
+  beast::error_code ec;
+  return impl_->stream.socket().available(ec) > 0;
+}
+
 bool HttpClient::closed_by_server(std::chrono::milliseconds deadline) {
   impl_->stream.expires_after(deadline);
   bool done = false;

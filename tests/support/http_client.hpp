@@ -36,6 +36,8 @@ class HttpClient {
   void send_raw(const std::string& bytes);
   // Reads one reply (after send_raw).
   HttpReply read_reply();
+  // Whether bytes of a reply have arrived and wait to be read (without waiting).
+  bool reply_arrived();
   // True if the server closed the connection within `deadline`.
   bool closed_by_server(std::chrono::milliseconds deadline);
 

@@ -119,8 +119,7 @@ class DeliveryTest : public ::testing::Test {
     config->receivers.push_back(am);
     config_ = config;
     // The longest wait: with a draw of 1, retry_delay gives exactly the doubled delay.
-    delivery_ =
-        std::make_unique<Delivery>(io_, *reader_, *ingest_, clock_, metrics_, config_, transport_, [] { return 1.0; });
+    delivery_ = std::make_unique<Delivery>(io_, *ingest_, clock_, metrics_, config_, transport_, [] { return 1.0; });
   }
   ~DeliveryTest() override {
     delivery_->stop();
@@ -292,9 +291,14 @@ TEST_F(DeliveryTest, AlertmanagerReceiversGetEveryFiringAlertAgainWithOneKeyPerE
   auto since = format_rfc3339(clock_.now());
   auto alert = firing_alert("f1", since);
   save_transition(alert, AlertState::pending, *alert.firing_since);
-  delivery_->resend_to_alertmanagers();
+  // The firing alerts are read on the writer thread, then sent from the loop.
+  auto resend = [&](std::size_t requests) {
+    delivery_->resend_to_alertmanagers();
+    deliver_until([&] { return transport_.requests.size() >= requests; });
+  };
+  resend(1);
   clock_.advance(60000ms);
-  delivery_->resend_to_alertmanagers();
+  resend(2);
   ASSERT_EQ(transport_.requests.size(), 2u);
   for (const auto& r : transport_.requests) {
     EXPECT_EQ(r.url, "http://127.0.0.1:9/api/v2/alerts");
@@ -308,13 +312,14 @@ TEST_F(DeliveryTest, AlertmanagerReceiversGetEveryFiringAlertAgainWithOneKeyPerE
   alert.resolved_at = clock_.now();
   save_transition(alert, AlertState::firing, *alert.resolved_at);
   delivery_->resend_to_alertmanagers();
+  settle();
   EXPECT_EQ(transport_.requests.size(), 2u);
 
   // A new episode of the same alert: another key.
   clock_.advance(1000ms);
   auto again = firing_alert("f1", format_rfc3339(clock_.now()));
   save_transition(again, AlertState::resolved, *again.firing_since);
-  delivery_->resend_to_alertmanagers();
+  resend(3);
   ASSERT_EQ(transport_.requests.size(), 3u);
   EXPECT_NE(transport_.requests[2].header("Idempotency-Key"), transport_.requests[0].header("Idempotency-Key"));
 }

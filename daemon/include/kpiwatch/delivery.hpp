@@ -34,9 +34,9 @@ class Delivery {
   using Draw = std::function<double()>;
   static Draw random_draw();
 
-  // `reader` is used on the io_context thread only. Times (due, dead-letter age,
-  // backoff) come from `clock`; requests leave through `transport`.
-  Delivery(boost::asio::io_context& io, Store& reader, Ingest& writer, const Clock& clock, Metrics& metrics,
+  // The outbox is read and written on `writer`'s thread, never on the io_context's.
+  // Times (due, dead-letter age, backoff) come from `clock`; requests leave through `transport`.
+  Delivery(boost::asio::io_context& io, Ingest& writer, const Clock& clock, Metrics& metrics,
            std::shared_ptr<const NotifyConfig> config, Transport& transport, Draw draw = random_draw());
 
   void start();
@@ -84,18 +84,26 @@ class Delivery {
     std::size_t alerts = 0;
   };
   void take_group(const DueGroup& group);
-  void send_group(const std::string& flight, const std::string& message_key);
+  void send_group(const std::string& flight, const std::string& message_key,
+                  const Result<std::vector<OutboxEntry>>& entries);
   void finished_group(const GroupSend& group, const PostResult& result);
   void release_group(const std::string& flight);
   void arm(std::chrono::milliseconds delay);
   void arm_resend();
   // Sets the outbox gauges of /metrics, which reads them without a query. On the writer thread.
   void count_outbox(Store& store);
-  // count_outbox() on the writer thread soon; once, however often it is asked meanwhile.
-  void recount_outbox();
+  // What a poll read on the writer thread.
+  struct Due {
+    Result<std::vector<OutboxEntry>> entries = std::vector<OutboxEntry>{};
+    Result<std::vector<DueGroup>> groups = std::vector<DueGroup>{};
+    Result<std::optional<std::string>> next = std::optional<std::string>{};
+  };
+  // Sends what is due, on the io_context thread.
+  void take(TimePoint now, const Due& found);
+  // Re-sends `alerts` (the firing ones) to the alertmanager_api receivers.
+  void resend(const std::vector<AlertRecord>& alerts);
 
   boost::asio::io_context& io_;
-  Store& reader_;
   Ingest& writer_;
   const Clock& clock_;
   Metrics& metrics_;
@@ -108,7 +116,8 @@ class Delivery {
   std::set<std::string> groups_in_flight_;  // receiver + group key
   bool stopped_ = false;
   bool polling_ = false;
-  std::atomic<bool> recount_queued_ = false;
+  bool reading_ = false;     // a poll's read is on the writer thread
+  bool poll_again_ = false;  // woken meanwhile
   std::atomic<double> oldest_waiting_ = 0;
 };
 

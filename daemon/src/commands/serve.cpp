@@ -34,7 +34,6 @@ struct Daemon {
   ServiceNotifier notifier;
   asio::io_context io{1};
   std::unique_ptr<EventHub> events;  // before the writer, which publishes to it
-  std::unique_ptr<Store> reader;
   std::unique_ptr<Ingest> ingest;
   std::shared_ptr<AlertEngine> engine;
   Metrics metrics;
@@ -86,12 +85,6 @@ bool open_storage(Daemon& d) {
     }
     if (loaded.value() > 0) spdlog::info("loaded the bundled dataset: {} figures", loaded.value());
   }
-  auto reader = Store::open(store_options(s));
-  if (!reader) {
-    spdlog::critical("cannot open the database {}: {}", s.database_path(), reader.error().message);
-    return false;
-  }
-  d.reader = std::move(reader.value());
   d.ingest = std::make_unique<Ingest>(std::move(writer.value()), d.clock);
   d.engine = std::make_shared<AlertEngine>(d.setup.rules, nullptr, d.metrics);
   d.ingest->set_after_commit([engine = d.engine](Store& store, const std::vector<Revision>& stored, TimePoint now) {
@@ -198,7 +191,7 @@ void start_alerting(Daemon& d) {
   auto notify = make_notify_config(d.setup.settings, d.listening);
   d.engine->swap_notify(notify);  // before any writer job uses the engine
   d.transport = std::make_unique<WebhookClient>(d.io);
-  d.delivery = std::make_unique<Delivery>(d.io, *d.reader, *d.ingest, d.clock, d.metrics, notify, *d.transport);
+  d.delivery = std::make_unique<Delivery>(d.io, *d.ingest, d.clock, d.metrics, notify, *d.transport);
   d.engine->on_enqueued([&d] { asio::post(d.io, [&d] { d.delivery->wake(); }); });
   d.api->set_alerting(d.engine, d.delivery.get(), &d.metrics, &d.clock);
   // Ready once the alert states are loaded (and evaluated, if they must be): a write
@@ -320,7 +313,6 @@ int run_serve(const CommonOptions& options) {
   d.io.run();
 
   d.ingest->stop();  // every acknowledged batch is committed before this returns
-  d.reader.reset();
   spdlog::info("stopped; database closed");
   return 0;
 }

@@ -35,10 +35,9 @@ Delivery::Draw Delivery::random_draw() {
   };
 }
 
-Delivery::Delivery(asio::io_context& io, Store& reader, Ingest& writer, const Clock& clock, Metrics& metrics,
+Delivery::Delivery(asio::io_context& io, Ingest& writer, const Clock& clock, Metrics& metrics,
                    std::shared_ptr<const NotifyConfig> config, Transport& transport, Draw draw)
     : io_(io),
-      reader_(reader),
       writer_(writer),
       clock_(clock),
       metrics_(metrics),
@@ -79,34 +78,52 @@ void Delivery::arm(std::chrono::milliseconds delay) {
 
 void Delivery::poll() {
   if (stopped_) return;
+  if (reading_) {
+    poll_again_ = true;  // after the read in flight, which may predate what woke us
+    return;
+  }
+  reading_ = true;
   auto now = clock_.now();
-  std::string now_text = format_rfc3339(now);
-  auto due = reader_.outbox().due(now_text, kBatch);
-  if (!due) {
-    spdlog::error("reading the outbox failed: {}", due.error().message);
+  // The outbox is read on the writer thread: the event loop never waits on SQLite.
+  writer_.post([this, now](Store& store) {
+    auto found = std::make_shared<Due>();
+    std::string now_text = format_rfc3339(now);
+    found->entries = store.outbox().due(now_text, kBatch);
+    found->groups = store.outbox().due_groups(now_text, kBatch);
+    found->next = store.outbox().next_due();
+    count_outbox(store);
+    asio::post(io_, [this, now, found] {
+      reading_ = false;
+      take(now, *found);
+      if (std::exchange(poll_again_, false)) poll();
+    });
+  });
+}
+
+void Delivery::take(TimePoint now, const Due& found) {
+  if (stopped_) return;
+  if (!found.entries) {
+    spdlog::error("reading the outbox failed: {}", found.entries.error().message);
     return arm(kIdlePoll);
   }
-  for (const auto& entry : due.value()) {
+  for (const auto& entry : found.entries.value()) {
     if (in_flight_.size() >= kMaxInFlight) break;
     if (in_flight_.contains(entry.id)) continue;
     send(entry);
   }
-  auto groups = reader_.outbox().due_groups(now_text, kBatch);
-  if (!groups) spdlog::error("reading the outbox failed: {}", groups.error().message);
-  if (groups)
-    for (const auto& group : groups.value()) {
+  if (!found.groups) spdlog::error("reading the outbox failed: {}", found.groups.error().message);
+  if (found.groups)
+    for (const auto& group : found.groups.value()) {
       if (groups_in_flight_.size() >= kMaxInFlight) break;
       take_group(group);
     }
   // Sleep until the next retry is due (or a while, to pick up requeued ones).
-  auto next = reader_.outbox().next_due();
   auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(kIdlePoll);
-  if (next && next.value()) {
-    if (auto at = parse_rfc3339(*next.value()))
+  if (found.next && found.next.value()) {
+    if (auto at = parse_rfc3339(*found.next.value()))
       delay = std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(*at - now), 0ms, delay);
   }
   arm(std::max(delay, 10ms));
-  recount_outbox();
 }
 
 void Delivery::count_outbox(Store& store) {
@@ -115,14 +132,6 @@ void Delivery::count_outbox(Store& store) {
   metrics_.set("kpiwatch_outbox_depth", {}, static_cast<double>(depth->pending));
   auto oldest = parse_rfc3339(depth->oldest);
   oldest_waiting_ = oldest ? std::chrono::duration<double>(oldest->time_since_epoch()).count() : 0.0;
-}
-
-void Delivery::recount_outbox() {
-  if (recount_queued_.exchange(true)) return;
-  writer_.post([this](Store& store) {
-    recount_queued_ = false;
-    count_outbox(store);
-  });
 }
 
 std::vector<std::pair<std::string, std::string>> Delivery::signed_headers(const ReceiverConfig& receiver,
@@ -218,13 +227,19 @@ void Delivery::take_group(const DueGroup& group) {
   std::string flight = group.receiver + "\n" + group.group_key;
   if (groups_in_flight_.contains(flight)) return;
   groups_in_flight_.insert(flight);
-  if (!group.message_key.empty()) return send_group(flight, group.message_key);
   // A new message: its alerts are fixed on the writer thread, so that an alert
-  // queued meanwhile waits for the next one (group_interval).
+  // queued meanwhile waits for the next one (group_interval). A message already
+  // fixed (a retry) is read there too.
   writer_.post([this, group, flight](Store& store) {
-    auto key = store.outbox().claim_group(group.receiver, group.group_key, format_rfc3339(clock_.now()));
-    if (!key) spdlog::error("outbox: {}", key.error().message);
-    asio::post(io_, [this, flight, key = key ? key.value() : std::string()] { send_group(flight, key); });
+    std::string key = group.message_key;
+    if (key.empty()) {
+      auto claimed = store.outbox().claim_group(group.receiver, group.group_key, format_rfc3339(clock_.now()));
+      if (!claimed) spdlog::error("outbox: {}", claimed.error().message);
+      key = claimed ? claimed.value() : std::string();
+    }
+    auto entries = std::make_shared<Result<std::vector<OutboxEntry>>>(
+        key.empty() ? Result<std::vector<OutboxEntry>>(std::vector<OutboxEntry>{}) : store.outbox().message(key));
+    asio::post(io_, [this, flight, key, entries] { send_group(flight, key, *entries); });
   });
 }
 
@@ -233,10 +248,9 @@ void Delivery::release_group(const std::string& flight) {
   wake();
 }
 
-void Delivery::send_group(const std::string& flight, const std::string& message_key) {
+void Delivery::send_group(const std::string& flight, const std::string& message_key,
+                          const Result<std::vector<OutboxEntry>>& entries) {
   if (stopped_) return;
-  auto entries = message_key.empty() ? Result<std::vector<OutboxEntry>>(std::vector<OutboxEntry>{})
-                                     : reader_.outbox().message(message_key);
   if (!entries || entries.value().empty()) {
     if (!entries) spdlog::error("reading the outbox failed: {}", entries.error().message);
     return release_group(flight);
@@ -276,13 +290,28 @@ void Delivery::finished_group(const GroupSend& g, const PostResult& result) {
 
 void Delivery::resend_to_alertmanagers() {
   if (stopped_) return;
-  for (const auto& receiver : config_->receivers) {
-    if (receiver.format != ReceiverFormat::alertmanager_api) continue;
+  auto wanted = [this] {
+    for (const auto& receiver : config_->receivers)
+      if (receiver.format == ReceiverFormat::alertmanager_api) return true;
+    return false;
+  };
+  if (!wanted()) return;
+  writer_.post([this](Store& store) {
     AlertFilter firing;
     firing.state = AlertState::firing;
-    auto alerts = reader_.alerts().list(firing);
-    if (!alerts) continue;
-    for (const auto& alert : alerts.value()) {
+    auto alerts = store.alerts().list(firing);
+    if (!alerts) return spdlog::error("reading the firing alerts failed: {}", alerts.error().message);
+    asio::post(io_, [this, alerts = std::make_shared<std::vector<AlertRecord>>(std::move(alerts.value()))] {
+      resend(*alerts);
+    });
+  });
+}
+
+void Delivery::resend(const std::vector<AlertRecord>& alerts) {
+  if (stopped_) return;
+  for (const auto& receiver : config_->receivers) {
+    if (receiver.format != ReceiverFormat::alertmanager_api) continue;
+    for (const auto& alert : alerts) {
       if (!alert.inhibited_by.empty()) continue;  // its firing notification was held back too
       auto routed = config_->route(alert);
       if (std::find(routed.begin(), routed.end(), &receiver) == routed.end()) continue;
