@@ -32,6 +32,11 @@ std::optional<Error> apply_token_scope(const TokenConfig& token, const Catalog& 
   return std::nullopt;
 }
 
+// Below these sizes parsing or answering takes microseconds: less than a trip to
+// another thread and back.
+constexpr std::size_t kSmallBody = 16 * 1024;  // bytes, parsed on the event loop
+constexpr std::size_t kSmallAnswer = 16;       // revisions, answered from the writer
+
 }  // namespace
 
 void Api::post_submissions(const Call& call, Respond respond) const {
@@ -41,6 +46,7 @@ void Api::post_submissions(const Call& call, Respond respond) const {
 
   // A batch of thousands of figures takes milliseconds to parse and to answer:
   // both run on a reader thread, the commit on the writer, none on the event loop.
+  // A small one is parsed on the loop and answered from the writer.
   // `respond` holds the request (Api::handle), and the call's auth holds the token.
   auto parse = [this, &request = call.request, catalog = call.catalog, auth = call.auth, token = call.token,
                 limits = limits_, respond](Store* /*store*/, const Error* /*error*/) {
@@ -68,10 +74,11 @@ void Api::post_submissions(const Call& call, Respond respond) const {
                 json_response(http::status::created,
                               serialize_json(json::object{{"accepted", count}, {"revisions", std::move(revisions)}})));
           };
-          // Committed: it is answered, on the writer if no reader can take it.
-          if (!reads_->post(answer)) answer(nullptr, nullptr);
+          // Committed: it is answered, on the writer if it is small or no reader can take it.
+          if (count <= kSmallAnswer || !reads_->post(answer)) answer(nullptr, nullptr);
         });
   };
+  if (call.request.body().size() <= kSmallBody) return parse(nullptr, nullptr);
   if (!reads_->post(std::move(parse)))
     respond(error_response(ErrorCode::too_many_connections, "too many requests are waiting; try again in a moment"));
 }
