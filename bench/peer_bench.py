@@ -492,6 +492,23 @@ def pct(values, q):
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
+def fsync_ms(folder, n=20):
+    """Median time of a small write + fsync in `folder`: what a durable submission costs at the least."""
+    path = os.path.join(folder, "fsync-probe")
+    times = []
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for i in range(n):
+            t0 = time.perf_counter()
+            os.pwrite(fd, b"x" * 4096, 4096 * i)
+            os.fsync(fd)
+            times.append((time.perf_counter() - t0) * 1000)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return statistics.median(times)
+
+
 def version(binary):
     out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10)
     return (out.stdout or out.stderr).splitlines()[0].strip()
@@ -575,9 +592,13 @@ def main():
         line = f"  {label:<22} {get(base):>10.{digits}f}" + "".join(f" {get(p):>13.{digits}f}" for p in peers)
         line += "".join(f" {get(base) / get(p) if get(p) else float('nan'):>13.4f}" for p in peers)
         print(line)
+    setting = peers[0]["name"].split("@")[1]
     fastest = pct(base["latency"], 50) / pct(peers[0]["latency"], 50)
-    print(f"  aim: latency median ratio at {peers[0]['name'].split('@')[1]} <= {AIM}: "
-          f"{fastest:.4f}, {'met' if fastest <= AIM else 'MISSED'}")
+    print(f"  aim: latency median ratio at {setting} <= {AIM}: {fastest:.4f}, {'met' if fastest <= AIM else 'MISSED'}"
+          + (" (kpiwatch's notification arrives before its response is read)" if fastest <= 0 else ""))
+    print(f"  from the request instead: {pct(base['from_sent'], 50) / pct(peers[0]['from_sent'], 50):.4f} at {setting}; "
+          f"a write + fsync in {args.tmp_dir} now takes {fsync_ms(args.tmp_dir):.3f} ms (median of 20): kpiwatch "
+          "answers after its commit is durable, the pushgateway from memory")
 
 
 if __name__ == "__main__":
