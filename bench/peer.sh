@@ -43,8 +43,11 @@ echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ)  commit $rev"
 echo "== ${cmd[*]}"
 # --foreground: the SIGTERM goes to the driver alone, which stops its children by PID.
 bounded=(timeout --foreground -k 60 "${PEER_TIMEOUT:-1800}")
+status=0
 if [ -n "${OUT:-}" ]; then
-  "${bounded[@]}" "${cmd[@]}" | tee "$OUT"
+  "${bounded[@]}" "${cmd[@]}" | tee "$OUT" || status=${PIPESTATUS[0]}
 else
-  "${bounded[@]}" "${cmd[@]}"
+  "${bounded[@]}" "${cmd[@]}" || status=$?
 fi
+[ "$status" -ne 124 ] || echo "peer.sh: the driver ran past PEER_TIMEOUT=${PEER_TIMEOUT:-1800} s" >&2
+exit "$status"

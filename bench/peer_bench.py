@@ -230,22 +230,29 @@ def rss_kib(pid):
         return int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1))
 
 
-def idle(pids, seconds):
+def idle(processes, seconds):
     """Over `seconds`: the median of the summed VmRSS sampled once a second (MiB), CPU seconds per
-    second from utime+stime, those ticks, and CPU seconds per second from schedstat."""
+    second from utime+stime, those ticks, CPU seconds per second from schedstat, and per process
+    (name, median VmRSS, schedstat CPU)."""
+    pids = [p.pid for p in processes]
     hz = os.sysconf("SC_CLK_TCK")
     start = sum(cpu_ticks(p) for p in pids)
-    start_ns = sum(on_cpu_ns(p) for p in pids)
+    start_ns = [on_cpu_ns(p) for p in pids]
     began = time.monotonic()
-    samples = []
-    while time.monotonic() - began < seconds:
-        samples.append(sum(rss_kib(p) for p in pids) / 1024)
-        time.sleep(min(1.0, max(0.0, seconds - (time.monotonic() - began))))
+    samples = []  # one list of VmRSS (MiB) per process, per sample
+    while True:
+        samples.append([rss_kib(p) / 1024 for p in pids])
+        left = seconds - (time.monotonic() - began)
+        if left <= 0:
+            break
+        time.sleep(min(1.0, left))
     ticks = sum(cpu_ticks(p) for p in pids) - start
-    ns = sum(on_cpu_ns(p) for p in pids) - start_ns
+    ns = [on_cpu_ns(p) - s0 for p, s0 in zip(pids, start_ns)]
     elapsed = time.monotonic() - began
-    samples.append(sum(rss_kib(p) for p in pids) / 1024)
-    return statistics.median(samples), ticks / hz / elapsed, ticks, ns / 1e9 / elapsed
+    parts = [(p.name, statistics.median(x[i] for x in samples), ns[i] / 1e9 / elapsed)
+             for i, p in enumerate(processes)]
+    return {"rss": statistics.median(sum(x) for x in samples), "cpu": ticks / hz / elapsed, "ticks": ticks,
+            "sched": sum(ns) / 1e9 / elapsed, "parts": parts}
 
 
 class Client:
@@ -256,6 +263,11 @@ class Client:
         self.sent = 0.0  # when the last request began to be sent
 
     def send(self, method, path, body, headers, want):
+        if self.conn.sock is None:
+            # http.client writes the headers and the body in two sends: without TCP_NODELAY the
+            # body would wait for the server's delayed ACK of the headers.
+            self.conn.connect()
+            self.conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sent = time.perf_counter()
         self.conn.request(method, path, body, headers)
         r = self.conn.getresponse()
@@ -270,7 +282,7 @@ class Kpiwatch:
     name = "kpiwatch"
     cycle = 0.01  # no cycle of its own; the same random pause as the fastest stack
 
-    def __init__(self, binary, receiver, folder):
+    def __init__(self, binary, synchronous, receiver, folder):
         self.folder = folder
         token = "kpw_bench_" + secrets.token_hex(16)
         rules = os.path.join(folder, "rules")
@@ -293,6 +305,9 @@ above = {THRESHOLD}
             f.write(f"""# Benchmark configuration (written by bench/peer_bench.py).
 [server]
 listen = "127.0.0.1:0"
+
+[storage]
+synchronous = "{synchronous}"
 
 [dataset]
 load_bundled = false
@@ -462,7 +477,7 @@ def measure(system, receiver, iterations, idle_seconds, timeout):
     system.resolve(str(year), THRESHOLD - 50)
     receiver.await_notification("resolved", str(year), timeout)
     year += 2
-    rss, cpu, ticks, sched = idle([p.pid for p in system.processes], idle_seconds)
+    at_idle = idle(system.processes, idle_seconds)
     latencies = []
     from_sent = []  # from the submission's request instead of its response: never negative
     early = 0
@@ -480,7 +495,7 @@ def measure(system, receiver, iterations, idle_seconds, timeout):
         year += 2
     for p in system.processes:
         p.check_running()
-    return {"name": system.name, "health": system.health(), "latency": latencies, "from_sent": from_sent, "early": early, "rss": rss, "cpu": cpu, "ticks": ticks, "sched": sched,
+    return {"name": system.name, "health": system.health(), "latency": latencies, "from_sent": from_sent, "early": early, **at_idle,
             "processes": ", ".join(f"{p.name} {p.pid}" for p in system.processes)}
 
 
@@ -526,12 +541,18 @@ def main():
     parser.add_argument("--idle-seconds", type=float, default=30)
     parser.add_argument("--intervals", default="10ms,1s",
                         help="the stack's scrape_interval = evaluation_interval settings, fastest first")
+    parser.add_argument("--synchronous", choices=("full", "extra", "normal"), default="full",
+                        help="kpiwatch's SQLite synchronous setting (its default: full, every 201 durable)")
     parser.add_argument("--timeout", type=float, default=30, help="longest wait for one notification, seconds")
     parser.add_argument("--tmp-dir", default=tempfile.gettempdir())
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories (configs, logs)")
     args = parser.parse_args()
     # A SIGTERM (from `timeout` in bench/peer.sh) unwinds through the finally blocks that stop the children.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    def stopped(*_):
+        print("\npeer_bench.py: SIGTERM; stopping what it started", file=sys.stderr, flush=True)
+        sys.exit(143)
+
+    signal.signal(signal.SIGTERM, stopped)
 
     binaries = (args.prometheus, args.pushgateway, args.alertmanager)
     intervals = [s.strip() for s in args.intervals.split(",") if s.strip()]
@@ -544,6 +565,7 @@ def main():
     for b in binaries:
         print(f"  {os.path.basename(b):<24} {version(b)}")
     print(f"  {'machine':<24} {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} (shared with other work)")
+    print(f"  {'kpiwatch storage':<24} synchronous={args.synchronous}, in {args.tmp_dir}")
     print(f"  {'workload':<24} {args.iterations} alerting submissions each, idle window {args.idle_seconds:g} s "
           f"after one warm-up cycle; stack settings: {', '.join(intervals)}")
     print(flush=True)
@@ -551,7 +573,7 @@ def main():
     receiver = Receiver()
     results = []
     try:
-        makers = [lambda folder: Kpiwatch(args.kpiwatch, receiver, folder)]
+        makers = [lambda folder: Kpiwatch(args.kpiwatch, args.synchronous, receiver, folder)]
         makers += [lambda folder, i=i: Stack(binaries, i, receiver, folder) for i in intervals]
         for make in makers:
             with tempfile.TemporaryDirectory(prefix="kpiwatch-peer-", dir=args.tmp_dir) as scratch:
@@ -572,7 +594,11 @@ def main():
             if r["health"]:
                 print(f"    clean?        {r['health']}")
             print(f"    idle          RSS {r['rss']:.1f} MiB   CPU {r['cpu'] * 1000:.2f} ms/s "
-                  f"({r['ticks']} ticks in {args.idle_seconds:g} s; schedstat {r['sched'] * 1000:.3f} ms/s)", flush=True)
+                  f"({r['ticks']} ticks in {args.idle_seconds:g} s; schedstat {r['sched'] * 1000:.3f} ms/s)")
+            if len(r["parts"]) > 1:
+                print("    per process   " + ", ".join(f"{name} {rss:.1f} MiB {cpu * 1000:.2f} ms/s"
+                                                      for name, rss, cpu in r["parts"]) + " (schedstat)")
+            sys.stdout.flush()
     finally:
         receiver.close()
 
