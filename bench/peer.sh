@@ -20,17 +20,18 @@ for pkg in prometheus prometheus-pushgateway prometheus-alertmanager; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
-  as_root=()
-  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  apt=(env DEBIAN_FRONTEND=noninteractive apt-get)
+  [ "$(id -u)" -eq 0 ] || apt=(sudo "${apt[@]}")
   echo "== installing ${need[*]}"
-  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y "${need[@]}" ||
-    { "${as_root[@]}" apt-get update && DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y "${need[@]}"; }
+  "${apt[@]}" install -y "${need[@]}" || { "${apt[@]}" update && "${apt[@]}" install -y "${need[@]}"; }
 fi
 
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKPIWATCH_BUILD_TESTS=OFF -DKPIWATCH_BUILD_BENCH=ON \
-    >/dev/null
+  cmake -S "$src" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DKPIWATCH_BUILD_TESTS=OFF \
+    -DKPIWATCH_BUILD_BENCH=ON >/dev/null
 fi
+from=$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt")
+[ "$from" = "$src" ] || echo "== note: $build builds the sources in $from, not $src"
 ninja -C "$build" -j "$jobs" kpiwatch
 
 if rev=$(git -C "$src" rev-parse --short HEAD 2>/dev/null); then

@@ -495,7 +495,8 @@ def measure(system, receiver, iterations, idle_seconds, timeout):
         year += 2
     for p in system.processes:
         p.check_running()
-    return {"name": system.name, "health": system.health(), "latency": latencies, "from_sent": from_sent, "early": early, **at_idle,
+    return {"name": system.name, "health": system.health(), "latency": latencies, "from_sent": from_sent,
+            "early": early, **at_idle,
             "processes": ", ".join(f"{p.name} {p.pid}" for p in system.processes)}
 
 
@@ -532,19 +533,18 @@ def version(binary):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kpiwatch", required=True, help="the kpiwatch binary")
-    parser.add_argument("--prometheus", default=shutil.which("prometheus") or "/usr/bin/prometheus")
-    parser.add_argument("--pushgateway", default=shutil.which("prometheus-pushgateway")
-                        or "/usr/bin/prometheus-pushgateway")
-    parser.add_argument("--alertmanager", default=shutil.which("prometheus-alertmanager")
-                        or "/usr/bin/prometheus-alertmanager")
-    parser.add_argument("--iterations", type=int, default=30)
-    parser.add_argument("--idle-seconds", type=float, default=30)
+    for name, binary in (("prometheus", "prometheus"), ("pushgateway", "prometheus-pushgateway"),
+                         ("alertmanager", "prometheus-alertmanager")):
+        parser.add_argument(f"--{name}", default=shutil.which(binary) or f"/usr/bin/{binary}",
+                            help=f"the {binary} binary (default: Debian's, on PATH)")
+    parser.add_argument("--iterations", type=int, default=30, help="timed alerting submissions per system")
+    parser.add_argument("--idle-seconds", type=float, default=30, help="the idle window, seconds")
     parser.add_argument("--intervals", default="10ms,1s",
                         help="the stack's scrape_interval = evaluation_interval settings, fastest first")
     parser.add_argument("--synchronous", choices=("full", "extra", "normal"), default="full",
                         help="kpiwatch's SQLite synchronous setting (its default: full, every 201 durable)")
     parser.add_argument("--timeout", type=float, default=30, help="longest wait for one notification, seconds")
-    parser.add_argument("--tmp-dir", default=tempfile.gettempdir())
+    parser.add_argument("--tmp-dir", default=tempfile.gettempdir(), help="parent of the temporary directories")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directories (configs, logs)")
     args = parser.parse_args()
     # A SIGTERM (from `timeout` in bench/peer.sh) unwinds through the finally blocks that stop the children.
@@ -622,7 +622,8 @@ def main():
     fastest = pct(base["latency"], 50) / pct(peers[0]["latency"], 50)
     print(f"  aim: latency median ratio at {setting} <= {AIM}: {fastest:.4f}, {'met' if fastest <= AIM else 'MISSED'}"
           + (" (kpiwatch's notification arrives before its response is read)" if fastest <= 0 else ""))
-    print(f"  from the request instead: {pct(base['from_sent'], 50) / pct(peers[0]['from_sent'], 50):.4f} at {setting}; "
+    requested = pct(base["from_sent"], 50) / pct(peers[0]["from_sent"], 50)
+    print(f"  from the request instead: {requested:.4f} at {setting}; "
           f"a write + fsync in {args.tmp_dir} now takes {fsync_ms(args.tmp_dir):.3f} ms (median of 20): kpiwatch "
           "answers after its commit is durable, the pushgateway from memory")
 
