@@ -97,6 +97,7 @@ struct HeavyRead {
   std::size_t bytes = 0;
   std::string skipped;  // why not, if it did not
   std::vector<double> window_ms;
+  std::vector<double> healthz_ms;  // the /healthz samples sent while it ran in the window
 };
 
 struct Row {
@@ -258,9 +259,9 @@ void reads(const Options& o, const DaemonProcess& daemon, const Workdir& w, std:
 
 // One client loops the heavy reads that work while another samples /healthz.
 void healthz_under_load(const Options& o, const DaemonProcess& daemon, const Workdir& w, Row& row) {
-  row.heavy = {{"alert list page", "/api/v1/alerts?limit=100", {}, 0, {}, {}},
-               {"export.csv of the KPI", fmt::format("/api/v1/export.csv?kpi={}", kWorkloadKpi), {}, 0, {}, {}},
-               {"/report", "/report", {}, 0, {}, {}}};
+  row.heavy = {{"alert list page", "/api/v1/alerts?limit=100", {}, 0, {}, {}, {}},
+               {"export.csv of the KPI", fmt::format("/api/v1/export.csv?kpi={}", kWorkloadKpi), {}, 0, {}, {}, {}},
+               {"/report", "/report", {}, 0, {}, {}, {}}};
   for (auto& h : row.heavy) {
     HttpClient client(daemon.port(), w.token);  // a fresh one: a timed-out request closes its connection
     try {
@@ -269,7 +270,7 @@ void healthz_under_load(const Options& o, const DaemonProcess& daemon, const Wor
         h.ms = r.ms;
         h.bytes = r.body.size();
       } else {
-        h.skipped = fmt::format("HTTP {}", r.status);
+        h.skipped = fmt::format("HTTP {}: {}", r.status, r.body.substr(0, 200));
       }
     } catch (const std::exception& e) {
       h.skipped = e.what();
@@ -277,15 +278,17 @@ void healthz_under_load(const Options& o, const DaemonProcess& daemon, const Wor
   }
 
   std::atomic<bool> stop{false};
-  std::vector<double> samples;
+  std::atomic<int> running{-1};                 // the heavy read in progress
+  std::vector<std::pair<int, double>> samples;  // (running when it was sent, ms)
   std::string sampler_error;
   std::thread sampler([&] {
     try {
       HttpClient client(daemon.port());
       while (!stop) {
+        int during = running;
         auto r = client.get("/healthz", seconds(o.timeout_s));
         if (r.status != 200) throw std::runtime_error(fmt::format("/healthz answered {}", r.status));
-        samples.push_back(r.ms);
+        samples.emplace_back(during, r.ms);
         std::this_thread::sleep_for(milliseconds(o.healthz_every_ms));
       }
     } catch (const std::exception& e) {
@@ -297,9 +300,12 @@ void healthz_under_load(const Options& o, const DaemonProcess& daemon, const Wor
     auto until = SteadyClock::now() + milliseconds(o.window_ms);
     bool any = std::any_of(row.heavy.begin(), row.heavy.end(), [](const HeavyRead& h) { return h.ms.has_value(); });
     do {
-      for (auto& h : row.heavy) {
+      for (std::size_t i = 0; i < row.heavy.size(); ++i) {
+        auto& h = row.heavy[i];
         if (!h.ms) continue;
+        running = static_cast<int>(i);
         auto r = client.get(h.target, seconds(o.timeout_s));
+        running = -1;
         if (r.status != 200) throw std::runtime_error(fmt::format("GET {} answered {}", h.target, r.status));
         h.window_ms.push_back(r.ms);
       }
@@ -312,10 +318,15 @@ void healthz_under_load(const Options& o, const DaemonProcess& daemon, const Wor
   stop = true;
   sampler.join();
   if (!sampler_error.empty()) fail("/healthz sampler: " + sampler_error, &daemon);
-  row.healthz_samples = samples.size();
-  row.healthz_p50 = percentile(samples, 50);
-  row.healthz_p99 = percentile(samples, 99);
-  row.healthz_max = percentile(samples, 100);
+  std::vector<double> all;
+  for (const auto& [during, ms] : samples) {
+    all.push_back(ms);
+    if (during >= 0) row.heavy[static_cast<std::size_t>(during)].healthz_ms.push_back(ms);
+  }
+  row.healthz_samples = all.size();
+  row.healthz_p50 = percentile(all, 50);
+  row.healthz_p99 = percentile(all, 99);
+  row.healthz_max = percentile(all, 100);
 }
 
 void restart(const Options& o, const Workdir& w, std::size_t n, Row& row) {
@@ -410,17 +421,19 @@ void print_tables(const std::vector<Row>& rows, double idle_mib) {
   fmt::print(
       "| series | ingest figures/s | raw SQLite figures/s | ingest / raw | RSS after ingest | RSS growth per 10^6 "
       "series | "
-      "GET one series median / p99 | GET alerts page median (bytes, alerts) | /metrics median | /healthz p50 / p99 "
+      "GET one series median / p99 | GET alerts page median (bytes, alerts) | /metrics median | /healthz p50 / p99 / "
+      "max "
       "under heavy reads | restart → /readyz | restart → rules evaluated | first POST after /readyz |\n");
   fmt::print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const auto& r : rows)
     fmt::print(
-        "| {} | {:.0f} | {:.0f} | {:.3f} | {:.1f} MiB | {:.0f} MiB | {} / {} | {} ({} B, {}) | {} | {} / {} | {} | {} "
+        "| {} | {:.0f} | {:.0f} | {:.3f} | {:.1f} MiB | {:.0f} MiB | {} / {} | {} ({} B, {}) | {} | {} / {} / {} | {} "
+        "| {} "
         "| {} |\n",
         series_label(r.series), r.ingest_rate, r.raw_rate, r.ingest_rate / r.raw_rate, r.rss_mib,
         r.growth_per_million(), ms(r.series_median), ms(r.series_p99), ms(r.alerts_median), r.alerts_bytes,
-        r.alerts_total, ms(r.metrics_median), ms(r.healthz_p50), ms(r.healthz_p99), ms(r.restart_ready_ms),
-        r.restart_rules_ms ? ms(*r.restart_rules_ms) : "not logged", ms(r.first_post_ms));
+        r.alerts_total, ms(r.metrics_median), ms(r.healthz_p50), ms(r.healthz_p99), ms(r.healthz_max),
+        ms(r.restart_ready_ms), r.restart_rules_ms ? ms(*r.restart_rules_ms) : "not logged", ms(r.first_post_ms));
 
   auto base_it = std::find_if(rows.begin(), rows.end(), [](const Row& r) { return r.series == 10000; });
   const Row& b = base_it != rows.end() ? *base_it : rows.front();
@@ -449,8 +462,11 @@ void print_tables(const std::vector<Row>& rows, double idle_mib) {
                ms(r.healthz_p50), ms(r.healthz_p99), ms(r.healthz_max));
     for (const auto& h : r.heavy) {
       if (h.ms)
-        fmt::print("    heavy read {:<24} alone {}, {} bytes; in the window {} times, median {}\n", h.name, ms(*h.ms),
-                   h.bytes, h.window_ms.size(), ms(median(h.window_ms)));
+        fmt::print(
+            "    heavy read {:<22} alone {}, {} bytes; in the window {} times, median {}; /healthz meanwhile: {} "
+            "samples, p99 {}, max {}\n",
+            h.name, ms(*h.ms), h.bytes, h.window_ms.size(), ms(median(h.window_ms)), h.healthz_ms.size(),
+            ms(percentile(h.healthz_ms, 99)), ms(percentile(h.healthz_ms, 100)));
       else
         fmt::print("    heavy read {:<24} skipped: {}\n", h.name, h.skipped);
     }
@@ -474,7 +490,7 @@ int run(Options o) {
   fmt::print("  SQLite        {}, journal_mode=WAL, synchronous=FULL on both sides\n", sqlite3_libversion());
   fmt::print(
       "  workload      KPI {} (monthly) over N institutions, {} periods each, batches of {} on {} connections;\n"
-      "                one threshold rule (above 900,000: about a tenth of the series)\n\n",
+      "                one threshold rule (above 900,000: about a tenth of the figures)\n\n",
       kWorkloadKpi, kPeriods, kBatch, o.connections);
   std::fflush(stdout);
 
