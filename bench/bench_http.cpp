@@ -162,7 +162,7 @@ Reply HttpClient::get(const std::string& target, std::chrono::milliseconds timeo
   return request(false, target, {}, timeout);
 }
 
-Reply HttpClient::post(const std::string& target, std::string body, std::chrono::milliseconds timeout) {
+Reply HttpClient::post(const std::string& target, const std::string& body, std::chrono::milliseconds timeout) {
   return request(true, target, body, timeout);
 }
 

@@ -54,7 +54,8 @@ class HttpClient {
 
   // Throws std::runtime_error on an I/O error or a timeout; any status is returned.
   Reply get(const std::string& target, std::chrono::milliseconds timeout = std::chrono::seconds(60));
-  Reply post(const std::string& target, std::string body, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  Reply post(const std::string& target, const std::string& body,
+             std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
  private:
   struct Impl;
