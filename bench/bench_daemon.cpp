@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <stdexcept>
 
 namespace kpiwatch::bench {
@@ -52,11 +53,20 @@ void write_file(const std::string& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+std::string random_token() {
+  std::random_device rd;
+  std::string token = "kpw_bench_";
+  static constexpr char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 4; ++i)
+    for (unsigned v = rd(), j = 0; j < 8; ++j, v <<= 4) token += hex[(v >> 28) & 0xf];
+  return token;
+}
+
 DaemonProcess::DaemonProcess(const std::string& binary, const std::string& config, const std::string& state_dir,
                              std::chrono::milliseconds startup) {
   // argv is built before fork: the child only calls async-signal-safe functions.
-  std::vector<std::string> args = {binary,        "serve",   "--config", config,
-                                   "--state-dir", state_dir, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args = {binary, "serve", "--state-dir", state_dir, "--listen", "127.0.0.1:0"};
+  if (!config.empty()) args.insert(args.begin() + 2, {"--config", config});
   std::vector<char*> argv;
   argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
@@ -65,6 +75,7 @@ DaemonProcess::DaemonProcess(const std::string& binary, const std::string& confi
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw sys_error("pipe2");
   pid_t parent = getpid();
+  started_at_ = std::chrono::steady_clock::now();
   pid_ = fork();
   if (pid_ < 0) {
     close(fds[0]);
@@ -104,7 +115,7 @@ DaemonProcess::DaemonProcess(const std::string& binary, const std::string& confi
       continue;
     }
     std::lock_guard lock(mutex_);
-    log_.append(buf, static_cast<std::size_t>(n));
+    append(buf, static_cast<std::size_t>(n));
     port_ = find_port(log_);
   }
   if (port_ == 0) {
@@ -141,7 +152,7 @@ void DaemonProcess::drain() {
       return;
     }
     std::lock_guard lock(mutex_);
-    if (log_.size() < (1u << 20)) log_.append(buf, static_cast<std::size_t>(n));
+    if (log_.size() < (1u << 20)) append(buf, static_cast<std::size_t>(n));
   }
 }
 
@@ -172,6 +183,21 @@ int DaemonProcess::stop(std::chrono::milliseconds deadline) {
   reaped_ = true;
   if (reader_.joinable()) reader_.join();
   return result;
+}
+
+void DaemonProcess::append(const char* data, std::size_t n) {
+  log_.append(data, n);
+  reads_.emplace_back(log_.size(), std::chrono::steady_clock::now());
+}
+
+std::optional<std::chrono::steady_clock::time_point> DaemonProcess::logged_at(std::string_view text) const {
+  std::lock_guard lock(mutex_);
+  auto at = log_.find(text);
+  if (at == std::string::npos) return std::nullopt;
+  auto end = at + text.size();
+  for (const auto& [size, when] : reads_)
+    if (size >= end) return when;
+  return std::nullopt;
 }
 
 std::string DaemonProcess::log() const {

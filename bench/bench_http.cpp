@@ -129,6 +129,99 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 }  // namespace
 
+struct HttpClient::Impl {
+  asio::io_context io{1};
+  beast::tcp_stream stream{io};
+  beast::flat_buffer buffer;
+  unsigned short port = 0;
+  std::string token;
+  bool open = false;
+
+  void close() {
+    beast::error_code ec;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream.close();
+    buffer.clear();
+    open = false;
+  }
+  // Runs the queued operations to their end: each is bounded by the stream's expiry.
+  void run() {
+    io.restart();
+    io.run();
+  }
+};
+
+HttpClient::HttpClient(unsigned short port, std::string token) : impl_(std::make_unique<Impl>()) {
+  impl_->port = port;
+  impl_->token = std::move(token);
+}
+
+HttpClient::~HttpClient() { impl_->close(); }
+
+Reply HttpClient::get(const std::string& target, std::chrono::milliseconds timeout) {
+  return request(false, target, {}, timeout);
+}
+
+Reply HttpClient::post(const std::string& target, const std::string& body, std::chrono::milliseconds timeout) {
+  return request(true, target, body, timeout);
+}
+
+Reply HttpClient::request(bool post, const std::string& target, const std::string& body,
+                          std::chrono::milliseconds timeout) {
+  auto& c = *impl_;
+  for (int attempt = 0;; ++attempt) {
+    bool reused = c.open;
+    beast::error_code ec;
+    if (!c.open) {
+      c.stream.expires_after(timeout);
+      c.stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), c.port),
+                             [&](beast::error_code e) { ec = e; });
+      c.run();
+      if (ec) {
+        c.close();
+        throw std::runtime_error("connect: " + ec.message());
+      }
+      c.stream.socket().set_option(tcp::no_delay(true));
+      c.open = true;
+    }
+    http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
+    req.set(http::field::host, "127.0.0.1");
+    if (!c.token.empty()) req.set(http::field::authorization, "Bearer " + c.token);
+    if (post) {
+      req.set(http::field::content_type, "application/json");
+      req.body() = body;
+    }
+    req.keep_alive(true);
+    req.prepare_payload();
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(256u << 20);
+    auto sent = Clock::now();
+    c.stream.expires_after(timeout);
+    http::async_write(c.stream, req, [&](beast::error_code e, std::size_t) {
+      if (e) {
+        ec = e;
+        return;
+      }
+      http::async_read(c.stream, c.buffer, parser, [&](beast::error_code e2, std::size_t) { ec = e2; });
+    });
+    c.run();
+    if (ec) {
+      c.close();
+      // A keep-alive connection the server had closed: once more on a new one.
+      if (reused && attempt == 0 &&
+          (ec == http::error::end_of_stream || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+           ec == asio::error::eof))
+        continue;
+      throw std::runtime_error(target + ": " +
+                               (ec == beast::error::timeout ? "no answer within the timeout" : ec.message()));
+    }
+    Reply reply{parser.get().result_int(), std::move(parser.get().body()),
+                std::chrono::duration<double, std::milli>(Clock::now() - sent).count()};
+    if (!parser.get().keep_alive()) c.close();
+    return reply;
+  }
+}
+
 LoadResult run_load(LoadPlan plan) {
   LoadResult result;
   asio::io_context io(1);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,5 +36,31 @@ struct LoadResult {
 // thread. Bounded: a request that takes longer than request_timeout fails its
 // connection, and the whole run stops at total_timeout.
 LoadResult run_load(LoadPlan plan);
+
+struct Reply {
+  unsigned status = 0;
+  std::string body;
+  double ms = 0;  // request written to response read (connect excluded)
+};
+
+// One keep-alive connection for requests one at a time, each bounded by its
+// timeout. Reconnects when the server closed the connection (once per request).
+class HttpClient {
+ public:
+  explicit HttpClient(unsigned short port, std::string token = {});
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Throws std::runtime_error on an I/O error or a timeout; any status is returned.
+  Reply get(const std::string& target, std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  Reply post(const std::string& target, const std::string& body,
+             std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+ private:
+  struct Impl;
+  Reply request(bool post, const std::string& target, const std::string& body, std::chrono::milliseconds timeout);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace kpiwatch::bench

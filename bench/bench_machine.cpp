@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/statfs.h>
+#include <sys/statvfs.h>
 
 #include <algorithm>
 #include <cmath>
@@ -45,6 +46,20 @@ std::string machine_filesystem(const std::string& path) {
     default:
       return fmt::format("f_type 0x{:x}", static_cast<unsigned long>(s.f_type));
   }
+}
+
+std::int64_t process_status_kib(pid_t pid, const std::string& field) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.starts_with(field + ":")) return std::strtoll(line.c_str() + field.size() + 1, nullptr, 10);
+  return -1;
+}
+
+std::int64_t filesystem_free_bytes(const std::string& path) {
+  struct statvfs s {};
+  if (statvfs(path.c_str(), &s) != 0) return -1;
+  return static_cast<std::int64_t>(s.f_bavail) * static_cast<std::int64_t>(s.f_frsize);
 }
 
 double percentile(std::vector<double> values, double p) {

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <unordered_map>
 
@@ -92,42 +93,79 @@ std::vector<RawRow> raw_rows(const std::vector<Submission>& submissions) {
   return rows;
 }
 
-RawResult raw_insert(const std::string& path, const std::string& synchronous, const std::vector<RawRow>& rows,
-                     std::size_t rows_per_tx, const std::string& submitted_by, const std::string& received_at) {
-  {
-    // The schema exactly as the daemon creates it (tables, UNIQUE indexes, triggers, WAL).
-    auto store = Store::open({path, synchronous, 5000});
-    if (!store) throw std::runtime_error("kpiwatch::Store::open " + path + ": " + store.error().message);
-  }
-  Db db(path);
-  // The connection settings of kpiwatch::Store::open.
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = " + synchronous);
-  db.exec("PRAGMA foreign_keys = ON");
+std::vector<RawRow> raw_rows_of(const Catalog& catalog, const std::vector<std::vector<std::string>>& bodies) {
+  std::vector<Submission> all;
+  for (const auto& connection : bodies)
+    for (const auto& body : connection) {
+      auto batch = parse_submissions(catalog, body, ValidationLimits{});
+      if (!batch) throw std::runtime_error("benchmark body does not validate: " + batch.error().message);
+      for (auto& s : batch.value()) all.push_back(std::move(s));
+    }
+  return raw_rows(all);
+}
 
-  Stmt begin(db, "BEGIN IMMEDIATE");
-  Stmt commit(db, "COMMIT");
-  Stmt insert_series(db, "INSERT INTO series (kpi, dims, period_kind) VALUES (?1, ?2, ?3)");
-  Stmt insert_revision(db,
-                       "INSERT INTO revisions (series_id, period, period_ord, revision, value, items, body, source, "
-                       "note, submitted_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+namespace {
+
+// Creates the schema exactly as the daemon does (tables, UNIQUE indexes, triggers, WAL); returns `path`.
+const std::string& with_schema(const std::string& path, const std::string& synchronous) {
+  auto store = Store::open({path, synchronous, 5000});
+  if (!store) throw std::runtime_error("kpiwatch::Store::open " + path + ": " + store.error().message);
+  return path;
+}
+
+}  // namespace
+
+struct RawInserter::Impl {
+  Db db;
+  std::size_t rows_per_tx;
+  std::string submitted_by, received_at;
+  std::optional<Stmt> begin, commit, insert_series, insert_revision;
   std::unordered_map<std::string, std::int64_t> series_ids;  // kpi + '\x1f' + dims, as the daemon caches them
   std::string key;
-
   RawResult result;
+
+  Impl(const std::string& path, const std::string& synchronous, std::size_t per_tx, std::string by, std::string at)
+      : db(with_schema(path, synchronous)),
+        rows_per_tx(per_tx),
+        submitted_by(std::move(by)),
+        received_at(std::move(at)) {
+    // The connection settings of kpiwatch::Store::open.
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = " + synchronous);
+    db.exec("PRAGMA foreign_keys = ON");
+    begin.emplace(db, "BEGIN IMMEDIATE");
+    commit.emplace(db, "COMMIT");
+    insert_series.emplace(db, "INSERT INTO series (kpi, dims, period_kind) VALUES (?1, ?2, ?3)");
+    insert_revision.emplace(db,
+                            "INSERT INTO revisions (series_id, period, period_ord, revision, value, items, body, "
+                            "source, note, submitted_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+                            "?10, ?11)");
+  }
+};
+
+RawInserter::RawInserter(const std::string& path, const std::string& synchronous, std::size_t rows_per_tx,
+                         std::string submitted_by, std::string received_at)
+    : impl_(std::make_unique<Impl>(path, synchronous, rows_per_tx, std::move(submitted_by), std::move(received_at))) {}
+
+RawInserter::~RawInserter() = default;
+
+const RawResult& RawInserter::result() const { return impl_->result; }
+
+void RawInserter::insert(const std::vector<RawRow>& rows) {
+  auto& m = *impl_;
   auto start = std::chrono::steady_clock::now();
   for (std::size_t i = 0; i < rows.size();) {
-    begin.run("begin");
-    std::size_t end = std::min(rows.size(), i + rows_per_tx);
+    m.begin->run("begin");
+    std::size_t end = std::min(rows.size(), i + m.rows_per_tx);
     for (; i < end; ++i) {
       const auto& r = rows[i];
-      key.assign(r.kpi).append(1, '\x1f').append(r.dims);
-      auto it = series_ids.find(key);
-      if (it == series_ids.end()) {
-        insert_series.text(1, r.kpi).text(2, r.dims).text(3, r.period_kind).run("insert series");
-        it = series_ids.emplace(key, sqlite3_last_insert_rowid(db.get())).first;
+      m.key.assign(r.kpi).append(1, '\x1f').append(r.dims);
+      auto it = m.series_ids.find(m.key);
+      if (it == m.series_ids.end()) {
+        m.insert_series->text(1, r.kpi).text(2, r.dims).text(3, r.period_kind).run("insert series");
+        it = m.series_ids.emplace(m.key, sqlite3_last_insert_rowid(m.db.get())).first;
       }
-      insert_revision.int64(1, it->second)
+      m.insert_revision->int64(1, it->second)
           .text(2, r.period)
           .int64(3, r.period_ord)
           .int64(4, 1)  // every benchmark row is the first revision of its (series, period)
@@ -136,16 +174,22 @@ RawResult raw_insert(const std::string& path, const std::string& synchronous, co
           .text(7, r.body)
           .text(8, r.source)
           .text(9, r.note)
-          .text(10, submitted_by)
-          .text(11, received_at)
+          .text(10, m.submitted_by)
+          .text(11, m.received_at)
           .run("insert revision");
-      ++result.rows;
+      ++m.result.rows;
     }
-    commit.run("commit");
-    ++result.transactions;
+    m.commit->run("commit");
+    ++m.result.transactions;
   }
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
+  m.result.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+RawResult raw_insert(const std::string& path, const std::string& synchronous, const std::vector<RawRow>& rows,
+                     std::size_t rows_per_tx, const std::string& submitted_by, const std::string& received_at) {
+  RawInserter inserter(path, synchronous, rows_per_tx, submitted_by, received_at);
+  inserter.insert(rows);
+  return inserter.result();
 }
 
 std::int64_t count_revisions(const std::string& path) {

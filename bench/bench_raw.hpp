@@ -6,9 +6,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "kpiwatch/catalog.hpp"
 #include "kpiwatch/submission.hpp"
 
 namespace kpiwatch::bench {
@@ -25,11 +27,33 @@ struct RawRow {
 };
 
 std::vector<RawRow> raw_rows(const std::vector<Submission>& submissions);
+// The rows of POST /api/v1/submissions bodies, validated exactly as the daemon
+// does. Throws std::runtime_error if one does not validate.
+std::vector<RawRow> raw_rows_of(const Catalog& catalog, const std::vector<std::vector<std::string>>& bodies);
 
 struct RawResult {
   std::size_t rows = 0;
   std::size_t transactions = 0;
   double seconds = 0;
+};
+
+// raw_insert in parts, for more rows than fit in memory at once: the
+// constructor creates the database and prepares the statements (not timed),
+// each insert() adds its rows in transactions of up to `rows_per_tx` (timed).
+class RawInserter {
+ public:
+  RawInserter(const std::string& path, const std::string& synchronous, std::size_t rows_per_tx,
+              std::string submitted_by, std::string received_at);
+  ~RawInserter();
+  RawInserter(const RawInserter&) = delete;
+  RawInserter& operator=(const RawInserter&) = delete;
+
+  void insert(const std::vector<RawRow>& rows);
+  const RawResult& result() const;  // the sum over every insert()
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 // Creates a fresh database at `path` with kpiwatch::Store, closes it, then

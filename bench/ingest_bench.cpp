@@ -33,6 +33,7 @@
 #include "bench_http.hpp"
 #include "bench_machine.hpp"
 #include "bench_raw.hpp"
+#include "bench_workload.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
 #include "kpiwatch/digest.hpp"
@@ -46,7 +47,6 @@
 namespace kpiwatch::bench {
 namespace {
 
-constexpr const char* kKpi = "g01.bench_monthly";
 constexpr const char* kTokenName = "bench";
 
 struct Options {
@@ -65,101 +65,9 @@ struct Options {
   bool keep = false;
 };
 
-// ---------------------------------------------------------------------------
-// The workload: one monthly count KPI with an `institution` dimension.
-// Row k is institution k % N, month k / N from 2000-01: every row is a new
-// (series, period), so each becomes revision 1 and the rows are the same on
-// both sides of a ratio.
-// ---------------------------------------------------------------------------
-
-std::string institution(std::size_t i) { return fmt::format("i{:05}", i); }
-
-std::string catalog_toml(std::size_t institutions) {
-  std::string values;
-  for (std::size_t i = 0; i < institutions; ++i) values += fmt::format("{}\"{}\"", i ? ", " : "", institution(i));
-  return fmt::format(R"(# Benchmark catalog (written by kpiwatch_bench_ingest).
-schema = 1
-
-[[bodies]]
-id = "bench"
-name_ja = "ベンチマーク"
-name_en = "Benchmark"
-
-[[goals]]
-number = 1
-name_ja = "ベンチマーク"
-name_en = "Benchmark"
-bodies = ["bench"]
-
-[[kpis]]
-id = "{}"
-goal = 1
-name_ja = "月次件数"
-name_en = "Monthly count per institution"
-unit = "count"
-period = "month"
-bodies = ["bench"]
-min = 0
-max = 1000000000
-
-[kpis.dims.institution]
-values = [{}]
-)",
-                     kKpi, values);
-}
-
-std::string config_toml(const std::string& catalog_path, const std::string& rules_dir, const std::string& synchronous,
-                        const std::string& token_sha256, std::size_t max_connections) {
-  return fmt::format(R"(# Benchmark configuration (written by kpiwatch_bench_ingest).
-[server]
-listen = "127.0.0.1:0"
-max_connections = {}
-
-[storage]
-synchronous = "{}"
-
-[catalog]
-path = "{}"
-
-[dataset]
-load_bundled = false
-
-# No rules: an empty directory. Rule evaluation has its own benchmark
-# (kpiwatch_bench_rules); these measure HTTP, validation and storage.
-[rules]
-paths = ["{}"]
-
-[limits]
-max_batch = 10000
-
-[log]
-level = "info"
-
-[[tokens]]
-name = "{}"
-sha256 = "{}"
-admin = true
-)",
-                     max_connections, synchronous, catalog_path, rules_dir, kTokenName, token_sha256);
-}
-
-std::string period_of(std::size_t k, std::size_t institutions) {
-  std::size_t month = k / institutions;
-  return fmt::format("{:04}-{:02}", 2000 + month / 12, month % 12 + 1);
-}
-
-std::string submission_json(std::size_t k, std::size_t institutions) {
-  return fmt::format(
-      R"({{"kpi":"{}","period":"{}","dims":{{"institution":"{}"}},"value":{},"body":"bench","source":"kpiwatch bench","note":""}})",
-      kKpi, period_of(k, institutions), institution(k % institutions), (k * 7919) % 1000000);
-}
-
-std::string random_token() {
-  std::random_device rd;
-  std::string token = "kpw_bench_";
-  for (int i = 0; i < 4; ++i) token += fmt::format("{:08x}", rd());
-  return token;
-}
+// The workload (bench_workload.hpp): one monthly KPI over `institutions` values;
+// no rules (an empty directory): rule evaluation has its own benchmark
+// (kpiwatch_bench_rules), these measure HTTP, validation and storage.
 
 // ---------------------------------------------------------------------------
 // One side of a ratio: the daemon.
@@ -180,12 +88,13 @@ struct Workdir {
   std::string state;
 
   Workdir(const Options& o, const std::string& prefix) : dir(o.tmp_dir, prefix) {
-    write_file(dir.file("catalog.toml"), catalog_toml(o.institutions));
+    write_file(dir.file("catalog.toml"), workload_catalog_toml(o.institutions, "kpiwatch_bench_ingest"));
     config = dir.file("kpiwatch.toml");
     state = dir.file("state");
     std::filesystem::create_directory(dir.file("rules"));
-    write_file(config, config_toml(dir.file("catalog.toml"), dir.file("rules"), o.synchronous, sha256_hex(token),
-                                   std::max<std::size_t>(512, o.connections + 16)));
+    write_file(config,
+               workload_config_toml("kpiwatch_bench_ingest", dir.file("catalog.toml"), dir.file("rules"), o.synchronous,
+                                    kTokenName, sha256_hex(token), std::max<std::size_t>(512, o.connections + 16)));
     if (o.keep) dir.keep();
   }
 };
@@ -226,18 +135,6 @@ DaemonRun run_daemon(const Options& o, Workdir& w, std::vector<std::vector<std::
   return run;
 }
 
-// The rows of the request bodies, validated exactly as the daemon does.
-std::vector<RawRow> rows_of(const Catalog& catalog, const std::vector<std::vector<std::string>>& bodies) {
-  std::vector<Submission> all;
-  for (const auto& connection : bodies)
-    for (const auto& body : connection) {
-      auto batch = parse_submissions(catalog, body, ValidationLimits{});
-      if (!batch) throw std::runtime_error("benchmark body does not validate: " + batch.error().message);
-      for (auto& s : batch.value()) all.push_back(std::move(s));
-    }
-  return raw_rows(all);
-}
-
 void check_stored(const char* what, std::int64_t stored, std::size_t expected) {
   if (stored != static_cast<std::int64_t>(expected))
     throw std::runtime_error(fmt::format("{}: {} revisions stored, {} expected", what, stored, expected));
@@ -273,7 +170,7 @@ struct Comparison {
 Comparison compare(const Options& o, const Catalog& catalog, const char* prefix,
                    std::vector<std::vector<std::string>> bodies, std::size_t rows_per_tx, bool healthz) {
   Workdir w(o, prefix);
-  auto rows = rows_of(catalog, bodies);
+  auto rows = raw_rows_of(catalog, bodies);
   Comparison c;
   c.rows = rows.size();
   auto raw = [&](const std::string& name) {
@@ -306,13 +203,7 @@ void print_header() { fmt::print("    {:<50} {:>8} {:>9} {:>12}\n", "", "rows", 
 Ratio bench_batch(const Options& o, const Catalog& catalog) {
   std::vector<std::string> batches;
   for (std::size_t b = 0; b < o.batches; ++b) {
-    std::string body = R"({"submissions":[)";
-    for (std::size_t i = 0; i < o.batch_size; ++i) {
-      if (i) body += ',';
-      body += submission_json(b * o.batch_size + i, o.institutions);
-    }
-    body += "]}";
-    batches.push_back(std::move(body));
+    batches.push_back(workload_batch_json(b * o.batch_size, o.batch_size, o.institutions));
   }
   auto c = compare(o, catalog, "kpiwatch-bench-a-", {std::move(batches)}, o.batch_size, false);
   auto r = c.ratio();
@@ -332,7 +223,7 @@ Ratio bench_single(const Options& o, const Catalog& catalog) {
   std::vector<std::vector<std::string>> bodies(o.connections);
   for (std::size_t j = 0; j < o.requests_per_connection; ++j)
     for (std::size_t c = 0; c < o.connections; ++c)
-      bodies[c].push_back(submission_json(j * o.connections + c, o.institutions));
+      bodies[c].push_back(workload_submission_json(j * o.connections + c, o.institutions));
   auto c = compare(o, catalog, "kpiwatch-bench-b-", std::move(bodies), 1, true);
   auto r = c.ratio();
   fmt::print("(b) single submissions: {} keep-alive connections, each {} sequential POSTs of 1 submission\n",
@@ -363,11 +254,11 @@ int run(const Options& o) {
              machine_cpu_model(), machine_load_average());
   fmt::print("  temp dirs     {} ({})\n", o.tmp_dir, machine_filesystem(o.tmp_dir));
   fmt::print("  SQLite        {}, journal_mode=WAL, synchronous={} on both sides\n", sqlite3_libversion(), sync_upper);
-  fmt::print("  workload      KPI {} (monthly count), {} institutions; every row a new (series, period)\n\n", kKpi,
-             o.institutions);
+  fmt::print("  workload      KPI {} (monthly count), {} institutions; every row a new (series, period)\n\n",
+             kWorkloadKpi, o.institutions);
   std::fflush(stdout);
 
-  auto parsed = Catalog::parse(catalog_toml(o.institutions), "bench-catalog.toml");
+  auto parsed = Catalog::parse(workload_catalog_toml(o.institutions, "kpiwatch_bench_ingest"), "bench-catalog.toml");
   if (auto* diags = std::get_if<Diagnostics>(&parsed)) {
     for (const auto& d : *diags) fmt::print(stderr, "{}\n", d.str());
     return 2;

@@ -233,13 +233,6 @@ std::pair<std::string, std::string> status_and_period(const std::string& body) {
   return {status, period};
 }
 
-std::string random_token() {
-  std::random_device rd;
-  std::string token = "kpw_bench_";
-  for (int i = 0; i < 4; ++i) token += fmt::format("{:08x}", rd());
-  return token;
-}
-
 std::string submission(int year, int value) {
   return fmt::format(R"({{"kpi":"{}","period":"{}","dims":{{}},"value":{},"body":"amed","source":"kpiwatch bench"}})",
                      kKpi, year, value);
