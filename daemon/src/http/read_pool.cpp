@@ -1,8 +1,16 @@
 #include "http/read_pool.hpp"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 namespace kpiwatch {
+namespace {
+constexpr int kNice = 10;
+}  // namespace
 
 ReadPool::ReadPool(StoreOptions options, std::size_t threads, std::size_t max_waiting)
     : options_(std::move(options)), max_waiting_(max_waiting) {
@@ -31,6 +39,10 @@ bool ReadPool::post(Job job) {
 }
 
 void ReadPool::run() {
+  // Below the event loop and the writer: on a busy machine the loop still gets a
+  // core at once to answer /healthz and small requests (Linux: per thread).
+  if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kNice) != 0)
+    spdlog::debug("a reader keeps its priority: {}", std::strerror(errno));
   std::unique_ptr<Store> store;  // opened on the first job, kept for the thread's life
   std::optional<Error> failed;
   while (true) {
