@@ -40,7 +40,8 @@ bool ReadPool::post(Job job) {
 
 void ReadPool::run() {
   // Below the event loop and the writer: on a busy machine the loop still gets a
-  // core at once to answer /healthz and small requests (Linux: per thread).
+  // core at once to answer /healthz and small requests (Linux: per thread). The
+  // systemd unit's filter refuses it (@resources): there they keep the loop's.
   if (setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), kNice) != 0)
     spdlog::debug("a reader keeps its priority: {}", std::strerror(errno));
   std::unique_ptr<Store> store;  // opened on the first job, kept for the thread's life
