@@ -201,7 +201,7 @@ int run(const Options& o) {
     for (const auto& k : catalog->kpis()) rows += value_of(store->revisions().latest(k.id, 2), "latest").size();
     return std::string(rows, ' ');  // no JSON: the count of figures read
   });
-  measure("GET /api/v1/alerts?limit=100: alert_page + alert_item_json", o.repeats, [&] {
+  measure("GET /api/v1/alerts?limit=100&offset=0: alert_page + alert_item_json, with the total", o.repeats, [&] {
     auto page = value_of(views::alert_page(*store, {}, now, 100, 0), "alert page");
     boost::json::array out;
     for (const auto& a : page.alerts) out.push_back(alert_item_json(a, *catalog));
@@ -210,8 +210,23 @@ int run(const Options& o) {
   measure("GET /api/v1/kpis/{id}/series?limit=50: series_view + JSON", o.repeats, [&] {
     SeriesQuery q;
     q.kpi = kpi_id(0);
-    return serialize_json(
-        series_view_json(value_of(views::series_view(*store, catalog->kpis()[0], q, SeriesPage{50, 0}), "series")));
+    return serialize_json(series_view_json(
+        value_of(views::series_view(*store, catalog->kpis()[0], q, SeriesPage{50, 0, std::nullopt}), "series")));
+  });
+  measure("GET /api/v1/kpis/{id}/series?dims.institution=X: one series (the middle one)", o.repeats, [&] {
+    SeriesQuery q;
+    q.kpi = kpi_id(0);
+    q.dims = {{"institution", institution(o.institutions / 2)}};
+    return serialize_json(series_view_json(
+        value_of(views::series_view(*store, catalog->kpis()[0], q, SeriesPage{50, 0, std::nullopt}), "series")));
+  });
+  measure("GET /api/v1/alerts?limit=100&cursor=: the second page, by cursor", o.repeats, [&] {
+    auto first = value_of(views::alert_page(*store, {}, now, {100, 0, std::nullopt, false}), "alert page");
+    auto after = first.next_cursor ? views::parse_alert_cursor(*first.next_cursor) : std::nullopt;
+    auto page = value_of(views::alert_page(*store, {}, now, {100, 0, after, false}), "alert page");
+    boost::json::array out;
+    for (const auto& a : page.alerts) out.push_back(alert_item_json(a, *catalog));
+    return serialize_json(boost::json::object{{"alerts", std::move(out)}});
   });
   if (o.report) {
     auto rules = RuleSet::load({}, catalog);

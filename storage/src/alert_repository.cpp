@@ -2,7 +2,9 @@
 #include "kpiwatch/alert_repository.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <array>
 #include <boost/json.hpp>
 
 #include "kpiwatch/json.hpp"
@@ -120,19 +122,46 @@ Status save_transition(Connection& db, const Transition& t) {
   return insert->run("save alert transition");
 }
 
+// The list order's columns (migration 6), read after kAlertColumns.
+constexpr std::array<std::string_view, 6> kListColumns = {"list_state", "list_missing", "list_severity",
+                                                          "list_goal",  "kpi",          "fingerprint"};
+
 // The filter's conditions; each keeps its parameter number, so that the SQL
-// text (and its cached statement) depends only on which filters are set.
-std::string list_sql(const AlertFilter& filter) {
-  std::string sql = fmt::format("SELECT {} FROM alerts WHERE 1 = 1", kAlertColumns);
-  if (filter.state) sql += " AND state = ?1";
+// text (and its cached statement) depends only on which filters are set. The
+// state and KPI filters are equalities on the list's indexes (alerts_listed,
+// alerts_kpi_listed); `after` compares the other list columns as one row value
+// (?6...), which the index reads as a range.
+std::string list_sql(const AlertFilter& filter, bool after) {
+  std::string columns = fmt::format("{}", fmt::join(kListColumns, ", "));
+  std::string sql = fmt::format("SELECT {}, {} FROM alerts WHERE 1 = 1", kAlertColumns, columns);
+  if (filter.state) sql += " AND list_state = ?1";
   if (filter.goal) sql += " AND goal = ?2";
   if (filter.severity) sql += " AND severity = ?3";
   if (!filter.rule_id.empty()) sql += " AND rule_id = ?4";
   if (!filter.kpi.empty()) sql += " AND kpi = ?5";
-  sql +=
-      " ORDER BY CASE state WHEN 'firing' THEN 0 WHEN 'pending' THEN 1 WHEN 'resolved' THEN 2 ELSE 3 END, "
-      "CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END, kpi, fingerprint";
-  return sql;
+  if (after) {
+    std::vector<std::string_view> open;
+    for (auto c : kListColumns)
+      if (!(c == "list_state" && filter.state) && !(c == "kpi" && !filter.kpi.empty())) open.push_back(c);
+    std::vector<std::string> params;
+    for (std::size_t i = 0; i < open.size(); ++i) params.push_back(fmt::format("?{}", i + 6));
+    sql += fmt::format(" AND ({}) > ({})", fmt::join(open, ", "), fmt::join(params, ", "));
+  }
+  return sql + " ORDER BY " + columns;
+}
+
+int state_rank(AlertState s) {
+  switch (s) {
+    case AlertState::firing:
+      return 0;
+    case AlertState::pending:
+      return 1;
+    case AlertState::resolved:
+      return 2;
+    case AlertState::inactive:
+      break;
+  }
+  return 3;
 }
 
 }  // namespace
@@ -146,17 +175,47 @@ Status AlertRepository::save(const AlertChanges& changes) {
 }
 
 Result<std::vector<AlertRecord>> AlertRepository::list(const AlertFilter& filter) {
-  auto s = db_.statement(list_sql(filter));
+  std::vector<AlertRecord> out;
+  auto read = each_listed(filter, std::nullopt, [&](AlertRecord& alert, const AlertListKey&) {
+    out.push_back(std::move(alert));
+    return true;
+  });
+  if (!read) return read.error();
+  return out;
+}
+
+Status AlertRepository::each_listed(const AlertFilter& filter, const std::optional<AlertListKey>& after,
+                                    const std::function<bool(AlertRecord& alert, const AlertListKey& key)>& visit) {
+  auto s = db_.statement(list_sql(filter, after.has_value()));
   if (!s) return s.error();
-  if (filter.state) s->bind(1, to_string(*filter.state));
+  if (filter.state) s->bind(1, state_rank(*filter.state));
   if (filter.goal) s->bind(2, *filter.goal);
   if (filter.severity) s->bind(3, to_string(*filter.severity));
   if (!filter.rule_id.empty()) s->bind(4, filter.rule_id);
   if (!filter.kpi.empty()) s->bind(5, filter.kpi);
-  std::vector<AlertRecord> out;
-  if (auto read = s->each_row("read alerts", [&](Statement& row) { out.push_back(read_alert(row)); }); !read)
-    return read.error();
-  return out;
+  if (after) {
+    int param = 6;
+    if (!filter.state) s->bind(param++, after->state);
+    s->bind(param++, after->missing);
+    s->bind(param++, after->severity);
+    s->bind(param++, after->goal);
+    if (filter.kpi.empty()) s->bind(param++, after->kpi);
+    s->bind(param, after->fingerprint);
+  }
+  constexpr int key = 22;  // the first list column, after kAlertColumns
+  int rc = 0;
+  while ((rc = s->step()) == SQLITE_ROW) {
+    AlertRecord alert = read_alert(*s);
+    AlertListKey k{static_cast<int>(s->int64(key)),
+                   static_cast<int>(s->int64(key + 1)),
+                   static_cast<int>(s->int64(key + 2)),
+                   static_cast<int>(s->int64(key + 3)),
+                   s->text(key + 4),
+                   s->text(key + 5)};
+    if (!visit(alert, k)) return ok_status();
+  }
+  if (rc != SQLITE_DONE) return s->error("read alerts");
+  return ok_status();
 }
 
 Result<std::vector<ActiveAlertCount>> AlertRepository::active_counts(std::optional<int> goal) {

@@ -5,7 +5,7 @@
 
 namespace kpiwatch::migrations {
 
-inline constexpr std::array<const char*, 5> kSteps = {
+inline constexpr std::array<const char*, 6> kSteps = {
     // 1: series and their append-only revisions.
     R"sql(
 CREATE TABLE series (
@@ -126,6 +126,47 @@ ALTER TABLE alerts ADD COLUMN inhibited_by TEXT NOT NULL DEFAULT '[]';  -- JSON 
     // 5: the newest alerts of a KPI without reading all of them (the status page's overview).
     R"sql(
 CREATE INDEX alerts_kpi_active ON alerts (kpi, active_since, fingerprint);
+)sql",
+    // 6: reads that cost what they return. A series' dims pairs, each with the
+    // series' dims key so that a dims filter reads its matches in dims order; the
+    // series count per KPI; the alert list's order as indexed columns, for keyset pages.
+    R"sql(
+CREATE TABLE series_dims (
+  kpi       TEXT NOT NULL,
+  name      TEXT NOT NULL,
+  value     TEXT NOT NULL,
+  dims      TEXT NOT NULL,            -- the series' dims key
+  series_id INTEGER NOT NULL REFERENCES series (id),
+  PRIMARY KEY (kpi, name, value, dims)
+) WITHOUT ROWID;
+WITH RECURSIVE pairs (kpi, dims, series_id, pair, rest) AS (
+  SELECT kpi, dims, id, '', dims || ',' FROM series WHERE dims <> ''
+  UNION ALL
+  SELECT kpi, dims, series_id, substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1)
+  FROM pairs WHERE rest <> ''
+)
+INSERT INTO series_dims (kpi, name, value, dims, series_id)
+SELECT kpi, substr(pair, 1, instr(pair, '=') - 1), substr(pair, instr(pair, '=') + 1), dims, series_id
+FROM pairs WHERE instr(pair, '=') > 0;
+CREATE TABLE kpi_series (
+  kpi    TEXT PRIMARY KEY,
+  series INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO kpi_series (kpi, series) SELECT kpi, COUNT(*) FROM series GROUP BY kpi;
+ALTER TABLE alerts ADD COLUMN list_state INTEGER GENERATED ALWAYS AS
+  (CASE state WHEN 'firing' THEN 0 WHEN 'pending' THEN 1 WHEN 'resolved' THEN 2 ELSE 3 END) VIRTUAL;
+-- (json_extract fails on text that is not JSON: such labels read as none.)
+ALTER TABLE alerts ADD COLUMN list_missing INTEGER GENERATED ALWAYS AS
+  (json_extract(CASE WHEN json_valid(labels) THEN labels ELSE '{}' END, '$.criterion') IS 'missing_data') VIRTUAL;
+ALTER TABLE alerts ADD COLUMN list_severity INTEGER GENERATED ALWAYS AS
+  (CASE severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END) VIRTUAL;
+-- The goal label's number; 0 unless it is all digits.
+ALTER TABLE alerts ADD COLUMN list_goal INTEGER GENERATED ALWAYS AS
+  (CASE WHEN json_extract(CASE WHEN json_valid(labels) THEN labels ELSE '{}' END, '$.goal') GLOB '[0-9]*'
+             AND json_extract(CASE WHEN json_valid(labels) THEN labels ELSE '{}' END, '$.goal') NOT GLOB '*[^0-9]*'
+        THEN CAST(json_extract(labels, '$.goal') AS INTEGER) ELSE 0 END) VIRTUAL;
+CREATE INDEX alerts_listed ON alerts (list_state, list_missing, list_severity, list_goal, kpi, fingerprint);
+CREATE INDEX alerts_kpi_listed ON alerts (kpi, list_state, list_missing, list_severity, list_goal, fingerprint);
 )sql",
 };
 

@@ -106,11 +106,27 @@ Result<std::int64_t> RevisionRepository::series_id(const Submission& s) {
     if (rc == SQLITE_ROW) return pending_series_ids_[key] = find->int64(0);
     if (rc != SQLITE_DONE) return find->error("find series");
   }
-  auto insert = db_.statement("INSERT INTO series (kpi, dims, period_kind) VALUES (?1, ?2, ?3)");
-  if (!insert) return insert.error();
-  insert->bind_all(s.kpi, dims, to_string(s.period.kind));
-  if (auto done = insert->run("insert series"); !done) return done.error();
-  return pending_series_ids_[key] = db_.last_insert_id();
+  std::int64_t id = 0;
+  {
+    auto insert = db_.statement("INSERT INTO series (kpi, dims, period_kind) VALUES (?1, ?2, ?3)");
+    if (!insert) return insert.error();
+    insert->bind_all(s.kpi, dims, to_string(s.period.kind));
+    if (auto done = insert->run("insert series"); !done) return done.error();
+    id = db_.last_insert_id();
+  }
+  for (const auto& [name, value] : s.dims) {
+    auto pair =
+        db_.statement("INSERT INTO series_dims (kpi, name, value, dims, series_id) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!pair) return pair.error();
+    pair->bind_all(s.kpi, name, value, dims, id);
+    if (auto done = pair->run("index series dims"); !done) return done.error();
+  }
+  auto counted = db_.statement(
+      "INSERT INTO kpi_series (kpi, series) VALUES (?1, 1) ON CONFLICT (kpi) DO UPDATE SET series = series + 1");
+  if (!counted) return counted.error();
+  counted->bind_all(s.kpi);
+  if (auto done = counted->run("count series"); !done) return done.error();
+  return pending_series_ids_[key] = id;
 }
 
 Result<Revision> RevisionRepository::insert_one(const Submission& s, const std::string& submitted_by,
@@ -122,21 +138,30 @@ Result<Revision> RevisionRepository::insert_one(const Submission& s, const std::
   r.submitted_by = submitted_by;
   r.received_at = received_at;
   auto ordinal = static_cast<std::int64_t>(s.period.ordinal());
-  {
-    auto next =
-        db_.statement("SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE series_id = ?1 AND period_ord = ?2");
-    if (!next) return next.error();
-    next->bind_all(sid.value(), ordinal);
-    if (auto row = next->row("next revision"); !row) return row.error();
-    r.revision = static_cast<int>(next->int64(0));
-  }
+  // Bound without copies below: every string outlives the statement's handle.
+  std::string period = s.period.str();
+  auto items = s.value ? std::nullopt : std::optional(items_json(s.items));
+  // The revision number continues from the newest of its period, in the same statement.
   auto ins = db_.statement(
       "INSERT INTO revisions (series_id, period, period_ord, revision, value, items, body, source, note, "
-      "submitted_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+      "submitted_by, received_at) SELECT ?1, ?2, ?3, COALESCE(MAX(revision), 0) + 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
+      "FROM revisions WHERE series_id = ?1 AND period_ord = ?3 RETURNING revision");
   if (!ins) return ins.error();
-  auto items = s.value ? std::nullopt : std::optional(items_json(s.items));
-  ins->bind_all(sid.value(), s.period.str(), ordinal, r.revision, s.value, items, s.body, s.source, s.note,
-                submitted_by, received_at);
+  ins->bind(1, sid.value());
+  ins->bind_static(2, period);
+  ins->bind(3, ordinal);
+  ins->bind(4, s.value);
+  if (items)
+    ins->bind_static(5, *items);
+  else
+    ins->bind_null(5);
+  ins->bind_static(6, s.body);
+  ins->bind_static(7, s.source);
+  ins->bind_static(8, s.note);
+  ins->bind_static(9, submitted_by);
+  ins->bind_static(10, received_at);
+  if (auto row = ins->row("insert revision"); !row) return row.error();
+  r.revision = static_cast<int>(ins->int64(0));
   if (auto done = ins->run("insert revision"); !done) return done.error();
   r.id = db_.last_insert_id();
   return r;
@@ -168,44 +193,55 @@ Result<std::vector<Revision>> RevisionRepository::append(const std::vector<Submi
 
 namespace {
 
-// The series of a query (KPI, dims pairs), from the series table alone; the
-// dims parameters are numbered from ?2.
-std::string series_ids_sql(const SeriesQuery& query) {
-  std::string sql = "SELECT s.id FROM series s WHERE s.kpi = ?1";
-  for (std::size_t i = 0; i < query.dims.size(); ++i)
-    sql += fmt::format(" AND instr(',' || s.dims || ',', ',' || ?{} || ',') > 0", i + 2);
-  return sql;
+// The ids of a query's series in dims order. Without dims, from the series
+// table's (kpi, dims) index; with dims, from series_dims: the first pair's
+// matches, already in dims order, each checked for the other pairs by key. A page
+// reads its own series only; a count, the matches. Parameters: ?1 the KPI, then
+// a name and a value per pair, then `after`, limit and offset for a page.
+std::string series_ids_sql(const SeriesQuery& query, const std::optional<SeriesPage>& page) {
+  std::string sql;
+  std::string_view dims = "s.dims";
+  if (query.dims.empty()) {
+    sql = "SELECT s.id FROM series s WHERE s.kpi = ?1";
+  } else {
+    sql = "SELECT d0.series_id FROM series_dims d0 WHERE d0.kpi = ?1 AND d0.name = ?2 AND d0.value = ?3";
+    for (std::size_t i = 1; i < query.dims.size(); ++i)
+      sql += fmt::format(
+          " AND EXISTS (SELECT 1 FROM series_dims d{0} WHERE d{0}.kpi = ?1 AND d{0}.name = ?{1} AND "
+          "d{0}.value = ?{2} AND d{0}.dims = d0.dims)",
+          i, 2 * i + 2, 2 * i + 3);
+    dims = "d0.dims";
+  }
+  if (!page) return sql;
+  int next = static_cast<int>(2 * query.dims.size() + 2);
+  if (page->after) sql += fmt::format(" AND {} > ?{}", dims, next);
+  return sql + fmt::format(" ORDER BY {} LIMIT ?{} OFFSET ?{}", dims, next + 1, next + 2);
 }
 
-void bind_dims(Statement& stmt, const SeriesQuery& query) {
+void bind_series_ids(Statement& stmt, const SeriesQuery& query, const std::optional<SeriesPage>& page) {
   stmt.bind(1, query.kpi);
   int param = 2;
-  for (const auto& [k, v] : query.dims) stmt.bind(param++, fmt::format("{}={}", k, v));
+  for (const auto& [k, v] : query.dims) {
+    stmt.bind(param++, k);
+    stmt.bind(param++, v);
+  }
+  if (!page) return;
+  if (page->after) stmt.bind(param, *page->after);
+  stmt.bind(param + 1, static_cast<std::int64_t>(page->limit));
+  stmt.bind(param + 2, static_cast<std::int64_t>(page->offset));
 }
 
 }  // namespace
 
 Result<Statement> RevisionRepository::series_statement(const SeriesQuery& query, std::optional<SeriesPage> page) {
-  // One cached statement per shape: with or without history, a page or not, and per number of dims.
-  std::string sql = fmt::format("{} WHERE s.kpi = ?1", kRevisionColumns);
+  // One cached statement per shape: with or without history, a page (with a
+  // cursor) or not, and per number of dims. The query's series first, then their revisions.
+  std::string sql = fmt::format("{} WHERE r.series_id IN ({})", kRevisionColumns, series_ids_sql(query, page));
   if (!query.revisions) sql += fmt::format(" AND {}", kCurrentOnly);
-  const auto first = query.dims.size() + 2;  // the page's parameters
-  if (page)
-    // The page's series first (by the series index), then their revisions.
-    sql += fmt::format(" AND r.series_id IN ({} ORDER BY s.dims LIMIT ?{} OFFSET ?{})", series_ids_sql(query), first,
-                       first + 1);
-  else
-    for (std::size_t i = 0; i < query.dims.size(); ++i)
-      sql += fmt::format(" AND instr(',' || s.dims || ',', ',' || ?{} || ',') > 0", i + 2);
   sql += " ORDER BY s.dims, r.period_ord, r.revision";
-
   auto stmt = db_.statement(sql);
   if (!stmt) return stmt.error();
-  bind_dims(*stmt, query);
-  if (page) {
-    stmt->bind(static_cast<int>(first), static_cast<std::int64_t>(page->limit));
-    stmt->bind(static_cast<int>(first + 1), static_cast<std::int64_t>(page->offset));
-  }
+  bind_series_ids(*stmt, query, page);
   return stmt;
 }
 
@@ -227,9 +263,10 @@ Status RevisionRepository::each_revision(const SeriesQuery& query,
 }
 
 Result<std::int64_t> RevisionRepository::series_count(const SeriesQuery& query) {
-  auto stmt = db_.statement(fmt::format("SELECT COUNT(*) FROM ({})", series_ids_sql(query)));
+  auto stmt = db_.statement(query.dims.empty() ? "SELECT COALESCE(MAX(series), 0) FROM kpi_series WHERE kpi = ?1"
+                                               : fmt::format("SELECT COUNT(*) FROM ({})", series_ids_sql(query, {})));
   if (!stmt) return stmt.error();
-  bind_dims(*stmt, query);
+  bind_series_ids(*stmt, query, {});
   if (auto row = stmt->row("count series"); !row) return row.error();
   return stmt->int64(0);
 }

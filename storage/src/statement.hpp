@@ -44,6 +44,10 @@ class Statement {
     sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   }
   void bind(int i, const std::string& v) { bind(i, std::string_view(v)); }
+  // Binds text without copying it. REQUIRES: `v` outlives the statement's next step.
+  void bind_static(int i, std::string_view v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
   void bind(int i, const char* v) { bind(i, std::string_view(v)); }
   void bind(int i, std::optional<double> v) {
     if (v)

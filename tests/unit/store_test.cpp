@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kpiwatch/dims.hpp"
 #include "temp_dir.hpp"
 
 namespace kpiwatch {
@@ -285,6 +286,85 @@ TEST(Store, FiltersSeriesByDims) {
   EXPECT_EQ(series_of(*store, "k.two").size(), 4u);
   EXPECT_TRUE(series_of(*store, "k.two", {{"stage", "clinical"}}).empty());
   EXPECT_TRUE(series_of(*store, "k.two", {{"phase", "basic"}}).empty());
+}
+
+TEST(Store, ADimsFilterReadsThePairsOfItsSeries) {
+  TempDir dir;
+  auto store = open_store(dir.file("k.db"));
+  ASSERT_TRUE(store);
+  appended(*store, {figure("k.two", 2024, 1, {{"region", "east"}, {"stage", "basic"}}),
+                    figure("k.two", 2024, 2, {{"region", "west"}, {"stage", "basic"}}),
+                    figure("k.other", 2024, 3, {{"region", "east"}, {"stage", "basic"}})});
+  RawDb raw(dir.file("k.db"));
+  EXPECT_EQ(raw.count("series_dims"), 6);  // two pairs per series
+  EXPECT_EQ(raw.scalar("SELECT series FROM kpi_series WHERE kpi = 'k.two'"), "2");
+  SeriesQuery east{"k.two", {{"region", "east"}}, false};
+  EXPECT_EQ(store->revisions().series_count(east).value(), 1);
+  EXPECT_EQ(store->revisions().series_count({"k.two", {}, false}).value(), 2);
+  EXPECT_EQ(store->revisions().series_count({"k.none", {}, false}).value(), 0);
+  // A series created in a transaction that is rolled back leaves no pairs and no count.
+  {
+    Transaction tx(store->connection());
+    ASSERT_TRUE(tx.began().ok());
+    ASSERT_TRUE(store->revisions().insert({figure("k.two", 2024, 4, {{"region", "north"}})}, "t", "now").ok());
+  }
+  EXPECT_EQ(raw.count("series_dims"), 6);
+  EXPECT_EQ(store->revisions().series_count({"k.two", {}, false}).value(), 2);
+}
+
+TEST(Store, ASeriesPageStartsAfterItsCursor) {
+  TempDir dir;
+  auto store = open_store(dir.file("k.db"));
+  ASSERT_TRUE(store);
+  std::vector<Submission> batch;
+  for (const char* site : {"a", "b", "c", "d"})
+    for (const char* stage : {"basic", "all"})
+      batch.push_back(figure("k.sites", 2024, 1, {{"site", site}, {"stage", stage}}));
+  appended(*store, batch);
+  SeriesQuery all{"k.sites", {{"stage", "all"}}, false};
+  auto page = store->revisions().series(all, SeriesPage{2, 0, "site=b,stage=all"});
+  ASSERT_TRUE(page.ok()) << page.error().message;
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ(page->at(0).submission.dims.at("site"), "c");
+  EXPECT_EQ(page->at(1).submission.dims.at("site"), "d");
+  all.dims.clear();
+  page = store->revisions().series(all, SeriesPage{3, 1, "site=c,stage=all"});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);  // from the second series after the cursor
+  EXPECT_EQ(dims_key(page->at(0).submission.dims), "site=d,stage=all");
+  EXPECT_EQ(dims_key(page->at(1).submission.dims), "site=d,stage=basic");
+}
+
+TEST(Store, MigratingAnOlderDatabaseIndexesItsSeriesDimsAndAlertOrder) {
+  TempDir dir;
+  {
+    auto store = open_store(dir.file("k.db"));
+    ASSERT_TRUE(store);
+    appended(*store, {figure("k.two", 2024, 1, {{"region", "east"}, {"stage", "basic"}}),
+                      figure("k.two", 2024, 2, {{"region", "west"}, {"stage", "basic"}}), figure("k.none", 2024, 3)});
+  }
+  {
+    // Back to schema version 5: as a database written before migration 6.
+    RawDb raw(dir.file("k.db"));
+    ASSERT_EQ(raw.exec("DROP INDEX alerts_listed; DROP INDEX alerts_kpi_listed; "
+                       "ALTER TABLE alerts DROP COLUMN list_state; ALTER TABLE alerts DROP COLUMN list_missing; "
+                       "ALTER TABLE alerts DROP COLUMN list_severity; ALTER TABLE alerts DROP COLUMN list_goal; "
+                       "DROP TABLE series_dims; DROP TABLE kpi_series; PRAGMA user_version = 5"),
+              "");
+  }
+  auto store = open_store(dir.file("k.db"));
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->schema_version(), Store::current_schema_version());
+  RawDb raw(dir.file("k.db"));
+  EXPECT_EQ(raw.scalar("SELECT group_concat(name || '=' || value || '@' || series_id, ' ') FROM (SELECT * FROM "
+                       "series_dims ORDER BY kpi, name, value)"),
+            "region=east@1 region=west@2 stage=basic@1 stage=basic@2");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(kpi || '=' || series) FROM (SELECT * FROM kpi_series ORDER BY kpi)"),
+            "k.none=1,k.two=2");
+  EXPECT_EQ(series_of(*store, "k.two", {{"region", "west"}}).size(), 1u);
+  appended(*store, {figure("k.two", 2024, 5, {{"region", "north"}, {"stage", "basic"}})});
+  EXPECT_EQ(series_of(*store, "k.two", {{"stage", "basic"}}).size(), 3u);
+  EXPECT_EQ(store->revisions().series_count({"k.two", {}, false}).value(), 3);
 }
 
 TEST(Store, ItemListsRoundTrip) {

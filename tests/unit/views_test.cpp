@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -319,7 +320,7 @@ TEST_F(Views, SeriesComeInPagesInDimsOrder) {
   const Kpi& kpi = catalog->kpis()[0];
   SeriesQuery q;
   q.kpi = kpi.id;
-  SeriesPage p{4, 8};
+  SeriesPage p{4, 8, std::nullopt};
   auto page = series_view(*store_, kpi, q, p);
   ASSERT_TRUE(page.ok()) << page.error().message;
   EXPECT_EQ(page->series_count, 15);
@@ -350,6 +351,138 @@ TEST_F(Views, SeriesLabelsAndTheOverallSeries) {
   EXPECT_EQ(series_label(trainees, {}, Lang::ja), "全体");
   EXPECT_EQ(series_label(trainees, {}, Lang::en), "overall");
   EXPECT_EQ(overall_dims(trainees), Dims{});
+}
+
+// Alerts of every state, severity, goal and criterion, some silenced, some
+// acknowledged: what a cursor walk must list in the order alert_list sorts them.
+void save_varied_alerts(Store& store, int n) {
+  const std::array states{AlertState::firing, AlertState::pending, AlertState::resolved, AlertState::inactive};
+  const std::array severities{Severity::info, Severity::warning, Severity::critical};
+  for (int i = 0; i < n; ++i) {
+    AlertRecord a = alert(fmt::format("fp{:03}", (i * 37) % n), states[static_cast<std::size_t>(i % 4)],
+                          severities[static_cast<std::size_t>(i % 3)], i % 5 == 0 ? "basic" : "all");
+    a.kpi = i % 2 ? "g06.stage_up_rate" : "g10.other";
+    a.labels["goal"] = i % 7 == 0 ? "x" : std::to_string(i % 11 + 1);
+    if (i % 6 == 0) a.labels["criterion"] = "missing_data";
+    if (i % 9 == 0) a.acknowledged_at = a.active_since;
+    Transaction tx(store.connection());
+    ASSERT_TRUE(tx.began().ok());
+    ASSERT_TRUE(store.alerts().save({{{a, AlertState::inactive, a.state, *a.updated_at}}, {a}}).ok());
+    if (a.acknowledged_at) {
+      ASSERT_TRUE(store.alerts().acknowledge(a.fingerprint, "ops", "", "2025-07-02T00:00:00Z").ok());
+    }
+    ASSERT_TRUE(tx.commit().ok());
+  }
+  Silence basic{0, {{"stage", "basic"}}, "2025-07-01T00:00:00Z", "2025-08-01T00:00:00Z", "ops", "", ""};
+  ASSERT_TRUE(store.silences().add(basic).ok());
+}
+
+// Every page from the cursor of the one before: the fingerprints in order.
+std::vector<std::string> walk(Store& store, const AlertListQuery& query, std::size_t limit, int& pages) {
+  std::vector<std::string> out;
+  AlertPageRequest request{limit, 0, std::nullopt, false};
+  for (pages = 1;; ++pages) {
+    auto page = alert_page(store, query, "2025-07-15T00:00:00Z", request);
+    EXPECT_TRUE(page.ok()) << page.error().message;
+    if (!page.ok() || pages > 100) return out;
+    EXPECT_LE(page->alerts.size(), limit);
+    for (const auto& item : page->alerts) out.push_back(item.alert.fingerprint);
+    if (!page->next_cursor) return out;
+    EXPECT_EQ(page->alerts.size(), limit);  // only the last page is short
+    request.after = parse_alert_cursor(*page->next_cursor);
+    EXPECT_TRUE(request.after.has_value());
+  }
+}
+
+std::vector<std::string> fingerprints(const Result<std::vector<AlertItem>>& items) {
+  std::vector<std::string> out;
+  for (const auto& item : items.value()) out.push_back(item.alert.fingerprint);
+  return out;
+}
+
+TEST_F(Views, ACursorWalkListsEveryAlertOnceInListOrder) {
+  save_varied_alerts(*store_, 60);
+  for (bool silenced : {false, true}) {
+    AlertListQuery query;
+    query.silenced = silenced;
+    query.acknowledged = silenced;
+    auto all = alert_list(*store_, query, "2025-07-15T00:00:00Z");
+    ASSERT_TRUE(all.ok()) << all.error().message;
+    int pages = 0;
+    EXPECT_EQ(walk(*store_, query, 7, pages), fingerprints(all));
+    EXPECT_EQ(static_cast<std::size_t>(pages), (all->size() + 6) / 7);
+  }
+  EXPECT_EQ(fingerprints(alert_list(*store_, {{}, {}, true, true, true}, "2025-07-15T00:00:00Z")).size(), 60u);
+}
+
+TEST_F(Views, ACursorWalkKeepsTheStateAndKpiFilters) {
+  save_varied_alerts(*store_, 60);
+  AlertListQuery query;
+  query.filter.state = AlertState::firing;
+  query.filter.kpi = "g10.other";
+  query.silenced = true;
+  auto all = alert_list(*store_, query, "2025-07-15T00:00:00Z");
+  ASSERT_TRUE(all.ok());
+  ASSERT_FALSE(all->empty());
+  for (const auto& item : all.value()) {
+    EXPECT_EQ(item.alert.state, AlertState::firing);
+    EXPECT_EQ(item.alert.kpi, "g10.other");
+  }
+  int pages = 0;
+  EXPECT_EQ(walk(*store_, query, 2, pages), fingerprints(all));
+  query.filter.kpi.clear();
+  query.filter.severity = Severity::critical;
+  EXPECT_EQ(walk(*store_, query, 3, pages), fingerprints(alert_list(*store_, query, "2025-07-15T00:00:00Z")));
+}
+
+TEST_F(Views, AnAlertCursorIsCheckedAndAnOffsetPageHasACursorToo) {
+  save_varied_alerts(*store_, 10);
+  EXPECT_FALSE(parse_alert_cursor("").has_value());
+  EXPECT_FALSE(parse_alert_cursor("zz").has_value());
+  EXPECT_FALSE(parse_alert_cursor("a5b").has_value());
+  EXPECT_FALSE(parse_alert_cursor("a" + std::string("5b5d")).has_value());  // []
+  EXPECT_FALSE(parse_series_cursor("a00").has_value());
+  AlertListKey key{1, 0, 2, 6, "g06.stage_up_rate", "fp\"1"};
+  EXPECT_EQ(parse_alert_cursor(alert_cursor(key)), key);
+  EXPECT_EQ(parse_series_cursor(series_cursor({{"site", "s03"}})), "site=s03");
+
+  auto first = alert_page(*store_, {{}, {}, true, true, true}, "2025-07-15T00:00:00Z", 4, 0);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->total, 10u);
+  ASSERT_TRUE(first->next_cursor.has_value());
+  auto by_cursor = alert_page(*store_, {{}, {}, true, true, true}, "2025-07-15T00:00:00Z",
+                              AlertPageRequest{4, 0, parse_alert_cursor(*first->next_cursor), false});
+  auto by_offset = alert_page(*store_, {{}, {}, true, true, true}, "2025-07-15T00:00:00Z", 4, 4);
+  ASSERT_TRUE(by_cursor.ok() && by_offset.ok());
+  ASSERT_EQ(by_cursor->alerts.size(), 4u);
+  for (std::size_t i = 0; i < 4; ++i)
+    EXPECT_EQ(by_cursor->alerts[i].alert.fingerprint, by_offset->alerts[i].alert.fingerprint);
+  EXPECT_FALSE(by_cursor->next_offset.has_value());  // a cursor page knows no offset
+  EXPECT_EQ(by_offset->next_offset, 8u);
+}
+
+TEST_F(Views, SeriesPagesFollowTheCursorAndPartialDimsFilters) {
+  auto catalog = sites_catalog();
+  ASSERT_NE(catalog, nullptr);
+  std::vector<Submission> batch;
+  for (int i = 0; i < 15; ++i) batch.push_back(course(fmt::format("s{:02}", i), 2024, i));
+  submit(batch);
+  const Kpi& kpi = catalog->kpis()[0];
+  SeriesQuery q;
+  q.kpi = kpi.id;
+  SeriesPage p{4, 0, std::nullopt};
+  std::vector<std::string> sites;
+  for (int pages = 0; pages < 10; ++pages) {
+    auto page = series_view(*store_, kpi, q, p);
+    ASSERT_TRUE(page.ok()) << page.error().message;
+    EXPECT_EQ(page->series_count, 15);
+    for (const auto& s : page->series) sites.push_back(s.dims.at("site"));
+    if (!page->next_cursor) break;
+    EXPECT_EQ(page->series.size(), 4u);
+    p.after = parse_series_cursor(*page->next_cursor);
+  }
+  ASSERT_EQ(sites.size(), 15u);
+  for (int i = 0; i < 15; ++i) EXPECT_EQ(sites[static_cast<std::size_t>(i)], fmt::format("s{:02}", i));
 }
 
 TEST_F(Views, AnAlertPageHoldsLimitFromOffsetAndSaysTheTotal) {

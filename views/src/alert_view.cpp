@@ -1,4 +1,7 @@
 #include <algorithm>
+#include <boost/algorithm/hex.hpp>
+#include <boost/json.hpp>
+#include <iterator>
 #include <string_view>
 #include <tuple>
 
@@ -28,7 +31,7 @@ Result<std::optional<SeriesView>> figures_of(Store& store, const Catalog& catalo
   SeriesQuery query;
   query.kpi = kpi->id;
   query.dims = series_dims_of(*kpi, alert);
-  auto view = series_view(store, *kpi, query, SeriesPage{kAlertSeries, 0});
+  auto view = series_view(store, *kpi, query, SeriesPage{kAlertSeries, 0, std::nullopt});
   if (!view) return view.error();
   return std::optional<SeriesView>{std::move(view.value())};
 }
@@ -133,21 +136,70 @@ Result<std::vector<AlertItem>> alert_list(Store& store, const AlertListQuery& qu
   return items;
 }
 
+Result<AlertPage> alert_page(Store& store, const AlertListQuery& query, const std::string& now,
+                             const AlertPageRequest& request) {
+  AlertPage page;
+  if (request.limit == 0) return page;
+  auto silences = store.silences().active_at(now);
+  if (!silences) return silences.error();
+  std::size_t skip = request.after ? 0 : request.offset;
+  std::size_t seen = 0;  // listed alerts read
+  std::optional<AlertListKey> last;
+  bool more = false;
+  auto read = store.alerts().each_listed(query.filter, request.after, [&](AlertRecord& alert, const AlertListKey& key) {
+    AlertItem item{std::move(alert), {}, {}};
+    item.silenced_by = silencing(silences.value(), item.alert);
+    if (!listed(query, item)) return true;
+    if (++seen <= skip) return true;
+    if (page.alerts.size() < request.limit) {
+      page.alerts.push_back(std::move(item));
+      last = key;
+      return true;
+    }
+    more = true;
+    return request.count;  // the total needs the rest
+  });
+  if (!read) return read.error();
+  for (auto& item : page.alerts)
+    if (auto s = fill_inhibitors(store, item); !s) return s.error();
+  if (request.count) page.total = seen;
+  if (more && last) {
+    page.next_cursor = alert_cursor(*last);
+    if (!request.after) page.next_offset = skip + page.alerts.size();
+  }
+  return page;
+}
+
 Result<AlertPage> alert_page(Store& store, const AlertListQuery& query, const std::string& now, std::size_t limit,
                              std::size_t offset) {
-  auto items = listed_alerts(store, query, now);
-  if (!items) return items.error();
-  auto& all = items.value();
-  AlertPage page;
-  page.total = all.size();
-  std::size_t begin = std::min(offset, all.size());
-  std::size_t end = std::min(all.size(), begin + limit);
-  for (std::size_t i = begin; i < end; ++i) {
-    if (auto s = fill_inhibitors(store, all[i]); !s) return s.error();
-    page.alerts.push_back(std::move(all[i]));
+  return alert_page(store, query, now, AlertPageRequest{limit, offset, std::nullopt, true});
+}
+
+// A cursor: "a" and the hex of the last alert's list key as a JSON array.
+std::string alert_cursor(const AlertListKey& last) {
+  boost::json::array key{last.state, last.missing, last.severity, last.goal, last.kpi, last.fingerprint};
+  std::string cursor = "a";
+  boost::algorithm::hex(boost::json::serialize(key), std::back_inserter(cursor));
+  return cursor;
+}
+
+std::optional<AlertListKey> parse_alert_cursor(std::string_view cursor) {
+  if (!cursor.starts_with('a')) return std::nullopt;
+  std::string text;
+  try {
+    text = boost::algorithm::unhex(std::string(cursor.substr(1)));
+  } catch (const boost::algorithm::hex_decode_error&) {
+    return std::nullopt;
   }
-  if (end < all.size()) page.next_offset = end;
-  return page;
+  boost::system::error_code ec;
+  auto value = boost::json::parse(text, ec);
+  if (ec || !value.is_array() || value.get_array().size() != 6) return std::nullopt;
+  const auto& a = value.get_array();
+  for (std::size_t i = 0; i < 6; ++i)
+    if (i < 4 ? !a[i].is_int64() : !a[i].is_string()) return std::nullopt;
+  auto number = [&](std::size_t i) { return static_cast<int>(a[i].get_int64()); };
+  return AlertListKey{
+      number(0), number(1), number(2), number(3), std::string(a[4].get_string()), std::string(a[5].get_string())};
 }
 
 Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog, const std::string& fingerprint,

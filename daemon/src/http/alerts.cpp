@@ -22,6 +22,8 @@ struct AlertListQuery {
   bool nothing = false;  // two values asked of one label
   std::size_t limit = 100;
   std::size_t offset = 0;
+  bool by_offset = false;  // ?offset= given: pages by number, with the total
+  std::optional<AlertListKey> after;
 };
 
 constexpr std::size_t kMaxLimit = 500;
@@ -52,10 +54,16 @@ Status alert_flag(const std::string& key, const std::string& value, AlertListQue
     auto n = count_parameter(key, value, key == "limit" ? 1 : 0, key == "limit" ? kMaxLimit : SIZE_MAX);
     if (!n) return n.error();
     (key == "limit" ? query.limit : query.offset) = n.value();
+    query.by_offset = query.by_offset || key == "offset";
+    return ok_status();
+  }
+  if (key == "cursor") {
+    query.after = views::parse_alert_cursor(value);
+    if (!query.after) return bad_parameter(key, "\"cursor\" must be a next_cursor of this list");
     return ok_status();
   }
   return bad_parameter(key, fmt::format("unknown parameter \"{}\" (state, goal, severity, rule, kpi, label.NAME, "
-                                        "silenced, acknowledged, inhibited, limit, offset)",
+                                        "silenced, acknowledged, inhibited, limit, cursor, offset)",
                                         key));
 }
 
@@ -91,6 +99,7 @@ Result<AlertListQuery> alert_query(const Catalog& catalog, const QueryParams& pa
     Status s = filter ? alert_filter(catalog, key, value, query.list.filter) : alert_flag(key, value, query);
     if (!s) return s.error();
   }
+  if (query.after && query.by_offset) return bad_parameter("cursor", "\"cursor\" and \"offset\" exclude each other");
   return query;
 }
 
@@ -158,16 +167,15 @@ Response Api::get_alerts(const Call& call, Store& store) const {
   if (!query) return error_response(query.error());
   const auto& q = query.value();
   std::string now = clock_ ? format_rfc3339(clock_->now()) : std::string();
-  auto page = views::alert_page(store, q.list, now, q.nothing ? 0 : q.limit, q.offset);
+  auto page = views::alert_page(store, q.list, now, {q.nothing ? 0 : q.limit, q.offset, q.after, q.by_offset});
   if (!page) return error_response(page.error());
   json::array out;
   for (const auto& a : page->alerts) out.push_back(alert_item_json(a, *call.catalog));
-  std::size_t total = q.nothing ? 0 : page->total;
-  return json_response(
-      http::status::ok,
-      serialize_json(json::object{{"alerts", std::move(out)},
-                                  {"total", total},
-                                  {"next_offset", next_offset_json(q.nothing ? std::nullopt : page->next_offset)}}));
+  json::object body{{"alerts", std::move(out)},
+                    {"next_cursor", page->next_cursor ? json::value(*page->next_cursor) : json::value(nullptr)},
+                    {"next_offset", next_offset_json(page->next_offset)}};
+  if (q.by_offset) body["total"] = page->total;
+  return json_response(http::status::ok, serialize_json(body));
 }
 
 namespace {

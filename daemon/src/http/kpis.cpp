@@ -63,7 +63,7 @@ bool wants_csv(const QueryParams& params) {
 constexpr std::size_t kSeriesPage = 50;
 constexpr std::size_t kMaxSeriesPage = 500;
 
-// ?revisions=true|false&dims.NAME=VALUE&limit=&offset= (a page of series, in dims order)
+// ?revisions=true|false&dims.NAME=VALUE&limit=&cursor= (or &offset=: a page of series, in dims order)
 // &format=json|csv&lang=ja|en (lang: the CSV's headers and names; a CSV has every series)
 Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params, SeriesPage& page) {
   SeriesQuery query;
@@ -74,6 +74,9 @@ Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params, Seri
       auto n = count_parameter(key, value, key == "limit" ? 1 : 0, key == "limit" ? kMaxSeriesPage : INT32_MAX);
       if (!n) return n.error();
       (key == "limit" ? page.limit : page.offset) = static_cast<int>(n.value());
+    } else if (key == "cursor") {
+      page.after = views::parse_series_cursor(value);
+      if (!page.after) return bad_parameter(key, "\"cursor\" must be a next_cursor of this series listing");
     } else if (key == "revisions") {
       if (value != "true" && value != "false") return bad_parameter("revisions", "\"revisions\" must be true or false");
       query.revisions = value == "true";
@@ -87,9 +90,11 @@ Result<SeriesQuery> series_query(const Kpi& kpi, const QueryParams& params, Seri
       if (auto ok = format_or_lang(key, value); !ok) return ok.error();
     } else {
       return bad_parameter(
-          key, fmt::format("unknown parameter \"{}\" (revisions, dims.NAME, limit, offset, format, lang)", key));
+          key,
+          fmt::format("unknown parameter \"{}\" (revisions, dims.NAME, limit, cursor, offset, format, lang)", key));
     }
   }
+  if (page.after && page.offset > 0) return bad_parameter("cursor", "\"cursor\" and \"offset\" exclude each other");
   return query;
 }
 

@@ -146,6 +146,7 @@ json::object series_view_json(const views::SeriesView& view) {
       {"kpi", view.kpi->id},         {"unit", to_string(view.kpi->unit)}, {"period", to_string(view.kpi->period)},
       {"revisions", view.revisions}, {"series_count", view.series_count}, {"series", std::move(series)}};
   o["next_offset"] = view.next_offset ? json::value(*view.next_offset) : json::value(nullptr);
+  o["next_cursor"] = view.next_cursor ? json::value(*view.next_cursor) : json::value(nullptr);
   kpi_names(o, *view.kpi);
   return o;
 }

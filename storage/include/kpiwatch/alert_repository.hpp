@@ -1,6 +1,7 @@
 #pragma once
 // Alerts: the current state per fingerprint, every transition, acknowledgements.
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,18 @@ struct ActiveAlertCount {
   double missing = 0;  // the values (missing series) of its missing-data alerts (label criterion = "missing_data")
 };
 
+// A place in the alert list's order: the values it is sorted by, in that order
+// (state rank, missing data, severity rank, the goal label's number, KPI, fingerprint).
+struct AlertListKey {
+  int state = 0;     // firing 0, pending 1, resolved 2, inactive 3
+  int missing = 0;   // 1 for missing-data alerts (label criterion = "missing_data")
+  int severity = 0;  // critical 0, warning 1, info 2
+  int goal = 0;      // the label goal, 0 unless all digits
+  std::string kpi;
+  std::string fingerprint;
+  auto operator<=>(const AlertListKey&) const = default;
+};
+
 class AlertRepository {
  public:
   explicit AlertRepository(Connection& connection) : db_(connection) {}
@@ -35,8 +48,14 @@ class AlertRepository {
   // Writes the changed alerts and their transitions. REQUIRES: an open transaction.
   // An alert that resolves (or goes inactive) loses its acknowledgement.
   Status save(const AlertChanges& changes);
-  // Firing first, then pending, resolved, inactive; critical first within each.
+  // In list order (AlertListKey): firing, pending, resolved, inactive; the findings
+  // before missing-data alerts; critical first; then goal, KPI, fingerprint.
   Result<std::vector<AlertRecord>> list(const AlertFilter& filter = {});
+  // list() one alert at a time, from one cursor over an index in list order, from
+  // the first alert after `after` (the start without it), until `visit` returns
+  // false: a page reads the rows it shows, not the whole list.
+  Status each_listed(const AlertFilter& filter, const std::optional<AlertListKey>& after,
+                     const std::function<bool(AlertRecord& alert, const AlertListKey& key)>& visit);
   // Pending and firing alerts counted by KPI, state and severity (of one goal if given).
   Result<std::vector<ActiveAlertCount>> active_counts(std::optional<int> goal = std::nullopt);
   // The newest `per_kpi` pending or firing alerts of each KPI, by KPI then newest first.

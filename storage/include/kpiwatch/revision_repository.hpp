@@ -21,10 +21,13 @@ struct SeriesQuery {
   bool revisions = false;  // every revision, not only the current one
 };
 
-// A page of the series of a query, in dims order: at most `limit` of them from `offset`.
+// A page of the series of a query, in dims order: at most `limit` of them from
+// `offset`, counted from the first series whose dims key sorts after `after` (a
+// cursor: the last series of the page before), else from the first.
 struct SeriesPage {
   int limit = 50;
   int offset = 0;
+  std::optional<std::string> after;
 };
 
 class RevisionRepository {
@@ -52,7 +55,8 @@ class RevisionRepository {
                                        std::optional<int> first_series = std::nullopt);
   // The current values of the newest `periods` periods of one series, in period order.
   Result<std::vector<Revision>> tail(const std::string& kpi, const Dims& dims, int periods);
-  // How many series match the query's KPI and dims (the series table and its index only).
+  // How many series match the query's KPI and dims: a counter without dims, else
+  // the matches of the dims index (not the KPI's other series).
   Result<std::int64_t> series_count(const SeriesQuery& query);
   // Whether the series (kpi, dims) has a figure.
   Result<bool> has_series(const std::string& kpi, const Dims& dims);

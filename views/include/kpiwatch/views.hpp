@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "kpiwatch/alert.hpp"
@@ -29,13 +30,21 @@ struct SeriesView {
   const Kpi* kpi = nullptr;
   bool revisions = false;
   std::vector<Series> series;
-  // How many series match the query, and with a page where the next one starts.
+  // How many series match the query, and with a page where the next one starts:
+  // a cursor (none at the end) and, for a page asked by offset, its offset.
   std::int64_t series_count = 0;
   std::optional<std::int64_t> next_offset;
+  std::optional<std::string> next_cursor;
 };
 
+// With a page, reads that page's series (and one more series' figures, to know
+// whether there is a next page), not the KPI's other series.
 Result<SeriesView> series_view(Store& store, const Kpi& kpi, const SeriesQuery& query,
                                std::optional<SeriesPage> page = std::nullopt);
+// Opaque cursors for the API's next_cursor: where the page after a series
+// starts; nullopt if `cursor` is not one series_cursor made.
+std::string series_cursor(const Dims& last);
+std::optional<std::string> parse_series_cursor(std::string_view cursor);  // the SeriesPage::after it stands for
 
 // A series' dims as a person reads them: the value labels joined
 // (「基礎」, "basic, AMED"); a KPI without dims: 「全体」 / "overall".
@@ -136,14 +145,31 @@ Result<std::vector<AlertItem>> alert_list(Store& store, const AlertListQuery& qu
 Result<std::vector<AlertItem>> listed_alerts(Store& store, const AlertListQuery& query, const std::string& now);
 Status fill_inhibitors(Store& store, AlertItem& item);
 
-// A page of the alert list: `limit` alerts from `offset`, and how many there are.
+// A page of the alert list: `limit` alerts after `after` (a cursor), else from
+// `offset`. The rows are read in list order from the store's index and the read
+// stops one listed alert past the page, unless `count` asks for the total
+// (which reads every alert of the filter).
+struct AlertPageRequest {
+  std::size_t limit = 100;
+  std::size_t offset = 0;
+  std::optional<AlertListKey> after;
+  bool count = false;
+};
 struct AlertPage {
   std::vector<AlertItem> alerts;
-  std::size_t total = 0;
-  std::optional<std::size_t> next_offset;  // none at the end
+  std::size_t total = 0;                   // with count only
+  std::optional<std::size_t> next_offset;  // none at the end, and none after a cursor
+  std::optional<std::string> next_cursor;  // none at the end
 };
+Result<AlertPage> alert_page(Store& store, const AlertListQuery& query, const std::string& now,
+                             const AlertPageRequest& request);
+// A page from `offset`, with the total.
 Result<AlertPage> alert_page(Store& store, const AlertListQuery& query, const std::string& now, std::size_t limit,
                              std::size_t offset);
+// The opaque cursor of AlertPage::next_cursor, and back; nullopt if `cursor` is
+// not one alert_cursor made.
+std::string alert_cursor(const AlertListKey& last);
+std::optional<AlertListKey> parse_alert_cursor(std::string_view cursor);
 // The order of alert_list.
 bool listed_before(const AlertRecord& a, const AlertRecord& b);
 
