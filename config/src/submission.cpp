@@ -83,7 +83,7 @@ Status check_fields(const json::object& obj) {
 
 // One entry of "dims": a dimension of the KPI and one of its values.
 Status read_dim(const Kpi& kpi, std::string_view name, const json::value& value, Dims& out) {
-  std::string field = fmt::format("dims.{}", name);
+  auto field = [&] { return fmt::format("dims.{}", name); };  // for errors only: rows that pass build no text
   const Dimension* dim = kpi.dimension(name);
   if (!dim) {
     std::string allowed;
@@ -91,14 +91,14 @@ Status read_dim(const Kpi& kpi, std::string_view name, const json::value& value,
     return fail(ErrorCode::unknown_dimension,
                 fmt::format("KPI \"{}\" has no dimension \"{}\" ({})", kpi.id, name,
                             allowed.empty() ? "it has no dimensions" : "it has: " + allowed),
-                field);
+                field());
   }
-  if (!value.is_string()) return wrong_type(field, "a string", value);
+  if (!value.is_string()) return wrong_type(field(), "a string", value);
   if (!dim->allows(value.get_string()))
     return fail(ErrorCode::invalid_dimension_value,
                 fmt::format("\"{}\" is not a value of dimension \"{}\" of KPI \"{}\" (allowed: {})",
                             std::string_view(value.get_string()), dim->name, kpi.id, fmt::join(dim->values, ", ")),
-                field);
+                field());
   out[dim->name] = std::string(value.get_string());
   return ok_status();
 }
@@ -310,7 +310,7 @@ Result<std::vector<Submission>> parse_submissions(const Catalog& catalog, std::s
 
 json::object to_json(const Revision& r, bool with_series) {
   const auto& s = r.submission;
-  json::object o;
+  json::object o(11);  // every member below: no growing on the way
   o["id"] = r.id;
   if (with_series) {
     o["kpi"] = s.kpi;

@@ -138,30 +138,37 @@ Result<Revision> RevisionRepository::insert_one(const Submission& s, const std::
   r.submitted_by = submitted_by;
   r.received_at = received_at;
   auto ordinal = static_cast<std::int64_t>(s.period.ordinal());
-  // Bound without copies below: every string outlives the statement's handle.
+  {
+    auto next =
+        db_.statement("SELECT COALESCE(MAX(revision), 0) + 1 FROM revisions WHERE series_id = ?1 AND period_ord = ?2");
+    if (!next) return next.error();
+    next->bind_all(sid.value(), ordinal);
+    if (auto row = next->row("next revision"); !row) return row.error();
+    r.revision = static_cast<int>(next->int64(0));
+  }
+  // Bound without copies below: every string outlives the statement's handle. (One
+  // INSERT ... SELECT MAX(revision) ... RETURNING instead of two statements costs
+  // SQLite several times more: it stages the row in ephemeral tables.)
   std::string period = s.period.str();
   auto items = s.value ? std::nullopt : std::optional(items_json(s.items));
-  // The revision number continues from the newest of its period, in the same statement.
   auto ins = db_.statement(
       "INSERT INTO revisions (series_id, period, period_ord, revision, value, items, body, source, note, "
-      "submitted_by, received_at) SELECT ?1, ?2, ?3, COALESCE(MAX(revision), 0) + 1, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
-      "FROM revisions WHERE series_id = ?1 AND period_ord = ?3 RETURNING revision");
+      "submitted_by, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!ins) return ins.error();
   ins->bind(1, sid.value());
   ins->bind_static(2, period);
   ins->bind(3, ordinal);
-  ins->bind(4, s.value);
+  ins->bind(4, r.revision);
+  ins->bind(5, s.value);
   if (items)
-    ins->bind_static(5, *items);
+    ins->bind_static(6, *items);
   else
-    ins->bind_null(5);
-  ins->bind_static(6, s.body);
-  ins->bind_static(7, s.source);
-  ins->bind_static(8, s.note);
-  ins->bind_static(9, submitted_by);
-  ins->bind_static(10, received_at);
-  if (auto row = ins->row("insert revision"); !row) return row.error();
-  r.revision = static_cast<int>(ins->int64(0));
+    ins->bind_null(6);
+  ins->bind_static(7, s.body);
+  ins->bind_static(8, s.source);
+  ins->bind_static(9, s.note);
+  ins->bind_static(10, submitted_by);
+  ins->bind_static(11, received_at);
   if (auto done = ins->run("insert revision"); !done) return done.error();
   r.id = db_.last_insert_id();
   return r;
