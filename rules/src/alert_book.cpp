@@ -16,10 +16,10 @@ bool same_figures(const AlertRecord& r, const AlertSample& s) {
 // A working copy over the book, for planning.
 struct Overlay {
   const std::map<std::string, AlertRecord>& base;
-  const std::unordered_map<std::string, std::set<std::string>>& base_groups;
+  const std::map<std::string, std::set<std::string>>& base_groups;
   const std::unordered_map<std::uint64_t, AlertState>& dormant;
   std::map<std::string, AlertRecord> records;
-  std::unordered_map<std::string, std::set<std::string>> groups;
+  std::map<std::string, std::set<std::string>> groups;
   std::vector<std::string> order;  // fingerprints in the order they changed
   AlertChanges changes;
 

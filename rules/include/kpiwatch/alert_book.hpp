@@ -49,7 +49,7 @@ class AlertBook {
 
   std::map<std::string, AlertRecord> records_;             // active alerts
   std::unordered_map<std::uint64_t, AlertState> dormant_;  // the others, by the hash of their fingerprint
-  std::unordered_map<std::string, std::set<std::string>> active_by_group_;  // group → its active alerts
+  std::map<std::string, std::set<std::string>> active_by_group_;  // group → its active alerts
   std::array<std::size_t, 4> counts_{};                                     // by AlertState
 };
 
