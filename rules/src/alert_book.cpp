@@ -35,7 +35,7 @@ struct Overlay {
   }
   // The group's members without copying them; null if it has none.
   const std::set<std::string>* peek_group(const std::string& g) const {
-    if (!groups.empty())  // a full pass changes few groups: mostly, no hashing of the key here
+    if (!groups.empty())  // a full pass changes few groups: mostly, one lookup, not two
       if (auto it = groups.find(g); it != groups.end()) return &it->second;
     if (auto it = base_groups.find(g); it != base_groups.end()) return &it->second;
     return nullptr;

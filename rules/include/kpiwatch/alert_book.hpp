@@ -47,10 +47,10 @@ class AlertBook {
  private:
   void set_state(const std::string& fingerprint, std::optional<AlertState> before, AlertState after);
 
-  std::map<std::string, AlertRecord> records_;             // active alerts
-  std::unordered_map<std::uint64_t, AlertState> dormant_;  // the others, by the hash of their fingerprint
+  std::map<std::string, AlertRecord> records_;                    // active alerts
+  std::unordered_map<std::uint64_t, AlertState> dormant_;         // the others, by the hash of their fingerprint
   std::map<std::string, std::set<std::string>> active_by_group_;  // group → its active alerts
-  std::array<std::size_t, 4> counts_{};                                     // by AlertState
+  std::array<std::size_t, 4> counts_{};                           // by AlertState
 };
 
 // A sample's rule, labels, figures, texts and receivers, copied into `r` (its
