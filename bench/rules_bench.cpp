@@ -13,6 +13,7 @@
 //     RuleSet::evaluate_all + AlertBook::plan. Aim: evaluation / read <= 1.0.
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <sqlite3.h>
 
 #include <CLI/CLI.hpp>
@@ -88,6 +89,10 @@ void check(const Status& s, const char* what) {
 }
 
 std::string verdict(bool met) { return met ? "met" : "MISSED"; }
+
+// Bytes the allocator has handed out and not had back: the heap a structure
+// built between two readings holds.
+std::size_t heap_in_use() { return mallinfo2().uordblks; }
 
 // ---------------------------------------------------------------------------
 // (a) incremental evaluation per submission vs storing it
@@ -292,7 +297,8 @@ summary_en = "{{kpi_name_en}} of {{dims.institution}} is {{value}} in {{period}}
 
 struct ResultB {
   std::size_t series = 0, rows = 0, rules = 0, evaluations = 0, active = 0;
-  std::vector<double> read_s, eval_s, plan_s;  // eval_s includes plan_s
+  std::vector<double> read_s, eval_s, plan_s;   // eval_s includes plan_s
+  std::size_t index_bytes = 0, book_bytes = 0;  // heap held by the SeriesIndex and the AlertBook after pass 0
   double ratio() const {
     double r = percentile(read_s, 50);
     return r > 0 ? percentile(eval_s, 50) / r : 0;
@@ -349,14 +355,17 @@ ResultB bench_full_pass(const Options& o) {
   // Pass 0 (not timed) brings the book to the state a running daemon has: the
   // alerts of the previous evaluation. Then `passes` timed read/evaluate pairs.
   for (int pass = 0; pass <= o.passes; ++pass) {
+    std::size_t heap_before = heap_in_use();
     auto t0 = SteadyClock::now();
     auto fresh = std::make_unique<SeriesIndex>();
     check(store->revisions().for_each_current(
               [&](const std::string& kpi, const Dims& dims, Point p) { fresh->upsert(kpi, dims, std::move(p)); }),
           "for_each_current");
     double read_s = seconds_since(t0);
+    if (pass == 0) r.index_bytes = heap_in_use() - heap_before;
     index = std::move(fresh);  // the previous index is freed outside the timing
 
+    std::size_t heap_before_eval = heap_in_use();
     auto t1 = SteadyClock::now();
     AlertChanges changes;
     double plan_s = 0;
@@ -369,7 +378,11 @@ ResultB bench_full_pass(const Options& o) {
     }
     double eval_s = seconds_since(t1);
     book.commit(changes);
-    if (pass == 0) continue;
+    if (pass == 0) {
+      changes = {};  // what the book holds, without the plan's copies
+      r.book_bytes = heap_in_use() - heap_before_eval;
+      continue;
+    }
     r.read_s.push_back(read_s);
     r.eval_s.push_back(eval_s);
     r.plan_s.push_back(plan_s);
@@ -381,6 +394,11 @@ ResultB bench_full_pass(const Options& o) {
              r.series, o.kpis, o.institutions, o.months, r.rows, r.rules);
   fmt::print("    {} rule evaluations per pass; {} alerts active ({:.1f}% of evaluations)\n", r.evaluations, r.active,
              r.evaluations ? 100.0 * static_cast<double>(r.active) / static_cast<double>(r.evaluations) : 0.0);
+  fmt::print("    memory: SeriesIndex {:.1f} MiB ({:.0f} bytes/series), AlertBook {:.1f} MiB ({:.0f} bytes/alert)\n",
+             static_cast<double>(r.index_bytes) / 1048576.0,
+             static_cast<double>(r.index_bytes) / static_cast<double>(std::max<std::size_t>(r.series, 1)),
+             static_cast<double>(r.book_bytes) / 1048576.0,
+             static_cast<double>(r.book_bytes) / static_cast<double>(std::max<std::size_t>(r.active, 1)));
   for (std::size_t i = 0; i < r.read_s.size(); ++i)
     fmt::print(
         "    pass {}: read (for_each_current into a SeriesIndex) {:.3f} s   evaluate_all + plan {:.3f} s "

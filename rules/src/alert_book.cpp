@@ -3,6 +3,8 @@
 namespace kpiwatch {
 namespace {
 
+std::uint64_t hash_of(const std::string& fingerprint) { return std::hash<std::string>{}(fingerprint); }
+
 bool is_active(AlertState s) { return s == AlertState::pending || s == AlertState::firing; }
 
 bool same_figures(const AlertRecord& r, const AlertSample& s) {
@@ -15,6 +17,7 @@ bool same_figures(const AlertRecord& r, const AlertSample& s) {
 struct Overlay {
   const std::map<std::string, AlertRecord>& base;
   const std::map<std::string, std::set<std::string>>& base_groups;
+  const std::unordered_map<std::uint64_t, AlertState>& dormant;
   std::map<std::string, AlertRecord> records;
   std::map<std::string, std::set<std::string>> groups;
   std::vector<std::string> order;  // fingerprints in the order they changed
@@ -25,9 +28,15 @@ struct Overlay {
     if (auto it = base.find(fp); it != base.end()) return &it->second;
     return nullptr;
   }
+  // The state of an alert the overlay does not hold whole.
+  AlertState dormant_state(const std::string& fp) const {
+    auto it = dormant.find(hash_of(fp));
+    return it == dormant.end() ? AlertState::inactive : it->second;
+  }
   // The group's members without copying them; null if it has none.
   const std::set<std::string>* peek_group(const std::string& g) const {
-    if (auto it = groups.find(g); it != groups.end()) return &it->second;
+    if (!groups.empty())  // a full pass changes few groups: mostly, one lookup, not two
+      if (auto it = groups.find(g); it != groups.end()) return &it->second;
     if (auto it = base_groups.find(g); it != base_groups.end()) return &it->second;
     return nullptr;
   }
@@ -67,7 +76,7 @@ void deactivate(Overlay& o, const std::string& fp, TimePoint at) {
 // An alert active in an evaluation: it starts, is promoted to firing, or takes new figures.
 void observe(Overlay& o, const std::string& group, const AlertSample& s, TimePoint at) {
   const AlertRecord* current = o.get(s.fingerprint);
-  AlertState from = current ? current->state : AlertState::inactive;
+  AlertState from = current ? current->state : o.dormant_state(s.fingerprint);
   bool promoted = from == AlertState::pending && s.state == AlertState::firing;
   if (current && is_active(from) && !promoted && same_figures(*current, s)) return;  // nothing changes
   AlertRecord r = current ? *current : AlertRecord{};
@@ -129,15 +138,39 @@ void take_figures(AlertRecord& r, const AlertSample& s) {
 
 void AlertBook::load(std::vector<AlertRecord> records) {
   records_.clear();
+  dormant_.clear();
   active_by_group_.clear();
-  for (auto& r : records) {
-    if (is_active(r.state)) active_by_group_[r.group].insert(r.fingerprint);
-    records_[r.fingerprint] = std::move(r);
-  }
+  counts_ = {};
+  for (auto& r : records) add(std::move(r));
+}
+
+void AlertBook::set_state(const std::string& fingerprint, std::optional<AlertState> before, AlertState after) {
+  if (before) --counts_[static_cast<std::size_t>(*before)];
+  ++counts_[static_cast<std::size_t>(after)];
+  if (is_active(after))
+    dormant_.erase(hash_of(fingerprint));
+  else
+    dormant_[hash_of(fingerprint)] = after;
+}
+
+void AlertBook::add(AlertRecord record) {
+  if (!is_active(record.state)) return add_state(record.fingerprint, record.state);
+  std::optional<AlertState> before;
+  if (auto it = records_.find(record.fingerprint); it != records_.end()) before = it->second.state;
+  set_state(record.fingerprint, before, record.state);
+  active_by_group_[record.group].insert(record.fingerprint);
+  std::string fp = record.fingerprint;
+  records_[fp] = std::move(record);
+}
+
+void AlertBook::add_state(const std::string& fingerprint, AlertState state) {
+  std::optional<AlertState> before;
+  if (auto it = dormant_.find(hash_of(fingerprint)); it != dormant_.end()) before = it->second;
+  set_state(fingerprint, before, state);
 }
 
 AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoint now) const {
-  Overlay o{records_, active_by_group_, {}, {}, {}, {}};
+  Overlay o{records_, active_by_group_, dormant_, {}, {}, {}, {}};
   for (const auto& e : evaluations) {
     if (e.unknown) continue;  // missing figures neither fire nor resolve
     std::set<std::string> still_active;
@@ -151,7 +184,7 @@ AlertChanges AlertBook::plan(const std::vector<Evaluation>& evaluations, TimePoi
 }
 
 AlertChanges AlertBook::plan_retired(const RuleSet& rules, TimePoint now) const {
-  Overlay o{records_, active_by_group_, {}, {}, {}, {}};
+  Overlay o{records_, active_by_group_, dormant_, {}, {}, {}, {}};
   for (const auto& [fp, r] : records_)
     if (is_active(r.state) && !rules.covers(r.rule_id, r.kpi, r.labels)) deactivate(o, fp, now);
   return o.finish();
@@ -159,12 +192,27 @@ AlertChanges AlertBook::plan_retired(const RuleSet& rules, TimePoint now) const 
 
 void AlertBook::commit(const AlertChanges& changes) {
   for (const auto& r : changes.updated) {
-    auto& members = active_by_group_[r.group];
-    if (is_active(r.state))
-      members.insert(r.fingerprint);
-    else
-      members.erase(r.fingerprint);
-    records_[r.fingerprint] = r;
+    std::optional<AlertState> before;
+    auto it = records_.find(r.fingerprint);
+    if (it != records_.end()) {
+      before = it->second.state;
+    } else if (auto d = dormant_.find(hash_of(r.fingerprint)); d != dormant_.end()) {
+      before = d->second;
+    }
+    set_state(r.fingerprint, before, r.state);
+    if (is_active(r.state)) {
+      active_by_group_[r.group].insert(r.fingerprint);
+      if (it != records_.end())
+        it->second = r;
+      else
+        records_.emplace(r.fingerprint, r);
+      continue;
+    }
+    if (auto g = active_by_group_.find(r.group); g != active_by_group_.end()) {
+      g->second.erase(r.fingerprint);
+      if (g->second.empty()) active_by_group_.erase(g);
+    }
+    if (it != records_.end()) records_.erase(it);
   }
 }
 
@@ -183,17 +231,19 @@ const AlertRecord* AlertBook::find(const std::string& fingerprint) const {
   return it == records_.end() ? nullptr : &it->second;
 }
 
+AlertState AlertBook::state_of(const std::string& fingerprint) const {
+  if (const AlertRecord* r = find(fingerprint)) return r->state;
+  auto it = dormant_.find(hash_of(fingerprint));
+  return it == dormant_.end() ? AlertState::inactive : it->second;
+}
+
 std::vector<const AlertRecord*> AlertBook::active() const {
   std::vector<const AlertRecord*> out;
-  for (const auto& [fp, r] : records_)
-    if (is_active(r.state)) out.push_back(&r);
+  out.reserve(records_.size());
+  for (const auto& [fp, r] : records_) out.push_back(&r);
   return out;
 }
 
-std::size_t AlertBook::active_count() const {
-  std::size_t n = 0;
-  for (const auto& [g, members] : active_by_group_) n += members.size();
-  return n;
-}
+std::size_t AlertBook::active_count() const { return records_.size(); }
 
 }  // namespace kpiwatch

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <set>
+#include <span>
 
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/digest.hpp"
@@ -30,13 +31,15 @@ struct Finding {
 };
 
 std::optional<double> number_at(const Series& s, const Period& p) {
-  const Point* point = s.at(p);
-  return point ? point->value : std::nullopt;
+  const SeriesPoint* point = s.at(p);
+  return point ? point->value() : std::nullopt;
 }
 
 // The values of the `n` periods ending at `p`, oldest first; empty if one is missing.
-std::vector<double> window(const Series& s, const Period& p, int n) {
-  std::vector<double> values(static_cast<std::size_t>(n));
+// In a buffer of the thread, valid until the next call: evaluating allocates nothing.
+std::span<const double> window(const Series& s, const Period& p, int n) {
+  thread_local std::vector<double> values;
+  values.resize(static_cast<std::size_t>(n));
   Period q = p;
   for (int i = n - 1; i >= 0; --i, q = q.previous()) {
     auto v = number_at(s, q);
@@ -52,8 +55,8 @@ struct Evaluator {
   Finding check(const Rule& rule, const Series& s, const Period& p) const {
     Finding f;
     f.value = number_at(s, p);
-    if (const Point* prev = s.at(p.previous())) {
-      f.previous = prev->value;
+    if (const SeriesPoint* prev = s.at(p.previous())) {
+      f.previous = prev->value();
       f.previous_period = prev->period;
     }
     if (rule.baseline && *rule.baseline < p) {
@@ -93,8 +96,8 @@ struct Evaluator {
     } else if (c.last_reported) {
       f.previous.reset();
       f.previous_period.reset();
-      if (const Point* prev = s.at_or_before(p.previous()); prev && prev->value) {
-        f.previous = prev->value;
+      if (const SeriesPoint* prev = s.at_or_before(p.previous()); prev && prev->value()) {
+        f.previous = prev->value();
         f.previous_period = prev->period;
       }
     }
@@ -160,7 +163,7 @@ struct Evaluator {
   }
 
   void apply(const NewItem&, const Series& s, const Period& p, Finding& f) const {
-    const Point* now = s.at(p);
+    const SeriesPoint* now = s.at(p);
     if (!now) {
       f.known = false;
       return;
@@ -168,9 +171,9 @@ struct Evaluator {
     std::set<std::string_view> seen;
     for (const auto& point : s.points) {
       if (point.period.ordinal() >= p.ordinal()) break;
-      for (const auto& item : point.items) seen.insert(item);
+      for (const auto& item : point.items()) seen.insert(item);
     }
-    for (const auto& item : now->items)
+    for (const auto& item : now->items())
       if (!seen.contains(item)) f.new_items.push_back(item);
     f.holds = !f.new_items.empty();
   }
@@ -228,7 +231,7 @@ void add_change(TemplateValues& v, const Kpi& kpi, const std::string& prefix, do
   v[prefix + "_percent_abs"] = percent(std::fabs(pct));
 }
 
-TemplateValues names(const Rule& rule, const Kpi& kpi, const Catalog& catalog, const Period& p) {
+TemplateValues names(const Rule& rule, const Kpi& kpi, const Catalog& catalog) {
   TemplateValues v;
   v["kpi"] = kpi.id;
   v["kpi_name_ja"] = kpi.name_ja;
@@ -242,7 +245,6 @@ TemplateValues names(const Rule& rule, const Kpi& kpi, const Catalog& catalog, c
   }
   v["unit"] = TemplateLabel{std::string(to_string(kpi.unit)), std::string(kpi.unit_name(Lang::ja)),
                             std::string(kpi.unit_name(Lang::en))};
-  v["period"] = p;
   v["rule"] = rule.id;
   v["title"] = rule.title;
   v["severity"] = std::string(to_string(rule.severity));
@@ -303,6 +305,16 @@ void add_missing_values(TemplateValues& v, const Kpi& kpi, const Catalog& catalo
   }
 }
 
+// names() and the labels.* of the rule's labels, rule, goal and severity.
+TemplateValues prepared_names(const Rule& rule, const Kpi& kpi, const Catalog& catalog) {
+  TemplateValues v = names(rule, kpi, catalog);
+  for (const auto& [k, val] : rule.labels) v.try_emplace("labels." + k, val);
+  v["labels.rule"] = rule.id;
+  v["labels.goal"] = std::to_string(kpi.goal);
+  v["labels.severity"] = std::string(to_string(rule.severity));
+  return v;
+}
+
 AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog, const Labels& series,
                         AlertState state, const Period& p, const Finding& f, TemplateValues extra = {}) {
   AlertSample a;
@@ -320,21 +332,34 @@ AlertSample make_sample(const Rule& rule, const Kpi& kpi, const Catalog& catalog
   a.value = f.value;
   a.receivers = rule.receivers;
 
-  TemplateValues v = names(rule, kpi, catalog, p);
-  v.merge(figures(kpi, f));
+  TemplateValues v = figures(kpi, f);
+  v["period"] = p;
   if (f.expected) add_missing_values(v, kpi, catalog, f);
   extra.merge(v);  // the caller's values win
-  for (const auto& [k, val] : a.labels) extra.try_emplace("labels." + k, val);
+  // The labels the series sets; the rule's own and its names are prepared (rule.names).
+  for (const auto& [k, val] : series)
+    if (k != "rule" && k != "goal" && k != "severity") extra.try_emplace("labels." + k, val);
   for (const auto& [k, val] : series) extra.try_emplace("dims." + k, label_of(kpi, k, val));
-  a.summary_ja = rule.summary_ja.render(extra, Lang::ja);
-  a.summary_en = rule.summary_en.render(extra, Lang::en);
-  a.description_ja = rule.description_ja.render(extra, Lang::ja);
-  a.description_en = rule.description_en.render(extra, Lang::en);
+  auto prepared = rule.names.find(&kpi);
+  TemplateValues made;
+  const TemplateValues& base =
+      prepared != rule.names.end() ? prepared->second : (made = prepared_names(rule, kpi, catalog));
+  a.summary_ja = rule.summary_ja.render(extra, base, Lang::ja);
+  a.summary_en = rule.summary_en.render(extra, base, Lang::en);
+  a.description_ja = rule.description_ja.render(extra, base, Lang::ja);
+  a.description_en = rule.description_en.render(extra, base, Lang::en);
   return a;
 }
 
-std::string group_key(const Rule& rule, const Kpi& kpi, const std::string& series_key) {
-  return rule.id + "|" + kpi.id + "|" + series_key;
+std::string group_key(const Rule& rule, const Kpi& kpi, std::string_view series_key) {
+  std::string key;
+  key.reserve(rule.id.size() + kpi.id.size() + series_key.size() + 2);
+  key += rule.id;
+  key += '|';
+  key += kpi.id;
+  key += '|';
+  key += series_key;
+  return key;
 }
 
 // The rule on one series at period p: its active alerts.
@@ -348,7 +373,7 @@ Evaluation evaluate_series(const Rule& rule, const Kpi& kpi, const Series& s, co
   Finding f = ev.check(rule, s, p);
   e.unknown = !f.known;
   if (!f.holds) return e;
-  Labels series = series_labels(rule, kpi, s.dims);
+  Labels series = series_labels(rule, kpi, s.dims());
   if (std::holds_alternative<NewItem>(rule.condition)) {
     for (const auto& item : f.new_items) {
       Labels labels = series;
@@ -399,14 +424,14 @@ std::optional<Overdue> find_overdue(const Rule& rule, const Kpi& kpi, const Seri
                                     std::chrono::sys_days today) {
   std::vector<const Series*> series;
   for (const Series* s : index.of_kpi(kpi.id))
-    if (!s->points.empty() && rule.matches(s->dims)) series.push_back(s);
+    if (!s->points.empty() && key_matches(s->key, rule.dims)) series.push_back(s);
   auto period = due_period(series, kpi, std::get<Missing>(rule.condition).deadline(kpi), today);
   if (!period) return std::nullopt;
   Overdue o{*period, {}, 0};
   for (const Series* s : series) {
     if (s->points.front().period > *period) continue;  // its first figure came later
     ++o.expected;
-    if (!s->at(*period)) o.missing.push_back(s->dims);
+    if (!s->at(*period)) o.missing.push_back(s->dims());
   }
   return o;
 }
@@ -428,6 +453,10 @@ AlertSample overdue_sample(const Rule& rule, const Kpi& kpi, const Catalog& cata
 }
 
 }  // namespace
+
+void prepare_names(Rule& rule, const Catalog& catalog) {
+  for (const Kpi* kpi : rule.kpis) rule.names[kpi] = prepared_names(rule, *kpi, catalog);
+}
 
 bool Rule::watches(std::string_view kpi) const {
   return std::any_of(kpis.begin(), kpis.end(), [&](const Kpi* k) { return k->id == kpi; });
@@ -462,7 +491,7 @@ std::vector<Evaluation> RuleSet::evaluate_changed(const SeriesIndex& index, std:
       } else {
         // A KPI the expression reads changed: every watched series may be affected.
         for (const Series* s : index.of_kpi(watched->id))
-          if (rule->matches(s->dims) && !s->points.empty())
+          if (key_matches(s->key, rule->dims) && !s->points.empty())
             out.push_back(evaluate_series(*rule, *watched, *s, s->points.back().period, *catalog_, index));
       }
     }
@@ -476,7 +505,7 @@ std::vector<Evaluation> RuleSet::evaluate_all(const SeriesIndex& index) const {
     if (rule->is_missing()) continue;
     for (const Kpi* kpi : rule->kpis)
       for (const Series* s : index.of_kpi(kpi->id))
-        if (rule->matches(s->dims) && !s->points.empty())
+        if (key_matches(s->key, rule->dims) && !s->points.empty())
           out.push_back(evaluate_series(*rule, *kpi, *s, s->points.back().period, *catalog_, index));
   }
   return out;
@@ -489,7 +518,8 @@ std::vector<Evaluation> RuleSet::evaluate_at(const SeriesIndex& index, const Per
     for (const Kpi* kpi : rule->kpis) {
       if (kpi->period != at.kind) continue;
       for (const Series* s : index.of_kpi(kpi->id))
-        if (rule->matches(s->dims) && s->at(at)) out.push_back(evaluate_series(*rule, *kpi, *s, at, *catalog_, index));
+        if (key_matches(s->key, rule->dims) && s->at(at))
+          out.push_back(evaluate_series(*rule, *kpi, *s, at, *catalog_, index));
     }
   }
   return out;

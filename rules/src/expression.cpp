@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -396,6 +397,11 @@ class Parser {
                                  dim.name, kpi->id, dim.name));
       return nullptr;
     }
+    e->same_dims = e->selector.empty() && kpi->dims.size() == watched_.dims.size() &&
+                   std::all_of(kpi->dims.begin(), kpi->dims.end(), [&](const Dimension& d) {
+                     const Dimension* w = watched_.dimension(d.name);
+                     return w && w->values == d.values;
+                   });
     return e;
   }
 
@@ -430,26 +436,46 @@ class Parser {
   ExprError error_;
 };
 
+// The key of the series a KPI reference reads from the watched series (of
+// `watched_key`): the selector's dims, the watched series' values its KPI allows,
+// defaults for the rest. Built in a buffer of the thread, so that evaluating
+// allocates nothing once it has grown.
+std::string_view referenced_key(const Expr& e, std::string_view watched_key) {
+  if (e.same_dims) return watched_key;
+  thread_local std::vector<std::pair<std::string_view, std::string_view>> parts;
+  thread_local std::string key;
+  parts.clear();
+  for (const auto& [name, value] : e.selector) parts.emplace_back(name, value);
+  for (const auto& dim : e.kpi->dims) {
+    if (e.selector.contains(dim.name)) continue;
+    if (auto v = key_value(watched_key, dim.name); v.data() != nullptr && dim.allows(v))
+      parts.emplace_back(dim.name, v);
+    else if (dim.default_value)
+      parts.emplace_back(dim.name, *dim.default_value);
+  }
+  std::sort(parts.begin(), parts.end());  // dims_key's order: by name
+  key.clear();
+  for (const auto& [name, value] : parts) {
+    if (!key.empty()) key += ',';
+    key += name;
+    key += '=';
+    key += value;
+  }
+  return key;
+}
+
 std::optional<double> value_of(const Expr& e, const ExprContext& ctx, const Period& period) {
   if (e.kind == Expr::Kind::value) {
-    const Point* p = ctx.watched.at(period);
+    const SeriesPoint* p = ctx.watched.at(period);
     if (!p) return std::nullopt;
-    return e.kpi->is_items() ? std::optional<double>(static_cast<double>(p->items.size())) : p->value;
+    return e.kpi->is_items() ? std::optional<double>(static_cast<double>(p->items().size())) : p->value();
   }
-  Dims dims = e.selector;
-  for (const auto& dim : e.kpi->dims) {
-    if (dims.contains(dim.name)) continue;
-    if (auto it = ctx.watched.dims.find(dim.name); it != ctx.watched.dims.end() && dim.allows(it->second))
-      dims[dim.name] = it->second;
-    else if (dim.default_value)
-      dims[dim.name] = *dim.default_value;
-  }
-  const Series* series = ctx.index.find(e.kpi->id, dims);
+  const Series* series = ctx.index.find_key(e.kpi->id, referenced_key(e, ctx.watched.key));
   if (!series) return std::nullopt;
-  const Point* p = series->at(period);
+  const SeriesPoint* p = series->at(period);
   if (!p) return std::nullopt;
-  if (e.kpi->is_items()) return static_cast<double>(p->items.size());
-  return p->value;
+  if (e.kpi->is_items()) return static_cast<double>(p->items().size());
+  return p->value();
 }
 
 std::optional<double> evaluate_window(const Expr& e, const ExprContext& ctx, const Period& period) {

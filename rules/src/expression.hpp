@@ -20,6 +20,9 @@ struct Expr {
   double number = 0;
   const Kpi* kpi = nullptr;  // Kind::kpi
   Dims selector;             // explicit dims of a KPI reference
+  // Kind::kpi: it has no selector and the dimensions (names and values) of the
+  // watched KPI, so that it reads the series of the watched series' own key.
+  bool same_dims = false;
   // Binary operators and functions; their names are in one table (expression.cpp).
   enum class Op {
     plus,

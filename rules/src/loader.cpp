@@ -10,6 +10,7 @@
 
 #include "embedded_rules.hpp"
 #include "inhibit.hpp"
+#include "kpiwatch/digest.hpp"
 #include "rule.hpp"
 #include "rule_compiler.hpp"
 #include "rule_reader.hpp"
@@ -31,6 +32,72 @@ void report_duplicate_ids(const std::vector<std::unique_ptr<Rule>>& rules, Diagn
   }
 }
 
+// Bumped when the evaluator's meaning changes, so that stored alert states are
+// evaluated again by a daemon that evaluates otherwise.
+constexpr std::string_view kEvaluatorVersion = "kpiwatch evaluator 1";
+
+// Every catalog field that an evaluation or an alert's text reads, in a fixed
+// order: two catalogs that write the same text here evaluate alike.
+std::string catalog_text(const Catalog& c) {
+  std::string t;
+  auto field = [&](std::string_view name, std::string_view value) {
+    fmt::format_to(std::back_inserter(t), "{}={}\x1f", name, value);
+  };
+  auto labels = [&](std::string_view name, const LabelMap& m) {
+    for (const auto& [k, v] : m) field(fmt::format("{}.{}", name, k), v);
+  };
+  for (const auto& g : c.goals()) {
+    field("goal", std::to_string(g.number));
+    field("name_ja", g.name_ja);
+    field("name_en", g.name_en);
+    for (const auto& b : g.bodies) field("body", b);
+  }
+  for (const auto& b : c.bodies()) {
+    field("body", b.id);
+    field("name_ja", b.name_ja);
+    field("name_en", b.name_en);
+    field("short_en", b.short_en);
+  }
+  for (const auto& k : c.kpis()) {
+    field("kpi", k.id);
+    field("goal", std::to_string(k.goal));
+    field("name_ja", k.name_ja);
+    field("name_en", k.name_en);
+    field("description_ja", k.description_ja);
+    field("description_en", k.description_en);
+    field("unit", to_string(k.unit));
+    field("period", to_string(k.period));
+    for (const auto& b : k.bodies) field("body", b);
+    field("min", k.min ? fmt::format("{}", *k.min) : "");
+    field("max", k.max ? fmt::format("{}", *k.max) : "");
+    field("unit_ja", k.unit_ja);
+    field("unit_en", k.unit_en);
+    field("decimals", k.decimals ? std::to_string(*k.decimals) : "");
+    labels("item_ja", k.item_labels_ja);
+    labels("item_en", k.item_labels_en);
+    field("due", k.due ? fmt::format("{}m{}d", k.due->months, k.due->days) : "");
+    field("every", std::to_string(k.every));
+    for (const auto& d : k.dims) {
+      field("dim", d.name);
+      field("name_ja", d.name_ja);
+      field("name_en", d.name_en);
+      for (const auto& v : d.values) field("value", v);
+      field("default", d.default_value.value_or(""));
+      labels("ja", d.labels_ja);
+      labels("en", d.labels_en);
+    }
+  }
+  return t;
+}
+
+std::string rules_digest(const std::vector<RuleSource>& sources, const Catalog& catalog) {
+  std::string text(kEvaluatorVersion);
+  text += '\n';
+  for (const auto& s : sources) fmt::format_to(std::back_inserter(text), "{}\n{}\n{}\n", s.name, s.text.size(), s.text);
+  text += catalog_text(catalog);
+  return sha256_hex(text);
+}
+
 }  // namespace
 
 RuleSet::~RuleSet() = default;
@@ -40,6 +107,7 @@ Loaded<std::shared_ptr<const RuleSet>> RuleSet::load(const std::vector<RuleSourc
   Diagnostics diags;
   std::shared_ptr<RuleSet> set(new RuleSet());
   set->catalog_ = std::move(catalog);
+  set->digest_ = rules_digest(sources, *set->catalog_);
   std::vector<InhibitSpec> inhibits;
   for (const auto& source : sources) {
     Diagnostics file_diags;
@@ -55,8 +123,10 @@ Loaded<std::shared_ptr<const RuleSet>> RuleSet::load(const std::vector<RuleSourc
   report_duplicate_ids(set->rules_, diags);
   set->inhibits_ = compile_inhibits(inhibits, set->rules_, diags);  // rule ids of any file
   if (!diags.empty()) return diags;
-  for (const auto& rule : set->rules_)
+  for (const auto& rule : set->rules_) {
+    prepare_names(*rule, *set->catalog_);
     for (const auto& kpi : rule->reads) set->readers_[kpi].push_back(rule.get());
+  }
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // A compiled rule: the TOML a person wrote, checked against the catalog.
 
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -69,10 +70,16 @@ struct Rule {
   Template summary_ja, summary_en, description_ja, description_en;
   Condition condition;
   std::set<std::string> reads;  // KPIs whose changes re-evaluate this rule
+  // Per watched KPI, the placeholders that depend on neither the series nor the
+  // period (names, the rule's labels): made once at load, not per alert.
+  std::map<const Kpi*, TemplateValues> names;
 
   bool is_missing() const { return std::holds_alternative<Missing>(condition); }
   bool watches(std::string_view kpi) const;
   bool matches(const Dims& series_dims) const;
 };
+
+// Fills rule.names for each of its KPIs.
+void prepare_names(Rule& rule, const Catalog& catalog);
 
 }  // namespace kpiwatch

@@ -214,13 +214,23 @@ std::variant<Template, Template::Error> Template::compile(std::string_view text,
 }
 
 std::string Template::render(const TemplateValues& values, Lang lang) const {
+  static const TemplateValues none;
+  return render(values, none, lang);
+}
+
+std::string Template::render(const TemplateValues& values, const TemplateValues& fallback, Lang lang) const {
   std::string out;
   for (const auto& part : parts_) {
     if (!part.placeholder) {
       out += part.text;
-    } else if (auto it = values.find(part.text); it != values.end()) {
-      out += std::visit(Writer{lang, part.format, part.raw_id, part.words}, it->second);
+      continue;
     }
+    const TemplateValue* value = nullptr;
+    if (auto it = values.find(part.text); it != values.end())
+      value = &it->second;
+    else if (auto f = fallback.find(part.text); f != fallback.end())
+      value = &f->second;
+    if (value) out += std::visit(Writer{lang, part.format, part.raw_id, part.words}, *value);
   }
   return out;
 }

@@ -104,4 +104,14 @@ Status MetaRepository::set(const std::string& key, const std::string& value) {
   return set->run("write meta");
 }
 
+Status Store::for_each_alert_state(const std::function<void(const std::string& fingerprint, AlertState state)>& f) {
+  auto s = connection_.statement("SELECT fingerprint, state FROM alerts");
+  if (!s) return s.error();
+  return s->each_row("read alert states", [&](sql::Statement& row) {
+    AlertState state = AlertState::inactive;
+    parse_alert_state(row.text(1), state);
+    f(row.text(0), state);
+  });
+}
+
 }  // namespace kpiwatch

@@ -557,6 +557,56 @@ TEST(Alerts, ARestartKeepsAlertStatesWithoutNewTransitions) {
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+TEST(Alerts, ARestartWithUnchangedRulesSkipsTheFullPassAndAChangedRuleFileDoesIt) {
+  TempDir rules;
+  write_file(rules.file("a.toml"), kFewTrainees);
+  Daemon daemon("", fmt::format("{}\n[rules]\npaths = [\"{}\"]\n", kNoDataset, rules.path()));
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules evaluated over"));
+  EXPECT_THAT(daemon.log(), HasSubstr("rules changed: full pass over 0 series")) << "a new database";
+  submit(daemon, submission("g01.trainees", "2024", 40));
+  submit(daemon, submission("g01.training_courses", "2024", 5));
+  auto trainees = alerts_of(get_alerts(daemon.port()), "few-trainees");
+  ASSERT_EQ(trainees.size(), 1u);
+  const std::string fp = str(trainees[0].at("fingerprint"));
+  const std::string firing_since = str(trainees[0].at("firing_since"));
+  EXPECT_EQ(daemon.stop(), 0);
+
+  daemon.start();
+  ASSERT_TRUE(wait_for_lines(daemon, {"rules evaluated over"}, 2)) << daemon.log();
+  std::string since = log_of_last_start(daemon);
+  EXPECT_THAT(since, HasSubstr("rules unchanged since the last run: no full pass (2 series loaded"));
+  // The courses figure changed no alert, so it is evaluated once more (no tick wrote it down): cheaply, no transition.
+  EXPECT_THAT(since, HasSubstr("revision(s) to evaluate since"));
+  EXPECT_EQ(transitions(since), 0) << since;
+  EXPECT_EQ(str(get_alert(daemon.port(), fp).at("state")), "firing");
+  EXPECT_EQ(str(get_alert(daemon.port(), fp).at("firing_since")), firing_since);
+  // The states it loaded are the ones incremental evaluation goes on from.
+  submit(daemon, submission("g01.trainees", "2024", 60));
+  EXPECT_EQ(str(get_alert(daemon.port(), fp).at("state")), "resolved");
+  submit(daemon, submission("g01.trainees", "2024", 40));
+  EXPECT_EQ(str(get_alert(daemon.port(), fp).at("state")), "firing");
+  EXPECT_EQ(daemon.stop(), 0);
+
+  // A rule file changed while the daemon was down: the pass runs, and the new rule fires.
+  write_file(rules.file("b.toml"), kFewCourses);
+  daemon.start();
+  ASSERT_TRUE(wait_for_lines(daemon, {"rules evaluated over"}, 3)) << daemon.log();
+  since = log_of_last_start(daemon);
+  EXPECT_THAT(since, HasSubstr("rules changed: full pass over 2 series"));
+  EXPECT_EQ(alerts_of(get_alerts(daemon.port()), "few-courses").size(), 1u) << since;
+  EXPECT_EQ(str(get_alert(daemon.port(), fp).at("state")), "firing");
+  EXPECT_EQ(daemon.stop(), 0);
+
+  // And the next start, with those rules unchanged, skips it again.
+  daemon.start();
+  ASSERT_TRUE(wait_for_lines(daemon, {"rules evaluated over"}, 4)) << daemon.log();
+  since = log_of_last_start(daemon);
+  EXPECT_THAT(since, HasSubstr("rules unchanged since the last run: no full pass"));
+  EXPECT_EQ(transitions(since), 0) << since;
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 // ---------------------------------------------------------------------------
 // (e) The rule commands
 

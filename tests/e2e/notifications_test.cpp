@@ -704,6 +704,49 @@ TEST(Notifications, AFigureImportedWhileTheDaemonRunsAlertsAndNotifiesWithoutARe
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+TEST(Notifications, ARestartWithUnchangedRulesNotifiesNothingAgain) {
+  TestReceiver receiver({.secret = kSecret});
+  receiver.start();
+  Daemon daemon("", alerting({{.url = receiver.url()}}));
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
+  ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 10).status, 201);
+  ASSERT_EQ(receiver.wait_for(1, delivered("basic", "firing")).size(), 1u) << daemon.log();
+  const auto before = receiver.requests().size();
+  EXPECT_EQ(daemon.stop(), 0);
+
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules unchanged since the last run: no full pass")) << daemon.log();
+  EXPECT_EQ(alert_of(daemon.port(), "basic").at("state"), "firing");
+  // A resolution goes out once, and nothing of before the restart again.
+  ASSERT_EQ(submit_stage_up(daemon.port(), "basic", 30).status, 201);
+  ASSERT_EQ(receiver.wait_for(1, delivered("basic", "resolved")).size(), 1u) << daemon.log();
+  EXPECT_EQ(receiver.requests().size(), before + 1) << "one notification per transition";
+  EXPECT_EQ(receiver.requests(delivered("basic", "firing")).size(), 1u);
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
+TEST(Notifications, AFigureImportedWhileTheDaemonWasDownIsEvaluatedAtStart) {
+  TestReceiver receiver({.secret = kSecret});
+  receiver.start();
+  Daemon daemon("", alerting({{.url = receiver.url()}}));
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
+  EXPECT_EQ(daemon.stop(), 0);
+
+  auto imported = import_into(daemon, "kpi,period,dims.stage,value\ng06.stage_up_rate,2025,basic,10\n");
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("1 revision(s) to evaluate since")) << daemon.log();
+  EXPECT_NE(daemon.log().find("rules unchanged since the last run: no full pass"), std::string::npos) << daemon.log();
+  auto got = receiver.wait_for(1, delivered("basic", "firing"));
+  ASSERT_EQ(got.size(), 1u) << daemon.log();
+  EXPECT_EQ(alert_of(daemon.port(), "basic").at("state"), "firing");
+  EXPECT_EQ(alert_of(daemon.port(), "basic").at("value").to_number<double>(), 10.0);
+  EXPECT_EQ(receiver.requests().size(), 1u) << "one notification per transition";
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 TEST(Notifications, AnImportedFigureIsEvaluatedWithTheNextSubmissionBeforeAnyLook) {
   TestReceiver receiver({.secret = kSecret});
   receiver.start();

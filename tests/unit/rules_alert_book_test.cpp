@@ -99,9 +99,12 @@ TEST(AlertBook, InactivePendingFiringResolved) {
   ASSERT_EQ(c.transitions.size(), 1u);
   EXPECT_EQ(c.transitions[0].from, AlertState::firing);
   EXPECT_EQ(c.transitions[0].to, AlertState::resolved);
-  r = h.book.find(fingerprint());
-  EXPECT_EQ(r->state, AlertState::resolved);
-  EXPECT_EQ(format_rfc3339(r->resolved_at), format_rfc3339(day(4)));
+  EXPECT_EQ(format_rfc3339(c.transitions[0].alert.resolved_at), format_rfc3339(day(4)));
+  // Kept by its state only: its texts are in storage.
+  EXPECT_EQ(h.book.find(fingerprint()), nullptr);
+  EXPECT_EQ(h.book.state_of(fingerprint()), AlertState::resolved);
+  EXPECT_EQ(h.book.count(AlertState::resolved), 1u);
+  EXPECT_EQ(h.book.count(AlertState::firing), 0u);
   EXPECT_EQ(h.book.active_count(), 0u);
 }
 
@@ -154,7 +157,9 @@ TEST(AlertBook, APendingAlertThatStopsHoldingGoesBackToInactive) {
   ASSERT_EQ(c.transitions.size(), 1u);
   EXPECT_EQ(c.transitions[0].from, AlertState::pending);
   EXPECT_EQ(c.transitions[0].to, AlertState::inactive);
-  EXPECT_FALSE(h.book.find(fingerprint())->resolved_at.has_value()) << "it never fired";
+  EXPECT_FALSE(c.transitions[0].alert.resolved_at.has_value()) << "it never fired";
+  EXPECT_EQ(h.book.state_of(fingerprint()), AlertState::inactive);
+  EXPECT_EQ(h.book.count(AlertState::inactive), 1u);
 }
 
 TEST(AlertBook, AResolvedAlertCanStartANewEpisode) {
@@ -163,7 +168,7 @@ TEST(AlertBook, AResolvedAlertCanStartANewEpisode) {
   h.submit("g01.trainees", "2022", 40, day(1));
   h.submit("g01.trainees", "2023", 40, day(2));
   h.submit("g01.trainees", "2024", 60, day(3));
-  ASSERT_EQ(h.book.find(fingerprint())->state, AlertState::resolved);
+  ASSERT_EQ(h.book.state_of(fingerprint()), AlertState::resolved);
   auto c = h.submit("g01.trainees", "2024", 30, day(4));  // revised back down: 2023 and 2024 hold
   ASSERT_EQ(c.transitions.size(), 1u);
   EXPECT_EQ(c.transitions[0].from, AlertState::resolved);
@@ -307,6 +312,23 @@ TEST(AlertBook, ReloadedFromStorageItRaisesNoTransitionAgain) {
   restarted.load(stored);
   EXPECT_EQ(restarted.active_count(), 1u);
   EXPECT_TRUE(restarted.plan(h.rules->evaluate_all(h.index), day(5)).empty());
+}
+
+TEST(AlertBook, AlertsThatAreNotActiveAreKeptByTheirStateAndCounted) {
+  Harness h{load(kBelow50), {}, {}};
+  ASSERT_TRUE(h.rules);
+  h.book.add_state(fingerprint(), AlertState::resolved);
+  h.book.add_state("0123456789abcdef", AlertState::inactive);
+  EXPECT_EQ(h.book.count(AlertState::resolved), 1u);
+  EXPECT_EQ(h.book.count(AlertState::inactive), 1u);
+  auto c = h.submit("g01.trainees", "2023", 40, day(1));
+  ASSERT_EQ(c.transitions.size(), 1u);
+  EXPECT_EQ(c.transitions[0].from, AlertState::resolved) << "a stored resolved alert starts a new episode";
+  EXPECT_EQ(c.transitions[0].to, AlertState::pending);
+  h.submit("g01.trainees", "2024", 40, day(2));
+  EXPECT_EQ(h.book.count(AlertState::resolved), 0u);
+  EXPECT_EQ(h.book.count(AlertState::firing), 1u);
+  EXPECT_EQ(h.book.count(AlertState::inactive), 1u);
 }
 
 TEST(AlertBook, EachNewItemIsItsOwnAlertInOneGroup) {

@@ -1042,3 +1042,37 @@ TEST(ShippedRules, LoadFromTheBinary) {
 
 }  // namespace
 }  // namespace kpiwatch
+
+namespace kpiwatch {
+namespace {
+
+// What a daemon compares at start to know whether stored alert states still hold.
+TEST(RuleSetDigest, IsTheSameForTheSameFilesAndCatalogAndChangesWithEither) {
+  const std::string text = rule_toml("low", "g01.trainees", "[rule.threshold]\nbelow = 50");
+  auto a = load(text);
+  auto b = load(text);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(a->digest().size(), 64u);
+  EXPECT_EQ(a->digest(), b->digest());
+  auto bound = load(rule_toml("low", "g01.trainees", "[rule.threshold]\nbelow = 51"));
+  ASSERT_TRUE(bound);
+  EXPECT_NE(a->digest(), bound->digest()) << "a changed bound";
+
+  auto renamed = RuleSet::load({{"other.toml", text}}, catalog());
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const RuleSet>>(renamed));
+  EXPECT_NE(std::get<0>(renamed)->digest(), a->digest()) << "another file name";
+
+  auto small = Catalog::parse(
+      "schema = 1\n[[bodies]]\nid = \"b\"\nname_ja = \"b\"\nname_en = \"b\"\n"
+      "[[goals]]\nnumber = 1\nname_ja = \"g\"\nname_en = \"g\"\nbodies = [\"b\"]\n"
+      "[[kpis]]\nid = \"g01.trainees\"\ngoal = 1\nname_ja = \"t\"\nname_en = \"t\"\nunit = \"count\"\n"
+      "period = \"year\"\nbodies = [\"b\"]\n",
+      "small.toml");
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const Catalog>>(small));
+  auto other_catalog = RuleSet::load({{"test.toml", text}}, std::get<0>(small));
+  ASSERT_TRUE(std::holds_alternative<std::shared_ptr<const RuleSet>>(other_catalog));
+  EXPECT_NE(std::get<0>(other_catalog)->digest(), a->digest()) << "another catalog";
+}
+
+}  // namespace
+}  // namespace kpiwatch

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
 #include <map>
 #include <set>
 
@@ -17,6 +19,21 @@
 namespace kpiwatch {
 namespace json = boost::json;
 namespace {
+
+// What the stored alert states were evaluated with, and through which revision.
+constexpr const char* kRulesDigestKey = "evaluation.rules_digest";
+constexpr const char* kThroughKey = "evaluation.through";
+
+std::optional<std::int64_t> parse_id(const std::string& text) {
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return id;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
 
 bool is_missing_data(const AlertRecord& a) {
   auto it = a.labels.find("criterion");
@@ -240,9 +257,9 @@ std::vector<OutboxEntry> AlertEngine::notifications(Store& store, std::vector<No
   return out;
 }
 
-void AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
+bool AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
   auto released = inhibit(changes);
-  if (changes.empty()) return;
+  if (changes.empty()) return true;
   auto queued = notifications(store, notices(store, changes, released), now);
   Status saved = ok_status();
   {
@@ -250,14 +267,17 @@ void AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
     saved = tx.began();
     if (saved) saved = store.alerts().save(changes);
     if (saved) saved = store.outbox().enqueue(queued);  // same transaction as the state change
+    if (saved && states_current_) saved = save_evaluated(store);
     if (saved) saved = tx.commit();
   }
   if (!saved) {
     spdlog::error("storing {} alert transition(s) failed: {}; they are evaluated again on the next change",
                   changes.transitions.size(), saved.error().message);
-    return;
+    return false;
   }
+  if (states_current_) persisted_through_ = evaluated_through_;
   book_.commit(changes);
+  publish_alert_counts();
   for (const auto& t : changes.transitions) log_transition(t);
   publish_transitions(changes);
   if (std::any_of(changes.updated.begin(), changes.updated.end(), is_missing_data)) log_overdue();
@@ -272,24 +292,67 @@ void AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
     }
   }
   if (wake && on_enqueued_) on_enqueued_();
+  return true;
 }
 
 Status AlertEngine::start(Store& store, TimePoint now) {
+  auto started = std::chrono::steady_clock::now();
   // Read before the values, so that a commit by another connection during the read is looked at again.
   auto version = store.connection().data_version();
   if (!version) return version.error();
   data_version_ = version.value();
   auto last = store.revisions().last_id();
   if (!last) return last.error();
-  evaluated_through_ = last.value();
+  auto digest = store.meta().get(kRulesDigestKey);
+  if (!digest) return digest.error();
+  auto through_text = store.meta().get(kThroughKey);
+  if (!through_text) return through_text.error();
+  std::optional<std::int64_t> through;
+  if (digest.value() == rules_->digest() && through_text.value()) through = parse_id(*through_text.value());
+
   if (auto s = store.revisions().for_each_current(
           [this](const std::string& kpi, const Dims& dims, Point p) { index_.upsert(kpi, dims, std::move(p)); });
       !s)
     return s;
-  auto alerts = store.alerts().list();
-  if (!alerts) return alerts.error();
-  book_.load(std::move(alerts.value()));
-  swap_rules(store, rules_, now);
+  // Active alerts whole; of the others only their state.
+  std::vector<AlertRecord> active;
+  for (AlertState state : {AlertState::firing, AlertState::pending}) {
+    AlertFilter filter;
+    filter.state = state;
+    auto alerts = store.alerts().list(filter);
+    if (!alerts) return alerts.error();
+    std::move(alerts.value().begin(), alerts.value().end(), std::back_inserter(active));
+  }
+  book_.load(std::move(active));
+  if (auto s = store.for_each_alert_state([this](const std::string& fingerprint, AlertState state) {
+        if (state != AlertState::firing && state != AlertState::pending) book_.add_state(fingerprint, state);
+      });
+      !s)
+    return s;
+  double loaded_s = seconds_since(started);
+
+  full_pass_at_start_ = !through || *through > last.value();
+  if (full_pass_at_start_) {
+    spdlog::info("rules changed: full pass over {} series (loaded in {:.3f} s)", index_.size(), loaded_s);
+    evaluated_through_ = last.value();
+    swap_rules(store, rules_, now);
+  } else {
+    // Revisions committed after the last evaluation (by another process while this one was down).
+    auto after = store.revisions().after(*through);
+    if (!after) return after.error();
+    spdlog::info(
+        "rules unchanged since the last run: no full pass ({} series loaded in {:.3f} s; {} revision(s) to "
+        "evaluate since)",
+        index_.size(), loaded_s, after.value().size());
+    evaluated_through_ = *through;
+    persisted_through_ = *through;
+    states_current_ = true;
+    evaluate(store, after.value(), now);
+    apply(store, book_.plan(rules_->evaluate_deadlines(index_, now), now), now);
+  }
+  persist_evaluated(store);
+  publish_alert_counts();
+  malloc_trim(0);                    // the pass's evaluations are gone: give their memory back
   log_overdue();                     // the digests as they stand, also when nothing changed
   if (on_enqueued_) on_enqueued_();  // deliveries left pending by a previous run
   return ok_status();
@@ -445,6 +508,34 @@ void AlertEngine::log_overdue() {
 void AlertEngine::on_tick(Store& store, TimePoint now) {
   apply(store, book_.plan(rules_->evaluate_deadlines(index_, now), now), now);
   repeat(store, now);
+  persist_evaluated(store);  // evaluations that changed no alert wrote nothing
+}
+
+void AlertEngine::publish_alert_counts() const {
+  for (AlertState state : {AlertState::inactive, AlertState::pending, AlertState::firing, AlertState::resolved})
+    metrics_.set("kpiwatch_alerts", {{"state", std::string(to_string(state))}},
+                 static_cast<double>(book_.count(state)));
+}
+
+Status AlertEngine::save_evaluated(Store& store) const {
+  if (auto s = store.meta().set(kRulesDigestKey, rules_->digest()); !s) return s;
+  return store.meta().set(kThroughKey, std::to_string(evaluated_through_));
+}
+
+void AlertEngine::persist_evaluated(Store& store) {
+  if (!states_current_ || persisted_through_ == evaluated_through_) return;
+  Status saved = ok_status();
+  {
+    Transaction tx(store.connection());
+    saved = tx.began();
+    if (saved) saved = save_evaluated(store);
+    if (saved) saved = tx.commit();
+  }
+  if (!saved) {
+    spdlog::error("storing which revisions were evaluated failed: {}", saved.error().message);
+    return;
+  }
+  persisted_through_ = evaluated_through_;
 }
 
 void AlertEngine::repeat(Store& store, TimePoint now) {
@@ -506,12 +597,21 @@ void AlertEngine::swap_rules(Store& store, std::shared_ptr<const RuleSet> rules,
     std::lock_guard lock(shared_mutex_);
     rules_ = std::move(rules);
   }
+  // Until the pass is stored, the stored states are not what the new digest stands for.
+  states_current_ = false;
   apply(store, book_.plan_retired(*rules_, now), now);
-  auto evaluations = rules_->evaluate_all(index_);
-  auto deadlines = rules_->evaluate_deadlines(index_, now);
-  evaluations.insert(evaluations.end(), std::make_move_iterator(deadlines.begin()),
-                     std::make_move_iterator(deadlines.end()));
-  apply(store, book_.plan(evaluations, now), now);
+  bool stored = false;
+  {
+    auto evaluations = rules_->evaluate_all(index_);
+    auto deadlines = rules_->evaluate_deadlines(index_, now);
+    evaluations.insert(evaluations.end(), std::make_move_iterator(deadlines.begin()),
+                       std::make_move_iterator(deadlines.end()));
+    stored = apply(store, book_.plan(evaluations, now), now);
+  }
+  // A crash before this write makes the next start pass again, which is safe.
+  states_current_ = stored;
+  persisted_through_ = -1;
+  persist_evaluated(store);
 }
 
 }  // namespace kpiwatch

@@ -33,7 +33,10 @@ class AlertEngine {
   using EventSink = std::function<void(std::string event, std::string data)>;
   void on_event(EventSink sink) { on_event_ = std::move(sink); }
 
-  // Loads current values and alert states, then evaluates every rule.
+  // Loads current values and alert states. If the stored states were evaluated
+  // with rules and catalog of the same digest (meta evaluation.rules_digest), only
+  // the revisions after the last evaluated one (evaluation.through) are evaluated;
+  // otherwise every rule on every series (a full pass).
   Status start(Store& store, TimePoint now);
   // After revisions were committed: the rules reading their series. Revisions that
   // another connection committed meanwhile are evaluated with them.
@@ -64,9 +67,12 @@ class AlertEngine {
   void swap_rules(Store& store, std::shared_ptr<const RuleSet> rules, TimePoint now);
 
   std::size_t series_count() const { return index_.size(); }
+  // Whether the last start() did a full pass (the rules or catalog had changed).
+  bool started_with_full_pass() const { return full_pass_at_start_; }
 
  private:
-  void apply(Store& store, AlertChanges changes, TimePoint now);
+  // Stores and applies `changes`; false if storing them failed.
+  bool apply(Store& store, AlertChanges changes, TimePoint now);
   // Which active alerts are inhibited once `changes` apply; alerts whose inhibition
   // changes join `changes`. Returns the firing alerts no longer inhibited.
   std::vector<std::string> inhibit(AlertChanges& changes) const;
@@ -87,6 +93,12 @@ class AlertEngine {
   void log_overdue();
   void publish_submissions(const std::vector<Revision>& revisions) const;
   void publish_transitions(const AlertChanges& changes) const;
+  // kpiwatch_alerts{state=...} from the book's counts.
+  void publish_alert_counts() const;
+  // Writes evaluation.rules_digest and evaluation.through. REQUIRES: an open transaction.
+  Status save_evaluated(Store& store) const;
+  // save_evaluated in its own transaction, if the revisions evaluated grew since it was last written.
+  void persist_evaluated(Store& store);
 
   // Written on the writer thread under shared_mutex_, which other threads take to read them.
   mutable std::mutex shared_mutex_;
@@ -97,7 +109,10 @@ class AlertEngine {
   EventSink on_event_;
   SeriesIndex index_;
   AlertBook book_;
-  std::int64_t evaluated_through_ = 0;                 // the highest revision id evaluated
+  std::int64_t evaluated_through_ = 0;   // the highest revision id evaluated
+  std::int64_t persisted_through_ = -1;  // evaluation.through as last written
+  bool states_current_ = false;          // the book holds what rules_ evaluate (false during a full pass)
+  bool full_pass_at_start_ = false;
   std::int64_t data_version_ = -1;                     // of the writer's connection, at the last look
   std::map<std::string, std::string> overdue_logged_;  // body|period → the sentence logged
 };

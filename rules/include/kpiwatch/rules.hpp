@@ -92,6 +92,9 @@ class RuleSet {
   std::vector<std::string> rule_ids() const;
   // The catalog the rules were compiled against.
   const Catalog& catalog() const { return *catalog_; }
+  // SHA-256 (hex) of the rule files and the catalog: alert states evaluated by
+  // rule sets of one digest are the same for the same figures.
+  const std::string& digest() const { return digest_; }
   // Rule groups evaluated by the rule `id` (to find alerts of removed rules).
   bool has_rule(std::string_view id) const;
   // Whether the rule `id` still watches the series of an alert on `kpi` with these labels.
@@ -120,6 +123,7 @@ class RuleSet {
  private:
   RuleSet() = default;
   std::shared_ptr<const Catalog> catalog_;
+  std::string digest_;
   std::vector<std::unique_ptr<Rule>> rules_;
   std::vector<InhibitRule> inhibits_;
   std::map<std::string, std::vector<const Rule*>, std::less<>> readers_;  // KPI → rules reading it

@@ -63,6 +63,8 @@ class Template {
   // Checks every placeholder against the known names (and dims.X / labels.X) and its spec.
   static std::variant<Template, Error> compile(std::string_view text, TemplateNames names = TemplateNames::alert);
   std::string render(const TemplateValues& values, Lang lang) const;
+  // The same, with the placeholders `values` lacks taken from `fallback`.
+  std::string render(const TemplateValues& values, const TemplateValues& fallback, Lang lang) const;
   bool empty() const { return parts_.empty(); }
 
  private:

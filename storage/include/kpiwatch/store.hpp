@@ -8,6 +8,7 @@
 //   store.value()->revisions().insert(batch, by, at);
 //   tx.commit();
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,6 +56,9 @@ class Store {
   OutboxRepository& outbox() { return outbox_; }
   SilenceRepository& silences() { return silences_; }
   MetaRepository& meta() { return meta_; }
+  // Every stored alert's fingerprint and state, without its texts: what the rule
+  // engine keeps of alerts that are not active.
+  Status for_each_alert_state(const std::function<void(const std::string& fingerprint, AlertState state)>& f);
 
  private:
   explicit Store(sqlite3* db);
