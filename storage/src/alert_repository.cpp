@@ -209,7 +209,7 @@ Status AlertRepository::each_listed(const AlertFilter& filter, const std::option
     AlertListKey k{static_cast<int>(s->int64(key)),
                    static_cast<int>(s->int64(key + 1)),
                    static_cast<int>(s->int64(key + 2)),
-                   static_cast<int>(s->int64(key + 3)),
+                   s->int64(key + 3),
                    s->text(key + 4),
                    s->text(key + 5)};
     if (!visit(alert, k)) return ok_status();

@@ -240,7 +240,8 @@ void bind_series_ids(Statement& stmt, const SeriesQuery& query, const std::optio
 
 }  // namespace
 
-Result<Statement> RevisionRepository::series_statement(const SeriesQuery& query, std::optional<SeriesPage> page) {
+Result<Statement> RevisionRepository::series_statement(const SeriesQuery& query,
+                                                       const std::optional<SeriesPage>& page) {
   // One cached statement per shape: with or without history, a page (with a
   // cursor) or not, and per number of dims. The query's series first, then their revisions.
   std::string sql = fmt::format("{} WHERE r.series_id IN ({})", kRevisionColumns, series_ids_sql(query, page));
@@ -252,7 +253,8 @@ Result<Statement> RevisionRepository::series_statement(const SeriesQuery& query,
   return stmt;
 }
 
-Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& query, std::optional<SeriesPage> page) {
+Result<std::vector<Revision>> RevisionRepository::series(const SeriesQuery& query,
+                                                         const std::optional<SeriesPage>& page) {
   auto stmt = series_statement(query, page);
   if (!stmt) return stmt.error();
   return read_revisions(stmt.value(), "read series");

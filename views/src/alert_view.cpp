@@ -2,6 +2,7 @@
 #include <boost/algorithm/hex.hpp>
 #include <boost/json.hpp>
 #include <iterator>
+#include <limits>
 #include <string_view>
 #include <tuple>
 
@@ -77,12 +78,15 @@ std::string label(const AlertRecord& a, const std::string& name) {
   return it == a.labels.end() ? std::string() : it->second;
 }
 
-int goal_number(const AlertRecord& a) {
+// As the list_goal column computes it: SQLite's CAST saturates a number too large.
+std::int64_t goal_number(const AlertRecord& a) {
   std::string goal = label(a, "goal");
-  int n = 0;
+  std::int64_t n = 0;
   for (char c : goal) {
     if (c < '0' || c > '9') return 0;
-    n = n * 10 + (c - '0');
+    int digit = c - '0';
+    n = n > (std::numeric_limits<std::int64_t>::max() - digit) / 10 ? std::numeric_limits<std::int64_t>::max()
+                                                                    : n * 10 + digit;
   }
   return n;
 }
@@ -198,8 +202,12 @@ std::optional<AlertListKey> parse_alert_cursor(std::string_view cursor) {
   for (std::size_t i = 0; i < 6; ++i)
     if (i < 4 ? !a[i].is_int64() : !a[i].is_string()) return std::nullopt;
   auto number = [&](std::size_t i) { return static_cast<int>(a[i].get_int64()); };
-  return AlertListKey{
-      number(0), number(1), number(2), number(3), std::string(a[4].get_string()), std::string(a[5].get_string())};
+  return AlertListKey{number(0),
+                      number(1),
+                      number(2),
+                      a[3].get_int64(),
+                      std::string(a[4].get_string()),
+                      std::string(a[5].get_string())};
 }
 
 Result<std::optional<AlertView>> alert_view(Store& store, const Catalog& catalog, const std::string& fingerprint,

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
@@ -119,6 +121,9 @@ class Delivery {
   bool reading_ = false;     // a poll's read is on the writer thread
   bool poll_again_ = false;  // woken meanwhile
   std::atomic<double> oldest_waiting_ = 0;
+  // The last count of the outbox, on the writer thread.
+  std::int64_t counted_depth_ = 0;
+  std::chrono::steady_clock::time_point counted_at_;
 };
 
 }  // namespace kpiwatch

@@ -114,7 +114,7 @@ void reload(Daemon& d, std::function<void(Diagnostics)> done) {
       if (auto* diags = std::get_if<Diagnostics>(loaded.get())) {
         for (const auto& diag : *diags) spdlog::error("reload: {}", diag.str());
         spdlog::error("reload failed with {} error(s); the previous configuration keeps running", diags->size());
-        d.notifier.ready(fmt::format("reload failed; {}", serving_status(d)));
+        if (!d.stopping) d.notifier.ready(fmt::format("reload failed; {}", serving_status(d)));
         return done(*diags);
       }
       finish_reload(d, std::get<Setup>(std::move(*loaded)), done);
@@ -144,7 +144,7 @@ void finish_reload(Daemon& d, Setup next, const std::function<void(Diagnostics)>
       d.setup = std::move(*held);
       spdlog::info("reloaded: {} KPIs, {} rules, {} token(s)", d.setup.catalog->kpis().size(), d.setup.rules->size(),
                    d.setup.settings.tokens.size());
-      d.notifier.ready(serving_status(d));
+      if (!d.stopping) d.notifier.ready(serving_status(d));  // not READY once STOPPING was sent
       done({});
     });
   });

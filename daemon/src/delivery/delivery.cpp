@@ -18,7 +18,8 @@ using namespace std::chrono_literals;
 namespace {
 constexpr int kBatch = 64;
 constexpr std::size_t kMaxInFlight = 32;
-constexpr auto kIdlePoll = 5s;  // also picks up requeued dead letters
+constexpr auto kIdlePoll = 5s;                  // also picks up requeued dead letters
+constexpr std::int64_t kCountEveryTime = 1000;  // pending rows below which counting them is cheap
 }  // namespace
 
 std::chrono::milliseconds retry_delay(int attempts, std::chrono::milliseconds initial, std::chrono::milliseconds max,
@@ -127,8 +128,13 @@ void Delivery::take(TimePoint now, const Due& found) {
 }
 
 void Delivery::count_outbox(Store& store) {
+  // Counting reads every pending row: with many waiting, at most once a second.
+  auto now = std::chrono::steady_clock::now();
+  if (counted_depth_ >= kCountEveryTime && now - counted_at_ < 1s) return;
+  counted_at_ = now;
   auto depth = store.outbox().depth();
   if (!depth) return spdlog::error("counting the outbox failed: {}", depth.error().message);
+  counted_depth_ = depth->pending;
   metrics_.set("kpiwatch_outbox_depth", {}, static_cast<double>(depth->pending));
   auto oldest = parse_rfc3339(depth->oldest);
   oldest_waiting_ = oldest ? std::chrono::duration<double>(oldest->time_since_epoch()).count() : 0.0;

@@ -73,9 +73,13 @@ void Api::handle(Request&& incoming, Respond respond, StartStream stream) {
   if (!authorize(*found.route, *call, respond)) return;
   const auto& handler = found.route->handler;
   if (const auto* reply = std::get_if<Route::Reply>(&handler)) return respond((this->*(*reply))(*call));
-  if (const auto* reading = std::get_if<Route::Read>(&handler))
+  // Other threads hold the answer until it is sent; the session it holds is released on the loop.
+  respond = loop_bound(std::move(respond));
+  if (const auto* reading = std::get_if<Route::Read>(&handler)) {
+    call->stream = nullptr;  // a read does not stream; the stream would hold the session too
     return read([this, reading = *reading, call, held](Store& store) { return (this->*reading)(*call, store); },
-                std::move(respond), held->version());
+                respond, held->version());
+  }
   // A handler that answers later may read its request until then.
   (this->*std::get<Route::Handle>(handler))(
       *call, [respond = std::move(respond), held](Response res) { respond(std::move(res)); });
@@ -119,12 +123,21 @@ bool Api::authorize(const Route& route, Call& call, const Respond& respond) cons
   return true;
 }
 
+Respond Api::loop_bound(Respond respond) const {
+  // The deleter runs where the last copy goes; the Respond (and the session in it) is
+  // destroyed on the loop, or with the io_context if that has stopped.
+  auto held = std::shared_ptr<Respond>(new Respond(std::move(respond)), [&io = io_](Respond* r) {
+    boost::asio::post(io, [owned = std::unique_ptr<Respond>(r)] {});
+  });
+  return [held](Response res) { (*held)(std::move(res)); };
+}
+
 void Api::on_loop(const Respond& respond, Response response) const {
   boost::asio::post(
       io_, [respond, response = std::make_shared<Response>(std::move(response))] { respond(std::move(*response)); });
 }
 
-void Api::read(std::function<Response(Store&)> job, Respond respond, unsigned version) const {
+void Api::read(std::function<Response(Store&)> job, const Respond& respond, unsigned version) const {
   auto answer = [this, job = std::move(job), respond, version](Store* store, const Error* error) {
     on_loop(respond, store ? job(*store) : error_response(*error, version));
   };

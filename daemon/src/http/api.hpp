@@ -67,7 +67,9 @@ class Api {
   // Runs `job` on the writer thread and answers with what it returns.
   void write(std::function<Response(Store&)> job, Respond respond) const;
   // Runs `job` on a reader thread and answers with what it returns (503 if too many wait).
-  void read(std::function<Response(Store&)> job, Respond respond, unsigned version) const;
+  void read(std::function<Response(Store&)> job, const Respond& respond, unsigned version) const;
+  // `respond` as other threads may hold it: its last copy is destroyed on the io_context thread.
+  Respond loop_bound(Respond respond) const;
   // Answers on the io_context thread, from any thread.
   void on_loop(const Respond& respond, Response response) const;
 

@@ -50,7 +50,7 @@ Response reload_response(const Diagnostics& diags) {
 
 void Api::post_reload(const Call& /*call*/, Respond respond) const {
   if (!reloader_) return respond(error_response(ErrorCode::not_ready, "reload is not available yet"));
-  reloader_([respond](const Diagnostics& diags) { respond(reload_response(diags)); });
+  reloader_([respond = std::move(respond)](const Diagnostics& diags) { respond(reload_response(diags)); });
 }
 
 }  // namespace kpiwatch

@@ -4,8 +4,6 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include <boost/asio/post.hpp>
-
 #include "http/api.hpp"
 #include "http/errors.hpp"
 #include "http/read_pool.hpp"
@@ -58,14 +56,15 @@ Response report_response(unsigned version, std::string html) {
 
 }  // namespace
 
-void Api::get_report(const Call& call, Respond respond) const {
+void Api::get_report(const Call& call, Respond reply) const {
+  const Respond respond = std::move(reply);  // copied into the job, which may outlive this call
   auto query = report_query(call.query);
   if (!query) return respond(error_response(query.error()));
   auto rules = engine_ ? engine_->current_rules() : nullptr;
   if (!rules) return respond(error_response(ErrorCode::not_ready, "the rules are not loaded yet"));
   TimePoint now = clock_ ? clock_->now() : std::chrono::system_clock::now();
   // What the report reads, held for it: a reload meanwhile swaps in others for later requests.
-  auto job = [&io = io_, catalog = call.catalog, rules, templates = report_templates_, q = query.value(), now,
+  auto job = [this, catalog = call.catalog, rules, templates = report_templates_, q = query.value(), now,
               version = call.request.version(), respond](Store* store, const Error* error) {
     Response res = [&] {
       if (!store) return error_response(*error, version);
@@ -73,7 +72,7 @@ void Api::get_report(const Call& call, Respond respond) const {
       if (!report) return error_response(report.error(), version);
       return report_response(version, render_report_html(report.value(), q.lang));
     }();
-    boost::asio::post(io, [respond = std::move(respond), res = std::move(res)]() mutable { respond(std::move(res)); });
+    on_loop(respond, std::move(res));
   };
   if (!reports_->post(std::move(job)))
     respond(error_response(ErrorCode::too_many_connections, "reports are being drawn; try again in a moment"));

@@ -34,12 +34,13 @@ std::optional<Error> apply_token_scope(const TokenConfig& token, const Catalog& 
 
 // Below these sizes parsing or answering takes microseconds: less than a trip to
 // another thread and back.
-constexpr std::size_t kSmallBody = 16 * 1024;  // bytes, parsed on the event loop
-constexpr std::size_t kSmallAnswer = 16;       // revisions, answered from the writer
+constexpr std::size_t kSmallBody = std::size_t{16} * 1024;  // bytes, parsed on the event loop
+constexpr std::size_t kSmallAnswer = 16;                    // revisions, answered from the writer
 
 }  // namespace
 
-void Api::post_submissions(const Call& call, Respond respond) const {
+void Api::post_submissions(const Call& call, Respond reply) const {
+  const Respond respond = std::move(reply);  // copied into the jobs, which may outlive this call
   auto content_type = call.request[http::field::content_type];
   if (!content_type.empty() && content_type.find("json") == std::string_view::npos)
     return respond(error_response(ErrorCode::unsupported_media_type, "submissions must be sent as application/json"));

@@ -273,6 +273,9 @@ bool AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
   if (!saved) {
     spdlog::error("storing {} alert transition(s) failed: {}; they are evaluated again on the next change",
                   changes.transitions.size(), saved.error().message);
+    // What is stored no longer follows from the revisions evaluated: the stored mark
+    // stays where it was, so that the next start evaluates them again.
+    states_current_ = false;
     return false;
   }
   if (states_current_) persisted_through_ = evaluated_through_;

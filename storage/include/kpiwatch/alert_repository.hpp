@@ -1,6 +1,7 @@
 #pragma once
 // Alerts: the current state per fingerprint, every transition, acknowledgements.
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,10 +33,10 @@ struct ActiveAlertCount {
 // A place in the alert list's order: the values it is sorted by, in that order
 // (state rank, missing data, severity rank, the goal label's number, KPI, fingerprint).
 struct AlertListKey {
-  int state = 0;     // firing 0, pending 1, resolved 2, inactive 3
-  int missing = 0;   // 1 for missing-data alerts (label criterion = "missing_data")
-  int severity = 0;  // critical 0, warning 1, info 2
-  int goal = 0;      // the label goal, 0 unless all digits
+  int state = 0;          // firing 0, pending 1, resolved 2, inactive 3
+  int missing = 0;        // 1 for missing-data alerts (label criterion = "missing_data")
+  int severity = 0;       // critical 0, warning 1, info 2
+  std::int64_t goal = 0;  // the label goal, 0 unless all digits (as SQLite casts it)
   std::string kpi;
   std::string fingerprint;
   auto operator<=>(const AlertListKey&) const = default;

@@ -44,7 +44,7 @@ class RevisionRepository {
 
   // Current values (newest revision per period) or the whole history,
   // ordered by dims, period, revision.
-  Result<std::vector<Revision>> series(const SeriesQuery& query, std::optional<SeriesPage> page = std::nullopt);
+  Result<std::vector<Revision>> series(const SeriesQuery& query, const std::optional<SeriesPage>& page = std::nullopt);
   // The rows of series() one at a time, from one cursor, nothing gathered (exports
   // of every figure); stops at the first error `visit` returns.
   Status each_revision(const SeriesQuery& query, const std::function<Status(const Revision&)>& visit);
@@ -70,7 +70,7 @@ class RevisionRepository {
 
  private:
   Result<std::int64_t> series_id(const Submission& s);
-  Result<sql::Statement> series_statement(const SeriesQuery& query, std::optional<SeriesPage> page);
+  Result<sql::Statement> series_statement(const SeriesQuery& query, const std::optional<SeriesPage>& page);
   Result<Revision> insert_one(const Submission& s, const std::string& submitted_by, const std::string& received_at);
 
   Connection& db_;
