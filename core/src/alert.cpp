@@ -40,4 +40,18 @@ bool parse_severity(std::string_view text, Severity& out) { return parse_name(kS
 std::string_view to_string(AlertState state) { return name_of(kStates, state); }
 bool parse_alert_state(std::string_view text, AlertState& out) { return parse_name(kStates, text, out); }
 
+int list_rank(AlertState state) {
+  switch (state) {
+    case AlertState::firing:
+      return 0;
+    case AlertState::pending:
+      return 1;
+    case AlertState::resolved:
+      return 2;
+    case AlertState::inactive:
+      break;
+  }
+  return 3;
+}
+
 }  // namespace kpiwatch

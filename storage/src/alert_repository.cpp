@@ -150,20 +150,6 @@ std::string list_sql(const AlertFilter& filter, bool after) {
   return sql + " ORDER BY " + columns;
 }
 
-int state_rank(AlertState s) {
-  switch (s) {
-    case AlertState::firing:
-      return 0;
-    case AlertState::pending:
-      return 1;
-    case AlertState::resolved:
-      return 2;
-    case AlertState::inactive:
-      break;
-  }
-  return 3;
-}
-
 }  // namespace
 
 Status AlertRepository::save(const AlertChanges& changes) {
@@ -188,7 +174,7 @@ Status AlertRepository::each_listed(const AlertFilter& filter, const std::option
                                     const std::function<bool(AlertRecord& alert, const AlertListKey& key)>& visit) {
   auto s = db_.statement(list_sql(filter, after.has_value()));
   if (!s) return s.error();
-  if (filter.state) s->bind(1, state_rank(*filter.state));
+  if (filter.state) s->bind(1, list_rank(*filter.state));
   if (filter.goal) s->bind(2, *filter.goal);
   if (filter.severity) s->bind(3, to_string(*filter.severity));
   if (!filter.rule_id.empty()) s->bind(4, filter.rule_id);

@@ -57,20 +57,6 @@ std::vector<std::int64_t> silencing(const std::vector<Silence>& silences, const 
   return out;
 }
 
-int state_rank(AlertState s) {
-  switch (s) {
-    case AlertState::firing:
-      return 0;
-    case AlertState::pending:
-      return 1;
-    case AlertState::resolved:
-      return 2;
-    case AlertState::inactive:
-      break;
-  }
-  return 3;
-}
-
 int severity_rank(Severity s) { return s == Severity::critical ? 0 : s == Severity::warning ? 1 : 2; }
 
 std::string label(const AlertRecord& a, const std::string& name) {
@@ -103,7 +89,7 @@ bool listed(const AlertListQuery& q, const AlertItem& item) {
 bool listed_before(const AlertRecord& a, const AlertRecord& b) {
   auto key = [](const AlertRecord& r) {
     // The report's findings first, overdue figures after them.
-    return std::tuple(state_rank(r.state), label(r, "criterion") == "missing_data", severity_rank(r.severity),
+    return std::tuple(list_rank(r.state), label(r, "criterion") == "missing_data", severity_rank(r.severity),
                       goal_number(r), std::string_view(r.kpi), std::string_view(r.fingerprint));
   };
   return key(a) < key(b);

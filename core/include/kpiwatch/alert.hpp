@@ -21,6 +21,9 @@ bool parse_severity(std::string_view text, Severity& out);
 enum class AlertState { inactive, pending, firing, resolved };
 std::string_view to_string(AlertState state);
 bool parse_alert_state(std::string_view text, AlertState& out);
+// Where a state comes in the alert list: firing 0, pending 1, resolved 2, inactive 3
+// (the alerts table's list_state column says the same).
+int list_rank(AlertState state);
 
 // An alert's current state and the figures behind it.
 struct AlertRecord {
