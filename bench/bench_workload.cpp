@@ -6,10 +6,7 @@ namespace kpiwatch::bench {
 
 std::string institution(std::size_t i) { return fmt::format("i{:05}", i); }
 
-std::string workload_catalog_toml(std::size_t institutions, const std::string& writer) {
-  std::string values;
-  values.reserve(institutions * 10);
-  for (std::size_t i = 0; i < institutions; ++i) values += fmt::format("{}\"{}\"", i ? ", " : "", institution(i));
+std::string catalog_head(const std::string& writer) {
   return fmt::format(R"(# Benchmark catalog (written by {}).
 schema = 1
 
@@ -23,7 +20,15 @@ number = 1
 name_ja = "ベンチマーク"
 name_en = "Benchmark"
 bodies = ["bench"]
+)",
+                     writer);
+}
 
+std::string workload_catalog_toml(std::size_t institutions, const std::string& writer) {
+  std::string values;
+  values.reserve(institutions * 10);
+  for (std::size_t i = 0; i < institutions; ++i) values += fmt::format("{}\"{}\"", i ? ", " : "", institution(i));
+  return catalog_head(writer) + fmt::format(R"(
 [[kpis]]
 id = "{}"
 goal = 1
@@ -38,7 +43,7 @@ max = 1000000000
 [kpis.dims.institution]
 values = [{}]
 )",
-                     writer, kWorkloadKpi, values);
+                                            kWorkloadKpi, values);
 }
 
 std::string workload_config_toml(const std::string& writer, const std::string& catalog_path,

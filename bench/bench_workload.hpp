@@ -12,6 +12,8 @@ namespace kpiwatch::bench {
 inline constexpr const char* kWorkloadKpi = "g01.bench_monthly";
 
 std::string institution(std::size_t i);  // "i00042"
+// A bench catalog's first lines: its one reporting body and goal 1; `writer` names the benchmark.
+std::string catalog_head(const std::string& writer);
 // The catalog of the workload; `writer` names the benchmark in its first comment.
 std::string workload_catalog_toml(std::size_t institutions, const std::string& writer);
 // A configuration on that catalog: synchronous as given, no bundled data, the

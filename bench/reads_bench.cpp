@@ -25,6 +25,7 @@
 
 #include "bench_daemon.hpp"
 #include "bench_machine.hpp"
+#include "bench_workload.hpp"
 #include "http/views_json.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/json.hpp"
@@ -51,7 +52,6 @@ struct Options {
 };
 
 std::string kpi_id(std::size_t k) { return fmt::format("g01.bench_k{}", k); }
-std::string institution(std::size_t i) { return fmt::format("i{:05}", i); }
 
 std::string catalog_toml(const Options& o) {
   std::string values, labels_ja, labels_en;
@@ -60,20 +60,7 @@ std::string catalog_toml(const Options& o) {
     labels_ja += fmt::format("{}{} = \"機関{}\"", i ? ", " : "", institution(i), i);
     labels_en += fmt::format("{}{} = \"institution {}\"", i ? ", " : "", institution(i), i);
   }
-  std::string text = R"(# Benchmark catalog (written by kpiwatch_bench_reads).
-schema = 1
-
-[[bodies]]
-id = "bench"
-name_ja = "ベンチマーク"
-name_en = "Benchmark"
-
-[[goals]]
-number = 1
-name_ja = "ベンチマーク"
-name_en = "Benchmark"
-bodies = ["bench"]
-)";
+  std::string text = catalog_head("kpiwatch_bench_reads");
   for (std::size_t k = 0; k < o.kpis; ++k)
     text += fmt::format(R"(
 [[kpis]]

@@ -31,6 +31,7 @@
 
 #include "bench_daemon.hpp"
 #include "bench_machine.hpp"
+#include "bench_workload.hpp"
 #include "kpiwatch/alert_book.hpp"
 #include "kpiwatch/catalog.hpp"
 #include "kpiwatch/clock.hpp"
@@ -197,26 +198,12 @@ ResultA bench_incremental(const Options& o) {
 // ---------------------------------------------------------------------------
 
 std::string kpi_id(std::size_t k) { return fmt::format("g01.bench_k{}", k); }
-std::string institution(std::size_t i) { return fmt::format("i{:05}", i); }
 std::string month(std::size_t m) { return fmt::format("{:04}-{:02}", 2024 + m / 12, m % 12 + 1); }
 
 std::string catalog_toml(const Options& o) {
   std::string values;
   for (std::size_t i = 0; i < o.institutions; ++i) values += fmt::format("{}\"{}\"", i ? ", " : "", institution(i));
-  std::string text = R"(# Benchmark catalog (written by kpiwatch_bench_rules).
-schema = 1
-
-[[bodies]]
-id = "bench"
-name_ja = "ベンチマーク"
-name_en = "Benchmark"
-
-[[goals]]
-number = 1
-name_ja = "ベンチマーク"
-name_en = "Benchmark"
-bodies = ["bench"]
-)";
+  std::string text = catalog_head("kpiwatch_bench_rules");
   for (std::size_t k = 0; k < o.kpis; ++k)
     text += fmt::format(R"(
 [[kpis]]
