@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -21,6 +22,7 @@
 #include "http_client.hpp"
 #include "process.hpp"
 #include "receiver.hpp"
+#include "temp_dir.hpp"
 
 namespace kpiwatch::test {
 namespace {
@@ -259,6 +261,47 @@ TEST(Inhibition, WhenTheOverallAlertResolvesThePerStageCopyIsSentThen) {
   got = receiver.wait_for(2, clinical_sent);
   ASSERT_EQ(got.size(), 2u) << daemon.log();
   EXPECT_EQ(str(got[1].json().at("status")), "resolved");
+}
+
+TEST(Inhibition, AReloadWithoutTheInhibitTablesSendsTheCopiesItHeldBack) {
+  // The shipped rules in a folder of the test's, so that the [[inhibit]] tables can be taken out.
+  TempDir rules;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(KPIWATCH_SOURCE_DIR) + "/config/rules"))
+    if (entry.path().extension() == ".toml")
+      std::filesystem::copy_file(entry.path(), rules.file(entry.path().filename()));
+  TestReceiver receiver;
+  receiver.start();
+  Daemon daemon("", goal6_route(receiver.url(), "") + fmt::format("\n[rules]\npaths = [\"{}\"]\n", rules.path()));
+  daemon.start();
+  ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
+  auto clinical_sent = [&](const ReceivedRequest& r) { return rules_and_stages(r).contains({kStageUp, "clinical"}); };
+  ASSERT_TRUE(eventually([&] {
+    return !receiver.requests([](const ReceivedRequest& r) {
+                      return rules_and_stages(r).contains({kStageUp, "all"});
+                    })
+                .empty();
+  }));
+  EXPECT_TRUE(receiver.requests(clinical_sent).empty());
+
+  std::string g06 = read_file(rules.file("g06.toml"));
+  auto tables = g06.find("[[inhibit]]");
+  ASSERT_NE(tables, std::string::npos);
+  write_file(rules.file("g06.toml"), g06.substr(0, tables));
+  auto reloaded = http_post(daemon.port(), "/api/v1/reload", "", kAdminToken);
+  ASSERT_EQ(reloaded.status, 200) << reloaded.body;
+
+  // No rule inhibits the per-stage copy any more: its firing goes out, once, and it is listed.
+  auto got = receiver.wait_for(1, clinical_sent);
+  ASSERT_EQ(got.size(), 1u) << daemon.log();
+  EXPECT_EQ(str(got[0].json().at("status")), "firing");
+  auto shown = alerts(daemon.port(), fmt::format("?rule={}&label.stage=clinical", kStageUp));
+  ASSERT_EQ(shown.size(), 1u);
+  EXPECT_TRUE(shown[0].at("inhibited_by").as_array().empty());
+  // A later batch does not send it again.
+  auto reply = http_post(daemon.port(), "/api/v1/submissions",
+                         R"({"kpi": "g01.trainees", "period": "2035", "value": 1})", kAmedToken);
+  ASSERT_EQ(reply.status, 201) << reply.body;
+  EXPECT_EQ(receiver.requests(clinical_sent).size(), 1u);
 }
 
 // ---------------------------------------------------------------------------

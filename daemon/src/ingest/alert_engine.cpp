@@ -9,7 +9,10 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <map>
+#include <optional>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "kpiwatch/digest.hpp"
 #include "kpiwatch/json.hpp"
@@ -78,20 +81,23 @@ std::string idempotency_key(const std::string& fingerprint, const std::string& r
 
 bool is_active(AlertState state) { return state == AlertState::pending || state == AlertState::firing; }
 
-// The alerts active once `changes` are applied.
+// The alerts active once `changes` are applied, in no particular order. It costs
+// one look at each active alert, and copies no record.
 std::vector<const AlertRecord*> active_after(const AlertBook& book, const AlertChanges& changes) {
-  std::map<std::string, const AlertRecord*> by_fingerprint;
-  for (const AlertRecord* a : book.active()) by_fingerprint[a->fingerprint] = a;
-  for (const auto& r : changes.updated) {
-    if (is_active(r.state))
-      by_fingerprint[r.fingerprint] = &r;
-    else
-      by_fingerprint.erase(r.fingerprint);
-  }
+  std::unordered_set<std::string_view> changed;
+  for (const auto& r : changes.updated) changed.insert(r.fingerprint);
   std::vector<const AlertRecord*> out;
-  out.reserve(by_fingerprint.size());
-  for (const auto& entry : by_fingerprint) out.push_back(entry.second);
+  out.reserve(book.active_count() + changes.updated.size());
+  for (const AlertRecord* a : book.active())
+    if (!changed.contains(a->fingerprint)) out.push_back(a);
+  for (const auto& r : changes.updated)
+    if (is_active(r.state)) out.push_back(&r);
   return out;
+}
+
+// Whether `a` matches the source (or the target) of any of `rules`.
+bool matches_any(const std::vector<InhibitRule>& rules, const AlertRecord& a, Matchers InhibitRule::*side) {
+  return std::any_of(rules.begin(), rules.end(), [&](const InhibitRule& r) { return labels_match(r.*side, a.labels); });
 }
 
 bool starts_firing(const AlertChanges& changes, const std::string& fingerprint) {
@@ -140,13 +146,24 @@ class GroupPlanner {
   std::map<std::pair<std::string, std::string>, TimePoint> due_;
 };
 
-std::vector<std::string> AlertEngine::inhibit(AlertChanges& changes) const {
+std::vector<std::string> AlertEngine::inhibit(AlertChanges& changes) {
+  const auto& rules = rules_->inhibit_rules();
+  // Without [[inhibit]] no alert is inhibited: a batch costs nothing here, unless
+  // inhibitions of earlier rules (or of the stored states) are still to be cleared.
+  if (rules.empty() && !inhibitions_unchecked_) return {};
+  inhibitions_unchecked_ = false;
   auto alerts = active_after(book_, changes);
+  // Only firing alerts that match a source can inhibit: the others are not looked at per target.
+  std::vector<const AlertRecord*> sources;
+  for (const AlertRecord* a : alerts)
+    if (a->state == AlertState::firing && matches_any(rules, *a, &InhibitRule::source)) sources.push_back(a);
   std::map<std::string, std::vector<std::string>> changed;
   std::vector<std::string> released;
   for (const AlertRecord* a : alerts) {
     std::vector<std::string> by;
-    for (const auto& i : inhibitors(rules_->inhibit_rules(), *a, alerts)) by.push_back(i.alert->fingerprint);
+    if (!sources.empty() && matches_any(rules, *a, &InhibitRule::target))
+      for (const auto& i : inhibitors(rules, *a, sources)) by.push_back(i.alert->fingerprint);
+    std::sort(by.begin(), by.end());  // the order of `alerts` is not stable from one batch to the next
     if (by == a->inhibited_by) continue;
     // As Alertmanager does: the firing notification goes out once the inhibition ends.
     if (by.empty() && a->state == AlertState::firing && !starts_firing(changes, a->fingerprint))
@@ -190,19 +207,24 @@ bool firing_told(Store& store, const AlertRecord& alert) {
 std::vector<Notice> AlertEngine::notices(Store& store, const AlertChanges& changes,
                                          const std::vector<std::string>& released) const {
   std::vector<Notice> out;
-  auto active = active_after(book_, changes);
-  auto before = book_.active();
+  // Needed only to say why a notification is held back: drawn once, when one is.
+  std::optional<std::vector<const AlertRecord*>> active, before;
   for (const auto& t : changes.transitions) {
     bool firing = t.to == AlertState::firing && t.from != AlertState::firing;
     bool resolved = t.to == AlertState::resolved;
     if (!firing && !resolved) continue;
     Notice n{&t.alert, firing ? OutboxEvent::firing : OutboxEvent::resolved, {}};
-    if (firing && !t.alert.inhibited_by.empty()) n.suppressed = inhibition(t.alert, active);
+    if (firing && !t.alert.inhibited_by.empty()) {
+      if (!active) active = active_after(book_, changes);
+      n.suppressed = inhibition(t.alert, *active);
+    }
     // A resolution of an alert whose firing was held back is held back too; one whose
     // firing went out before the inhibition began is told.
     const AlertRecord* was = book_.find(t.alert.fingerprint);
-    if (resolved && was && !was->inhibited_by.empty() && !firing_told(store, *was))
-      n.suppressed = inhibition(*was, before);
+    if (resolved && was && !was->inhibited_by.empty() && !firing_told(store, *was)) {
+      if (!before) before = book_.active();
+      n.suppressed = inhibition(*was, *before);
+    }
     out.push_back(std::move(n));
   }
   for (const auto& fp : released)
@@ -602,6 +624,7 @@ void AlertEngine::swap_rules(Store& store, std::shared_ptr<const RuleSet> rules,
   }
   // Until the pass is stored, the stored states are not what the new digest stands for.
   states_current_ = false;
+  inhibitions_unchecked_ = true;
   apply(store, book_.plan_retired(*rules_, now), now);
   bool stored = false;
   {

@@ -75,7 +75,7 @@ class AlertEngine {
   bool apply(Store& store, AlertChanges changes, TimePoint now);
   // Which active alerts are inhibited once `changes` apply; alerts whose inhibition
   // changes join `changes`. Returns the firing alerts no longer inhibited.
-  std::vector<std::string> inhibit(AlertChanges& changes) const;
+  std::vector<std::string> inhibit(AlertChanges& changes);
   // "inhibited by ..." for `alert` among `active`.
   std::string inhibition(const AlertRecord& alert, const std::vector<const AlertRecord*>& active) const;
   std::vector<Notice> notices(Store& store, const AlertChanges& changes,
@@ -111,7 +111,9 @@ class AlertEngine {
   AlertBook book_;
   std::int64_t evaluated_through_ = 0;   // the highest revision id evaluated
   std::int64_t persisted_through_ = -1;  // evaluation.through as last written
-  bool states_current_ = false;          // the book holds what rules_ evaluate (false during a full pass)
+  bool states_current_ = false;
+  // Stored or earlier rules' inhibitions may not hold for rules_: the next apply looks at every active alert.
+  bool inhibitions_unchecked_ = true;  // the book holds what rules_ evaluate (false during a full pass)
   bool full_pass_at_start_ = false;
   std::int64_t data_version_ = -1;                     // of the writer's connection, at the last look
   std::map<std::string, std::string> overdue_logged_;  // body|period → the sentence logged
