@@ -50,10 +50,14 @@ void add_import(CLI::App& app, CommonOptions& common, Commands& commands) {
   add_common(import, common);
   auto file = std::make_shared<std::string>();
   auto submitted_by = std::make_shared<std::string>();
-  import->add_option("FILE", *file, "CSV or JSON file (UTF-8, BOM allowed)")->required();
+  auto encoding = std::make_shared<std::string>();
+  import->add_option("FILE", *file, "CSV or JSON file (UTF-8 with or without BOM, UTF-16 with BOM, or CP932)")
+      ->required();
   import->add_option("--as", *submitted_by, "who the revisions are recorded as submitted by (default: import:FILE)");
-  commands.emplace(import,
-                   [&common, file, submitted_by] { return kpiwatch::run_import(common, *file, *submitted_by); });
+  import->add_option("--encoding", *encoding, "utf-8, utf-16, cp932 (or shift_jis); default: detected");
+  commands.emplace(import, [&common, file, submitted_by, encoding] {
+    return kpiwatch::run_import(common, *file, *submitted_by, *encoding);
+  });
 }
 
 void add_check_and_test(CLI::App& app, CommonOptions& common, Commands& commands) {

@@ -3,9 +3,13 @@
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <cmath>
 #include <set>
 #include <tuple>
+
+#include "kpiwatch/json.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 namespace json = boost::json;
@@ -56,18 +60,53 @@ Result<std::string> text_field(const json::object& obj, std::string_view field, 
   return std::string(s);
 }
 
-bool line_column(std::string_view text, std::size_t offset, std::size_t& line, std::size_t& column) {
-  line = 1;
-  column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
+// A JSON pointer from parse_json as the API names a place: "/submissions/3/dims/stage" is
+// field "dims.stage" of entry 3.
+Error located(Error e) {
+  std::string_view pointer = e.field;
+  if (pointer.empty()) return e;
+  if (pointer.starts_with("/submissions/")) {
+    auto rest = pointer.substr(13);
+    auto slash = rest.find('/');
+    std::size_t index = 0;
+    auto [end, ec] = std::from_chars(rest.data(), rest.data() + std::min(slash, rest.size()), index);
+    if (ec == std::errc{} && end == rest.data() + std::min(slash, rest.size())) {
+      e.index = index;
+      pointer = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
     }
   }
-  return true;
+  std::string field;
+  for (char c : pointer.substr(pointer.empty() ? 0 : 1)) field += c == '/' ? '.' : c;
+  e.field = std::move(field);
+  return e;
+}
+
+// Every key and string of a submission is UTF-8. Text parsed by parse_json is; the objects that
+// CSV import and rule tests build are checked here, before any of their text is echoed in a message.
+Status check_utf8(const json::value& v, const std::string& field) {
+  auto refuse = [](std::string_view text, std::size_t at, const std::string& where) {
+    return fail(ErrorCode::invalid_encoding,
+                fmt::format("\"{}\" is not UTF-8 text: byte 0x{:02X} at offset {}", where,
+                            static_cast<unsigned char>(text[at]), at),
+                where);
+  };
+  if (v.is_string()) {
+    if (auto bad = invalid_utf8_at(v.get_string())) return refuse(v.get_string(), *bad, field);
+  } else if (v.is_array()) {
+    const auto& array = v.get_array();
+    for (std::size_t i = 0; i < array.size(); ++i)
+      if (auto ok = check_utf8(array[i], fmt::format("{}[{}]", field, i)); !ok) return ok;
+  } else if (v.is_object()) {
+    for (const auto& member : v.get_object()) {
+      std::string_view key = member.key();
+      if (auto bad = invalid_utf8_at(key))
+        return refuse(key, *bad, field.empty() ? "(a key)" : fmt::format("{} (a key)", field));
+      if (auto ok = check_utf8(member.value(), field.empty() ? std::string(key) : fmt::format("{}.{}", field, key));
+          !ok)
+        return ok;
+    }
+  }
+  return ok_status();
 }
 
 Status check_fields(const json::object& obj) {
@@ -142,7 +181,8 @@ Status read_items(const json::object& obj, const Kpi& kpi, const ValidationLimit
     std::string field = fmt::format("items[{}]", i);
     if (!array[i].is_string()) return wrong_type(field, "a string", array[i]);
     std::string_view item = array[i].get_string();
-    if (item.empty()) return fail(ErrorCode::invalid_item, "an item must not be empty", field);
+    // " ", a tab or a full-width space (U+3000) would be a new item that shows nothing.
+    if (is_blank(item)) return fail(ErrorCode::invalid_item, "an item must not be empty or only white space", field);
     if (item.size() > limits.max_text)
       return fail(ErrorCode::text_too_long, fmt::format("an item is longer than {} bytes", limits.max_text), field);
     if (!seen.insert(item).second)
@@ -216,6 +256,7 @@ Result<Submission> parse_submission(const Catalog& catalog, const json::value& i
   if (!input.is_object())
     return fail(ErrorCode::invalid_type, fmt::format("a submission must be an object, not {}", kind_name(input)));
   const auto& obj = input.get_object();
+  if (auto utf8 = check_utf8(input, ""); !utf8) return utf8.error();
   if (auto known = check_fields(obj); !known) return known.error();
 
   Submission s;
@@ -260,17 +301,9 @@ Result<std::vector<Submission>> parse_submissions(const Catalog& catalog, std::s
                                                   const ValidationLimits& limits) {
   json::parse_options options;
   options.max_depth = 16;
-  json::stream_parser parser({}, options);
-  boost::system::error_code ec;
-  std::size_t consumed = parser.write_some(text.data(), text.size(), ec);
-  if (!ec) parser.finish(ec);
-  if (ec) {
-    std::size_t line = 0, column = 0;
-    line_column(text, consumed, line, column);
-    return fail(ErrorCode::invalid_json,
-                fmt::format("malformed JSON at line {} column {}: {}", line, column, ec.message()));
-  }
-  json::value root = parser.release();
+  auto parsed = parse_json(text, options);
+  if (!parsed) return located(parsed.error());
+  json::value root = std::move(parsed.value());
 
   std::vector<Submission> batch;
   if (root.is_object() && root.get_object().contains("submissions")) {

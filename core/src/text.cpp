@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <boost/locale/utf.hpp>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -25,7 +26,58 @@ std::string group_thousands(std::string digits) {
   return out;
 }
 
+// Unicode's White_Space characters, and the invisible marks people paste with them.
+bool blank_code_point(char32_t c) {
+  if (c == 0x20 || (c >= 0x09 && c <= 0x0D) || c == 0x85 || c == 0xA0 || c == 0x1680) return true;
+  if ((c >= 0x2000 && c <= 0x200B) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F) return true;
+  return c == 0x3000 || c == 0xFEFF;
+}
+
 }  // namespace
+
+std::optional<std::size_t> invalid_utf8_at(std::string_view text) {
+  using utf8 = boost::locale::utf::utf_traits<char>;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p != end) {
+    // ASCII needs no decoding, and is most of what kpiwatch reads.
+    if (static_cast<unsigned char>(*p) < 0x80) {
+      ++p;
+      continue;
+    }
+    const char* start = p;
+    auto c = utf8::decode(p, end);
+    if (c == boost::locale::utf::illegal || c == boost::locale::utf::incomplete)
+      return static_cast<std::size_t>(start - text.data());
+  }
+  return std::nullopt;
+}
+
+std::pair<std::size_t, std::size_t> line_column_of(std::string_view text, std::size_t offset) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return {line, column};
+}
+
+bool is_blank(std::string_view text) {
+  using utf8 = boost::locale::utf::utf_traits<char>;
+  const char* p = text.data();
+  const char* end = p + text.size();
+  while (p != end) {
+    auto c = utf8::decode(p, end);
+    if (c == boost::locale::utf::illegal || c == boost::locale::utf::incomplete) return false;
+    if (!blank_code_point(static_cast<char32_t>(c))) return false;
+  }
+  return true;
+}
 
 std::string_view to_string(Lang lang) { return lang == Lang::ja ? "ja" : "en"; }
 

@@ -172,10 +172,13 @@ std::vector<std::string> RuleSet::rule_ids() const {
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>> RuleSet::receiver_references() const {
-  std::vector<std::pair<std::string, std::string>> out;
+std::vector<RuleSet::ReceiverReference> RuleSet::receiver_references() const {
+  std::vector<ReceiverReference> out;
   for (const auto& r : rules_)
-    for (const auto& name : r->receivers) out.emplace_back(r->id, name);
+    for (std::size_t i = 0; i < r->receivers.size(); ++i) {
+      SourcePos at = i < r->receivers_at.size() ? r->receivers_at[i] : SourcePos{r->line, 1};
+      out.push_back({r->id, r->receivers[i], r->file, at.line, at.column});
+    }
   return out;
 }
 

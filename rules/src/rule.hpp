@@ -10,6 +10,7 @@
 
 #include "expression.hpp"
 #include "kpiwatch/rules.hpp"
+#include "kpiwatch/source_position.hpp"
 #include "kpiwatch/template.hpp"
 
 namespace kpiwatch {
@@ -65,6 +66,7 @@ struct Rule {
   Severity severity = Severity::warning;
   Labels labels;
   std::vector<std::string> receivers;
+  std::vector<SourcePos> receivers_at;  // where each name is written
   int hold_for = 1;
   std::optional<Period> baseline;  // e.g. the plan's start year, for {baseline} and against = "baseline"
   Template summary_ja, summary_en, description_ja, description_en;

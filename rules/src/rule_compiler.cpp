@@ -122,6 +122,7 @@ class RuleCompiler {
           error(spec.labels->at, spec.where, fmt::format("label name \"{}\" must match [a-z][a-z0-9_]*", name));
     }
     rule.receivers = spec.receivers;
+    rule.receivers_at = spec.receivers_at;
     if (spec.hold_for) {
       if (spec.hold_for->value < 1 || spec.hold_for->value > 120)
         error(spec.hold_for->at, spec.where, "\"hold_for\" must be 1–120 periods");

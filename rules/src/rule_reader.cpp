@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
 #include <span>
 
 #include "kpiwatch/toml_reader.hpp"
@@ -95,6 +96,8 @@ class RuleFileReader {
     spec.severity = string(r, "severity", true);
     spec.labels = string_table(r, "labels");
     spec.receivers = r.strings("receivers").value_or(std::vector<std::string>{});
+    if (const auto* names = t.get_as<toml::array>("receivers"); names && names->size() == spec.receivers.size())
+      for (const auto& name : *names) spec.receivers_at.push_back(position_of(name));
     if (auto hold = r.integer("hold_for"))
       spec.hold_for = Located<std::int64_t>{*hold, position_of(*t.get("hold_for"))};
     spec.baseline = string(r, "baseline", false);
@@ -167,7 +170,11 @@ class RuleFileReader {
         if (auto v = c.integer(key.name, key.required)) value = *v;
         break;
       case ValueType::number:
-        if (auto v = c.number(key.name, key.required)) value = *v;
+        // TOML writes nan and inf; a bound of either never compares as the rule's author meant.
+        if (auto v = c.number(key.name, key.required); v && !std::isfinite(*v))
+          c.error(*c.raw().get(key.name), fmt::format("\"{}\" must be a finite number, not {}", key.name, *v));
+        else if (v)
+          value = *v;
         break;
     }
     if (value)

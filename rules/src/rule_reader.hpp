@@ -68,6 +68,7 @@ struct RuleSpec {
   std::optional<Located<std::string>> id, title, kpi, severity;
   std::optional<StringTableSpec> dims, labels;
   std::vector<std::string> receivers;
+  std::vector<SourcePos> receivers_at;  // beside receivers, where each name is written
   std::optional<Located<std::int64_t>> hold_for;
   std::optional<Located<std::string>> baseline;  // a period, in the watched KPI's kind
   std::optional<Located<std::string>> summary_ja, summary_en, description_ja, description_en;

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include "kpiwatch/json.hpp"
+#include "kpiwatch/text.hpp"
 #include "statement.hpp"
 
 namespace kpiwatch {
@@ -174,9 +175,38 @@ Result<Revision> RevisionRepository::insert_one(const Submission& s, const std::
   return r;
 }
 
+namespace {
+
+// The last guard: every writer validates its texts, and none that is not UTF-8 is ever stored.
+Status all_utf8(const Submission& s, std::size_t index, const std::string& submitted_by) {
+  auto check = [&](std::string_view text, std::string_view field) -> Status {
+    if (auto bad = invalid_utf8_at(text))
+      return Error{ErrorCode::invalid_encoding,
+                   fmt::format("\"{}\" is not UTF-8 text (byte 0x{:02X} at offset {}); nothing was stored", field,
+                               static_cast<unsigned char>(text[*bad]), *bad),
+                   std::string(field), index};
+    return ok_status();
+  };
+  Status ok = check(s.kpi, "kpi");
+  for (const auto& [name, value] : s.dims) {
+    if (ok) ok = check(name, "dims");
+    if (ok) ok = check(value, "dims." + name);
+  }
+  for (std::size_t i = 0; ok && i < s.items.size(); ++i) ok = check(s.items[i], fmt::format("items[{}]", i));
+  if (ok) ok = check(s.body, "body");
+  if (ok) ok = check(s.source, "source");
+  if (ok) ok = check(s.note, "note");
+  if (ok) ok = check(submitted_by, "submitted_by");
+  return ok;
+}
+
+}  // namespace
+
 Result<std::vector<Revision>> RevisionRepository::insert(const std::vector<Submission>& batch,
                                                          const std::string& submitted_by,
                                                          const std::string& received_at) {
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (auto utf8 = all_utf8(batch[i], i, submitted_by); !utf8) return utf8.error();
   std::vector<Revision> out;
   out.reserve(batch.size());
   for (const auto& s : batch) {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "kpiwatch/period.hpp"
 #include "kpiwatch/result.hpp"
@@ -37,6 +38,17 @@ std::string date_name(std::chrono::year_month_day day, Lang lang);
 std::string date_id(std::chrono::year_month_day day);
 // The inverse of date_id, for any year of a period (no nanosecond clock, which ends in 2262).
 std::optional<std::chrono::year_month_day> parse_date_id(std::string_view text);
+
+// The byte offset of the first sequence in `text` that is not UTF-8 (a stray or cut-off byte, an
+// overlong form, a surrogate, a code point above U+10FFFF); none if all of it is.
+std::optional<std::size_t> invalid_utf8_at(std::string_view text);
+// 1-based line and column (in bytes) of byte `offset` of `text`.
+std::pair<std::size_t, std::size_t> line_column_of(std::string_view text, std::size_t offset);
+
+// True if `text` shows nothing: empty, or only white space (U+0020, tabs, newlines, U+00A0,
+// the ideographic space U+3000, ...) and invisible marks (U+200B, U+FEFF).
+// REQUIRES: `text` is UTF-8 (invalid_utf8_at gives none).
+bool is_blank(std::string_view text);
 
 // Text for HTML element content and quoted attributes: & < > " ' escaped.
 std::string html_escape(std::string_view text);

@@ -16,8 +16,9 @@ struct CommonOptions {
 
 // Runs the daemon until SIGTERM or SIGINT.
 int run_serve(const CommonOptions& options);
-// Imports a CSV or JSON file, all or nothing.
-int run_import(const CommonOptions& options, const std::string& file, const std::string& submitted_by);
+// Imports a CSV or JSON file, all or nothing; `encoding` as --encoding names it ("" or "auto": detected).
+int run_import(const CommonOptions& options, const std::string& file, const std::string& submitted_by,
+               const std::string& encoding = "");
 // Validates config, catalog and rules; prints OK or every error.
 int run_check(const CommonOptions& options, const std::vector<std::string>& rule_paths);
 // Runs rule unit tests; prints each file's result and "N passed, N failed". With

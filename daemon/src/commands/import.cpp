@@ -6,14 +6,27 @@
 
 namespace kpiwatch {
 
-int run_import(const CommonOptions& options, const std::string& file, const std::string& submitted_by) {
+int run_import(const CommonOptions& options, const std::string& file, const std::string& submitted_by,
+               const std::string& encoding_name) {
+  auto encoding = encoding_name.empty() ? TextEncoding::detect : parse_text_encoding(encoding_name);
+  if (!encoding) {
+    fmt::print(stderr, "--encoding: unknown encoding \"{}\" (utf-8, utf-16, cp932 or shift_jis)\n", encoding_name);
+    return 2;
+  }
   auto setup = load_setup_or_print(options);
   if (!setup) return 2;
   init_logging(setup->settings.log_level);
 
   auto content = read_input_file(file);
   if (!content) return 2;
-  auto batch = read_import(*setup->catalog, *content, guess_format(file, *content), file, setup->settings.limits);
+  auto format = guess_format(file, *content);
+  auto decoded = decode_text(*content, file, *encoding, format);
+  if (!decoded) {
+    fmt::print(stderr, "{}\nnothing was imported\n", decoded.error().message);
+    return 1;
+  }
+  if (!decoded->notice.empty()) fmt::print(stderr, "{}\n", decoded->notice);
+  auto batch = read_import_text(*setup->catalog, decoded->text, format, file, setup->settings.limits);
   if (!batch) {
     fmt::print(stderr, "{}\nnothing was imported\n", batch.error().message);
     return 1;

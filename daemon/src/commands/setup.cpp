@@ -58,9 +58,12 @@ Loaded<std::shared_ptr<const RuleSet>> load_rules(const Settings& s, const std::
   if (auto* diags = std::get_if<Diagnostics>(&rules)) return *diags;
   std::shared_ptr<const RuleSet> loaded = std::get<0>(rules);
   Diagnostics unknown;
-  for (const auto& [rule, receiver] : loaded->receiver_references())
-    if (!s.receiver(receiver))
-      unknown.push_back({s.source, 0, 0, fmt::format("rule \"{}\" names unknown receiver \"{}\"", rule, receiver)});
+  // At the name in the rule file: the rule is what to fix, or the config's [[receivers]] (it names them).
+  for (const auto& ref : loaded->receiver_references())
+    if (!s.receiver(ref.receiver))
+      unknown.push_back({ref.file, ref.line, ref.column,
+                         fmt::format("rule \"{}\" names unknown receiver \"{}\" (the receivers are configured in {})",
+                                     ref.rule, ref.receiver, s.source.empty() ? "the config file" : s.source)});
   if (!unknown.empty()) return unknown;
   return loaded;
 }

@@ -9,6 +9,7 @@
 
 #include "kpiwatch/csv.hpp"
 #include "kpiwatch/figure_csv.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 namespace json = boost::json;
@@ -291,9 +292,22 @@ ImportFormat guess_format(const std::string& path, std::string_view text) {
 
 Result<std::vector<Submission>> read_import(const Catalog& catalog, std::string_view text, ImportFormat format,
                                             const std::string& file, const ValidationLimits& limits) {
-  auto decoded = decode_import_text(text, file);
+  auto decoded = decode_text(text, file, TextEncoding::detect, format);
   if (!decoded) return decoded.error();
-  text = strip_bom(decoded.value());
+  return read_import_text(catalog, decoded->text, format, file, limits);
+}
+
+Result<std::vector<Submission>> read_import_text(const Catalog& catalog, std::string_view text, ImportFormat format,
+                                                 const std::string& file, const ValidationLimits& limits) {
+  // A last check for text that did not come through decode_text.
+  if (auto bad = invalid_utf8_at(text)) {
+    std::size_t line = line_column_of(text, *bad).first;
+    return Error{ErrorCode::invalid_encoding,
+                 fmt::format("{}:{}: byte 0x{:02X} at offset {} is not UTF-8 text", file, line,
+                             static_cast<unsigned char>(text[*bad]), *bad),
+                 "", line};
+  }
+  text = strip_bom(text);
   if (format == ImportFormat::csv) return read_csv(catalog, text, file, limits);
 
   // A bare array is accepted as well as {"submissions": [...]}.

@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 #include <iconv.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstdint>
+#include <map>
 #include <memory>
 
 #include "kpiwatch/importer.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 
@@ -71,38 +74,111 @@ Error undecodable(const std::string& file, std::string_view bytes, std::size_t o
   std::string what = offset < bytes.size() ? fmt::format("byte 0x{:02X} at offset {}", byte, offset)
                                            : fmt::format("the file ends inside a character (offset {})", offset);
   return Error{ErrorCode::invalid_encoding,
-               fmt::format("{}:{}: {} is not {} text; save the file as \"CSV UTF-8\"", file, line, what, encoding), "",
-               line};
+               fmt::format("{}:{}: {} is not {} text; save the file as \"CSV UTF-8\", or choose with --encoding", file,
+                           line, what, encoding),
+               "", line};
 }
 
-Result<std::string> from_utf16(std::string_view bytes, const std::string& file, bool big_endian) {
-  auto body = bytes.substr(2);
+Result<std::string> from_utf16(std::string_view bytes, const std::string& file, bool big_endian, bool bom) {
+  auto body = bom ? bytes.substr(2) : bytes;
+  std::size_t skipped = bom ? 2 : 0;
   auto converted = to_utf8(body, big_endian ? "UTF-16BE" : "UTF-16LE");
   if (!converted) return converted.error();
   if (converted->bad) {
     std::size_t offset = *converted->bad;
-    return undecodable(file, bytes, offset + 2, line_of(body, offset, 2, big_endian),
+    return undecodable(file, bytes, offset + skipped, line_of(body, offset, 2, big_endian),
                        big_endian ? "UTF-16 BE" : "UTF-16 LE");
   }
   return std::move(converted->text);
 }
 
-}  // namespace
-
-Result<std::string> decode_import_text(std::string_view bytes, const std::string& file) {
-  if (bytes.starts_with("\xFF\xFE")) return from_utf16(bytes, file, false);
-  if (bytes.starts_with("\xFE\xFF")) return from_utf16(bytes, file, true);
-  bool bom = bytes.starts_with("\xEF\xBB\xBF");
-  auto utf8 = to_utf8(bytes, "UTF-8");
-  if (!utf8) return utf8.error();
-  if (!utf8->bad) return std::string(bytes);
-  // A BOM says UTF-8; without one, bytes that are not UTF-8 are what Excel writes as "CSV": CP932.
-  if (bom) return undecodable(file, bytes, *utf8->bad, line_of(bytes, *utf8->bad, 1, false), "UTF-8");
+Result<std::string> from_cp932(std::string_view bytes, const std::string& file, std::string_view encoding) {
   auto cp932 = to_utf8(bytes, "CP932");
   if (!cp932) return cp932.error();
-  if (cp932->bad)
-    return undecodable(file, bytes, *cp932->bad, line_of(bytes, *cp932->bad, 1, false), "UTF-8 or CP932 (Shift_JIS)");
+  if (cp932->bad) return undecodable(file, bytes, *cp932->bad, line_of(bytes, *cp932->bad, 1, false), encoding);
   return std::move(cp932->text);
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::optional<TextEncoding> parse_text_encoding(std::string_view name) {
+  static const std::map<std::string, TextEncoding, std::less<>> names = {
+      {"auto", TextEncoding::detect},       {"utf-8", TextEncoding::utf8},      {"utf8", TextEncoding::utf8},
+      {"utf-16", TextEncoding::utf16},      {"utf16", TextEncoding::utf16},     {"cp932", TextEncoding::cp932},
+      {"shift_jis", TextEncoding::cp932},   {"shift-jis", TextEncoding::cp932}, {"sjis", TextEncoding::cp932},
+      {"windows-31j", TextEncoding::cp932},
+  };
+  auto it = names.find(lower(name));
+  if (it == names.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<DecodedText> decode_text(std::string_view bytes, const std::string& file, TextEncoding encoding,
+                                ImportFormat format) {
+  bool le_bom = bytes.starts_with("\xFF\xFE");
+  bool be_bom = bytes.starts_with("\xFE\xFF");
+  bool utf8_bom = bytes.starts_with("\xEF\xBB\xBF");
+  DecodedText out;
+  // UTF-8 is checked by invalid_utf8_at, not by iconv: glibc's iconv passes code points above U+10FFFF.
+  auto utf8 = [&](std::string_view encoding_name) -> Result<DecodedText> {
+    if (auto bad = invalid_utf8_at(bytes))
+      return undecodable(file, bytes, *bad, line_of(bytes, *bad, 1, false), encoding_name);
+    out.text = std::string(bytes);
+    return std::move(out);
+  };
+  switch (encoding) {
+    case TextEncoding::utf8:
+      return utf8("UTF-8");
+    case TextEncoding::utf16: {
+      // Without a byte order mark, little-endian: what Excel writes on Windows.
+      auto text = from_utf16(bytes, file, be_bom, le_bom || be_bom);
+      if (!text) return text.error();
+      out.text = std::move(text.value());
+      return out;
+    }
+    case TextEncoding::cp932: {
+      auto text = from_cp932(bytes, file, "CP932 (Shift_JIS)");
+      if (!text) return text.error();
+      out.text = std::move(text.value());
+      return out;
+    }
+    case TextEncoding::detect:
+      break;
+  }
+  if (le_bom || be_bom) {
+    auto text = from_utf16(bytes, file, be_bom, true);
+    if (!text) return text.error();
+    out.text = std::move(text.value());
+    return out;
+  }
+  auto bad = invalid_utf8_at(bytes);
+  if (!bad) {
+    out.text = std::string(bytes);
+    return out;
+  }
+  // A BOM says UTF-8, and JSON is UTF-8 (RFC 8259); otherwise bytes that are not UTF-8 are what
+  // Excel writes as "CSV": CP932. The first sequence that is not UTF-8 is named, where a person looks first.
+  if (utf8_bom || format == ImportFormat::json)
+    return undecodable(file, bytes, *bad, line_of(bytes, *bad, 1, false), "UTF-8");
+  auto cp932 = to_utf8(bytes, "CP932");
+  if (!cp932) return cp932.error();
+  if (cp932->bad) return undecodable(file, bytes, *bad, line_of(bytes, *bad, 1, false), "UTF-8 or CP932 (Shift_JIS)");
+  out.text = std::move(cp932->text);
+  out.notice =
+      fmt::format("{}: read as CP932 (Shift_JIS, detected: the file is not UTF-8); use --encoding to choose", file);
+  return out;
+}
+
+Result<std::string> decode_import_text(std::string_view bytes, const std::string& file) {
+  auto decoded = decode_text(bytes, file, TextEncoding::detect, ImportFormat::csv);
+  if (!decoded) return decoded.error();
+  return std::move(decoded->text);
 }
 
 }  // namespace kpiwatch

@@ -99,8 +99,15 @@ class RuleSet {
   bool has_rule(std::string_view id) const;
   // Whether the rule `id` still watches the series of an alert on `kpi` with these labels.
   bool covers(std::string_view id, std::string_view kpi, const Labels& labels) const;
-  // (rule id, receiver name) for every receiver a rule names.
-  std::vector<std::pair<std::string, std::string>> receiver_references() const;
+  // A receiver a rule names, and where its name is written.
+  struct ReceiverReference {
+    std::string rule;
+    std::string receiver;
+    std::string file;
+    int line = 0;
+    int column = 0;
+  };
+  std::vector<ReceiverReference> receiver_references() const;
   // describe_rule of the rule `id` for an alert on `kpi`; none if there is no such rule.
   std::optional<RuleCriterion> criterion(std::string_view id, const Kpi& kpi) const;
   // The [[inhibit]] tables of every file, compiled.
