@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 
+#include "ingest/fault_point.hpp"
 #include "kpiwatch/digest.hpp"
 #include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"
@@ -381,8 +382,11 @@ std::optional<std::vector<Revision>> AlertEngine::external_revisions(Store& stor
 
 void AlertEngine::on_stored(Store& store, const std::vector<Revision>& stored, TimePoint now) {
   // Unchanged data_version: every revision after the last evaluated one is in `stored`.
-  if (auto all = external_revisions(store)) return evaluate(store, *all, now);
-  evaluate(store, stored, now);
+  if (auto all = external_revisions(store))
+    evaluate(store, *all, now);
+  else
+    evaluate(store, stored, now);
+  fault_point("after-alert-commit");
 }
 
 void AlertEngine::catch_up(Store& store, TimePoint now) {
