@@ -66,6 +66,18 @@ if [[ ! -x $root/usr/lib/systemd/systemd ]]; then
   mv "$root.tmp" "$root"
 fi
 
+# A cached root from an older list: add what it lacks (from the root's own apt sources).
+missing=()
+for p in ${packages//,/ }; do
+  [[ -e $root/var/lib/dpkg/info/$p.list || -e $root/var/lib/dpkg/info/$p:amd64.list ]] || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  step "add ${missing[*]} to the cached root"
+  systemd-nspawn --quiet --register=no --keep-unit --directory="$root" \
+    sh -c "apt-get update -q && apt-get install -y -q --no-install-recommends ${missing[*]}" ||
+    fail "cannot install ${missing[*]} into $root"
+fi
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/kpiwatch-nspawn-XXXXXX")
 nspawn_pid=""
 leader=""
@@ -99,8 +111,14 @@ for _ in $(seq 300); do
 done
 [[ -n $leader ]] || fail "no systemd in the container after 30 s: $(cat "$work/console.log")"
 in_container() { nsenter --target "$leader" --all -- "$@"; }
-booted=$(in_container timeout 60 systemctl is-system-running --wait || true)
-[[ $booted == running || $booted == degraded ]] || fail "the container did not boot: $booted"
+# systemctl answers once the container's manager has its socket; then wait for the boot to finish.
+booted=""
+for _ in $(seq 120); do
+  booted=$(in_container systemctl is-system-running 2>/dev/null || true)
+  [[ $booted == running || $booted == degraded ]] && break
+  sleep 0.5
+done
+[[ $booted == running || $booted == degraded ]] || fail "the container did not boot within 60 s: ${booted:-no answer}"
 echo "container systemd $(in_container systemctl --version | head -n1), state $booted"
 
 api() { in_container curl -sS --max-time 10 "$@"; }
@@ -184,7 +202,7 @@ in_container journalctl -u kpiwatch --no-pager -n 30 | grep 'broken.toml:' | hea
 in_container rm /etc/kpiwatch/rules.d/broken.toml
 
 step "4. kill -9 the main PID: systemd restarts it, nothing lost"
-in_container kill -9 "$pid1"
+in_container sh -c "kill -9 $pid1"  # the shell's kill: the root has no procps
 wait_restarted "$pid1" 30
 pid2=$(main_pid)
 api "http://127.0.0.1:8080/api/v1/kpis/g01.trainees/series" | grep -q '"period":"2031"' ||
@@ -194,7 +212,7 @@ echo "restarted as $pid2 (NRestarts=$(in_container systemctl show -P NRestarts k
 step "5. hang the event loop (SIGSTOP): the watchdog restarts it"
 watchdog=$(in_container systemctl show -P WatchdogUSec kpiwatch)
 echo "WatchdogUSec=$watchdog; expect the kill within it plus TimeoutAbortSec"
-in_container kill -STOP "$pid2"
+in_container sh -c "kill -STOP $pid2"
 wait_restarted "$pid2" 120
 in_container journalctl -u kpiwatch --no-pager | grep -q 'Watchdog timeout' ||
   fail "the restart was not the watchdog's"
