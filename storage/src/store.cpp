@@ -41,9 +41,10 @@ Status create_parent_directory(const std::string& path) {
     missing.push_back(p);
     if (p == p.parent_path()) break;
   }
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it)
-    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST)
-      return storage_error(fmt::format("cannot create {}: {}", it->string(), std::strerror(errno)));
+  std::reverse(missing.begin(), missing.end());  // outermost first
+  for (const auto& dir : missing)
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+      return storage_error(fmt::format("cannot create {}: {}", dir.string(), std::strerror(errno)));
   return ok_status();
 }
 

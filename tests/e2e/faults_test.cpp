@@ -223,7 +223,7 @@ class TmpfsMount {
 long long fill(const std::string& path) {
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return -1;
-  std::string chunk(64 * 1024, 'x');
+  std::string chunk(std::size_t{64} * 1024, 'x');
   long long total = 0;
   for (;;) {
     ssize_t n = ::write(fd, chunk.data(), chunk.size());
@@ -387,7 +387,7 @@ TEST(Faults, ADatabaseOfRandomBytesIsRefusedAndLeftAsItIs) {
   Daemon daemon;
   fs::create_directories(daemon.state_dir());
   std::mt19937 random(14);
-  std::string bytes(64 * 1024, '\0');
+  std::string bytes(std::size_t{64} * 1024, '\0');
   for (auto& b : bytes) b = static_cast<char>(random());
   write_file(daemon.database(), bytes);
   expect_refused_unchanged(daemon, "is not a SQLite database");
