@@ -54,34 +54,43 @@ std::uint32_t big_endian(const unsigned char* p, int bytes) {
   return v;
 }
 
-// Checks an existing file before SQLite touches it, or creates it 0600 (SQLite
-// gives its -wal and -shm files the database's mode). Returns whether it was created.
-// The header is SQLite's (https://www.sqlite.org/fileformat2.html#the_database_header).
-Result<bool> prepare_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT) {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return storage_error(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
-    ::close(fd);
-    return true;
-  }
-  if (fd < 0) return storage_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+// Creates a missing database file 0600 (SQLite gives its -wal and -shm files the
+// database's mode). An existing file is not opened here: closing a descriptor of
+// a file drops every POSIX lock this process holds on it, the writer's included.
+Status create_file(const std::string& path) {
   struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISREG(st.st_mode)) return storage_error(fmt::format("{} is not a regular file", path));
+    return ok_status();
+  }
+  if (errno != ENOENT) return storage_error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0 && errno != EEXIST) return storage_error(fmt::format("cannot create {}: {}", path, std::strerror(errno)));
+  if (fd >= 0) ::close(fd);
+  return ok_status();
+}
+
+// Checks the file's SQLite header before anything reads or writes the database,
+// through SQLite's own descriptor (https://www.sqlite.org/fileformat2.html#the_database_header).
+Status check_header(sqlite3* db, const std::string& path) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK || !file || !file->pMethods)
+    return ok_status();  // no file to look at: SQLite's own checks apply
+  sqlite3_int64 size = 0;
+  if (file->pMethods->xFileSize(file, &size) != SQLITE_OK)
+    return storage_error(fmt::format("cannot read the size of {}", path));
+  if (size == 0) return ok_status();  // an empty database: SQLite makes it one
   std::array<unsigned char, 100> header{};
-  ssize_t got = ::fstat(fd, &st) == 0 ? ::pread(fd, header.data(), header.size(), 0) : -1;
-  int saved = errno;
-  ::close(fd);
-  if (got < 0) return storage_error(fmt::format("cannot read {}: {}", path, std::strerror(saved)));
-  if (!S_ISREG(st.st_mode)) return storage_error(fmt::format("{} is not a regular file", path));
-  if (st.st_size == 0) return false;  // an empty database: SQLite makes it one
+  int rc = file->pMethods->xRead(file, header.data(), static_cast<int>(header.size()), 0);
+  if (rc != SQLITE_OK && rc != SQLITE_IOERR_SHORT_READ) return storage_error(fmt::format("cannot read {}", path));
   const std::string_view magic("SQLite format 3\0", 16);
   constexpr const char* kLeftAlone = "kpiwatch leaves it as it is: restore a backup or move it away";
-  if (got < 16 || std::string_view(reinterpret_cast<const char*>(header.data()), 16) != magic)
+  if (size < 16 || std::string_view(reinterpret_cast<const char*>(header.data()), 16) != magic)
     return storage_error(
         fmt::format("{} is not a SQLite database (it does not start with the SQLite header); {}", path, kLeftAlone));
-  if (got < static_cast<ssize_t>(header.size()))
-    return storage_error(fmt::format("{} is truncated: {} bytes, less than the 100-byte SQLite header; {}", path,
-                                     st.st_size, kLeftAlone));
+  if (size < static_cast<sqlite3_int64>(header.size()))
+    return storage_error(
+        fmt::format("{} is truncated: {} bytes, less than the 100-byte SQLite header; {}", path, size, kLeftAlone));
   // The size in the header is kept only while "version-valid-for" equals the change counter. With
   // a WAL to replay, the file may legitimately be shorter until the next checkpoint.
   std::uint32_t page_size = big_endian(&header[16], 2);
@@ -92,12 +101,12 @@ Result<bool> prepare_file(const std::string& path) {
   auto wal_size = std::filesystem::file_size(path + "-wal", ec);
   bool wal = !ec && wal_size > 0;
   auto expected = static_cast<std::int64_t>(pages) * page_size;
-  if (size_valid && !wal && st.st_size < expected)
+  if (size_valid && !wal && size < expected)
     return storage_error(
         fmt::format("{} is truncated: its header says {} pages of {} bytes ({} bytes), the file has {} "
                     "bytes; {}",
-                    path, pages, page_size, expected, st.st_size, kLeftAlone));
-  return false;
+                    path, pages, page_size, expected, size, kLeftAlone));
+  return ok_status();
 }
 
 Status configure(Connection& db, const std::string& synchronous) {
@@ -123,14 +132,14 @@ Store::Store(sqlite3* db)
 
 Result<std::unique_ptr<Store>> Store::open(const StoreOptions& options) {
   if (auto s = create_parent_directory(options.path); !s) return s.error();
-  auto created = prepare_file(options.path);
-  if (!created) return created.error();
+  if (auto s = create_file(options.path); !s) return s.error();
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(options.path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
   std::unique_ptr<Store> store(new Store(db));  // closes `db` whatever happens next
   if (rc != SQLITE_OK) return sql::db_error(db, fmt::format("cannot open {}", options.path));
   sqlite3_busy_timeout(db, options.busy_timeout_ms);
   sqlite3_extended_result_codes(db, 1);
+  if (auto s = check_header(db, options.path); !s) return s.error();
   // Before anything writes: even switching to WAL rewrites the header of a foreign file.
   auto mark = store->identify(options.path);
   if (!mark) return mark.error();
