@@ -13,7 +13,7 @@
 # The container has its own network namespace (loopback only) and is thrown
 # away at the end (--ephemeral); the debootstrap root is cached in
 # $KPIWATCH_NSPAWN_CACHE (default /var/cache/kpiwatch-nspawn), so a second run
-# takes about two minutes, most of it the watchdog's timeouts.
+# takes about a minute, half of it the watchdog's timeout.
 #
 # Usage (as root on Debian 12, from the repository root):
 #   bash scripts/systemd-container.sh [DEB]
