@@ -92,6 +92,12 @@ Result<BackupReport> backup_database(const std::string& source, const std::strin
     return backup_error(fmt::format("cannot open {}: {}", source, src.error()));
   sqlite3_busy_timeout(src.db, busy_timeout_ms);
 
+  // The copy holds every figure and alert: 0600, whatever the umask (SQLite would make it 0644).
+  if (int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600); fd >= 0)
+    ::close(fd);
+  else
+    return backup_error(fmt::format("cannot create {}: {}", tmp, std::strerror(errno)));
+
   BackupReport report;
   {
     Connection dst;

@@ -16,7 +16,7 @@ Connection::~Connection() {
 Status Connection::exec(const std::string& sql) {
   char* message = nullptr;
   if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
-    Error e{ErrorCode::storage_error, message ? message : sqlite3_errmsg(db_), "", std::nullopt};
+    Error e{sql::error_code(db_), message ? message : sqlite3_errmsg(db_), "", std::nullopt};
     sqlite3_free(message);
     return e;
   }

@@ -15,9 +15,14 @@
 
 namespace kpiwatch::sql {
 
+// A full disk is told apart: nothing was written, and the same request succeeds once there is room.
+inline ErrorCode error_code(sqlite3* db) {
+  return db && (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ? ErrorCode::storage_full
+                                                                    : ErrorCode::storage_error;
+}
+
 inline Error db_error(sqlite3* db, std::string_view what) {
-  return {ErrorCode::storage_error, fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"), "",
-          std::nullopt};
+  return {error_code(db), fmt::format("{}: {}", what, db ? sqlite3_errmsg(db) : "out of memory"), "", std::nullopt};
 }
 
 // A statement borrowed from the connection's cache; reset, its bindings

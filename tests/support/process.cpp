@@ -36,8 +36,15 @@ void write_file(const std::string& path, const std::string& text) {
 
 namespace {
 
+// The kpiwatch under test: this build's, or $KPIWATCH_TEST_BINARY (another build's,
+// e.g. the one before a fix, to see a new test fail there).
+std::string kpiwatch_binary() {
+  const char* other = std::getenv("KPIWATCH_TEST_BINARY");
+  return other != nullptr && *other != '\0' ? other : KPIWATCH_BINARY;
+}
+
 pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, const std::string& err_path,
-            const Environment& env = {}) {
+            const Environment& env = {}, std::string binary = kpiwatch_binary()) {
   const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
@@ -53,7 +60,6 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& out_path, c
     dup2(err, 2);
     for (const auto& [name, value] : env) setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
-    std::string binary = KPIWATCH_BINARY;
     argv.push_back(binary.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
@@ -145,7 +151,8 @@ void Daemon::start(const Environment& env) {
   // Each start appends to the log; only this start's lines count for the port.
   write_file(log_path_, read_file(log_path_) + fmt::format("--- start {}\n", starts_));
   auto offset = read_file(log_path_).size();
-  pid_ = spawn({"serve", "--config", config_path()}, dir_.file("stdout"), log_path_, env);
+  pid_ = spawn({"serve", "--config", config_path()}, dir_.file("stdout"), log_path_, env,
+               binary_.empty() ? kpiwatch_binary() : binary_);
   auto until = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < until) {
     auto text = read_file(log_path_).substr(offset);

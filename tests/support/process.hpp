@@ -51,6 +51,8 @@ class Daemon {
   // until it logs the port it listens on.
   void start(const Environment& env = {});
   void restart() { start(); }
+  // Starts another kpiwatch binary from the next start on (e.g. KPIWATCH_FAULT_BINARY).
+  void use_binary(std::string path) { binary_ = std::move(path); }
   // SIGTERM, then waits; returns the exit status (-1 on timeout, then SIGKILL).
   int stop(std::chrono::milliseconds deadline = std::chrono::seconds(20));
   void kill_hard();  // SIGKILL, and reaps the process
@@ -74,6 +76,7 @@ class Daemon {
   unsigned short port_ = 0;
   int starts_ = 0;
   std::string log_path_;
+  std::string binary_;
 };
 
 // Rows in the revisions table, read straight from the SQLite file.

@@ -62,6 +62,7 @@ namespace kpiwatch {
   X(shutting_down)                                      \
   X(too_many_connections)                               \
   X(storage_error)                                      \
+  X(storage_full)                                       \
   X(config_error)                                       \
   X(rules_error)                                        \
   X(listen_failed)                                      \

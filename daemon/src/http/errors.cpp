@@ -41,6 +41,7 @@ http::status status_for(ErrorCode code) {
     case ErrorCode::not_ready:
     case ErrorCode::shutting_down:
     case ErrorCode::too_many_connections:
+    case ErrorCode::storage_full:
       return http::status::service_unavailable;
     case ErrorCode::storage_error:
     case ErrorCode::config_error:

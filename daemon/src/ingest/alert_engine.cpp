@@ -14,6 +14,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "ingest/fault_point.hpp"
 #include "kpiwatch/digest.hpp"
 #include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"
@@ -403,8 +404,11 @@ std::optional<std::vector<Revision>> AlertEngine::external_revisions(Store& stor
 
 void AlertEngine::on_stored(Store& store, const std::vector<Revision>& stored, TimePoint now) {
   // Unchanged data_version: every revision after the last evaluated one is in `stored`.
-  if (auto all = external_revisions(store)) return evaluate(store, *all, now);
-  evaluate(store, stored, now);
+  if (auto all = external_revisions(store))
+    evaluate(store, *all, now);
+  else
+    evaluate(store, stored, now);
+  fault_point("after-alert-commit");
 }
 
 void AlertEngine::catch_up(Store& store, TimePoint now) {

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ingest/fault_point.hpp"
+
 namespace kpiwatch {
 
 Ingest::Ingest(std::unique_ptr<Store> store, const Clock& clock, std::size_t max_group_rows)
@@ -86,8 +88,12 @@ void Ingest::write_group(std::vector<Pending>& group) {
 
   auto fail_all = [&](const Error& e) {
     spdlog::error("storing {} batch(es) failed: {}", group.size(), e.message);
+    // A full disk is the client's to retry (503) once there is room; nothing of the group was kept.
     for (auto& p : group)
-      p.done(Error{ErrorCode::storage_error, "the figures could not be stored: " + e.message, "", {}});
+      p.done(Error{e.code == ErrorCode::storage_full ? ErrorCode::storage_full : ErrorCode::storage_error,
+                   "the figures could not be stored: " + e.message,
+                   "",
+                   {}});
   };
 
   // One transaction, a savepoint per batch: a failing batch is rolled back to alone.
@@ -106,6 +112,7 @@ void Ingest::write_group(std::vector<Pending>& group) {
     return tx.commit();
   };
   if (auto s = write(); !s) return fail_all(s.error());
+  fault_point("after-revision-commit");
   if (after_commit_) {
     std::vector<Revision> stored;
     for (const auto& r : results)

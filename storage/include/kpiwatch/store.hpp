@@ -41,7 +41,9 @@ class MetaRepository {
 
 class Store {
  public:
-  // Opens (creating and migrating) the database; WAL mode.
+  // Opens (creating and migrating) the database; WAL mode. A new file is made
+  // 0600 in directories made 0700. A file that is not a kpiwatch database
+  // (not SQLite, truncated, or another program's) is refused and not written to.
   static Result<std::unique_ptr<Store>> open(const StoreOptions& options);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -62,6 +64,8 @@ class Store {
 
  private:
   explicit Store(sqlite3* db);
+  // Whether the file is ours to open: true if it still needs kpiwatch's application id.
+  Result<bool> identify(const std::string& path);
   Status migrate();
 
   Connection connection_;  // first: the repositories hold it
