@@ -25,8 +25,8 @@ struct Converted {
   std::optional<std::size_t> bad;
 };
 
-Result<Converted> to_utf8(std::string_view in, const char* from) {
-  iconv_t raw = iconv_open("UTF-8", from);
+Result<Converted> convert(std::string_view in, const char* from, const char* to) {
+  iconv_t raw = iconv_open(to, from);
   // iconv_open's failure is (iconv_t)-1; compared as an integer, not made into a pointer.
   if (reinterpret_cast<std::intptr_t>(raw) == -1)
     return Error{ErrorCode::import_error, fmt::format("this system's iconv cannot read {}", from), "", {}};
@@ -53,6 +53,8 @@ Result<Converted> to_utf8(std::string_view in, const char* from) {
   out.text.resize(written);
   return out;
 }
+
+Result<Converted> to_utf8(std::string_view in, const char* from) { return convert(in, from, "UTF-8"); }
 
 // The 1-based line of byte `offset`; `unit` is 2 for UTF-16 (a newline is one code unit).
 std::size_t line_of(std::string_view bytes, std::size_t offset, std::size_t unit, bool big_endian) {
@@ -93,7 +95,8 @@ Result<std::string> decode_import_text(std::string_view bytes, const std::string
   if (bytes.starts_with("\xFF\xFE")) return from_utf16(bytes, file, false);
   if (bytes.starts_with("\xFE\xFF")) return from_utf16(bytes, file, true);
   bool bom = bytes.starts_with("\xEF\xBB\xBF");
-  auto utf8 = to_utf8(bytes, "UTF-8");
+  // Checked by writing UTF-32: glibc reads code points above U+10FFFF as UTF-8, but does not write them.
+  auto utf8 = convert(bytes, "UTF-8", "UTF-32LE");
   if (!utf8) return utf8.error();
   if (!utf8->bad) return std::string(bytes);
   // A BOM says UTF-8; without one, bytes that are not UTF-8 are what Excel writes as "CSV": CP932.
