@@ -3,14 +3,13 @@
 // the rules that load are evaluated on a small index of figures.
 #include <chrono>
 
+#include "fuzz_series.hpp"
+#include "fuzz_support.hpp"
 #include "inhibit.hpp"
+#include "kpiwatch/rules.hpp"
 #include "rule.hpp"
 #include "rule_compiler.hpp"
 #include "rule_reader.hpp"
-
-#include "fuzz_series.hpp"
-#include "fuzz_support.hpp"
-#include "kpiwatch/rules.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using namespace kpiwatch;

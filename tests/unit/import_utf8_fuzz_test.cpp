@@ -30,7 +30,9 @@ TEST(ImportUtf8, WithoutABomSuchBytesAreReadAsCp932OrRefused) {
     std::string text = std::string("kpi\n") + bytes + "\n";
     auto decoded = decode_import_text(text, "u.csv");
     // Never the bytes as they were: they are not UTF-8.
-    if (decoded) EXPECT_NE(decoded.value(), text) << bytes;
+    if (decoded) {
+      EXPECT_NE(decoded.value(), text) << bytes;
+    }
   }
 }
 
