@@ -13,6 +13,7 @@ packages=(
   poppler-utils
   systemd dpkg-dev
   clang-format clang-tidy
+  clang libclang-rt-14-dev
 )
 # The browser tests (tests/browser/run.sh): Debian's chromium, and node and npm for
 # playwright-core. Only where the commands are missing: a machine may have node from elsewhere.

@@ -3,7 +3,8 @@
 # on its embedded default, with curl and in headless chromium, and the .deb of
 # scripts/package.sh), then the RelWithDebInfo build's tests, clang-tidy on the
 # changed files, then the same tests under AddressSanitizer +
-# UndefinedBehaviorSanitizer. Every build uses -Wall -Wextra -Wpedantic -Werror.
+# UndefinedBehaviorSanitizer, then the libFuzzer harnesses for 30 s each (clang,
+# ASan+UBSan). Every build uses -Wall -Wextra -Wpedantic -Werror.
 # Usage (as root on Debian 12, from the repository root): bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,3 +39,6 @@ echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer (Deb
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DKPIWATCH_SANITIZE=ON -DKPIWATCH_BUILD_BENCH=OFF
+
+echo "== the fuzzers (tests/fuzz, clang, ASan+UBSan): the seeds and regression inputs, then 30 s each"
+bash scripts/fuzz.sh 30

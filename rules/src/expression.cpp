@@ -13,6 +13,24 @@ namespace {
 
 constexpr int kMaxDepth = 64;
 constexpr int kMaxWindow = 120;
+// Figures one evaluation may read: windows multiply what they hold, so that nested ones
+// (avg(avg(avg(value, 120), 120), 120)) would stall the evaluator; two of the longest may nest.
+constexpr double kMaxReads = double{kMaxWindow} * kMaxWindow;
+
+// The figures an evaluation of `e` reads at most.
+double reads(const Expr& e) {
+  if (e.kind == Expr::Kind::kpi || e.kind == Expr::Kind::value) return 1;
+  double n = 0;
+  for (const auto& a : e.args) n += reads(*a);
+  return e.kind == Expr::Kind::call && e.window > 0 ? n * e.window : n;
+}
+
+// The innermost part of `e` that reads more than kMaxReads, for the error's position.
+const Expr& costliest(const Expr& e) {
+  for (const auto& a : e.args)
+    if (reads(*a) > kMaxReads) return costliest(*a);
+  return e;
+}
 
 enum class OpClass { additive, multiplicative, comparison, logic, function };
 
@@ -82,6 +100,11 @@ class Parser {
     auto expr = parse_or();
     if (!expr) return error_;
     if (peek().kind != Token::Kind::end) return ExprError{peek().offset, fmt::format("unexpected \"{}\"", peek().text)};
+    if (double n = reads(*expr); n > kMaxReads)
+      return ExprError{costliest(*expr).offset,
+                       fmt::format("the expression reads up to {:.0f} figures per evaluation, more than {:.0f}: "
+                                   "nest fewer or shorter windows",
+                                   n, kMaxReads)};
     return expr;
   }
 
@@ -166,7 +189,16 @@ class Parser {
         ++i;
         return true;
       }
-    return fail(i, fmt::format("unexpected character \"{}\"", c));
+    return fail(i, fmt::format("unexpected character \"{}\"", text_.substr(i, utf8_length(text_, i))));
+  }
+
+  // Bytes of the UTF-8 character at `i`, so that an error quotes all of "＞", not its first byte.
+  static std::size_t utf8_length(std::string_view text, std::size_t i) {
+    auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t n = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    std::size_t end = i + 1;
+    while (end < text.size() && end < i + n && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) ++end;
+    return end - i;
   }
 
   const Token& peek() const { return tokens_[pos_]; }
@@ -212,16 +244,38 @@ class Parser {
     return e;
   }
 
-  bool deeper() {
-    if (++depth_ > kMaxDepth) return fail(peek().offset, fmt::format("expression nested deeper than {}", kMaxDepth));
+  bool deeper() { return deeper_at(peek().offset); }
+  bool deeper_at(std::size_t offset) {
+    if (++depth_ > kMaxDepth) return fail(offset, fmt::format("expression nested deeper than {}", kMaxDepth));
     return true;
   }
 
-  // Depth counts the constructs that nest: parentheses, calls, unary minus and not.
+  // The levels one chain of operators adds, given back when the chain ends.
+  class Chain {
+   public:
+    explicit Chain(Parser& parser) : parser_(parser) {}
+    Chain(const Chain&) = delete;
+    Chain& operator=(const Chain&) = delete;
+    ~Chain() { parser_.depth_ -= links_; }
+    bool link(std::size_t offset) {
+      ++links_;
+      return parser_.deeper_at(offset);
+    }
+
+   private:
+    Parser& parser_;
+    int links_ = 0;
+  };
+
+  // Depth counts the constructs that nest: parentheses, calls, unary minus and not, and each
+  // operator of a chain (a + b + c is (a + b) + c): evaluating, collecting and freeing a tree
+  // recurse once per level.
   std::unique_ptr<Expr> parse_or() {
     auto lhs = parse_and();
+    Chain chain(*this);
     while (lhs && peek_op() == Expr::Op::or_) {
       auto offset = next().offset;
+      if (!chain.link(offset)) return nullptr;
       auto rhs = parse_and();
       if (!rhs) return nullptr;
       lhs = binary(Expr::Op::or_, std::move(lhs), std::move(rhs), offset);
@@ -231,8 +285,10 @@ class Parser {
 
   std::unique_ptr<Expr> parse_and() {
     auto lhs = parse_not();
+    Chain chain(*this);
     while (lhs && peek_op() == Expr::Op::and_) {
       auto offset = next().offset;
+      if (!chain.link(offset)) return nullptr;
       auto rhs = parse_not();
       if (!rhs) return nullptr;
       lhs = binary(Expr::Op::and_, std::move(lhs), std::move(rhs), offset);
@@ -266,9 +322,11 @@ class Parser {
 
   std::unique_ptr<Expr> parse_additive() {
     auto lhs = parse_multiplicative();
+    Chain chain(*this);
     while (lhs && peek_op_of(OpClass::additive)) {
       auto op = *peek_op();
       auto offset = next().offset;
+      if (!chain.link(offset)) return nullptr;
       auto rhs = parse_multiplicative();
       if (!rhs) return nullptr;
       lhs = binary(op, std::move(lhs), std::move(rhs), offset);
@@ -278,9 +336,11 @@ class Parser {
 
   std::unique_ptr<Expr> parse_multiplicative() {
     auto lhs = parse_unary();
+    Chain chain(*this);
     while (lhs && peek_op_of(OpClass::multiplicative)) {
       auto op = *peek_op();
       auto offset = next().offset;
+      if (!chain.link(offset)) return nullptr;
       auto rhs = parse_unary();
       if (!rhs) return nullptr;
       lhs = binary(op, std::move(lhs), std::move(rhs), offset);

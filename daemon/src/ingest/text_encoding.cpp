@@ -28,8 +28,8 @@ struct Converted {
   std::optional<std::size_t> bad;
 };
 
-Result<Converted> to_utf8(std::string_view in, const char* from) {
-  iconv_t raw = iconv_open("UTF-8", from);
+Result<Converted> convert(std::string_view in, const char* from, const char* to) {
+  iconv_t raw = iconv_open(to, from);
   // iconv_open's failure is (iconv_t)-1; compared as an integer, not made into a pointer.
   if (reinterpret_cast<std::intptr_t>(raw) == -1)
     return Error{ErrorCode::import_error, fmt::format("this system's iconv cannot read {}", from), "", {}};
@@ -56,6 +56,8 @@ Result<Converted> to_utf8(std::string_view in, const char* from) {
   out.text.resize(written);
   return out;
 }
+
+Result<Converted> to_utf8(std::string_view in, const char* from) { return convert(in, from, "UTF-8"); }
 
 // The 1-based line of byte `offset`; `unit` is 2 for UTF-16 (a newline is one code unit).
 std::size_t line_of(std::string_view bytes, std::size_t offset, std::size_t unit, bool big_endian) {
