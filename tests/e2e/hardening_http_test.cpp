@@ -73,9 +73,7 @@ int status_of(const std::string& reply) {
 }
 
 // One figure of g01.trainees; each value makes a new revision.
-std::string figure(int value) {
-  return fmt::format(R"({{"kpi":"g01.trainees","period":"2031","value":{}}})", value);
-}
+std::string figure(int value) { return fmt::format(R"({{"kpi":"g01.trainees","period":"2031","value":{}}})", value); }
 
 std::string submission(int value, const std::string& framing) {
   auto body = figure(value);
@@ -125,10 +123,10 @@ TEST(HardeningHttp, ABodyThatDoesNotArriveInTimeGets408AndTheConnectionCloses) {
   daemon.start();
   auto before = count_revisions(daemon.database());
   RawConnection late(daemon.port());
-  ASSERT_TRUE(late.send(fmt::format(
-      "POST /api/v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
-      "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"kpi\"",
-      kAdminToken)));
+  ASSERT_TRUE(
+      late.send(fmt::format("POST /api/v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
+                            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"kpi\"",
+                            kAdminToken)));
   ASSERT_TRUE(late.closed_within(15s));
   EXPECT_EQ(status_of(late.received()), 408) << late.received();
   EXPECT_NE(late.received().find("Connection: close"), std::string::npos) << late.received();
@@ -175,7 +173,9 @@ TEST(HardeningHttp, AmbiguousFramingGets400AndTheBytesAfterItNeverRun) {
   int value = 1000;
   for (const auto& c : cases) {
     RawConnection client(daemon.port());
-    ASSERT_TRUE(client.send(submission(++value, c.framing) + submission(++value, "Content-Length: {}\r\n")));
+    auto first = submission(++value, c.framing);
+    auto smuggled = submission(++value, "Content-Length: {}\r\n");
+    ASSERT_TRUE(client.send(first + smuggled));
     ASSERT_TRUE(client.closed_within(10s)) << c.name;
     EXPECT_EQ(status_of(client.received()), 400) << c.name << "\n" << client.received();
     // Closed after the one answer: the smuggled request got none.
@@ -189,11 +189,11 @@ TEST(HardeningHttp, AmbiguousFramingGets400AndTheBytesAfterItNeverRun) {
   // Exactly "chunked" (in any case) frames a body, and a later request on the connection runs.
   RawConnection chunked(daemon.port());
   auto body = figure(7);
-  ASSERT_TRUE(chunked.send(fmt::format(
-      "POST /api/v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
-      "Content-Type: application/json\r\nTransfer-Encoding: Chunked\r\n\r\n{:x}\r\n{}\r\n0\r\n\r\n"
-      "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-      kAdminToken, body.size(), body)));
+  ASSERT_TRUE(chunked.send(
+      fmt::format("POST /api/v1/submissions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\n"
+                  "Content-Type: application/json\r\nTransfer-Encoding: Chunked\r\n\r\n{:x}\r\n{}\r\n0\r\n\r\n"
+                  "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                  kAdminToken, body.size(), body)));
   ASSERT_TRUE(chunked.closed_within(10s));
   EXPECT_EQ(status_of(chunked.received()), 201) << chunked.received();
   EXPECT_NE(chunked.received().find("HTTP/1.1 200"), std::string::npos) << chunked.received();
@@ -220,7 +220,9 @@ TEST(HardeningHttp, AnHttp11RequestNeedsExactlyOneHost) {
     ASSERT_TRUE(client.send(c.request));
     ASSERT_TRUE(client.closed_within(10s)) << c.name;
     EXPECT_EQ(status_of(client.received()), c.status) << c.name << "\n" << client.received();
-    if (c.status == 400) EXPECT_NE(client.received().find("Host"), std::string::npos) << client.received();
+    if (c.status == 400) {
+      EXPECT_NE(client.received().find("Host"), std::string::npos) << client.received();
+    }
   }
   EXPECT_EQ(daemon.stop(), 0);
 }

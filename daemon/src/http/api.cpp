@@ -23,7 +23,7 @@ constexpr std::size_t kReportsWaiting = 4;
 
 // Query parameters that would carry a token: refused, and never logged.
 bool names_a_token(std::string_view key) {
-  constexpr std::string_view names[] = {"access_token", "token",  "api_key", "apikey",
+  constexpr std::string_view names[] = {"access_token", "token",  "api_key",    "apikey",
                                         "auth",         "bearer", "auth_token", "authorization"};
   for (auto name : names)
     if (boost::beast::iequals(key, name)) return true;

@@ -181,13 +181,13 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
     idle_ = true;
     idle_since_ = std::chrono::steady_clock::now();
     stream_.expires_after(served_ == 0 ? std::min(limits.idle_timeout, limits.read_timeout) : limits.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(kFirstRead), [self = shared_from_this()](beast::error_code ec,
-                                                                                     std::size_t n) {
-      self->idle_ = false;
-      if (ec) return self->close();
-      self->buffer_.commit(n);
-      self->read_request();
-    });
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->idle_ = false;
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_request();
+                            });
   }
 
   // From its first byte, the whole request (head and body) must arrive within
@@ -206,13 +206,13 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
     });
     http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->on_read_error(ec);
-      if (auto refused = framing_error(self->parser_->get())) return self->reply_error(ErrorCode::bad_request, *refused);
+      if (auto refused = framing_error(self->parser_->get()))
+        return self->reply_error(ErrorCode::bad_request, *refused);
       if (self->parser_->is_done()) return self->on_request();
-      http::async_read(self->stream_, self->buffer_, *self->parser_,
-                       [self](beast::error_code ec, std::size_t) {
-                         if (ec) return self->on_read_error(ec);
-                         self->on_request();
-                       });
+      http::async_read(self->stream_, self->buffer_, *self->parser_, [self](beast::error_code ec, std::size_t) {
+        if (ec) return self->on_read_error(ec);
+        self->on_request();
+      });
     });
   }
 
@@ -220,9 +220,9 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
     if (timed_out_) {
       // A client still sending its head may not read at all; one whose head arrived is told.
       if (!parser_->is_header_done()) return close();
-      return reply_error(
-          ErrorCode::request_timeout,
-          fmt::format("the request did not arrive within {} ms (read_timeout_ms)", server_->limits.read_timeout.count()));
+      return reply_error(ErrorCode::request_timeout,
+                         fmt::format("the request did not arrive within {} ms (read_timeout_ms)",
+                                     server_->limits.read_timeout.count()));
     }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof)
@@ -234,7 +234,7 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
       return reply_error(ErrorCode::headers_too_large, "the request headers are too large");
     if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length ||
         ec == http::error::multiple_content_length)
-      return reply_error(ErrorCode::bad_request, kFramingRule);
+      return reply_error(ErrorCode::bad_request, std::string(kFramingRule));
     return reply_error(ErrorCode::bad_request, "malformed HTTP request: " + ec.message());
   }
 
