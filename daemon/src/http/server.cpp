@@ -361,10 +361,10 @@ void HttpServer::State::accept() {
       spdlog::warn("accept failed: {}", ec.message());
     } else if (self->stopping) {
       return;
-    } else if (self->sessions.size() >= self->limits.max_connections && self->drop_oldest_idle()) {
+    } else if (self->sessions.size() < self->limits.max_connections || self->drop_oldest_idle()) {
       std::make_shared<Session>(std::move(socket), self)->start();
-    } else if (self->sessions.size() >= self->limits.max_connections) {
-      // Over the cap: a short 503, then the connection is closed.
+    } else {
+      // Over the cap with no idle connection to close: a short 503, then the connection is closed.
       auto socket_ptr = std::make_shared<tcp::socket>(std::move(socket));
       auto body =
           error_json({ErrorCode::too_many_connections, "the server is at its connection limit; retry later", "", {}});
@@ -379,8 +379,6 @@ void HttpServer::State::accept() {
         socket_ptr->shutdown(tcp::socket::shutdown_both, ignored);
         socket_ptr->close(ignored);
       });
-    } else {
-      std::make_shared<Session>(std::move(socket), self)->start();
     }
     self->accept();
   });
