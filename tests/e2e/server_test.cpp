@@ -9,6 +9,7 @@
 
 #include "http_client.hpp"
 #include "process.hpp"
+#include "sse_client.hpp"
 
 namespace kpiwatch::test {
 namespace {
@@ -31,6 +32,7 @@ TEST(Server, ASlowClientIsCutOffAfterTheReadTimeout) {
   daemon.start();
   HttpClient slow(daemon.port());
   slow.send_raw("POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"kpi\"");
+  EXPECT_EQ(slow.read_reply().status, 408);
   EXPECT_TRUE(slow.closed_by_server(10s));
 
   HttpClient idle(daemon.port());
@@ -43,10 +45,11 @@ TEST(Server, ASlowClientIsCutOffAfterTheReadTimeout) {
 TEST(Server, ConnectionsBeyondTheCapAreAnswered503) {
   Daemon daemon("max_connections = 2");
   daemon.start();
-  HttpClient first(daemon.port());
-  HttpClient second(daemon.port());
-  ASSERT_EQ(first.get("/healthz").status, 200);
-  ASSERT_EQ(second.get("/healthz").status, 200);
+  // Two event streams: busy, so neither can be closed to make room (as an idle connection would).
+  SseClient first(daemon.port());
+  SseClient second(daemon.port());
+  ASSERT_EQ(first.status(), 200);
+  ASSERT_EQ(second.status(), 200);
   HttpClient third(daemon.port());
   third.send_raw("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
   auto reply = third.read_reply();

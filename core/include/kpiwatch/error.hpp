@@ -23,6 +23,7 @@ namespace kpiwatch {
   X(duplicate_column)                                   \
   X(body_too_large)                                     \
   X(headers_too_large)                                  \
+  X(request_timeout)                                    \
   X(unsupported_media_type)                             \
   X(method_not_allowed)                                 \
   /* A submission that reads but is not valid. */       \

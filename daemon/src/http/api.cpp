@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -19,6 +20,77 @@ namespace {
 constexpr std::size_t kReaders = 2;
 constexpr std::size_t kReadsWaiting = 256;
 constexpr std::size_t kReportsWaiting = 4;
+
+// Query parameters that would carry a token: refused, and never logged.
+bool names_a_token(std::string_view key) {
+  constexpr std::string_view names[] = {"access_token", "token",  "api_key",    "apikey",
+                                        "auth",         "bearer", "auth_token", "authorization"};
+  for (auto name : names)
+    if (boost::beast::iequals(key, name)) return true;
+  return false;
+}
+
+// The target as logs show it: a token-like parameter's value is never written.
+std::string loggable_target(std::string_view target) {
+  auto question = target.find('?');
+  if (question == std::string_view::npos) return std::string(target);
+  auto parsed = boost::urls::parse_origin_form(target);
+  if (!parsed) return std::string(target.substr(0, question)) + "?(unreadable query)";
+  std::string out(target.substr(0, question + 1));
+  bool first = true;
+  for (auto param : parsed->encoded_params()) {
+    out += first ? "" : "&";
+    first = false;
+    out.append(param.key.data(), param.key.size());
+    if (!param.has_value) continue;
+    out += '=';
+    if (names_a_token(param.key.decode()))
+      out += "(redacted)";
+    else
+      out.append(param.value.data(), param.value.size());
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// A body is JSON in UTF-8, as sent: Content-Type application/json (charset utf-8
+// if one is named) and no content coding, which the daemon does not undo.
+std::optional<Error> body_refused(const Request& request) {
+  auto unsupported = [](std::string field, std::string message) {
+    return Error{ErrorCode::unsupported_media_type, std::move(message), std::move(field), {}};
+  };
+  for (const auto& field : request.base())
+    if (field.name() == http::field::content_encoding && !boost::beast::iequals(trim(field.value()), "identity"))
+      return unsupported("Content-Encoding",
+                         "Content-Encoding is not supported: send the body uncompressed (identity)");
+  if (request.body().empty() && request.method() != http::verb::post) return std::nullopt;
+  if (request.body().empty() && request.find(http::field::content_type) == request.end()) return std::nullopt;
+  constexpr std::string_view kNeeded = "a request body needs \"Content-Type: application/json\"";
+  if (request.count(http::field::content_type) != 1) return unsupported("Content-Type", std::string(kNeeded));
+  std::string_view value = request[http::field::content_type];
+  auto semicolon = value.find(';');
+  if (!boost::beast::iequals(trim(value.substr(0, semicolon)), "application/json"))
+    return unsupported("Content-Type", std::string(kNeeded));
+  while (semicolon != std::string_view::npos) {
+    value.remove_prefix(semicolon + 1);
+    semicolon = value.find(';');
+    auto parameter = value.substr(0, semicolon);
+    auto equals = parameter.find('=');
+    if (equals == std::string_view::npos || !boost::beast::iequals(trim(parameter.substr(0, equals)), "charset"))
+      continue;
+    auto charset = trim(parameter.substr(equals + 1));
+    if (charset.size() >= 2 && charset.front() == '"' && charset.back() == '"')
+      charset = charset.substr(1, charset.size() - 2);
+    if (!boost::beast::iequals(charset, "utf-8"))
+      return unsupported("Content-Type", "a request body is JSON in UTF-8: charset must be utf-8 if named");
+  }
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -48,12 +120,18 @@ void Api::handle(Request&& incoming, Respond respond, StartStream stream) {
   // Held by the call, which a read takes to another thread.
   auto held = std::make_shared<Request>(std::move(incoming));
   const Request& request = *held;
-  spdlog::debug("request {} {} ({} bytes)", request.method_string(), request.target(), request.body().size());
+  spdlog::debug("request {} {} ({} bytes)", request.method_string(), loggable_target(request.target()),
+                request.body().size());
   auto target = boost::urls::parse_origin_form(request.target());
   RouteMatch found;
   if (target) found = match_route(routes(), target->segments(), request.method());
   respond = counted(request, found.label, std::move(respond));
   if (!target) return respond(error_response(ErrorCode::bad_target, "malformed request target"));
+  for (auto param : target->params())
+    if (names_a_token(param.key))
+      return respond(error_response(bad_parameter(
+          param.key, fmt::format("tokens go in the \"Authorization: Bearer <token>\" header, never in the URL (\"{}\")",
+                                 param.key))));
   std::string path = target->encoded_path().decode();
   if (found.allow.empty()) {
     // Outside the API a person reads the answer: the status page's 404.
@@ -71,6 +149,7 @@ void Api::handle(Request&& incoming, Respond respond, StartStream stream) {
       std::make_shared<Call>(Call{request, std::move(found.segments), {}, catalog_, auth_, nullptr, std::move(stream)});
   for (auto param : target->params()) call->query.emplace_back(param.key, param.value);
   if (!authorize(*found.route, *call, respond)) return;
+  if (auto refused = body_refused(request)) return respond(error_response(*refused));
   const auto& handler = found.route->handler;
   if (const auto* reply = std::get_if<Route::Reply>(&handler)) return respond((this->*(*reply))(*call));
   // Other threads hold the answer until it is sent; the session it holds is released on the loop.
@@ -87,7 +166,7 @@ void Api::handle(Request&& incoming, Respond respond, StartStream stream) {
 
 Respond Api::counted(const Request& request, std::string_view label, Respond respond) const {
   return [inner = std::move(respond), started = std::chrono::steady_clock::now(),
-          method = std::string(request.method_string()), target = std::string(request.target()),
+          method = std::string(request.method_string()), target = loggable_target(request.target()),
           route = std::string(label), metrics = metrics_](Response res) {
     auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     spdlog::debug("response {} {} {} in {:.1f} ms", res.result_int(), method, target, ms);

@@ -25,6 +25,8 @@ http::status status_for(ErrorCode code) {
       return http::status::payload_too_large;
     case ErrorCode::headers_too_large:
       return http::status::request_header_fields_too_large;
+    case ErrorCode::request_timeout:
+      return http::status::request_timeout;
     case ErrorCode::unsupported_media_type:
       return http::status::unsupported_media_type;
     case ErrorCode::method_not_allowed:

@@ -31,6 +31,39 @@ constexpr std::pair<std::string_view, std::string_view> kSecurityHeaders[] = {
 
 // What a stream may have queued before its client counts as gone.
 constexpr std::size_t kMaxStreamBacklog = std::size_t{1024} * 1024;
+// The first read of a request: its start line and usually its whole head.
+constexpr std::size_t kFirstRead = 4096;
+
+constexpr std::string_view kFramingRule =
+    "a request body is framed by one Content-Length, or by \"Transfer-Encoding: chunked\" alone, never both";
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// Framing a proxy in front could read otherwise than we do is refused, so that
+// the bytes after a request never run as one of their own (request smuggling).
+std::optional<std::string> framing_error(const http::request_header<>& head) {
+  std::size_t encodings = 0;
+  std::size_t hosts = 0;
+  bool chunked = false;
+  for (const auto& field : head) {
+    if (field.name() == http::field::transfer_encoding) {
+      ++encodings;
+      chunked = beast::iequals(trimmed(field.value()), "chunked");
+    } else if (field.name() == http::field::host) {
+      ++hosts;
+    }
+  }
+  if (encodings > 0 && head.find(http::field::content_length) != head.end()) return std::string(kFramingRule);
+  if (encodings > 1 || (encodings == 1 && !chunked))
+    return std::string("the only Transfer-Encoding accepted is exactly \"chunked\"");
+  if (hosts > 1) return std::string("a request carries one Host header, not several");
+  if (hosts == 0 && head.version() >= 11) return std::string("an HTTP/1.1 request needs a Host header");
+  return std::nullopt;
+}
 }  // namespace
 
 // A response that sets its own policy keeps it (the report allows its one style element by hash).
@@ -52,6 +85,9 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
   State(asio::io_context& io_, ServerLimits l, Handler h) : io(io_), limits(l), handler(std::move(h)), acceptor(io_) {}
 
   void accept();
+  // At the cap: closes the connection that has waited longest for a request
+  // (as nginx reuses its idle connections); false if every one is busy.
+  bool drop_oldest_idle();
   void session_ended(Session* s);
   void check_drained();
 };
@@ -61,7 +97,7 @@ namespace {
 class Session : public std::enable_shared_from_this<Session>, public ResponseStream {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::State> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+      : stream_(std::move(socket)), deadline_(stream_.get_executor()), server_(std::move(server)) {}
 
   ~Session() override { server_->session_ended(this); }
 
@@ -80,6 +116,8 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
 
   void close() {
     auto self = shared_from_this();  // an ended stream's owner may let go of it
+    closing_ = true;
+    deadline_.cancel();
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
     stream_.close();
@@ -126,32 +164,66 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
   void on_end(std::function<void()> ended) override { on_end_ = std::move(ended); }
   bool ended() const override { return ended_; }
 
+  // Waiting for the first byte of a request (a new or a kept-alive connection), and since when.
+  bool idle() const { return idle_ && !closing_; }
+  std::chrono::steady_clock::time_point idle_since() const { return idle_since_; }
+
  private:
   void wait_for_request() {
     if (closing_) return close();
     parser_.emplace();
     parser_->body_limit(server_->limits.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(server_->limits.max_header_bytes));
-    if (buffer_.size() > 0) return read_rest();  // a pipelined request is already here
-    // Idle until the first bytes of the next request arrive.
-    stream_.expires_after(server_->limits.idle_timeout);
-    http::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->on_read_error(ec);
-      if (self->parser_->is_done()) return self->on_request();
-      self->read_rest();
-    });
+    if (buffer_.size() > 0) return read_request();  // a pipelined request is already here
+    // Idle until the first bytes of the next request arrive. A new connection gets no
+    // longer than a request would to send its first byte (nginx's client_header_timeout).
+    const auto& limits = server_->limits;
+    idle_ = true;
+    idle_since_ = std::chrono::steady_clock::now();
+    stream_.expires_after(served_ == 0 ? std::min(limits.idle_timeout, limits.read_timeout) : limits.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(kFirstRead),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->idle_ = false;
+                              if (ec) return self->close();
+                              self->buffer_.commit(n);
+                              self->read_request();
+                            });
   }
 
-  void read_rest() {
-    // From its first byte, the whole request must arrive within read_timeout.
-    stream_.expires_after(server_->limits.read_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+  // From its first byte, the whole request (head and body) must arrive within
+  // read_timeout. Its own timer, not the stream's, so a late body can get its 408.
+  void read_request() {
+    stream_.expires_never();
+    reading_ = true;
+    timed_out_ = false;
+    deadline_.expires_after(server_->limits.read_timeout);
+    deadline_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+      auto self = weak.lock();
+      if (ec || !self || !self->reading_) return;  // the request arrived as the timer went off
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->on_read_error(ec);
-      self->on_request();
+      if (auto refused = framing_error(self->parser_->get()))
+        return self->reply_error(ErrorCode::bad_request, *refused);
+      if (self->parser_->is_done()) return self->on_request();
+      http::async_read(self->stream_, self->buffer_, *self->parser_, [self](beast::error_code ec, std::size_t) {
+        if (ec) return self->on_read_error(ec);
+        self->on_request();
+      });
     });
   }
 
   void on_read_error(beast::error_code ec) {
+    if (timed_out_) {
+      // A client still sending its head may not read at all; one whose head arrived is told.
+      if (!parser_->is_header_done()) return close();
+      return reply_error(ErrorCode::request_timeout,
+                         fmt::format("the request did not arrive within {} ms (read_timeout_ms)",
+                                     server_->limits.read_timeout.count()));
+    }
     if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
         ec == asio::error::connection_reset || ec == asio::error::eof)
       return close();
@@ -160,17 +232,25 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
                          fmt::format("the request body is larger than {} bytes", server_->limits.max_body_bytes));
     if (ec == http::error::header_limit)
       return reply_error(ErrorCode::headers_too_large, "the request headers are too large");
+    if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length ||
+        ec == http::error::multiple_content_length)
+      return reply_error(ErrorCode::bad_request, std::string(kFramingRule));
     return reply_error(ErrorCode::bad_request, "malformed HTTP request: " + ec.message());
   }
 
   // Answers a request that could not be read, then closes the connection.
   void reply_error(ErrorCode code, std::string message) {
+    reading_ = false;
+    deadline_.cancel();
     busy_ = true;
     closing_ = true;
     write(error_response(Error{code, std::move(message), "", {}}));
   }
 
   void on_request() {
+    reading_ = false;
+    deadline_.cancel();
+    ++served_;
     busy_ = true;
     keep_alive_ = parser_->keep_alive();
     auto version = parser_->get().version();
@@ -244,6 +324,7 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
   }
 
   beast::tcp_stream stream_;
+  asio::steady_timer deadline_;  // the request's read_timeout
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Response> response_;
@@ -251,6 +332,11 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
   bool busy_ = false;
   bool closing_ = false;
   bool keep_alive_ = true;
+  bool idle_ = false;
+  bool reading_ = false;  // between a request's first byte and its last
+  bool timed_out_ = false;
+  std::size_t served_ = 0;  // requests read on this connection
+  std::chrono::steady_clock::time_point idle_since_;
   // A streaming response.
   bool streaming_ = false;
   bool head_sent_ = false;
@@ -275,8 +361,10 @@ void HttpServer::State::accept() {
       spdlog::warn("accept failed: {}", ec.message());
     } else if (self->stopping) {
       return;
-    } else if (self->sessions.size() >= self->limits.max_connections) {
-      // Over the cap: a short 503, then the connection is closed.
+    } else if (self->sessions.size() < self->limits.max_connections || self->drop_oldest_idle()) {
+      std::make_shared<Session>(std::move(socket), self)->start();
+    } else {
+      // Over the cap with no idle connection to close: a short 503, then the connection is closed.
       auto socket_ptr = std::make_shared<tcp::socket>(std::move(socket));
       auto body =
           error_json({ErrorCode::too_many_connections, "the server is at its connection limit; retry later", "", {}});
@@ -291,11 +379,19 @@ void HttpServer::State::accept() {
         socket_ptr->shutdown(tcp::socket::shutdown_both, ignored);
         socket_ptr->close(ignored);
       });
-    } else {
-      std::make_shared<Session>(std::move(socket), self)->start();
     }
     self->accept();
   });
+}
+
+bool HttpServer::State::drop_oldest_idle() {
+  Session* oldest = nullptr;
+  for (Session* s : sessions)
+    if (s->idle() && (!oldest || s->idle_since() < oldest->idle_since())) oldest = s;
+  if (!oldest) return false;
+  spdlog::debug("at the connection limit ({}); closing the longest idle connection", limits.max_connections);
+  oldest->close();
+  return true;
 }
 
 void HttpServer::State::session_ended(Session* s) {

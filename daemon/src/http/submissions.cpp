@@ -41,10 +41,6 @@ constexpr std::size_t kSmallAnswer = 16;                    // revisions, answer
 
 void Api::post_submissions(const Call& call, Respond reply) const {
   const Respond respond = std::move(reply);  // copied into the jobs, which may outlive this call
-  auto content_type = call.request[http::field::content_type];
-  if (!content_type.empty() && content_type.find("json") == std::string_view::npos)
-    return respond(error_response(ErrorCode::unsupported_media_type, "submissions must be sent as application/json"));
-
   // A batch of thousands of figures takes milliseconds to parse and to answer:
   // both run on a reader thread, the commit on the writer, none on the event loop.
   // A small one is parsed on the loop and answered from the writer.
