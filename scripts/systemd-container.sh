@@ -144,6 +144,14 @@ wait_restarted() {
   fail "systemd did not restart kpiwatch within ${deadline} s (MainPID still $old)"
 }
 alerts_of() { api "http://127.0.0.1:8080/api/v1/alerts?rule=$1"; }
+# Waits (up to 30 s) until rule $1 has a firing alert: a reload is a SIGHUP, done after systemctl returns.
+wait_firing() {
+  for _ in $(seq 300); do
+    [[ $(alerts_of "$1") == *'"state":"firing"'* ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
 
 step "install the package"
 in_container dpkg -i /mnt/deb/kpiwatch.deb || fail "dpkg -i failed (dependencies: $packages)"
@@ -182,7 +190,7 @@ EOF
 in_container systemctl reload kpiwatch || fail "systemctl reload failed on a valid rule"
 wait_ready
 [[ $(main_pid) == "$pid1" ]] || fail "the reload restarted the process"
-[[ $(alerts_of $rule_id) == *'"state":"firing"'* ]] || fail "the added rule does not run after the reload"
+wait_firing $rule_id || fail "the added rule does not run after the reload"
 echo "the added rule fires; MainPID still $pid1"
 
 step "3. break a rule, systemctl reload fails, the old rules keep running"

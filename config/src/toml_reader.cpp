@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace kpiwatch {
 
 std::optional<toml::table> parse_toml(std::string_view text, const std::string& file, Diagnostics& diags) {
@@ -66,7 +68,13 @@ std::optional<std::int64_t> TomlTable::integer(std::string_view key, bool requir
 std::optional<double> TomlTable::number(std::string_view key, bool required) {
   const auto* node = find(key, required, "a number");
   if (!node) return std::nullopt;
-  if (node->is_number()) return node->value<double>();
+  if (node->is_number()) {
+    // TOML writes nan and inf; a bound, a limit or a target of either never compares as its author meant.
+    double v = node->value<double>().value_or(0);
+    if (std::isfinite(v)) return v;
+    error(*node, fmt::format("\"{}\" must be a finite number, not {}", key, v));
+    return std::nullopt;
+  }
   type_error(*node, key, "a number");
   return std::nullopt;
 }

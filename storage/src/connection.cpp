@@ -87,6 +87,10 @@ void Transaction::rollback() {
 Status Transaction::commit() {
   if (!began_) return began_;
   if (!open_) return no_transaction("commit");
+  if (!connection_.in_transaction()) {  // SQLite rolled it back on an error
+    rollback();
+    return no_transaction("commit");
+  }
   auto committed = connection_.control("COMMIT", "commit");
   if (!committed) {
     rollback();
@@ -99,7 +103,8 @@ Status Transaction::commit() {
 
 Status Savepoint::start(Transaction& transaction) {
   if (!transaction.began()) return transaction.began();
-  if (!transaction.open_) return no_transaction("savepoint");
+  // Outside a transaction (SQLite rolled it back), a savepoint would begin one of its own.
+  if (!transaction.open_ || !transaction.connection_.in_transaction()) return no_transaction("savepoint");
   return transaction.connection_.control("SAVEPOINT batch", "savepoint");
 }
 

@@ -82,6 +82,33 @@ TEST(HardeningInput, RepeatedJsonKeysAreRefusedAtAnyLevelNamingTheKeyAndWhere) {
   EXPECT_EQ(daemon.stop(), 0);
 }
 
+TEST(HardeningInput, ASilenceOrAnAcknowledgementWithARepeatedKeyIsRefused) {
+  Daemon daemon("", kNoBundled);
+  daemon.start();
+  HttpClient client(daemon.port());
+  auto post = [&](const std::string& path, const std::string& body) {
+    return client.request(
+        "POST", path, body,
+        {{"Authorization", std::string("Bearer ") + kAdminToken}, {"Content-Type", "application/json"}});
+  };
+  // The second "ends_at" would have won: a silence of a day made into one of a century.
+  auto silence =
+      post("/api/v1/silences",
+           R"({"matchers": {"goal": "6"}, "ends_at": "2026-12-03T00:00:00Z", "ends_at": "2126-01-01T00:00:00Z"})");
+  EXPECT_EQ(silence.status, 400) << silence.body;
+  EXPECT_EQ(silence.error_code(), "invalid_json") << silence.body;
+  EXPECT_TRUE(contains(silence.body, R"(key \"ends_at\" appears twice)")) << silence.body;
+  auto listed =
+      client.request("GET", "/api/v1/silences", "", {{"Authorization", std::string("Bearer ") + kAdminToken}});
+  ASSERT_EQ(listed.status, 200) << listed.body;
+  EXPECT_TRUE(listed.json().at("silences").as_array().empty()) << listed.body;
+
+  auto ack = post("/api/v1/alerts/0000000000000000/ack", R"({"comment": "a", "comment": "b"})");
+  EXPECT_EQ(ack.status, 400) << ack.body;
+  EXPECT_EQ(ack.error_code(), "invalid_json") << ack.body;
+  EXPECT_EQ(daemon.stop(), 0);
+}
+
 TEST(HardeningInput, ItemsBlankAfterTrimmingAreRefusedNamingTheIndexAndRaiseNoAlert) {
   Daemon daemon("", kNoBundled);
   daemon.start();
@@ -278,6 +305,19 @@ TEST(HardeningInput, ALatin1FileIsRefusedAtItsFirstByteThatIsNotUtf8) {
     EXPECT_TRUE(contains(refused.err, "nothing was imported")) << refused.err;
   }
   EXPECT_FALSE(std::filesystem::exists(daemon.database()));  // not even opened
+
+  // Every byte pair of this one is also CP932 ("Ö" a half-width katakana, "èv" a kanji): not guessed as it.
+  const std::string western = converted(daemon.dir(),
+                                        "kpi,period,value,note\r\n"
+                                        "g01.trainees,2025,12,Österreich Genève\r\n",
+                                        "LATIN1", "western.csv");
+  const std::string western_bytes = read_file(western);
+  auto refused = run_kpiwatch({"import", western, "--config", daemon.config_path()});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_TRUE(contains(refused.err, fmt::format("{}:2: byte 0xD6 at offset {} is not UTF-8 or CP932", western,
+                                                western_bytes.find('\xD6'))))
+      << refused.err;
+  EXPECT_FALSE(std::filesystem::exists(daemon.database()));
 }
 
 const char* const kThresholdRule = R"([[rule]]

@@ -3,6 +3,7 @@
 
 #include "kpiwatch/catalog.hpp"
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -179,6 +180,16 @@ TEST(Catalog, AValidSmallCatalogLoadsWithItsDimensions) {
 TEST(Catalog, ReportsAnUnknownKeyAtTheKey) {
   std::string text = kBodies + kpi_block("g01.courses", "  colour = \"red\"\n");
   expect_single(text, position_of(text, "colour"), "unknown key \"colour\"");
+}
+
+TEST(Catalog, ABoundThatIsNotFiniteIsAnErrorAtItsValue) {
+  // TOML writes nan and inf; a range bound of either would let every figure through.
+  for (const char* bound : {"nan", "inf", "-inf"}) {
+    SCOPED_TRACE(bound);
+    std::string text = kBodies + kpi_block("g01.courses", fmt::format("  max = {}\n", bound));
+    expect_single(text, position_of(text, bound, text.find("max = ")),
+                  fmt::format("\"max\" must be a finite number, not {}", bound));
+  }
 }
 
 TEST(Catalog, ReportsAnUnknownTopLevelKey) {

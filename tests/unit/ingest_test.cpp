@@ -312,6 +312,52 @@ TEST(Ingest, AFailingBatchDoesNotFailTheOthersInItsGroup) {
   EXPECT_EQ(query(path, "SELECT COUNT(*) FROM revisions WHERE submitted_by = 'b'"), "0");
 }
 
+TEST(Ingest, ABatchWhoseFailureEndsTheTransactionFailsTheGroupAndNothingIsWrittenAfterIt) {
+  TempDir dir;
+  auto path = dir.file("k.db");
+  FixedClock clock;
+  Gate gate;
+  Results results;
+  auto store = open_store(path);
+  ASSERT_TRUE(store);
+  // As a full disk or an I/O error does, a row noted "end" makes SQLite roll the whole transaction back.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER test_end BEFORE INSERT ON revisions WHEN NEW.note = 'end' "
+                           "BEGIN SELECT RAISE(ROLLBACK, 'provoked rollback'); END;",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  Ingest ingest(std::move(store), clock);
+  OpenOnExit guard{gate};
+  ingest.start();
+
+  ingest.submit({figure(2000, 0, "gate")}, "gate", [&](Result<std::vector<Revision>> r) {
+    results.callback(0)(std::move(r));
+    gate.enter_and_wait();
+  });
+  gate.wait_until_entered();
+  ingest.submit({figure(2024, 1, "a")}, "a", results.callback(1));
+  ingest.submit({figure(2024, 2, "b", "end")}, "b", results.callback(2));
+  ingest.submit({figure(2024, 3, "c")}, "c", results.callback(3));
+  gate.open();
+  results.wait_for(4);
+  ingest.stop();
+
+  // What each client is told is what is stored: a batch reported failed is not in the database.
+  for (std::size_t i = 1; i <= 3; ++i) {
+    SCOPED_TRACE(i);
+    std::string by = std::string(1, static_cast<char>('a' + i - 1));
+    auto stored = query(path, "SELECT COUNT(*) FROM revisions WHERE submitted_by = '" + by + "'");
+    EXPECT_EQ(stored, results.at(i).ok() ? "1" : "0");
+  }
+  EXPECT_FALSE(results.at(2).ok());
+  EXPECT_EQ(revisions_in(path), 1);  // the gate only: the group was rolled back whole
+}
+
 TEST(Ingest, GroupsRespectTheRowLimit) {
   TempDir dir;
   auto path = dir.file("k.db");

@@ -244,12 +244,12 @@ Response Api::get_alert(const Call& call, Store& store) const {
 
 void Api::post_ack(const Call& call, Respond respond) const {
   std::string comment;
-  boost::system::error_code ec;
   if (!call.request.body().empty()) {
-    auto body = json::parse(call.request.body(), ec);
-    if (ec || !body.is_object())
+    auto body = parse_json(call.request.body());
+    if (!body) return respond(error_response(body.error()));
+    if (!body->is_object())
       return respond(error_response(ErrorCode::invalid_ack, "an acknowledgement is {\"comment\": \"...\"}"));
-    if (const auto* c = body.get_object().if_contains("comment"); c && c->is_string())
+    if (const auto* c = body->get_object().if_contains("comment"); c && c->is_string())
       comment = std::string(c->get_string());
   }
   write(

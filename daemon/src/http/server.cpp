@@ -209,6 +209,8 @@ class Session : public std::enable_shared_from_this<Session>, public ResponseStr
       if (auto refused = framing_error(self->parser_->get()))
         return self->reply_error(ErrorCode::bad_request, *refused);
       if (self->parser_->is_done()) return self->on_request();
+      // The deadline passed as the head arrived: its cancel found no read to stop.
+      if (self->timed_out_) return self->on_read_error(beast::error::timeout);
       http::async_read(self->stream_, self->buffer_, *self->parser_, [self](beast::error_code ec, std::size_t) {
         if (ec) return self->on_read_error(ec);
         self->on_request();

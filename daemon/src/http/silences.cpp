@@ -31,9 +31,10 @@ Error invalid_silence(std::string field, std::string message) {
 
 // The matchers and times of a silence; `now` is its default start.
 Result<Silence> silence_from_json(std::string_view text, TimePoint now) {
-  boost::system::error_code ec;
-  auto body = json::parse(text, ec);
-  if (ec || !body.is_object())
+  auto parsed = parse_json(text);
+  if (!parsed) return parsed.error();
+  const auto& body = parsed.value();
+  if (!body.is_object())
     return invalid_silence("", "a silence is a JSON object: {\"matchers\": {...}, \"ends_at\": ...}");
   const auto& o = body.get_object();
   for (const auto& member : o)

@@ -299,6 +299,7 @@ bool AlertEngine::apply(Store& store, AlertChanges changes, TimePoint now) {
     // What is stored no longer follows from the revisions evaluated: the stored mark
     // stays where it was, so that the next start evaluates them again.
     states_current_ = false;
+    inhibitions_unchecked_ = true;  // the book kept what this apply would have cleared
     return false;
   }
   if (states_current_) persisted_through_ = evaluated_through_;

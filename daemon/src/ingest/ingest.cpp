@@ -106,6 +106,10 @@ void Ingest::write_group(std::vector<Pending>& group) {
       auto stored = store_->revisions().insert(p.batch, p.submitted_by, received_at);
       if (stored) {
         if (auto s = batch.release(); !s) return s;
+      } else if (!store_->connection().in_transaction()) {
+        // SQLite rolled the whole transaction back (a full disk, an I/O error): no batch of
+        // the group is kept, and none may be written after it outside the transaction.
+        return stored.error();
       }
       results.push_back(std::move(stored));
     }

@@ -121,6 +121,20 @@ std::optional<TextEncoding> parse_text_encoding(std::string_view name) {
   return it->second;
 }
 
+// Whether bytes that read as CP932 hold what a Latin-1 or Windows-1252 file makes of it:
+// half-width katakana (the bytes of À to ß) or a lead byte of 0xE0 and above (à to ü,
+// read as rare kanji and vendor extensions). Japanese text from Excel seldom has either;
+// when it does, --encoding cp932 says so. A guess must not turn "Genève" into 钁.
+bool reads_as_western(std::string_view bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    if (b < 0x80) continue;
+    if ((b >= 0xA1 && b <= 0xDF) || b >= 0xE0) return true;
+    ++i;  // a lead byte of 0x81 to 0x9F and its trail byte
+  }
+  return false;
+}
+
 Result<DecodedText> decode_text(std::string_view bytes, const std::string& file, TextEncoding encoding,
                                 ImportFormat format) {
   bool le_bom = bytes.starts_with("\xFF\xFE");
@@ -170,7 +184,8 @@ Result<DecodedText> decode_text(std::string_view bytes, const std::string& file,
     return undecodable(file, bytes, *bad, line_of(bytes, *bad, 1, false), "UTF-8");
   auto cp932 = to_utf8(bytes, "CP932");
   if (!cp932) return cp932.error();
-  if (cp932->bad) return undecodable(file, bytes, *bad, line_of(bytes, *bad, 1, false), "UTF-8 or CP932 (Shift_JIS)");
+  if (cp932->bad || reads_as_western(bytes))
+    return undecodable(file, bytes, *bad, line_of(bytes, *bad, 1, false), "UTF-8 or CP932 (Shift_JIS)");
   out.text = std::move(cp932->text);
   out.notice =
       fmt::format("{}: read as CP932 (Shift_JIS, detected: the file is not UTF-8); use --encoding to choose", file);
