@@ -86,6 +86,14 @@ std::set<std::pair<std::string, std::string>> rules_and_stages(const ReceivedReq
   return out;
 }
 
+// Whether the receiver got the overall stage-up alert (stage=all).
+bool overall_stage_up_sent(const TestReceiver& receiver) {
+  return !receiver.requests([](const ReceivedRequest& r) {
+                    return rules_and_stages(r).contains({kStageUp, "all"});
+                  })
+              .empty();
+}
+
 void submit_basic_2025(const Daemon& daemon) {
   auto reply = http_post(daemon.port(), "/api/v1/submissions",
                          R"({"kpi": "g06.stage_up_rate", "period": "2025", "dims": {"stage": "basic"}, "value": 10})",
@@ -198,12 +206,7 @@ TEST(Inhibition, TheOverallStageUpAlertIsSentAndThePerStageCopiesAreHeldBack) {
   EXPECT_EQ(label(shown[0], "stage"), "all");
 
   // The receiver gets the overall alert; the copies are recorded as suppressed, with the reason.
-  ASSERT_TRUE(eventually([&] {
-    return !receiver.requests([](const ReceivedRequest& r) {
-                      return rules_and_stages(r).contains({kStageUp, "all"});
-                    })
-                .empty();
-  })) << daemon.log();
+  ASSERT_TRUE(eventually([&] { return overall_stage_up_sent(receiver); })) << daemon.log();
   auto detail = http_get(daemon.port(), "/api/v1/alerts/" + str(by_stage["clinical"].at("fingerprint"))).json();
   const auto& notifications = detail.at("notifications").as_array();
   ASSERT_EQ(notifications.size(), 1u) << detail;
@@ -227,12 +230,7 @@ TEST(Inhibition, WhenTheOverallAlertResolvesThePerStageCopyIsSentThen) {
   daemon.start();
   ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
   auto clinical_sent = [&](const ReceivedRequest& r) { return rules_and_stages(r).contains({kStageUp, "clinical"}); };
-  ASSERT_TRUE(eventually([&] {
-    return !receiver.requests([](const ReceivedRequest& r) {
-                      return rules_and_stages(r).contains({kStageUp, "all"});
-                    })
-                .empty();
-  }));
+  ASSERT_TRUE(eventually([&] { return overall_stage_up_sent(receiver); }));
   EXPECT_TRUE(receiver.requests(clinical_sent).empty());
 
   // A revision of the overall 2024 figure to 33.1 (no fall): the overall alert resolves.
@@ -275,12 +273,7 @@ TEST(Inhibition, AReloadWithoutTheInhibitTablesSendsTheCopiesItHeldBack) {
   daemon.start();
   ASSERT_TRUE(daemon.wait_for_log("rules evaluated over")) << daemon.log();
   auto clinical_sent = [&](const ReceivedRequest& r) { return rules_and_stages(r).contains({kStageUp, "clinical"}); };
-  ASSERT_TRUE(eventually([&] {
-    return !receiver.requests([](const ReceivedRequest& r) {
-                      return rules_and_stages(r).contains({kStageUp, "all"});
-                    })
-                .empty();
-  }));
+  ASSERT_TRUE(eventually([&] { return overall_stage_up_sent(receiver); }));
   EXPECT_TRUE(receiver.requests(clinical_sent).empty());
 
   std::string g06 = read_file(rules.file("g06.toml"));

@@ -137,6 +137,28 @@ class Results {
   std::map<std::size_t, Result<std::vector<Revision>>> results_;
 };
 
+// Makes an INSERT of a revision noted `note` fail with RAISE(`raise`): ABORT fails the
+// statement, as a broken constraint does; ROLLBACK ends the whole transaction, as a full
+// disk or an I/O error does.
+void fail_revisions_noted(const std::string& path, const std::string& note, const std::string& raise) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  std::string sql = "CREATE TRIGGER test_" + note + " BEFORE INSERT ON revisions WHEN NEW.note = '" + note +
+                    "' BEGIN SELECT RAISE(" + raise + ", 'provoked " + note + "'); END;";
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+}
+
+// Holds the writer in a first batch's completion until `gate` opens, so that the batches
+// submitted meanwhile are written as one group.
+void hold_writer(Ingest& ingest, Gate& gate, Results& results) {
+  ingest.submit({figure(2000, 0, "gate")}, "gate", [&](Result<std::vector<Revision>> r) {
+    results.callback(0)(std::move(r));
+    gate.enter_and_wait();
+  });
+  gate.wait_until_entered();
+}
+
 TEST(Ingest, StoresABatchAndAcknowledgesItOnlyAfterCommit) {
   TempDir dir;
   auto path = dir.file("k.db");
@@ -184,11 +206,7 @@ TEST(Ingest, ConcurrentBatchesAreGatheredIntoOneCommit) {
   OpenOnExit guard{gate};
   ingest.start();
 
-  ingest.submit({figure(2000, 0, "gate")}, "gate", [&](Result<std::vector<Revision>> r) {
-    results.callback(0)(std::move(r));
-    gate.enter_and_wait();
-  });
-  gate.wait_until_entered();  // the writer is busy: everything below queues up
+  hold_writer(ingest, gate, results);  // the writer is busy: everything below queues up
 
   constexpr int kThreads = 16;
   constexpr int kBatchesPerThread = 8;
@@ -271,26 +289,11 @@ TEST(Ingest, AFailingBatchDoesNotFailTheOthersInItsGroup) {
   Results results;
   auto store = open_store(path);
   ASSERT_TRUE(store);
-  // Any revision noted "fail" makes its INSERT fail, as a full disk or a broken constraint would.
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    EXPECT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER test_fail BEFORE INSERT ON revisions WHEN NEW.note = 'fail' "
-                           "BEGIN SELECT RAISE(ABORT, 'provoked failure'); END;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  fail_revisions_noted(path, "fail", "ABORT");
   Ingest ingest(std::move(store), clock);
   OpenOnExit guard{gate};
   ingest.start();
-
-  ingest.submit({figure(2000, 0, "gate")}, "gate", [&](Result<std::vector<Revision>> r) {
-    results.callback(0)(std::move(r));
-    gate.enter_and_wait();
-  });
-  gate.wait_until_entered();
+  hold_writer(ingest, gate, results);
   ingest.submit({figure(2024, 1, "a")}, "a", results.callback(1));
   // A new series and a good row first, then the failing row: all of it must go.
   ingest.submit({figure(2024, 2, "b"), figure(2023, 2, "b", "fail")}, "b", results.callback(2));
@@ -300,7 +303,7 @@ TEST(Ingest, AFailingBatchDoesNotFailTheOthersInItsGroup) {
 
   ASSERT_TRUE(results.at(1).ok()) << results.at(1).error().message;
   ASSERT_FALSE(results.at(2).ok());
-  EXPECT_THAT(results.at(2).error().message, HasSubstr("provoked failure"));
+  EXPECT_THAT(results.at(2).error().message, HasSubstr("provoked fail"));
   ASSERT_TRUE(results.at(3).ok()) << results.at(3).error().message;
   EXPECT_EQ(results.at(3).value().at(1).revision, 2);  // follows batch a in the same transaction
   EXPECT_EQ(ingest.stats().commits, 2u);               // a, b and c were one group
@@ -320,26 +323,11 @@ TEST(Ingest, ABatchWhoseFailureEndsTheTransactionFailsTheGroupAndNothingIsWritte
   Results results;
   auto store = open_store(path);
   ASSERT_TRUE(store);
-  // As a full disk or an I/O error does, a row noted "end" makes SQLite roll the whole transaction back.
-  {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-    EXPECT_EQ(sqlite3_exec(db,
-                           "CREATE TRIGGER test_end BEFORE INSERT ON revisions WHEN NEW.note = 'end' "
-                           "BEGIN SELECT RAISE(ROLLBACK, 'provoked rollback'); END;",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    sqlite3_close(db);
-  }
+  fail_revisions_noted(path, "end", "ROLLBACK");
   Ingest ingest(std::move(store), clock);
   OpenOnExit guard{gate};
   ingest.start();
-
-  ingest.submit({figure(2000, 0, "gate")}, "gate", [&](Result<std::vector<Revision>> r) {
-    results.callback(0)(std::move(r));
-    gate.enter_and_wait();
-  });
-  gate.wait_until_entered();
+  hold_writer(ingest, gate, results);
   ingest.submit({figure(2024, 1, "a")}, "a", results.callback(1));
   ingest.submit({figure(2024, 2, "b", "end")}, "b", results.callback(2));
   ingest.submit({figure(2024, 3, "c")}, "c", results.callback(3));
@@ -367,11 +355,7 @@ TEST(Ingest, GroupsRespectTheRowLimit) {
   Ingest ingest(open_store(path), clock, 2);
   OpenOnExit guard{gate};
   ingest.start();
-  ingest.submit({figure(2000, 0, "gate")}, "gate", [&](Result<std::vector<Revision>> r) {
-    results.callback(0)(std::move(r));
-    gate.enter_and_wait();
-  });
-  gate.wait_until_entered();
+  hold_writer(ingest, gate, results);
   for (std::size_t i = 1; i <= 5; ++i) ingest.submit({figure(2024, 1, std::to_string(i))}, "t", results.callback(i));
   // A batch larger than the limit still goes through, in a group of its own.
   ingest.submit({figure(2021, 1, "big"), figure(2022, 1, "big"), figure(2023, 1, "big")}, "t", results.callback(6));
@@ -393,11 +377,7 @@ TEST(Ingest, StopDrainsQueuedBatches) {
   Ingest ingest(open_store(path), clock);
   OpenOnExit guard{gate};
   ingest.start();
-  ingest.submit({figure(2000, 0, "gate")}, "gate", [&](Result<std::vector<Revision>> r) {
-    results.callback(0)(std::move(r));
-    gate.enter_and_wait();
-  });
-  gate.wait_until_entered();
+  hold_writer(ingest, gate, results);
   constexpr std::size_t kQueued = 20;
   for (std::size_t i = 1; i <= kQueued; ++i)
     ingest.submit({figure(2024, 1, std::to_string(i))}, "t", results.callback(i));
