@@ -66,7 +66,8 @@ set(CPACK_STRIP_FILES ON)
 # Library dependencies from dpkg-shlibdeps; the postinst creates the user with
 # systemd-sysusers, or adduser where systemd is not installed.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | adduser")
+# tzdata: the time zones of digests and of the times written in emails.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "systemd | adduser, tzdata")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_BINARY_DIR}/debian/conffiles

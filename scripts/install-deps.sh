@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git curl
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libsqlite3-dev sqlite3 libtomlplusplus-dev libspdlog-dev libfmt-dev
+  libsqlite3-dev sqlite3 libtomlplusplus-dev libcurl4-openssl-dev libhowardhinnant-date-dev tzdata python3-aiosmtpd libspdlog-dev libfmt-dev
   libssl-dev libsystemd-dev libcli11-dev libcsv-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl prometheus-alertmanager

@@ -1,8 +1,10 @@
 #include "kpiwatch/settings.hpp"
 
+#include <date/tz.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +38,32 @@ bool parse_receiver_format(std::string_view text, ReceiverFormat& out) {
     }
   return false;
 }
+std::string DigestConfig::group_key() const {
+  static constexpr std::string_view kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                               "thursday", "friday", "saturday"};
+  return fmt::format("digest:{}:{:02}:{:02}:{}",
+                     every == Every::weekly ? std::string("weekly:") + std::string(kDays[weekday % 7]) : "daily",
+                     minute_of_day / 60, minute_of_day % 60, time_zone);
+}
+
+bool is_address(std::string_view text) {
+  auto at = text.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= text.size() || text.find('@', at + 1) != text.npos)
+    return false;
+  return std::none_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u <= ' ' || u >= 0x7f || c == '<' || c == '>' || c == '(' || c == ')' || c == ',' || c == ';' || c == '"';
+  });
+}
+
+bool is_time_zone(const std::string& name) {
+  try {
+    return date::locate_zone(name) != nullptr;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 namespace {
 
 std::string resolve(const std::string& path, const std::string& base_dir) {
@@ -57,6 +85,25 @@ bool parse_hex32(std::string_view hex, std::array<unsigned char, 32>& out) {
     out[i] = static_cast<unsigned char>(hi * 16 + lo);
   }
   return true;
+}
+
+// "kpiwatch <kpiwatch@example.go.jp>" or "kpiwatch@example.go.jp".
+bool parse_mailbox(std::string_view text, std::string& name, std::string& address) {
+  auto open = text.rfind('<');
+  if (open == std::string_view::npos) {
+    name.clear();
+    address = std::string(text);
+  } else {
+    if (!text.ends_with('>')) return false;
+    address = std::string(text.substr(open + 1, text.size() - open - 2));
+    auto display = text.substr(0, open);
+    while (!display.empty() && display.back() == ' ') display.remove_suffix(1);
+    if (display.size() >= 2 && display.front() == '"' && display.back() == '"')
+      display = display.substr(1, display.size() - 2);
+    name = std::string(display);
+    if (name.find_first_of("\r\n\"") != std::string::npos) return false;
+  }
+  return is_address(address);
 }
 
 bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port) {
@@ -252,6 +299,30 @@ class SettingsReader {
   void read_receiver(TomlTable& r) {
     ReceiverConfig rc;
     rc.name = r.string("name", true).value_or("");
+    if (auto type = r.string("type")) {
+      if (*type == "email")
+        rc.type = ReceiverType::email;
+      else if (*type != "webhook")
+        r.error(*r.raw().get("type"), fmt::format("\"type\" must be webhook or email, not \"{}\"", *type));
+    }
+    rc.timeout = positive_ms(r, "timeout_ms", rc.timeout);
+    rc.ca_file = resolve(r.string("ca_file").value_or(""), base_dir_);
+    if (auto repeat = r.integer("repeat_interval_ms")) {
+      if (*repeat < 0)
+        r.error(*r.raw().get("repeat_interval_ms"), "\"repeat_interval_ms\" must be 0 (never) or positive");
+      else
+        rc.repeat_interval = std::chrono::milliseconds(*repeat);
+    }
+    if (rc.type == ReceiverType::email)
+      read_email(r, rc.email);
+    else
+      read_webhook(r, rc);
+    r.reject_unknown_keys();
+    if (s_.receiver(rc.name)) r.error(fmt::format("duplicate receiver name \"{}\"", rc.name));
+    s_.receivers.push_back(std::move(rc));
+  }
+
+  static void read_webhook(TomlTable& r, ReceiverConfig& rc) {
     rc.url = r.string("url", true).value_or("");
     if (!rc.url.empty() && !rc.url.starts_with("http://") && !rc.url.starts_with("https://"))
       r.error(*r.raw().get("url"), fmt::format("\"url\" must start with http:// or https://, not \"{}\"", rc.url));
@@ -261,19 +332,106 @@ class SettingsReader {
                 fmt::format("\"format\" must be alertmanager, slack, teams or alertmanager_api, not \"{}\"", *format));
     }
     rc.secret = r.string("secret").value_or("");
-    rc.timeout = positive_ms(r, "timeout_ms", rc.timeout);
     rc.headers = string_pairs(r, "headers", "header \"{}\" must be a string");
-    rc.ca_file = resolve(r.string("ca_file").value_or(""), base_dir_);
-    if (auto repeat = r.integer("repeat_interval_ms")) {
-      if (*repeat < 0)
-        r.error(*r.raw().get("repeat_interval_ms"), "\"repeat_interval_ms\" must be 0 (never) or positive");
-      else
-        rc.repeat_interval = std::chrono::milliseconds(*repeat);
-    }
     rc.resend_interval = positive_ms(r, "resend_interval_ms", rc.resend_interval);
+  }
+
+  void read_email(TomlTable& r, EmailConfig& e) {
+    e.smtp_url = r.string("smtp_url", true).value_or("");
+    bool smtps = e.smtp_url.starts_with("smtps://");
+    if (!e.smtp_url.empty() && !smtps && !e.smtp_url.starts_with("smtp://"))
+      r.error(*r.raw().get("smtp_url"),
+              fmt::format("\"smtp_url\" must start with smtp:// (STARTTLS) or smtps:// (TLS), not \"{}\"", e.smtp_url));
+    e.tls = smtps ? SmtpTls::implicit : SmtpTls::starttls;
+    if (auto tls = r.string("tls")) {
+      bool known = *tls == "starttls" || *tls == "tls" || *tls == "none";
+      if (!known)
+        r.error(*r.raw().get("tls"), fmt::format("\"tls\" must be starttls, tls or none, not \"{}\"", *tls));
+      else if (smtps != (*tls == "tls"))
+        r.error(*r.raw().get("tls"), smtps ? fmt::format("an smtps:// URL always uses TLS, not \"{}\"", *tls)
+                                           : std::string("\"tls\" = \"tls\" needs an smtps:// URL"));
+      else if (*tls == "none")
+        e.tls = SmtpTls::none;
+    }
+    if (auto from = r.string("from", true); from && !parse_mailbox(*from, e.from_name, e.from_address))
+      r.error(*r.raw().get("from"),
+              fmt::format("\"from\" must be an address, or a name and <address>, not \"{}\"", *from));
+    e.to = r.strings("to", true).value_or(std::vector<std::string>{});
+    if (e.to.empty() && r.raw().get("to")) r.error(*r.raw().get("to"), "\"to\" lists at least one address");
+    e.cc = r.strings("cc").value_or(std::vector<std::string>{});
+    for (const char* key : {"to", "cc"})
+      for (const auto& address : key == std::string_view("to") ? e.to : e.cc)
+        if (!is_address(address))
+          r.error(*r.raw().get(key), fmt::format("\"{}\" lists \"{}\", which is not an email address", key, address));
+    if (r.raw().get("password"))
+      r.error(*r.raw().get("password"),
+              "a password is not written in the config: name a file (\"password_file\") or an environment "
+              "variable (\"password_env\")");
+    r.known("password");
+    e.username = r.string("username").value_or("");
+    e.password_file = resolve(r.string("password_file").value_or(""), base_dir_);
+    e.password_env = r.string("password_env").value_or("");
+    if (!e.password_file.empty() && !e.password_env.empty())
+      r.error(*r.raw().get("password_env"), "name either \"password_file\" or \"password_env\", not both");
+    if (!e.username.empty() && e.password_file.empty() && e.password_env.empty())
+      r.error(*r.raw().get("username"), "\"username\" needs \"password_file\" or \"password_env\"");
+    if ((!e.password_file.empty() || !e.password_env.empty()) && e.username.empty())
+      r.error(*r.raw().get(e.password_file.empty() ? "password_env" : "password_file"),
+              "a password needs \"username\"");
+    if (!e.username.empty() && e.tls == SmtpTls::none)
+      r.error(*r.raw().get("username"), "a password is sent only over TLS: \"tls\" = \"none\" cannot log in");
+    if (auto lang = r.string("language"); lang && !parse_lang(*lang, e.language))
+      r.error(*r.raw().get("language"), fmt::format("\"language\" must be ja or en, not \"{}\"", *lang));
+    if (auto zone = r.string("time_zone")) {
+      if (is_time_zone(*zone))
+        e.time_zone = *zone;
+      else
+        r.error(*r.raw().get("time_zone"), fmt::format("unknown time zone \"{}\" (e.g. \"Asia/Tokyo\")", *zone));
+    }
+    e.digest = read_digest(r, e.time_zone);
+  }
+
+  // The `digest` inline table of a receiver or route.
+  std::optional<DigestConfig> read_digest(TomlTable& parent, const std::string& time_zone) {
+    const auto* t = parent.table("digest");
+    if (!t) return std::nullopt;
+    TomlTable r(*t, parent.where() + ".digest", source_, diags_);
+    DigestConfig d;
+    d.time_zone = time_zone;
+    if (auto every = r.string("every", true)) {
+      if (*every == "weekly")
+        d.every = DigestConfig::Every::weekly;
+      else if (*every != "daily")
+        r.error(*r.raw().get("every"), fmt::format("\"every\" must be daily or weekly, not \"{}\"", *every));
+    }
+    if (auto day = r.string("weekday")) {
+      static constexpr std::string_view kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                                   "thursday", "friday", "saturday"};
+      auto it = std::find(std::begin(kDays), std::end(kDays), *day);
+      if (it == std::end(kDays))
+        r.error(*r.raw().get("weekday"), fmt::format("\"weekday\" must be a day such as monday, not \"{}\"", *day));
+      else
+        d.weekday = static_cast<int>(it - std::begin(kDays));
+      if (d.every != DigestConfig::Every::weekly)
+        r.error(*r.raw().get("weekday"), "\"weekday\" is for every = \"weekly\"");
+    }
+    if (auto at = r.string("at")) {
+      int h = 0, m = 0;
+      bool valid = at->size() == 5 && (*at)[2] == ':' && std::sscanf(at->c_str(), "%2d:%2d", &h, &m) == 2 && h >= 0 &&
+                   h < 24 && m >= 0 && m < 60;
+      if (valid)
+        d.minute_of_day = h * 60 + m;
+      else
+        r.error(*r.raw().get("at"), fmt::format("\"at\" is a local time such as \"09:00\", not \"{}\"", *at));
+    }
+    if (auto zone = r.string("time_zone")) {
+      if (is_time_zone(*zone))
+        d.time_zone = *zone;
+      else
+        r.error(*r.raw().get("time_zone"), fmt::format("unknown time zone \"{}\" (e.g. \"Asia/Tokyo\")", *zone));
+    }
     r.reject_unknown_keys();
-    if (s_.receiver(rc.name)) r.error(fmt::format("duplicate receiver name \"{}\"", rc.name));
-    s_.receivers.push_back(std::move(rc));
+    return d;
   }
 
   void read_route(TomlTable& r) {
@@ -284,6 +442,14 @@ class SettingsReader {
     route.continue_matching = r.boolean("continue").value_or(false);
     route.grouping = s_.alerting.grouping;
     read_grouping(r, route.grouping);
+    if (auto lang = r.string("language")) {
+      Lang l = Lang::ja;
+      if (parse_lang(*lang, l))
+        route.language = l;
+      else
+        r.error(*r.raw().get("language"), fmt::format("\"language\" must be ja or en, not \"{}\"", *lang));
+    }
+    route.digest = read_digest(r, "Asia/Tokyo");
     r.reject_unknown_keys();
     for (const auto& name : route.receivers)
       if (!s_.receiver(name)) r.error(*r.raw().get("receivers"), fmt::format("unknown receiver \"{}\"", name));

@@ -28,7 +28,7 @@ std::string with_unit(double v, const Kpi& kpi, Lang lang, std::optional<int> de
   return fmt::format("{}{}{}", number, tight ? "" : " ", unit);
 }
 
-std::string value_text(double v, const Kpi& kpi, Lang lang) { return with_unit(v, kpi, lang, kpi.precision()); }
+std::string value_text(double v, const Kpi& kpi, Lang lang) { return figure_with_unit(v, kpi, lang); }
 
 // An amount of change: 「5ポイント」 of a percent KPI, else in the KPI's unit, without trailing zeros.
 std::string amount_text(double v, const Kpi& kpi, Lang lang) {
@@ -304,6 +304,8 @@ struct Describe {
 };
 
 }  // namespace
+
+std::string figure_with_unit(double v, const Kpi& kpi, Lang lang) { return with_unit(v, kpi, lang, kpi.precision()); }
 
 std::optional<double> RuleCriterion::bound_value(std::optional<double> reference) const {
   if (bound == Bound::fixed) return fixed;

@@ -249,24 +249,30 @@ Result<std::vector<DueGroup>> OutboxRepository::due_groups(const std::string& no
 }
 
 Result<std::string> OutboxRepository::claim_group(const std::string& receiver, const std::string& group_key,
-                                                  const std::string& now) {
+                                                  const std::string& now, bool every_due) {
   Transaction tx(db_);
   if (!tx.began()) return tx.began().error();
   std::string key;
+  // The oldest unsent notification of each alert: a resolution follows its firing in the next message.
+  // A digest takes every one due, in the order they were queued.
+  const char* unsent = every_due ? "status = ?3 AND receiver = ?1 AND group_key = ?2 AND message_key = '' AND "
+                                   "next_attempt_at <= ?5"
+                                 : "status = ?3 AND receiver = ?1 AND group_key = ?2 AND message_key = ''";
   {
-    // The oldest unsent notification of each alert: a resolution follows its firing in the next message.
-    auto first = db_.statement(
-        "SELECT MIN(id) FROM outbox WHERE status = ?3 AND receiver = ?1 AND group_key = ?2 AND message_key = ''");
+    auto first = db_.statement(fmt::format("SELECT MIN(id) FROM outbox WHERE {}", unsent));
     if (!first) return first.error();
     first->bind_all(receiver, group_key, to_string(OutboxStatus::pending));
+    if (every_due) first->bind(5, now);
     if (auto row = first->row("claim outbox group"); !row) return row.error();
     if (first->is_null(0)) return std::string();
     key = sha256_hex(fmt::format("{}\n{}\n{}", receiver, group_key, first->int64(0))).substr(0, 32);
   }
   {
     auto s = db_.statement(
-        "UPDATE outbox SET message_key = ?4, next_attempt_at = ?5 WHERE id IN (SELECT MIN(id) FROM outbox WHERE "
-        "status = ?3 AND receiver = ?1 AND group_key = ?2 AND message_key = '' GROUP BY fingerprint)");
+        every_due ? fmt::format("UPDATE outbox SET message_key = ?4, next_attempt_at = ?5 WHERE {}", unsent)
+                  : fmt::format("UPDATE outbox SET message_key = ?4, next_attempt_at = ?5 WHERE id IN (SELECT "
+                                "MIN(id) FROM outbox WHERE {} GROUP BY fingerprint)",
+                                unsent));
     if (!s) return s.error();
     s->bind_all(receiver, group_key, to_string(OutboxStatus::pending), key, now);
     if (auto done = s->run("claim outbox group"); !done) return done.error();

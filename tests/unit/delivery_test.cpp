@@ -91,6 +91,20 @@ class FakeTransport final : public Transport {
   boost::asio::io_context& io_;
 };
 
+// Accepts every email on the io_context, as a real mailer answers, and keeps it.
+class FakeMailer final : public Mailer {
+ public:
+  explicit FakeMailer(boost::asio::io_context& io) : io_(io) {}
+  void send(const ReceiverConfig&, MailMessage message, std::function<void(PostResult)> done) override {
+    sent.push_back(std::move(message));
+    boost::asio::post(io_, [done = std::move(done)] { done(PostResult{250, ""}); });
+  }
+  std::vector<MailMessage> sent;
+
+ private:
+  boost::asio::io_context& io_;
+};
+
 const PostResult kRefused{0, "connection refused"};
 
 class DeliveryTest : public ::testing::Test {
@@ -119,7 +133,8 @@ class DeliveryTest : public ::testing::Test {
     config->receivers.push_back(am);
     config_ = config;
     // The longest wait: with a draw of 1, retry_delay gives exactly the doubled delay.
-    delivery_ = std::make_unique<Delivery>(io_, *ingest_, clock_, metrics_, config_, transport_, [] { return 1.0; });
+    delivery_ =
+        std::make_unique<Delivery>(io_, *ingest_, clock_, metrics_, config_, transport_, mailer_, [] { return 1.0; });
   }
   ~DeliveryTest() override {
     delivery_->stop();
@@ -194,6 +209,7 @@ class DeliveryTest : public ::testing::Test {
   boost::asio::io_context io_;
   Metrics metrics_;
   FakeTransport transport_{io_};
+  FakeMailer mailer_{io_};
   std::unique_ptr<Store> reader_;
   std::unique_ptr<Ingest> ingest_;
   std::shared_ptr<const NotifyConfig> config_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,6 +14,7 @@
 #include "kpiwatch/labels.hpp"
 #include "kpiwatch/result.hpp"
 #include "kpiwatch/submission.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 
@@ -34,9 +36,42 @@ std::string_view to_string(ReceiverFormat format);
 // The names of to_string; false (out untouched) for anything else.
 bool parse_receiver_format(std::string_view text, ReceiverFormat& out);
 
-// A webhook receiver (docs/NOTIFICATIONS.md).
+// Where a receiver's notifications go: an HTTP endpoint, or a mailbox through SMTP.
+enum class ReceiverType { webhook, email };
+
+// A scheduled digest (docs/NOTIFICATIONS.md): what fired, resolved and became
+// overdue since the last one, sent at a local time instead of one email per alert.
+struct DigestConfig {
+  enum class Every { daily, weekly } every = Every::daily;
+  int weekday = 1;             // weekly: 0 Sunday, 1 Monday, ... 6 Saturday
+  int minute_of_day = 9 * 60;  // local time
+  std::string time_zone = "Asia/Tokyo";
+  // The outbox group of the digest's notifications, e.g. "digest:weekly:monday:09:00:Asia/Tokyo".
+  std::string group_key() const;
+};
+
+// How an SMTP connection is protected: STARTTLS required (smtp://), TLS from the
+// first byte (smtps://), or none (a relay on the same host).
+enum class SmtpTls { starttls, implicit, none };
+
+struct EmailConfig {
+  std::string smtp_url;  // smtp://host[:port] or smtps://host[:port]
+  SmtpTls tls = SmtpTls::starttls;
+  std::string from_name, from_address;  // From: from_name <from_address>
+  std::vector<std::string> to, cc;
+  std::string username;
+  // Where the password is read when sending: never written in the config.
+  std::string password_file, password_env;
+  Lang language = Lang::ja;
+  std::string time_zone = "Asia/Tokyo";  // of the times written in the messages
+  std::optional<DigestConfig> digest;
+};
+
+// A receiver (docs/NOTIFICATIONS.md): a webhook, or an email address list.
 struct ReceiverConfig {
   std::string name;
+  ReceiverType type = ReceiverType::webhook;
+  EmailConfig email;  // type email
   std::string url;
   ReceiverFormat format = ReceiverFormat::alertmanager;
   std::string secret;
@@ -60,6 +95,9 @@ struct RouteConfig {
   std::vector<std::string> receivers;
   bool continue_matching = false;
   Grouping grouping;  // unset keys: those of [alerting]
+  // Of its email receivers: the language of the messages, and a digest instead of one email per alert.
+  std::optional<Lang> language;
+  std::optional<DigestConfig> digest;
 };
 
 struct AlertingConfig {
@@ -122,6 +160,11 @@ struct Settings {
 
   std::string database_path() const;
 };
+
+// An address as SMTP takes it: local@domain, without spaces, brackets or quotes.
+bool is_address(std::string_view text);
+// Whether the system's time zone database knows `name` ("Asia/Tokyo").
+bool is_time_zone(const std::string& name);
 
 // The embedded default: no file needed. The state directory is
 // $STATE_DIRECTORY (as systemd sets it) or ./kpiwatch-state.

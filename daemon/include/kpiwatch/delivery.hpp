@@ -16,6 +16,7 @@
 #include <string>
 
 #include "kpiwatch/clock.hpp"
+#include "kpiwatch/email.hpp"
 #include "kpiwatch/ingest.hpp"
 #include "kpiwatch/metrics.hpp"
 #include "kpiwatch/notifications.hpp"
@@ -37,9 +38,11 @@ class Delivery {
   static Draw random_draw();
 
   // The outbox is read and written on `writer`'s thread, never on the io_context's.
-  // Times (due, dead-letter age, backoff) come from `clock`; requests leave through `transport`.
+  // Times (due, dead-letter age, backoff, digests) come from `clock`.
+  // Requests leave through `transport`, emails through `mailer`.
   Delivery(boost::asio::io_context& io, Ingest& writer, const Clock& clock, Metrics& metrics,
-           std::shared_ptr<const NotifyConfig> config, Transport& transport, Draw draw = random_draw());
+           std::shared_ptr<const NotifyConfig> config, Transport& transport, Mailer& mailer,
+           Draw draw = random_draw());
 
   void start();
   // Looks for due notifications now. Call on the io_context thread.
@@ -111,6 +114,7 @@ class Delivery {
   Metrics& metrics_;
   std::shared_ptr<const NotifyConfig> config_;
   Transport& transport_;
+  Mailer& mailer_;
   Draw draw_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer resend_timer_;

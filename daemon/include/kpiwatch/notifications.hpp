@@ -17,7 +17,10 @@ namespace kpiwatch {
 struct Routed {
   const ReceiverConfig* receiver = nullptr;
   const Grouping* grouping = nullptr;
-  // Grouped: the route has group_by and the receiver is a webhook (alertmanager_api sends alone).
+  // Of an email receiver: the route's language and digest, else the receiver's.
+  Lang language = Lang::ja;
+  const DigestConfig* digest = nullptr;
+  // Grouped: the route has group_by and the receiver is a webhook or email (alertmanager_api sends alone).
   bool grouped() const;
 };
 

@@ -39,6 +39,8 @@ struct Daemon {
   std::shared_ptr<AlertEngine> engine;
   Metrics metrics;
   std::unique_ptr<WebhookClient> transport;
+  // Destroyed after delivery: joins the sends in progress, each bounded by its receiver's timeout.
+  std::unique_ptr<SmtpMailer> mailer;
   std::unique_ptr<Delivery> delivery;
   std::unique_ptr<asio::steady_timer> tick;
   std::unique_ptr<asio::steady_timer> external_check;
@@ -193,7 +195,8 @@ void start_alerting(Daemon& d) {
   auto notify = make_notify_config(d.setup.settings, d.listening);
   d.engine->swap_notify(notify);  // before any writer job uses the engine
   d.transport = std::make_unique<WebhookClient>(d.io);
-  d.delivery = std::make_unique<Delivery>(d.io, *d.ingest, d.clock, d.metrics, notify, *d.transport);
+  d.mailer = std::make_unique<SmtpMailer>(d.io);
+  d.delivery = std::make_unique<Delivery>(d.io, *d.ingest, d.clock, d.metrics, notify, *d.transport, *d.mailer);
   d.engine->on_enqueued([&d] { asio::post(d.io, [&d] { d.delivery->wake(); }); });
   d.api->set_alerting(d.engine, d.delivery.get(), &d.metrics, &d.clock);
   // Ready once the alert states are loaded (and evaluated, if they must be): a write

@@ -20,6 +20,8 @@ constexpr int kBatch = 64;
 constexpr std::size_t kMaxInFlight = 32;
 constexpr auto kIdlePoll = 5s;                  // also picks up requeued dead letters
 constexpr std::int64_t kCountEveryTime = 1000;  // pending rows below which counting them is cheap
+
+bool is_digest(const std::string& group_key) { return group_key.starts_with("digest:"); }
 }  // namespace
 
 std::chrono::milliseconds retry_delay(int attempts, std::chrono::milliseconds initial, std::chrono::milliseconds max,
@@ -37,13 +39,14 @@ Delivery::Draw Delivery::random_draw() {
 }
 
 Delivery::Delivery(asio::io_context& io, Ingest& writer, const Clock& clock, Metrics& metrics,
-                   std::shared_ptr<const NotifyConfig> config, Transport& transport, Draw draw)
+                   std::shared_ptr<const NotifyConfig> config, Transport& transport, Mailer& mailer, Draw draw)
     : io_(io),
       writer_(writer),
       clock_(clock),
       metrics_(metrics),
       config_(std::move(config)),
       transport_(transport),
+      mailer_(mailer),
       draw_(std::move(draw)),
       timer_(io),
       resend_timer_(io) {}
@@ -159,6 +162,12 @@ void Delivery::send(const OutboxEntry& entry) {
     return;
   }
   in_flight_.insert(entry.id);
+  if (receiver->type == ReceiverType::email) {
+    auto message = compose_email(*receiver, EmailKind::alone, {entry.body}, entry.idempotency_key, clock_.now(),
+                                 config_->external_url);
+    mailer_.send(*receiver, std::move(message), [this, entry](const PostResult& result) { finished(entry, result); });
+    return;
+  }
   auto headers = signed_headers(*receiver, entry.body);
   headers.emplace_back("Idempotency-Key", entry.idempotency_key);
   std::string url = receiver->url;
@@ -239,7 +248,9 @@ void Delivery::take_group(const DueGroup& group) {
   writer_.post([this, group, flight](Store& store) {
     std::string key = group.message_key;
     if (key.empty()) {
-      auto claimed = store.outbox().claim_group(group.receiver, group.group_key, format_rfc3339(clock_.now()));
+      // A digest takes every notification due, a group the oldest of each alert.
+      auto claimed = store.outbox().claim_group(group.receiver, group.group_key, format_rfc3339(clock_.now()),
+                                                is_digest(group.group_key));
       if (!claimed) spdlog::error("outbox: {}", claimed.error().message);
       key = claimed ? claimed.value() : std::string();
     }
@@ -272,6 +283,12 @@ void Delivery::send_group(const std::string& flight, const std::string& message_
     return finished_group(g, PostResult{0, fmt::format("receiver \"{}\" is no longer configured", g.receiver)});
   std::vector<std::string> items;
   for (const auto& e : entries.value()) items.push_back(e.body);
+  if (receiver->type == ReceiverType::email) {
+    auto kind = is_digest(first.group_key) ? EmailKind::digest : EmailKind::group;
+    auto message = compose_email(*receiver, kind, items, message_key, clock_.now(), config_->external_url);
+    mailer_.send(*receiver, std::move(message), [this, g](const PostResult& result) { finished_group(g, result); });
+    return;
+  }
   std::string body =
       group_notification_body(*receiver, first.group_key, first.group_labels, items, config_->external_url);
   auto headers = signed_headers(*receiver, body);

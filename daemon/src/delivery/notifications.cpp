@@ -272,18 +272,22 @@ const ReceiverConfig* NotifyConfig::receiver(std::string_view name) const {
 
 std::vector<Routed> NotifyConfig::routes_for(const AlertRecord& alert) const {
   std::vector<Routed> out;
-  auto add = [&](const std::string& name, const Grouping& grouping) {
+  auto add = [&](const std::string& name, const Grouping& grouping, const RouteConfig* route) {
     const ReceiverConfig* r = receiver(name);
     bool seen = std::any_of(out.begin(), out.end(), [&](const Routed& o) { return o.receiver == r; });
-    if (r && !seen) out.push_back({r, &grouping});
+    if (!r || seen) return;
+    Routed routed{r, &grouping, r->email.language, r->email.digest ? &*r->email.digest : nullptr};
+    if (route && route->language) routed.language = *route->language;
+    if (route && route->digest) routed.digest = &*route->digest;
+    out.push_back(routed);
   };
-  for (const auto& name : alert.receivers) add(name, alerting.grouping);
+  for (const auto& name : alert.receivers) add(name, alerting.grouping, nullptr);
   for (const auto& r : routes) {
     if (!matches(r, alert)) continue;
-    for (const auto& name : r.receivers) add(name, r.grouping);
+    for (const auto& name : r.receivers) add(name, r.grouping, &r);
     if (!r.continue_matching) break;
   }
-  if (out.empty() && !alerting.default_receiver.empty()) add(alerting.default_receiver, alerting.grouping);
+  if (out.empty() && !alerting.default_receiver.empty()) add(alerting.default_receiver, alerting.grouping, nullptr);
   return out;
 }
 

@@ -16,6 +16,7 @@
 
 #include "ingest/fault_point.hpp"
 #include "kpiwatch/digest.hpp"
+#include "kpiwatch/email.hpp"
 #include "kpiwatch/json.hpp"
 #include "kpiwatch/log.hpp"
 #include "kpiwatch/views.hpp"
@@ -126,6 +127,7 @@ struct Notice {
 class GroupPlanner {
  public:
   GroupPlanner(Store& store, TimePoint now) : store_(store), now_(now) {}
+  TimePoint now() const { return now_; }
 
   TimePoint due(const std::string& receiver, const GroupId& group, const Grouping& grouping) {
     auto [it, added] = due_.try_emplace({receiver, group.key}, now_);
@@ -246,8 +248,20 @@ OutboxEntry AlertEngine::entry(const Notice& n, const Routed& routed, GroupPlann
   e.last_error = n.suppressed;
   e.idempotency_key = idempotency_key(e.fingerprint, e.receiver, to_string(e.event), at, index);
   e.created_at = e.next_attempt_at = at;
+  bool email = receiver.type == ReceiverType::email;
+  // An email's body is the alert's item: the message is composed from its items when sent.
+  if (email)
+    e.body = email_item(*n.alert, to_string(e.event), routed.language, rules_.get(), index_, notify_->external_url);
+  if (email && routed.digest) {
+    // One email per digest: its notifications wait in their group until the next digest time.
+    e.group_key = routed.digest->group_key();
+    e.group_labels = "{}";
+    if (e.status == OutboxStatus::pending)
+      e.next_attempt_at = format_rfc3339(next_digest(*routed.digest, groups.now()));
+    return e;
+  }
   if (!routed.grouped()) {
-    e.body = notification_body(receiver, *n.alert, resolved, notify_->external_url);
+    if (!email) e.body = notification_body(receiver, *n.alert, resolved, notify_->external_url);
     return e;
   }
   GroupId group = group_of(*routed.grouping, *n.alert);
@@ -255,7 +269,7 @@ OutboxEntry AlertEngine::entry(const Notice& n, const Routed& routed, GroupPlann
   for (const auto& [k, v] : group.labels) labels[k] = v;
   e.group_key = group.key;
   e.group_labels = serialize_json(labels);
-  e.body = notification_item(*n.alert, resolved, notify_->external_url);
+  if (!email) e.body = notification_item(*n.alert, resolved, notify_->external_url);
   if (e.status == OutboxStatus::pending)
     e.next_attempt_at = format_rfc3339(groups.due(receiver.name, group, *routed.grouping));
   return e;

@@ -74,6 +74,9 @@ struct RuleCriterion {
   std::string bound_label(double bound, const Kpi& kpi, Lang lang) const;
 };
 
+// "33.1%", "4,086人" / "4,086 trainees": a figure of `kpi` as the report prints it.
+std::string figure_with_unit(double value, const Kpi& kpi, Lang lang);
+
 // The condition of `rule` in words for an alert on `kpi` (units and period words are the KPI's).
 RuleCriterion describe_rule(const Rule& rule, const Kpi& kpi);
 

@@ -101,8 +101,10 @@ class OutboxRepository {
   // unsent notifications are due and that have no message outstanding.
   Result<std::vector<DueGroup>> due_groups(const std::string& now, int limit);
   // In its own transaction: puts the group's unsent notifications (the oldest of
-  // each alert) into one message sent at `now`; its key, or "" if there were none.
-  Result<std::string> claim_group(const std::string& receiver, const std::string& group_key, const std::string& now);
+  // each alert; with `every_due`, all that are due at `now`, as a digest lists them)
+  // into one message sent at `now`; its key, or "" if there were none.
+  Result<std::string> claim_group(const std::string& receiver, const std::string& group_key, const std::string& now,
+                                  bool every_due = false);
   // The pending notifications of a message, oldest first.
   Result<std::vector<OutboxEntry>> message(const std::string& message_key);
   // Each in its own transaction, for every pending notification of the message.
