@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "smtp_server.hpp"
 #include "temp_dir.hpp"
 
 namespace kpiwatch {
@@ -338,6 +339,143 @@ TEST_F(DeliveryTest, AlertmanagerReceiversGetEveryFiringAlertAgainWithOneKeyPerE
   resend(3);
   ASSERT_EQ(transport_.requests.size(), 3u);
   EXPECT_NE(transport_.requests[2].header("Idempotency-Key"), transport_.requests[0].header("Idempotency-Key"));
+}
+
+// Digests: Delivery with the fake clock and the real mailer, against a real SMTP
+// server on 127.0.0.1. The digest is due at Monday 09:00 in Tokyo (00:00 UTC);
+// the clock starts on Wednesday 1 July 2026, 00:00 UTC.
+class DigestTest : public DeliveryTest {
+ protected:
+  DigestTest() {
+    smtp_.start();
+    auto config = std::make_shared<NotifyConfig>(*config_);
+    ReceiverConfig mail;
+    mail.name = "mail";
+    mail.type = ReceiverType::email;
+    mail.email.smtp_url = smtp_.url();
+    mail.email.tls = SmtpTls::none;
+    mail.email.from_name = "kpiwatch";
+    mail.email.from_address = "kpiwatch@example.go.jp";
+    mail.email.to = {"policy-unit@example.go.jp"};
+    digest_.every = DigestConfig::Every::weekly;
+    digest_.weekday = 1;
+    digest_.minute_of_day = 9 * 60;
+    mail.email.digest = digest_;
+    config->receivers.push_back(mail);
+    config_ = config;
+    delivery_->stop();
+    delivery_ = std::make_unique<Delivery>(io_, *ingest_, clock_, metrics_, config_, transport_, smtp_mailer_,
+                                           [] { return 1.0; });
+  }
+  ~DigestTest() override {
+    delivery_->stop();
+    smtp_mailer_.join();
+  }
+
+  // A notification held for the next digest, as the alert engine queues it.
+  void hold(const std::string& fingerprint, const std::string& event, boost::json::object item) {
+    OutboxEntry e;
+    e.fingerprint = fingerprint;
+    e.receiver = "mail";
+    EXPECT_TRUE(parse_outbox_event(event, e.event)) << event;
+    item["lang"] = "ja";
+    item["event"] = event;
+    item["fingerprint"] = fingerprint;
+    e.body = boost::json::serialize(item);
+    e.idempotency_key = fingerprint + "-" + event + "-" + std::to_string(++queued_);
+    e.created_at = format_rfc3339(clock_.now());
+    e.next_attempt_at = format_rfc3339(next_digest(digest_, clock_.now()));
+    e.group_key = digest_.group_key();
+    e.group_labels = "{}";
+    committed([&](Store& store) { return store.outbox().enqueue({e}); });
+  }
+
+  // Runs the loop (the mailer answers on it) until `n` messages arrived, or a few seconds passed.
+  std::vector<boost::json::object> mails_after(std::size_t n) {
+    deliver_until([&] { return smtp_.messages().size() >= n && outbox("pending").empty(); });
+    return smtp_.messages();
+  }
+
+  test::TestSmtpServer smtp_;
+  SmtpMailer smtp_mailer_{io_};
+  DigestConfig digest_;
+};
+
+TEST_F(DigestTest, OneEmailOnMondayMorningListsWhatFiredResolvedAndBecameOverdue) {
+  hold("g6", "firing",
+       {{"goal", 6},
+        {"goal_name", "重点分野における研究開発の活性化"},
+        {"summary", "2024年の採択1年後のステージアップの割合（全体）は33.1%から26.8%に低下しました"},
+        {"url", "http://kpiwatch.test/alerts/g6"}});
+  hold("g2", "resolved", {{"goal", 2}, {"summary", "異業種参入企業の割合が基準内に戻りました"}});
+  hold("od", "firing",
+       {{"goal", 6},
+        {"overdue", true},
+        {"body_name", "日本医療研究開発機構"},
+        {"summary", "採択1年後のステージアップの割合の2025年の数値が未提出です"}});
+  EXPECT_EQ(outbox("pending")[0].next_attempt_at, "2026-07-06T00:00:00.000Z");
+
+  // Monday 08:59 in Tokyo: nothing yet.
+  clock_.advance(std::chrono::hours(24 * 5 - 1) + std::chrono::minutes(59));
+  settle();
+  EXPECT_TRUE(smtp_.messages().empty());
+
+  clock_.advance(1min);
+  auto mails = mails_after(1);
+  ASSERT_EQ(mails.size(), 1u) << smtp_.log();
+  EXPECT_EQ(boost::json::value_to<std::string>(mails[0].at("subject")),
+            "【kpiwatch】週次ダイジェスト（2026年7月6日）: 発生1件、解消1件、期限超過1件");
+  auto text = boost::json::value_to<std::string>(mails[0].at("text"));
+  auto at = [&](const std::string& what) { return text.find(what); };
+  ASSERT_NE(at("◆ 目標別"), std::string::npos) << text;
+  EXPECT_LT(at("【ゴール2】"), at("【ゴール6 重点分野における研究開発の活性化】")) << text;
+  EXPECT_LT(at("【ゴール6 重点分野における研究開発の活性化】"), at("■ ［発生］2024年の採択1年後")) << text;
+  EXPECT_LT(at("◆ 目標別"), at("◆ 報告主体別（報告期限）")) << text;
+  EXPECT_LT(at("【日本医療研究開発機構】"), at("■ ［期限超過］採択1年後のステージアップの割合の2025年")) << text;
+  EXPECT_LT(at("◆ 報告主体別（報告期限）"), at("【日本医療研究開発機構】")) << text;
+  EXPECT_NE(at("■ ［解消］異業種参入企業の割合が基準内に戻りました"), std::string::npos) << text;
+  EXPECT_EQ(outbox("delivered").size(), 3u);
+  auto delivered = outbox("delivered");
+  EXPECT_EQ(boost::json::value_to<std::string>(mails[0].at("message_id")),
+            "<" + delivered[0].message_key + "@example.go.jp>");
+
+  // A week with nothing new: no digest.
+  clock_.advance(std::chrono::hours(24 * 7));
+  settle();
+  EXPECT_EQ(smtp_.messages().size(), 1u);
+}
+
+TEST_F(DigestTest, WhatArrivesAfterTheDigestWaitsForTheNextOne) {
+  hold("a", "firing", {{"goal", 1}, {"summary", "first"}});
+  clock_.advance(std::chrono::hours(24 * 5));  // Monday 09:00 in Tokyo
+  ASSERT_EQ(mails_after(1).size(), 1u);
+  clock_.advance(30min);
+  hold("b", "firing", {{"goal", 1}, {"summary", "second"}});
+  EXPECT_EQ(outbox("pending")[0].next_attempt_at, "2026-07-13T00:00:00.000Z");
+  settle();
+  EXPECT_EQ(smtp_.messages().size(), 1u);
+  clock_.advance(std::chrono::hours(24 * 7));
+  auto mails = mails_after(2);
+  ASSERT_EQ(mails.size(), 2u);
+  auto text = boost::json::value_to<std::string>(mails[1].at("text"));
+  EXPECT_NE(text.find("second"), std::string::npos) << text;
+  EXPECT_EQ(text.find("first"), std::string::npos) << text;
+}
+
+TEST_F(DigestTest, ARelayThatRefusesTheDigestGetsItLaterUnderTheSameMessageId) {
+  hold("a", "firing", {{"goal", 1}, {"summary", "first"}});
+  smtp_.stop();
+  clock_.advance(std::chrono::hours(24 * 5));
+  deliver_until([&] { return !outbox("pending").empty() && outbox("pending")[0].attempts == 1; });
+  auto pending = outbox("pending");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_NE(pending[0].last_error.find("SMTP"), std::string::npos) << pending[0].last_error;
+  std::string key = pending[0].message_key;
+  smtp_.start();
+  clock_.advance(1s);
+  auto mails = mails_after(1);
+  ASSERT_EQ(mails.size(), 1u);
+  EXPECT_EQ(boost::json::value_to<std::string>(mails[0].at("message_id")), "<" + key + "@example.go.jp>");
 }
 
 }  // namespace

@@ -41,8 +41,7 @@ class Delivery {
   // Times (due, dead-letter age, backoff, digests) come from `clock`.
   // Requests leave through `transport`, emails through `mailer`.
   Delivery(boost::asio::io_context& io, Ingest& writer, const Clock& clock, Metrics& metrics,
-           std::shared_ptr<const NotifyConfig> config, Transport& transport, Mailer& mailer,
-           Draw draw = random_draw());
+           std::shared_ptr<const NotifyConfig> config, Transport& transport, Mailer& mailer, Draw draw = random_draw());
 
   void start();
   // Looks for due notifications now. Call on the io_context thread.
@@ -85,12 +84,13 @@ class Delivery {
     std::string message_key;
     std::string receiver, group_key;
     int attempts = 0;
-    std::string created_at;  // of its oldest notification
+    std::string created_at;  // of its oldest notification, or when a digest was first sent
     std::size_t alerts = 0;
   };
   void take_group(const DueGroup& group);
+  // `aged_from`: when the message starts to age, if not from its oldest notification (a digest).
   void send_group(const std::string& flight, const std::string& message_key,
-                  const Result<std::vector<OutboxEntry>>& entries);
+                  const Result<std::vector<OutboxEntry>>& entries, const std::string& aged_from);
   void finished_group(const GroupSend& group, const PostResult& result);
   void release_group(const std::string& flight);
   void arm(std::chrono::milliseconds delay);

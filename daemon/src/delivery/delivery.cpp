@@ -256,7 +256,12 @@ void Delivery::take_group(const DueGroup& group) {
     }
     auto entries = std::make_shared<Result<std::vector<OutboxEntry>>>(
         key.empty() ? Result<std::vector<OutboxEntry>>(std::vector<OutboxEntry>{}) : store.outbox().message(key));
-    asio::post(io_, [this, flight, key, entries] { send_group(flight, key, *entries); });
+    // A digest waits for its day by design: it ages from when it was first sent, not from its oldest alert.
+    std::string aged_from;
+    if (is_digest(group.group_key))
+      if (auto timing = store.outbox().group_timing(group.receiver, group.group_key); timing && timing->last_sent)
+        aged_from = *timing->last_sent;
+    asio::post(io_, [this, flight, key, entries, aged_from] { send_group(flight, key, *entries, aged_from); });
   });
 }
 
@@ -266,7 +271,7 @@ void Delivery::release_group(const std::string& flight) {
 }
 
 void Delivery::send_group(const std::string& flight, const std::string& message_key,
-                          const Result<std::vector<OutboxEntry>>& entries) {
+                          const Result<std::vector<OutboxEntry>>& entries, const std::string& aged_from) {
   if (stopped_) return;
   if (!entries || entries.value().empty()) {
     if (!entries) spdlog::error("reading the outbox failed: {}", entries.error().message);
@@ -279,6 +284,7 @@ void Delivery::send_group(const std::string& flight, const std::string& message_
     g.attempts = std::max(g.attempts, e.attempts);
     g.created_at = std::min(g.created_at, e.created_at);
   }
+  if (!aged_from.empty()) g.created_at = aged_from;
   if (!receiver)
     return finished_group(g, PostResult{0, fmt::format("receiver \"{}\" is no longer configured", g.receiver)});
   std::vector<std::string> items;
