@@ -342,6 +342,30 @@ class SettingsReader {
     if (!e.smtp_url.empty() && !smtps && !e.smtp_url.starts_with("smtp://"))
       r.error(*r.raw().get("smtp_url"),
               fmt::format("\"smtp_url\" must start with smtp:// (STARTTLS) or smtps:// (TLS), not \"{}\"", e.smtp_url));
+    read_tls(r, e, smtps);
+    if (auto from = r.string("from", true); from && !parse_mailbox(*from, e.from_name, e.from_address))
+      r.error(*r.raw().get("from"),
+              fmt::format("\"from\" must be an address, or a name and <address>, not \"{}\"", *from));
+    e.to = r.strings("to", true).value_or(std::vector<std::string>{});
+    if (e.to.empty() && r.raw().get("to")) r.error(*r.raw().get("to"), "\"to\" lists at least one address");
+    e.cc = r.strings("cc").value_or(std::vector<std::string>{});
+    for (const char* key : {"to", "cc"})
+      for (const auto& address : key == std::string_view("to") ? e.to : e.cc)
+        if (!is_address(address))
+          r.error(*r.raw().get(key), fmt::format("\"{}\" lists \"{}\", which is not an email address", key, address));
+    read_login(r, e);
+    if (auto lang = r.string("language"); lang && !parse_lang(*lang, e.language))
+      r.error(*r.raw().get("language"), fmt::format("\"language\" must be ja or en, not \"{}\"", *lang));
+    if (auto zone = r.string("time_zone")) {
+      if (is_time_zone(*zone))
+        e.time_zone = *zone;
+      else
+        r.error(*r.raw().get("time_zone"), fmt::format("unknown time zone \"{}\" (e.g. \"Asia/Tokyo\")", *zone));
+    }
+    e.digest = read_digest(r, e.time_zone);
+  }
+
+  static void read_tls(TomlTable& r, EmailConfig& e, bool smtps) {
     e.tls = smtps ? SmtpTls::implicit : SmtpTls::starttls;
     if (auto tls = r.string("tls")) {
       bool known = *tls == "starttls" || *tls == "tls" || *tls == "none";
@@ -353,16 +377,10 @@ class SettingsReader {
       else if (*tls == "none")
         e.tls = SmtpTls::none;
     }
-    if (auto from = r.string("from", true); from && !parse_mailbox(*from, e.from_name, e.from_address))
-      r.error(*r.raw().get("from"),
-              fmt::format("\"from\" must be an address, or a name and <address>, not \"{}\"", *from));
-    e.to = r.strings("to", true).value_or(std::vector<std::string>{});
-    if (e.to.empty() && r.raw().get("to")) r.error(*r.raw().get("to"), "\"to\" lists at least one address");
-    e.cc = r.strings("cc").value_or(std::vector<std::string>{});
-    for (const char* key : {"to", "cc"})
-      for (const auto& address : key == std::string_view("to") ? e.to : e.cc)
-        if (!is_address(address))
-          r.error(*r.raw().get(key), fmt::format("\"{}\" lists \"{}\", which is not an email address", key, address));
+  }
+
+  // AUTH: a user name, and where its password is read (never the password itself).
+  void read_login(TomlTable& r, EmailConfig& e) {
     if (r.raw().get("password"))
       r.error(*r.raw().get("password"),
               "a password is not written in the config: name a file (\"password_file\") or an environment "
@@ -380,15 +398,6 @@ class SettingsReader {
               "a password needs \"username\"");
     if (!e.username.empty() && e.tls == SmtpTls::none)
       r.error(*r.raw().get("username"), "a password is sent only over TLS: \"tls\" = \"none\" cannot log in");
-    if (auto lang = r.string("language"); lang && !parse_lang(*lang, e.language))
-      r.error(*r.raw().get("language"), fmt::format("\"language\" must be ja or en, not \"{}\"", *lang));
-    if (auto zone = r.string("time_zone")) {
-      if (is_time_zone(*zone))
-        e.time_zone = *zone;
-      else
-        r.error(*r.raw().get("time_zone"), fmt::format("unknown time zone \"{}\" (e.g. \"Asia/Tokyo\")", *zone));
-    }
-    e.digest = read_digest(r, e.time_zone);
   }
 
   // The `digest` inline table of a receiver or route.

@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "kpiwatch/figure_csv.hpp"
 #include "kpiwatch/json.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/series.hpp"
@@ -39,6 +40,30 @@ std::optional<double> reference(const Series& series, const RuleCriterion& c, co
   return found;
 }
 
+// The series' last figures up to the alert's period: [period, figure, is the alert's].
+json::array figures_json(const Series& series, const Period& at, const Kpi& kpi, Lang lang) {
+  std::vector<const SeriesPoint*> shown;
+  for (const auto& p : series.points)
+    if (!(at < p.period) && p.value()) shown.push_back(&p);
+  if (shown.size() > kFigures) shown.erase(shown.begin(), shown.end() - static_cast<std::ptrdiff_t>(kFigures));
+  json::array out;
+  for (const auto* p : shown)
+    out.push_back(json::array{period_name(p->period, lang), figure_with_unit(*p->value(), kpi, lang), p->period == at});
+  return out;
+}
+
+// The Japanese or English name of a catalog entry (goal, body, KPI), or `fallback` without one.
+template <class Named>
+std::string name_in(const Named* named, Lang lang, std::string fallback) {
+  if (!named) return fallback;
+  return lang == Lang::ja ? named->name_ja : named->name_en;
+}
+
+std::string label_of(const AlertRecord& a, const std::string& name) {
+  auto it = a.labels.find(name);
+  return it == a.labels.end() ? std::string() : it->second;
+}
+
 std::string text_of(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -52,12 +77,9 @@ std::string email_item(const AlertRecord& a, std::string_view event, Lang lang, 
   const Catalog* catalog = rules ? &rules->catalog() : nullptr;
   const Kpi* kpi = catalog ? catalog->find(a.kpi) : nullptr;
   const Goal* goal = kpi && catalog ? catalog->goal(kpi->goal) : nullptr;
-  auto label = [&](const std::string& name) {
-    auto it = a.labels.find(name);
-    return it == a.labels.end() ? std::string() : it->second;
-  };
-  bool overdue = label("criterion") == "missing_data";
-  std::string body = overdue ? label("body") : kpi && !kpi->bodies.empty() ? kpi->bodies.front() : "";
+  bool overdue = label_of(a, "criterion") == "missing_data";
+  // A missing figure's body is the one that owes it; otherwise the body that reports the KPI.
+  std::string body = overdue ? label_of(a, "body") : kpi && !kpi->bodies.empty() ? kpi->bodies.front() : "";
   const Body* body_entry = catalog && !body.empty() ? catalog->body(body) : nullptr;
 
   json::object o{{"lang", to_string(lang)},
@@ -67,10 +89,10 @@ std::string email_item(const AlertRecord& a, std::string_view event, Lang lang, 
                  {"severity", to_string(a.severity)},
                  {"overdue", overdue},
                  {"goal", kpi ? kpi->goal : 0},
-                 {"goal_name", goal ? (ja ? goal->name_ja : goal->name_en) : std::string()},
+                 {"goal_name", name_in(goal, lang, "")},
                  {"body", body},
-                 {"body_name", body_entry ? (ja ? body_entry->name_ja : body_entry->name_en) : body},
-                 {"kpi_name", kpi ? (ja ? kpi->name_ja : kpi->name_en) : a.kpi},
+                 {"body_name", name_in(body_entry, lang, body)},
+                 {"kpi_name", name_in(kpi, lang, a.kpi)},
                  {"period", period_text(kpi, a.period, lang)},
                  {"summary", ja ? a.summary_ja : a.summary_en},
                  {"description", ja ? a.description_ja : a.description_en},
@@ -82,30 +104,16 @@ std::string email_item(const AlertRecord& a, std::string_view event, Lang lang, 
 
   Dims dims;
   for (const auto& d : kpi->dims)
-    if (auto v = label(d.name); !v.empty()) dims[d.name] = v;
-  std::string series;
-  for (const auto& d : kpi->dims)
-    if (auto it = dims.find(d.name); it != dims.end())
-      series += (series.empty() ? "" : " / ") + std::string(d.label(it->second, lang));
-  o["series"] = series;
-
+    if (auto v = label_of(a, d.name); !v.empty()) dims[d.name] = v;
+  o["series"] = series_label(*kpi, dims, lang);
   auto at = parse_period(a.period, kpi->period);
+  if (!at) return serialize_json(o);
   const Series* s = overdue ? nullptr : index.find(kpi->id, dims);
-  if (s && at) {
-    json::array figures;
-    std::vector<const SeriesPoint*> shown;
-    for (const auto& p : s->points)
-      if (!(at.value() < p.period) && p.value()) shown.push_back(&p);
-    if (shown.size() > kFigures) shown.erase(shown.begin(), shown.end() - kFigures);
-    for (const auto* p : shown)
-      figures.push_back(json::array{period_name(p->period, lang), figure_with_unit(*p->value(), *kpi, lang),
-                                    p->period == at.value()});
-    o["figures"] = std::move(figures);
-  }
+  if (s) o["figures"] = figures_json(*s, at.value(), *kpi, lang);
   if (auto c = rules->criterion(a.rule_id, *kpi)) {
     o["criterion"] = ja ? c->ja : c->en;
     std::optional<double> ref =
-        s && at && c->bound == RuleCriterion::Bound::change ? reference(*s, *c, at.value()) : std::nullopt;
+        s && c->bound == RuleCriterion::Bound::change ? reference(*s, *c, at.value()) : std::nullopt;
     if (auto bound = c->bound_value(ref)) o["bound"] = c->bound_label(*bound, *kpi, lang);
   }
   return serialize_json(o);
@@ -252,17 +260,8 @@ struct Rendered {
   std::string text, html;
 };
 
-// One alert's part of an email: its summary, then the figures and the criterion behind it.
-void render_item(Rendered& out, const Item& item, const ReceiverConfig& receiver, Words w, bool headed) {
-  const auto& zone = receiver.email.time_zone;
-  std::string summary = item["summary"];
-  if (headed) summary = fmt::format("［{}］{}", event_word(item, w), summary);
-  out.text += fmt::format("■ {}\n", summary);
-  out.html += fmt::format("<h3>{}</h3>\n", html_escape(summary));
-  if (auto d = item["description"]; !d.empty()) {
-    out.text += fmt::format("{}\n", d);
-    out.html += fmt::format("<p>{}</p>\n", html_escape(d));
-  }
+// The facts of an alert, each a label and its text, in the order people read them.
+std::vector<std::pair<std::string, std::string>> facts_of(const Item& item, const std::string& zone, Words w) {
   std::vector<std::pair<std::string, std::string>> facts;
   std::string kpi = item["kpi_name"];
   if (auto s = item["series"]; !s.empty()) kpi = fmt::format(fmt::runtime(w.pick("{}（{}）", "{} ({})")), kpi, s);
@@ -282,29 +281,45 @@ void render_item(Rendered& out, const Item& item, const ReceiverConfig& receiver
   if (item.event() == "resolved")
     if (auto at = parse_rfc3339(item["resolved_at"]))
       facts.emplace_back(w.pick("解消日時", "Resolved"), local_time_text(*at, zone, lang));
+  return facts;
+}
+
+// The series' figures, the alert's marked.
+void render_figures(Rendered& out, const json::array& figures, Words w) {
+  out.text += w.pick("  推移:\n", "  Figures:\n");
+  out.html += fmt::format("<p>{}</p>\n<table>\n", w.pick("推移", "Figures"));
+  for (const auto& f : figures) {
+    if (!f.is_array() || f.get_array().size() != 3) continue;
+    const auto& row = f.get_array();
+    std::string period(row[0].is_string() ? row[0].get_string() : "");
+    std::string value(row[1].is_string() ? row[1].get_string() : "");
+    bool current = row[2].is_bool() && row[2].get_bool();
+    out.text += fmt::format("    {}  {}{}\n", period, value, current ? w.pick("  ← 今回", "  <- this figure") : "");
+    out.html += fmt::format("<tr><td>{}</td><td align=\"right\">{}</td><td>{}</td></tr>\n", html_escape(period),
+                            current ? fmt::format("<b>{}</b>", html_escape(value)) : html_escape(value),
+                            current ? html_escape(w.pick("今回", "this figure")) : "");
+  }
+  out.html += "</table>\n";
+}
+
+// One alert's part of an email: its summary, then the figures and the criterion behind it.
+void render_item(Rendered& out, const Item& item, const ReceiverConfig& receiver, Words w, bool headed) {
+  std::string summary = item["summary"];
+  if (headed) summary = fmt::format("［{}］{}", event_word(item, w), summary);
+  out.text += fmt::format("■ {}\n", summary);
+  out.html += fmt::format("<h3>{}</h3>\n", html_escape(summary));
+  if (auto d = item["description"]; !d.empty()) {
+    out.text += fmt::format("{}\n", d);
+    out.html += fmt::format("<p>{}</p>\n", html_escape(d));
+  }
   out.html += "<table>\n";
-  for (const auto& [k, v] : facts) {
+  for (const auto& [k, v] : facts_of(item, receiver.email.time_zone, w)) {
     out.text += fmt::format("  {}: {}\n", k, v);
     out.html += fmt::format("<tr><th align=\"left\">{}</th><td>{}</td></tr>\n", html_escape(k), html_escape(v));
   }
   out.html += "</table>\n";
-  if (const auto* figures = item.o.if_contains("figures"); figures && figures->is_array()) {
-    out.text += w.pick("  推移:\n", "  Figures:\n");
-    out.html += std::string("<p>") + w.pick("推移", "Figures") + "</p>\n<table>\n";
-    for (const auto& f : figures->get_array()) {
-      if (!f.is_array() || f.get_array().size() != 3) continue;
-      const auto& row = f.get_array();
-      std::string period(row[0].is_string() ? row[0].get_string() : "");
-      std::string value(row[1].is_string() ? row[1].get_string() : "");
-      bool current = row[2].is_bool() && row[2].get_bool();
-      std::string mark = current ? w.pick("  ← 今回", "  <- this figure") : "";
-      out.text += fmt::format("    {}  {}{}\n", period, value, mark);
-      out.html += fmt::format("<tr><td>{}</td><td align=\"right\">{}</td><td>{}</td></tr>\n", html_escape(period),
-                              current ? fmt::format("<b>{}</b>", html_escape(value)) : html_escape(value),
-                              current ? html_escape(w.pick("今回", "this figure")) : "");
-    }
-    out.html += "</table>\n";
-  }
+  if (const auto* figures = item.o.if_contains("figures"); figures && figures->is_array())
+    render_figures(out, figures->get_array(), w);
   std::string link = item["url"];
   out.text += fmt::format("  {}: {}\n\n", w.pick("詳細（推移のグラフと履歴）", "Details (chart and history)"), link);
   out.html += fmt::format("<p><a href=\"{}\">{}</a></p>\n", html_escape(link),
