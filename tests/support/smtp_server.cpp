@@ -44,7 +44,8 @@ void TestSmtpServer::start() {
   const auto port_file = dir_.file("port");
   std::error_code ec;
   fs::remove(port_file, ec);
-  std::vector<std::string> args{KPIWATCH_SOURCE_DIR "/tests/support/smtp_server.py",
+  const std::string script = std::string(KPIWATCH_SOURCE_DIR) + "/tests/support/smtp_server.py";
+  std::vector<std::string> args{script,
                                 "--dir",
                                 dir_.file("messages"),
                                 "--port",
