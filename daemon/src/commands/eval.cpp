@@ -10,6 +10,7 @@
 #include "commands/setup.hpp"
 #include "kpiwatch/importer.hpp"
 #include "kpiwatch/json.hpp"
+#include "kpiwatch/messages.hpp"
 #include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
@@ -135,12 +136,12 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
     fmt::print(stderr, "--format must be text or json, not \"{}\"\n", format);
     return 2;
   }
-  Lang lang = Lang::ja;
-  if (!parse_lang(lang_name, lang)) {
+  Lang lang = Lang::en;
+  if (!choose_lang(lang_name, lang)) {
     fmt::print(stderr, "--lang must be ja or en, not \"{}\"\n", lang_name);
     return 2;
   }
-  auto setup = load_setup_or_print(options, rule_paths);
+  auto setup = load_setup_or_print(options, rule_paths, lang);
   if (!setup) return 2;
   auto now = at.empty() ? std::optional<TimePoint>(std::chrono::system_clock::now()) : parse_day(at);
   if (!now) {
