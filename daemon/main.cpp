@@ -80,9 +80,8 @@ void add_check_and_test(CLI::App& app, CommonOptions& common, Commands& commands
   test->add_option("--lang", *test_lang, kLangHelp);
   test->add_flag("--require-texts", *require_texts,
                  "fail if a rule fires but none of its expected alerts asserts its four texts (for CI)");
-  commands.emplace(test, [files, require_texts, test_lang] {
-    return kpiwatch::run_rule_tests(*files, *require_texts, *test_lang);
-  });
+  commands.emplace(
+      test, [files, require_texts, test_lang] { return kpiwatch::run_rule_tests(*files, *require_texts, *test_lang); });
 }
 
 void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
@@ -99,8 +98,9 @@ void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
   eval->add_option("--rules", args->rules, "rule files or directories (default: those of the config)");
   eval->add_option("--format", args->format, "text (a table per period) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  eval->add_option("--lang", args->lang, "ja or en: the messages, and the alert texts of the text format; "
-                                         "default: LC_ALL, LC_MESSAGES or LANG (ja_JP.UTF-8: ja), else en");
+  eval->add_option("--lang", args->lang,
+                   "ja or en: the messages, and the alert texts of the text format; "
+                   "default: LC_ALL, LC_MESSAGES or LANG (ja_JP.UTF-8: ja), else en");
   commands.emplace(eval, [&common, args] {
     return kpiwatch::run_eval(common, args->rules, args->input, args->at, args->format, args->lang);
   });

@@ -25,7 +25,8 @@ constexpr const char* kTomlHint = "TOML の書き方は docs/ja/README.md の「
 
 const std::array kEntries{
     // TOML syntax, as toml++ describes it.
-    Entry{"E-TOML-STRING", "Error while parsing string: unescaped control characters other than TAB (U+0009) are explicitly prohibited",
+    Entry{"E-TOML-STRING",
+          "Error while parsing string: unescaped control characters other than TAB (U+0009) are explicitly prohibited",
           "文字列の終わりの \" がありません",
           "文字列は \" で始めて、同じ行のうちに \" で閉じます（例: title = \"研修受講者数の減少\"）。"},
     Entry{"E-TOML-STRING", "Error while parsing string: encountered end-of-file", "文字列の終わりの \" がありません",
@@ -51,14 +52,16 @@ const std::array kEntries{
     Entry{"E-TOML-MISSING-VALUE", "Error while parsing key-value pair: expected value, saw '{}'",
           "= の後に値がありません", nullptr},
     Entry{"E-TOML-EXTRA", "Error while parsing key-value pair: expected a comment or whitespace, saw '{}'",
-          "値の後に余分な「{0}」があります", "1行には キー = 値 を1つだけ書きます。説明は # の後にコメントとして書けます。"},
+          "値の後に余分な「{0}」があります",
+          "1行には キー = 値 を1つだけ書きます。説明は # の後にコメントとして書けます。"},
     Entry{"E-TOML-UNCLOSED", "Error while parsing array: encountered end-of-file", "配列の終わりの ] がありません",
           nullptr},
     Entry{"E-TOML-UNCLOSED", "Error while parsing inline table: expected key or closing '}', saw '{}'",
           "{{ ... }} の終わりの }} がありません", "{{ ... }} は1行に書きます（途中で改行できません）。"},
     Entry{"E-TOML-UNCLOSED", "Error while parsing table header: expected ']', saw '{}'",
           "表の見出しの終わりの ] がありません", "[[rule]] や [rule.change] のように閉じます。"},
-    Entry{"E-TOML-CHARACTER", "Error while parsing {}: expected space or tab, saw '{}'", "使えない文字「{1}」があります",
+    Entry{"E-TOML-CHARACTER", "Error while parsing {}: expected space or tab, saw '{}'",
+          "使えない文字「{1}」があります",
           "全角の空白や記号は \"...\" の中でだけ使えます。行頭や = の前後は半角で書きます。"},
     Entry{"E-TOML-DATE", "Error while parsing date: {}", "日付の書き方に誤りがあります（{0}）", nullptr},
     Entry{"E-TOML-SYNTAX", "Error while parsing {}: {}", "TOML として読めません（{0}: {1}）", kTomlHint},
@@ -79,9 +82,10 @@ const std::array kEntries{
     // Keys and types of any table.
     Entry{"E-KEY-UNKNOWN", "unknown key \"{}\"", "知らないキー「{0}」です",
           "つづりを確かめてください。書けるキーは docs/ja/README.md の一覧にあります。"},
-    Entry{"E-KEY-MISSING", "missing required key \"{}\" ({})", "必要なキー「{0}」がありません（{1}で書きます）", nullptr},
-    Entry{"E-KEY-NOT-FINITE", "\"{}\" must be a finite number, not {}", "「{0}」は有限の数値で書きます（{1} は使えません）",
+    Entry{"E-KEY-MISSING", "missing required key \"{}\" ({})", "必要なキー「{0}」がありません（{1}で書きます）",
           nullptr},
+    Entry{"E-KEY-NOT-FINITE", "\"{}\" must be a finite number, not {}",
+          "「{0}」は有限の数値で書きます（{1} は使えません）", nullptr},
     Entry{"E-KEY-TYPE", "\"{}\" must be an array of tables ([[{}]]), not {}",
           "「{0}」は [[{1}]]（角かっこ2つ）で書きます（{2}になっています）",
           "ルールは1つだけでも [[rule]] で始めます。条件の表は [rule.change] のように角かっこ1つです。"},
@@ -115,10 +119,11 @@ const std::array kEntries{
     Entry{"E-RULE-LABEL", "label name \"{}\" must match [a-z][a-z0-9_]*",
           "ラベル名「{0}」は半角英小文字で始め、英小文字・数字・_ だけで書きます", nullptr},
     Entry{"E-RULE-HOLD-FOR", "\"hold_for\" must be 1–120 periods", "hold_for は 1〜120（期間の数）で書きます", nullptr},
-    Entry{"E-RULE-HOLD-FOR", "hold_for does not apply to missing-data rules", "未提出のルールには hold_for を書けません",
-          nullptr},
+    Entry{"E-RULE-HOLD-FOR", "hold_for does not apply to missing-data rules",
+          "未提出のルールには hold_for を書けません", nullptr},
     Entry{"E-RULE-BASELINE", "\"baseline\": {} (KPI \"{}\" has {} periods)",
-          "baseline の期間に誤りがあります: {0}（KPI「{1}」の期間は {2}）", "暦年は \"2022\"、年度は \"FY2022\" と書きます。"},
+          "baseline の期間に誤りがあります: {0}（KPI「{1}」の期間は {2}）",
+          "暦年は \"2022\"、年度は \"FY2022\" と書きます。"},
     Entry{"E-RULE-CONDITION", "a rule needs one condition table: [rule.{}]", "条件の表がありません",
           "[rule.threshold]、[rule.change] などの条件の表を1つ書きます（{0}）。"},
     Entry{"E-RULE-CONDITION", "a rule has one condition, but this one has {}",
@@ -127,7 +132,8 @@ const std::array kEntries{
           nullptr},
     Entry{"E-RULE-KPI-KIND", "[rule.new_item] needs an item-list KPI; \"{}\" is a {} KPI",
           "[rule.new_item] は品目の一覧の KPI に使います。「{0}」は数値（{1}）の KPI です", nullptr},
-    Entry{"E-RULE-KPI-KIND", "[rule.{}] needs a number KPI; \"{}\" is an item list (use new_item or count() in an expression)",
+    Entry{"E-RULE-KPI-KIND",
+          "[rule.{}] needs a number KPI; \"{}\" is an item list (use new_item or count() in an expression)",
           "[rule.{0}] は数値の KPI に使います。「{1}」は品目の一覧です",
           "[rule.new_item] か、式の count() を使います。"},
     // Conditions.
@@ -143,8 +149,8 @@ const std::array kEntries{
           "due は \"3 months\" や \"90 days\" のように書きます（「{0}」になっています）", nullptr},
     Entry{"E-COND-AMOUNT", "give more_than or at_least, not both", "more_than と at_least はどちらか一方だけを書きます",
           nullptr},
-    Entry{"E-COND-AMOUNT", "the amount of change must not be negative; use direction",
-          "変化の大きさは正の数で書きます", "低下か上昇かは direction で書き分けます。"},
+    Entry{"E-COND-AMOUNT", "the amount of change must not be negative; use direction", "変化の大きさは正の数で書きます",
+          "低下か上昇かは direction で書き分けます。"},
     Entry{"E-COND-TREND", "give declines = N, rises = N, or window = N with slope_below or slope_above",
           "declines = N、rises = N、または window = N と slope_below / slope_above を書きます", nullptr},
     Entry{"E-COND-TREND", "the number of steps must be 1–120", "回数は 1〜120 で書きます", nullptr},
@@ -158,12 +164,13 @@ const std::array kEntries{
     Entry{"E-COND-DEADLINE", "no KPI matched by \"kpi\" has a reporting deadline",
           "kpi の KPI にはどれも提出期限がありません", "[rule.missing] に due = \"3 months\" のように期限を書きます。"},
     Entry{"E-COND-DEADLINE", "KPI \"{}\" has no reporting deadline in the catalog: give \"due\"",
-          "KPI「{0}」にはカタログに提出期限がありません", "[rule.missing] に due = \"3 months\" のように期限を書きます。"},
+          "KPI「{0}」にはカタログに提出期限がありません",
+          "[rule.missing] に due = \"3 months\" のように期限を書きます。"},
     // Expressions.
     Entry{"E-EXPR-PATTERN", "an expression rule watches one KPI, not a pattern",
           "式のルールの kpi には KPI を1つだけ書きます（* は使えません）", nullptr},
-    Entry{"E-EXPR-COMPARISON", "the expression must be a comparison (e.g. x < 50)",
-          "式は比較で書きます（例: x < 50）", nullptr},
+    Entry{"E-EXPR-COMPARISON", "the expression must be a comparison (e.g. x < 50)", "式は比較で書きます（例: x < 50）",
+          nullptr},
     Entry{"E-EXPR-CHARACTER", "unexpected character \"{}\"", "式に使えない文字「{0}」があります",
           "式に書けるのは KPI の ID、数値、+ - * /、< <= > >= == !=、and or not、かっこです。"
           "全角の記号（＞ や ／）は半角で書きます。"},
@@ -212,7 +219,8 @@ const std::array kEntries{
     Entry{"E-TEST-EXPECT", "an expectation needs \"at\" (a period) or \"now\" (a date)",
           "[[expect]] には at（期間）か now（日付）を書きます", nullptr},
     Entry{"E-TEST-STATE", "state must be pending or firing", "state は pending か firing です", nullptr},
-    Entry{"E-FILE-OPEN", "cannot open rule file", "ルールファイルを開けません", "ファイル名とフォルダを確かめてください。"},
+    Entry{"E-FILE-OPEN", "cannot open rule file", "ルールファイルを開けません",
+          "ファイル名とフォルダを確かめてください。"},
 };
 
 std::string escape_regex(char c) {
@@ -250,15 +258,24 @@ const std::vector<std::regex>& patterns() {
 // English words that the messages quote from the code (types, period kinds, units).
 std::string japanese_word(const std::string& word) {
   static const std::map<std::string, std::string, std::less<>> words{
-      {"a string", "文字列"},       {"an integer", "整数"},
-      {"a number", "数値"},         {"true or false", "true か false"},
-      {"an array of strings", "文字列の配列"}, {"a table", "表"},
-      {"string", "文字列"},         {"integer", "整数"},
-      {"floating-point", "小数"},   {"boolean", "true/false"},
-      {"table", "表"},              {"array", "配列"},
-      {"date", "日付"},             {"year", "暦年"},
-      {"fiscal_year", "年度"},      {"quarter", "四半期"},
-      {"month", "月"},              {"a number, a KPI or \"(\"", "数値、KPI、「(」"},
+      {"a string", "文字列"},
+      {"an integer", "整数"},
+      {"a number", "数値"},
+      {"true or false", "true か false"},
+      {"an array of strings", "文字列の配列"},
+      {"a table", "表"},
+      {"string", "文字列"},
+      {"integer", "整数"},
+      {"floating-point", "小数"},
+      {"boolean", "true/false"},
+      {"table", "表"},
+      {"array", "配列"},
+      {"date", "日付"},
+      {"year", "暦年"},
+      {"fiscal_year", "年度"},
+      {"quarter", "四半期"},
+      {"month", "月"},
+      {"a number, a KPI or \"(\"", "数値、KPI、「(」"},
   };
   auto it = words.find(word);
   return it == words.end() ? word : it->second;
@@ -288,7 +305,7 @@ LocalizedMessage localize(std::string_view english) {
     std::vector<std::string> args;
     for (std::size_t g = 2; g < m.size(); ++g) args.push_back(japanese_word(m[g].str()));
     std::string ja = format_with(kEntries[i].ja, args);
-    if (m[1].matched) ja = japanese_where(m[1].str()) + ": " + ja;
+    if (m[1].matched) ja = fmt::format("{}: {}", japanese_where(m[1].str()), ja);
     return {kEntries[i].code, std::move(ja), kEntries[i].hint ? format_with(kEntries[i].hint, args) : ""};
   }
   return {"E-OTHER", text, ""};
@@ -298,8 +315,8 @@ std::string render(const Diagnostic& diagnostic, Lang lang) {
   auto localized = localize(diagnostic.message);
   Diagnostic shown = diagnostic;
   if (lang == Lang::ja) shown.message = localized.ja;
-  std::string out = shown.str() + " [" + localized.code + "]";
-  if (lang == Lang::ja && !localized.hint_ja.empty()) out += "\n    ヒント: " + localized.hint_ja;
+  std::string out = fmt::format("{} [{}]", shown.str(), localized.code);
+  if (lang == Lang::ja && !localized.hint_ja.empty()) out += fmt::format("\n    ヒント: {}", localized.hint_ja);
   return out;
 }
 

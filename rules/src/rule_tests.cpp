@@ -304,10 +304,10 @@ void text_differences(const Expected& x, const AlertSample& a, const std::string
   for (std::size_t i = 0; i < kTextKeys.size(); ++i) {
     const std::string& got = a.*kTextMembers[i];
     if (!x.texts[i] || *x.texts[i] == got) continue;
-    problems.push_back(fmt::format(fmt::runtime(lang == Lang::ja
-                                                    ? "{}:{}: アラート {}: {} が違います\n      期待: \"{}\"\n      結果: \"{}\""
-                                                    : "{}:{}: alert {}: {} differs\n      expected: \"{}\"\n      got:      \"{}\""),
-                                   file, x.line, describe(a.rule_id, a.state, a.labels), kTextKeys[i], *x.texts[i], got));
+    problems.push_back(fmt::format(
+        fmt::runtime(lang == Lang::ja ? "{}:{}: アラート {}: {} が違います\n      期待: \"{}\"\n      結果: \"{}\""
+                                      : "{}:{}: alert {}: {} differs\n      expected: \"{}\"\n      got:      \"{}\""),
+        file, x.line, describe(a.rule_id, a.state, a.labels), kTextKeys[i], *x.texts[i], got));
   }
 }
 
@@ -330,9 +330,9 @@ std::vector<std::string> differences(const Expectation& e, const std::vector<con
       used[*i] = true;
       text_differences(x, *actual[*i], file, lang, problems);
     } else {
-      problems.push_back(
-          fmt::format("{}:{}: {}: {}", file, x.line, ja ? "期待したアラートが出ていません" : "expected alert not raised",
-                      describe(x.rule, x.state, x.labels)));
+      problems.push_back(fmt::format("{}:{}: {}: {}", file, x.line,
+                                     ja ? "期待したアラートが出ていません" : "expected alert not raised",
+                                     describe(x.rule, x.state, x.labels)));
     }
   }
   for (std::size_t i = 0; i < actual.size(); ++i)
@@ -358,9 +358,10 @@ bool check_expectation(const Expectation& e, const TestRun& run, Lang lang, std:
   const bool ja = lang == Lang::ja;
   std::vector<Evaluation> evaluations;
   if (!e.at_text.empty() && !evaluate_at_period(e, run, evaluations)) {  // a typo must not pass as "no alerts"
-    out += fmt::format(fmt::runtime(ja ? "  失敗: 期間 {}\n    {}:{}: at = \"{}\" はどの入力系列の期間でもありません\n"
-                                       : "  FAILED: at {}\n    {}:{}: \"at\" = \"{}\" is not a period of any input series\n"),
-                       e.at_text, run.file, e.line, e.at_text);
+    out += fmt::format(
+        fmt::runtime(ja ? "  失敗: 期間 {}\n    {}:{}: at = \"{}\" はどの入力系列の期間でもありません\n"
+                        : "  FAILED: at {}\n    {}:{}: \"at\" = \"{}\" is not a period of any input series\n"),
+        e.at_text, run.file, e.line, e.at_text);
     return false;
   }
   if (e.now) {
@@ -369,8 +370,8 @@ bool check_expectation(const Expectation& e, const TestRun& run, Lang lang, std:
   }
   auto problems = differences(e, active_alerts(evaluations), run.file, lang);
   if (problems.empty()) {
-    out += fmt::format(fmt::runtime(ja ? "  成功: {}（アラート {} 件）\n" : "  ok: {} ({} alert(s))\n"), describe_when(e, lang),
-                       e.alerts.size());
+    out += fmt::format(fmt::runtime(ja ? "  成功: {}（アラート {} 件）\n" : "  ok: {} ({} alert(s))\n"),
+                       describe_when(e, lang), e.alerts.size());
     return true;
   }
   out += fmt::format("  {}: {}\n", ja ? "失敗" : "FAILED", describe_when(e, lang));

@@ -205,7 +205,8 @@ TEST(EvalCommand, PrintsEachAlertsSummaryAndDescriptionInTheLanguageAsked) {
   write_trainees(dir.file("figures.json"));
   const std::vector<std::string> eval = {
       "eval", "--rules", dir.file("rules.toml"), "--input", dir.file("figures.json"), "--at", "2025-01-01"};
-  auto ja = run_kpiwatch(eval, std::chrono::seconds(60), {{"LC_ALL", ""}, {"LC_MESSAGES", ""}, {"LANG", "ja_JP.UTF-8"}});
+  auto ja =
+      run_kpiwatch(eval, std::chrono::seconds(60), {{"LC_ALL", ""}, {"LC_MESSAGES", ""}, {"LANG", "ja_JP.UTF-8"}});
   ASSERT_EQ(ja.exit_code, 0) << ja.err;
   EXPECT_NE(ja.out.find("few-trainees"), std::string::npos) << ja.out;
   EXPECT_NE(ja.out.find(" 研修受講者数が少ない\n      基準: 1000人以上\n"), std::string::npos) << "ja from LANG\n"

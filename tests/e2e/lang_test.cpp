@@ -51,9 +51,10 @@ TEST(LangCommands, TheFlagBeatsTheEnvironmentAndEnglishKeepsItsTextWithTheCode) 
   EXPECT_EQ(en.exit_code, 1);
   EXPECT_EQ(en.err, dir.file("rules.toml") + ":8:1: rule \"few-trainees\": unknown key \"colour\" [E-KEY-UNKNOWN]\n");
 
-  auto ja = run_kpiwatch({"check", "--lang", "ja", dir.file("rules.toml")}, std::chrono::seconds(60),
-                         locale("C", "", ""));
-  EXPECT_NE(ja.err.find(":8:1: ルール \"few-trainees\": 知らないキー「colour」です [E-KEY-UNKNOWN]\n"), std::string::npos)
+  auto ja =
+      run_kpiwatch({"check", "--lang", "ja", dir.file("rules.toml")}, std::chrono::seconds(60), locale("C", "", ""));
+  EXPECT_NE(ja.err.find(":8:1: ルール \"few-trainees\": 知らないキー「colour」です [E-KEY-UNKNOWN]\n"),
+            std::string::npos)
       << ja.err;
 }
 
@@ -61,7 +62,9 @@ TEST(LangCommands, LcAllThenLcMessagesThenLangDecide) {
   TempDir dir;
   write_file(dir.file("rules.toml"), kUnknownKey);
   const std::string japanese = "知らないキー";
-  auto run = [&](const Environment& env) { return run_kpiwatch({"check", dir.file("rules.toml")}, std::chrono::seconds(60), env).err; };
+  auto run = [&](const Environment& env) {
+    return run_kpiwatch({"check", dir.file("rules.toml")}, std::chrono::seconds(60), env).err;
+  };
   EXPECT_EQ(run(locale("C.UTF-8", "ja_JP.UTF-8", "ja_JP.UTF-8")).find(japanese), std::string::npos);
   EXPECT_NE(run(locale("", "ja_JP.UTF-8", "C")).find(japanese), std::string::npos);
   EXPECT_EQ(run(locale("", "en_US.UTF-8", "ja_JP.UTF-8")).find(japanese), std::string::npos);
@@ -70,14 +73,17 @@ TEST(LangCommands, LcAllThenLcMessagesThenLangDecide) {
 
 TEST(LangCommands, TestReportsARefusedFigureAndItsCountsInJapanese) {
   TempDir dir;
-  write_file(dir.file("rules.toml"), kUnknownKey.substr(0, kUnknownKey.find("colour")) + "\n[rule.threshold]\nbelow = 1000\n");
-  write_file(dir.file("t_test.toml"), "rule_files = [\"rules.toml\"]\n\n[[input]]\nkpi = \"g01.trainees\"\n"
-                                      "values = { \"2024\" = 155.5 }\n\n[[expect]]\nat = \"2024\"\nalerts = []\n");
+  write_file(dir.file("rules.toml"),
+             kUnknownKey.substr(0, kUnknownKey.find("colour")) + "\n[rule.threshold]\nbelow = 1000\n");
+  write_file(dir.file("t_test.toml"),
+             "rule_files = [\"rules.toml\"]\n\n[[input]]\nkpi = \"g01.trainees\"\n"
+             "values = { \"2024\" = 155.5 }\n\n[[expect]]\nat = \"2024\"\nalerts = []\n");
   auto ja = run_kpiwatch({"test", "--lang", "ja", dir.file("t_test.toml")});
   EXPECT_EQ(ja.exit_code, 1);
-  EXPECT_NE(ja.out.find(dir.file("t_test.toml") +
-                        ":5:21: input[0]、期間 \"2024\": KPI「g01.trainees」は数を数える KPI なので、値は整数で書きます（155.5 "
-                        "になっています） [E-FIGURE-WHOLE]"),
+  EXPECT_NE(ja.out.find(
+                dir.file("t_test.toml") +
+                ":5:21: input[0]、期間 \"2024\": KPI「g01.trainees」は数を数える KPI なので、値は整数で書きます（155.5 "
+                "になっています） [E-FIGURE-WHOLE]"),
             std::string::npos)
       << ja.out;
   EXPECT_NE(ja.out.find("成功 0 件、失敗 1 件"), std::string::npos) << ja.out;

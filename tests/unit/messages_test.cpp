@@ -34,9 +34,12 @@ TEST(Messages, TomlParseErrorsAreMappedByTheirDescription) {
 
 TEST(Messages, ASpecificEntryWinsOverTheGeneralOneItAlsoFits) {
   // `"value" must be ..., not ...` is also the general type error's shape.
-  auto m = localize("input[2], period \"2024\": KPI \"g01.trainees\" counts: \"value\" must be a whole number, not 155.5");
+  auto m =
+      localize("input[2], period \"2024\": KPI \"g01.trainees\" counts: \"value\" must be a whole number, not 155.5");
   EXPECT_EQ(m.code, "E-FIGURE-WHOLE");
-  EXPECT_EQ(m.ja, "input[2]、期間 \"2024\": KPI「g01.trainees」は数を数える KPI なので、値は整数で書きます（155.5 になっています）");
+  EXPECT_EQ(m.ja,
+            "input[2]、期間 \"2024\": KPI「g01.trainees」は数を数える KPI なので、値は整数で書きます（155.5 "
+            "になっています）");
 }
 
 TEST(Messages, BracesInTemplatesAndTypeWordsAreTranslated) {
@@ -44,7 +47,8 @@ TEST(Messages, BracesInTemplatesAndTypeWordsAreTranslated) {
   EXPECT_EQ(m.code, "E-TMPL-PLACEHOLDER");
   EXPECT_EQ(m.ja, "ルール \"r\": \"summary_en\": 知らない差し込み項目 {valeu} です");
   EXPECT_EQ(m.hint_ja, "使える項目: value, period");
-  EXPECT_EQ(localize("server: \"port\" must be an integer, not string").ja, "server: 「port」は整数で書きます（文字列になっています）");
+  EXPECT_EQ(localize("server: \"port\" must be an integer, not string").ja,
+            "server: 「port」は整数で書きます（文字列になっています）");
 }
 
 TEST(Messages, AMessageNoEntryKnowsStaysAsItIsUnderTheGenericCode) {
@@ -56,7 +60,8 @@ TEST(Messages, AMessageNoEntryKnowsStaysAsItIsUnderTheGenericCode) {
 
 TEST(Messages, RenderKeepsFileLineColumnAndPutsTheCodeLast) {
   Diagnostic d{"rules/g06.toml", 12, 5, "rule \"g06-x\": unknown KPI \"g06.stageup_rate\""};
-  EXPECT_EQ(render(d, Lang::en), "rules/g06.toml:12:5: rule \"g06-x\": unknown KPI \"g06.stageup_rate\" [E-KPI-UNKNOWN]");
+  EXPECT_EQ(render(d, Lang::en),
+            "rules/g06.toml:12:5: rule \"g06-x\": unknown KPI \"g06.stageup_rate\" [E-KPI-UNKNOWN]");
   EXPECT_EQ(render(d, Lang::ja),
             "rules/g06.toml:12:5: ルール \"g06-x\": カタログにない KPI「g06.stageup_rate」です [E-KPI-UNKNOWN]\n"
             "    ヒント: KPI の ID は docs/ja/README.md の用語集で確かめてください（例: g06.stage_up_rate）。");

@@ -15,8 +15,8 @@
 namespace kpiwatch {
 
 struct LocalizedMessage {
-  std::string code;  // e.g. "E-KEY-UNKNOWN"; "E-TOML-SYNTAX" or "E-OTHER" when no entry fits
-  std::string ja;    // the Japanese message (the English one where no entry fits)
+  std::string code;     // e.g. "E-KEY-UNKNOWN"; "E-TOML-SYNTAX" or "E-OTHER" when no entry fits
+  std::string ja;       // the Japanese message (the English one where no entry fits)
   std::string hint_ja;  // may be empty
 };
 

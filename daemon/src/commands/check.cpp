@@ -22,9 +22,10 @@ int run_check(const CommonOptions& options, const std::vector<std::string>& rule
     return 1;
   }
   if (lang == Lang::ja) {
-    fmt::print("OK: 設定 {}、カタログ（ゴール {} 件、KPI {} 件）、ルール {} 件、トークン {} 件、レポートの見出し {} 件\n",
-               setup->settings.source, setup->catalog->goals().size(), setup->catalog->kpis().size(),
-               setup->rules->size(), setup->settings.tokens.size(), setup->report_templates->headlines().size());
+    fmt::print(
+        "OK: 設定 {}、カタログ（ゴール {} 件、KPI {} 件）、ルール {} 件、トークン {} 件、レポートの見出し {} 件\n",
+        setup->settings.source, setup->catalog->goals().size(), setup->catalog->kpis().size(), setup->rules->size(),
+        setup->settings.tokens.size(), setup->report_templates->headlines().size());
     return 0;
   }
   fmt::print("OK: config {}, catalog with {} goals and {} KPIs, {} rules, {} token(s), {} report headlines\n",

@@ -21,10 +21,11 @@ int run_rule_tests(const std::vector<std::string>& files, bool require_texts, co
   else
     fmt::print("\n{} passed, {} failed\n", report.passed, report.failed);
   if (report.rules_without_texts > 0)
-    fmt::print(fmt::runtime(lang == Lang::ja
-                   ? "文言を確かめる期待アラートのないまま発火するルールが {} 件あります（--require-texts）\n"
-                   : "{} rule(s) fire without an expected alert asserting their texts (--require-texts)\n"),
-               report.rules_without_texts);
+    fmt::print(
+        fmt::runtime(lang == Lang::ja
+                         ? "文言を確かめる期待アラートのないまま発火するルールが {} 件あります（--require-texts）\n"
+                         : "{} rule(s) fire without an expected alert asserting their texts (--require-texts)\n"),
+        report.rules_without_texts);
   return report.failed == 0 && report.rules_without_texts == 0 ? 0 : 1;
 }
 
