@@ -96,10 +96,14 @@ TEST(LangCommands, TestReportsARefusedFigureAndItsCountsInJapanese) {
 TEST(LangCommands, EvalRefusesAnUnknownLanguageAndReportsRuleErrorsInItsLanguage) {
   TempDir dir;
   write_file(dir.file("rules.toml"), kUnterminated);
-  for (const char* command : {"check", "test", "eval"}) {
-    auto bad = run_kpiwatch({command, "--lang", "fr", dir.file("rules.toml")});
-    EXPECT_EQ(bad.exit_code, 2) << command;
-    EXPECT_NE(bad.err.find("--lang must be ja or en, not \"fr\""), std::string::npos) << command << bad.err;
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"check", dir.file("rules.toml")},
+                                               {"test", dir.file("rules.toml")},
+                                               {"eval", "--rules", dir.file("rules.toml")}}) {
+    auto with_lang = args;
+    with_lang.insert(with_lang.begin() + 1, {"--lang", "fr"});
+    auto bad = run_kpiwatch(with_lang);
+    EXPECT_EQ(bad.exit_code, 2) << args[0];
+    EXPECT_NE(bad.err.find("--lang must be ja or en, not \"fr\""), std::string::npos) << args[0] << bad.err;
   }
   auto ja = run_kpiwatch({"eval", "--lang", "ja", "--rules", dir.file("rules.toml"), "--input", dir.file("none.json")});
   EXPECT_EQ(ja.exit_code, 2);
