@@ -79,21 +79,6 @@ const std::array kEntries{
           "KPI「{0}」は数値の KPI なので items ではなく values で書きます", nullptr},
     Entry{"E-FIGURE-ITEM", "an item must not be empty or only white space", "空の品目は書けません", nullptr},
     Entry{"E-FIGURE-ITEM", "item \"{}\" is listed twice", "品目「{0}」が2回書かれています", nullptr},
-    // Keys and types of any table.
-    Entry{"E-KEY-UNKNOWN", "unknown key \"{}\"", "知らないキー「{0}」です",
-          "つづりを確かめてください。書けるキーは docs/ja/README.md の一覧にあります。"},
-    Entry{"E-KEY-MISSING", "missing required key \"{}\" ({})", "必要なキー「{0}」がありません（{1}で書きます）",
-          nullptr},
-    Entry{"E-KEY-NOT-FINITE", "\"{}\" must be a finite number, not {}",
-          "「{0}」は有限の数値で書きます（{1} は使えません）", nullptr},
-    Entry{"E-KEY-TYPE", "\"{}\" must be an array of tables ([[{}]]), not {}",
-          "「{0}」は [[{1}]]（角かっこ2つ）で書きます（{2}になっています）",
-          "ルールは1つだけでも [[rule]] で始めます。条件の表は [rule.change] のように角かっこ1つです。"},
-    Entry{"E-KEY-TYPE", "\"{}\" must be {}, not {}", "「{0}」は{1}で書きます（{2}になっています）", nullptr},
-    Entry{"E-KEY-TYPE", "\"{}\" must hold only strings", "「{0}」には文字列だけを並べます", nullptr},
-    Entry{"E-KEY-TYPE", "\"{}\" must hold only tables ([[{}]])", "「{0}」は [[{1}]] の表として書きます", nullptr},
-    Entry{"E-KEY-TYPE", "\"{}\" must be a string", "「{0}」は文字列で書きます", "値を \"...\" で囲みます。"},
-    Entry{"E-KEY-TYPE", "\"alerts\" must be an array", "「alerts」は配列 [ ... ] で書きます", nullptr},
     // Rules.
     Entry{"E-RULE-ID", "rule id must use a-z, 0-9, \"-\", \"_\" and \".\" only",
           "ルールID には半角の英小文字、数字、-、_、. だけが使えます", "例: id = \"g06-stage-up-rate-falling\""},
@@ -221,6 +206,21 @@ const std::array kEntries{
     Entry{"E-TEST-STATE", "state must be pending or firing", "state は pending か firing です", nullptr},
     Entry{"E-FILE-OPEN", "cannot open rule file", "ルールファイルを開けません",
           "ファイル名とフォルダを確かめてください。"},
+    // Keys and types of any table: last, as their shapes are the most general.
+    Entry{"E-KEY-UNKNOWN", "unknown key \"{}\"", "知らないキー「{0}」です",
+          "つづりを確かめてください。書けるキーは docs/ja/README.md の一覧にあります。"},
+    Entry{"E-KEY-MISSING", "missing required key \"{}\" ({})", "必要なキー「{0}」がありません（{1}で書きます）",
+          nullptr},
+    Entry{"E-KEY-NOT-FINITE", "\"{}\" must be a finite number, not {}",
+          "「{0}」は有限の数値で書きます（{1} は使えません）", nullptr},
+    Entry{"E-KEY-TYPE", "\"{}\" must be an array of tables ([[{}]]), not {}",
+          "「{0}」は [[{1}]]（角かっこ2つ）で書きます（{2}になっています）",
+          "ルールは1つだけでも [[rule]] で始めます。条件の表は [rule.change] のように角かっこ1つです。"},
+    Entry{"E-KEY-TYPE", "\"{}\" must be {}, not {}", "「{0}」は{1}で書きます（{2}になっています）", nullptr},
+    Entry{"E-KEY-TYPE", "\"{}\" must hold only strings", "「{0}」には文字列だけを並べます", nullptr},
+    Entry{"E-KEY-TYPE", "\"{}\" must hold only tables ([[{}]])", "「{0}」は [[{1}]] の表として書きます", nullptr},
+    Entry{"E-KEY-TYPE", "\"{}\" must be a string", "「{0}」は文字列で書きます", "値を \"...\" で囲みます。"},
+    Entry{"E-KEY-TYPE", "\"alerts\" must be an array", "「alerts」は配列 [ ... ] で書きます", nullptr},
 };
 
 std::string escape_regex(char c) {
@@ -325,6 +325,13 @@ std::vector<std::string> message_codes() {
   for (const auto& e : kEntries)
     if (out.empty() || out.back() != e.code) out.emplace_back(e.code);
   out.emplace_back("E-OTHER");
+  return out;
+}
+
+std::vector<MessageEntry> message_entries() {
+  std::vector<MessageEntry> out;
+  out.reserve(kEntries.size());
+  for (const auto& e : kEntries) out.push_back({e.code, e.en});
   return out;
 }
 

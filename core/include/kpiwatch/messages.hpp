@@ -30,6 +30,13 @@ std::string render(const Diagnostic& diagnostic, Lang lang);
 // Every code the catalogue can give, in its order.
 std::vector<std::string> message_codes();
 
+// Each entry's code and English message as the code writes it, with `{}` for a variable part.
+struct MessageEntry {
+  std::string_view code;
+  std::string_view english;
+};
+std::vector<MessageEntry> message_entries();
+
 // The language of the first of LC_ALL, LC_MESSAGES, LANG that is set and not empty:
 // ja for "ja..." (ja_JP.UTF-8), else en; en when none is set.
 Lang lang_from_environment(const std::function<const char*(const char*)>& getenv);
