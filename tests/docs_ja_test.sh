@@ -6,7 +6,7 @@
 # diagnostic that its .expected file (and the guide) shows.
 # Usage: docs_ja_test.sh KPIWATCH SOURCE_DIR
 set -u
-kpiwatch=$1
+kpiwatch=$(realpath "$1")
 source_dir=$(cd "$2" && pwd)
 guide_dir=$source_dir/docs/ja
 cd "$guide_dir/examples" || exit 1
@@ -51,6 +51,11 @@ for f in mistakes/*.toml; do
   status=$?
   [[ $status -eq 1 ]] || fail "$f: exit $status, not 1"
   [[ "$got" == "$(<"$expected")" ]] || fail "$f printed otherwise than $expected:"$'\n'"$got"
+done
+
+# The glossary names every KPI of the catalog.
+for id in $(grep -oE '^id = "g[0-9]{2}\.[a-z0-9_]+"' "$source_dir/config/catalog.toml" | sed 's/^id = "//; s/"$//'); do
+  [[ "$guide" == *"| \`$id\` |"* ]] || fail "KPI $id is not in the glossary of docs/ja/README.md"
 done
 
 [[ $failed -eq 0 ]] && echo "every example of docs/ja/README.md runs as the guide says"
