@@ -60,20 +60,28 @@ void add_import(CLI::App& app, CommonOptions& common, Commands& commands) {
   });
 }
 
+constexpr const char* kLangHelp =
+    "ja or en: the messages and their hints; default: LC_ALL, LC_MESSAGES or LANG (ja_JP.UTF-8: ja), else en";
+
 void add_check_and_test(CLI::App& app, CommonOptions& common, Commands& commands) {
   auto* check = app.add_subcommand("check", "validate the configuration, the KPI catalog and the rules");
   add_common(check, common);
   auto rules = std::make_shared<std::vector<std::string>>();
+  auto check_lang = std::make_shared<std::string>();
   check->add_option("RULE_FILES_OR_DIRS", *rules, "rule files or directories (default: those of the config)");
-  commands.emplace(check, [&common, rules] { return kpiwatch::run_check(common, *rules); });
+  check->add_option("--lang", *check_lang, kLangHelp);
+  commands.emplace(check, [&common, rules, check_lang] { return kpiwatch::run_check(common, *rules, *check_lang); });
 
   auto* test = app.add_subcommand("test", "run rule unit tests written in TOML (docs/RULES.md)");
   auto files = std::make_shared<std::vector<std::string>>();
   auto require_texts = std::make_shared<bool>(false);
+  auto test_lang = std::make_shared<std::string>();
   test->add_option("FILES", *files, "rule test files")->required();
+  test->add_option("--lang", *test_lang, kLangHelp);
   test->add_flag("--require-texts", *require_texts,
                  "fail if a rule fires but none of its expected alerts asserts its four texts (for CI)");
-  commands.emplace(test, [files, require_texts] { return kpiwatch::run_rule_tests(*files, *require_texts); });
+  commands.emplace(
+      test, [files, require_texts, test_lang] { return kpiwatch::run_rule_tests(*files, *require_texts, *test_lang); });
 }
 
 void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
@@ -81,7 +89,7 @@ void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
   eval->alias("backtest");
   add_common(eval, common);
   struct Args {
-    std::string input, at, format = "text", lang = "ja";
+    std::string input, at, format = "text", lang;
     std::vector<std::string> rules;
   };
   auto args = std::make_shared<Args>();
@@ -90,7 +98,9 @@ void add_eval(CLI::App& app, CommonOptions& common, Commands& commands) {
   eval->add_option("--rules", args->rules, "rule files or directories (default: those of the config)");
   eval->add_option("--format", args->format, "text (a table per period) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  eval->add_option("--lang", args->lang, "language of the texts in the text format: ja (default) or en");
+  eval->add_option("--lang", args->lang,
+                   "ja or en: the messages, and the alert texts of the text format; "
+                   "default: LC_ALL, LC_MESSAGES or LANG (ja_JP.UTF-8: ja), else en");
   commands.emplace(eval, [&common, args] {
     return kpiwatch::run_eval(common, args->rules, args->input, args->at, args->format, args->lang);
   });

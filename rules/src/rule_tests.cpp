@@ -12,6 +12,7 @@
 #include <sstream>
 #include <type_traits>
 
+#include "kpiwatch/messages.hpp"
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/submission.hpp"
 #include "kpiwatch/toml_reader.hpp"
@@ -298,20 +299,23 @@ std::optional<std::size_t> find_alert(const Expected& x, const std::vector<const
 }
 
 // Each asserted text that the raised alert renders otherwise, both written whole.
-void text_differences(const Expected& x, const AlertSample& a, const std::string& file,
+void text_differences(const Expected& x, const AlertSample& a, const std::string& file, Lang lang,
                       std::vector<std::string>& problems) {
   for (std::size_t i = 0; i < kTextKeys.size(); ++i) {
     const std::string& got = a.*kTextMembers[i];
     if (!x.texts[i] || *x.texts[i] == got) continue;
-    problems.push_back(fmt::format("{}:{}: alert {}: {} differs\n      expected: \"{}\"\n      got:      \"{}\"", file,
-                                   x.line, describe(a.rule_id, a.state, a.labels), kTextKeys[i], *x.texts[i], got));
+    problems.push_back(fmt::format(
+        fmt::runtime(lang == Lang::ja ? "{}:{}: アラート {}: {} が違います\n      期待: \"{}\"\n      結果: \"{}\""
+                                      : "{}:{}: alert {}: {} differs\n      expected: \"{}\"\n      got:      \"{}\""),
+        file, x.line, describe(a.rule_id, a.state, a.labels), kTextKeys[i], *x.texts[i], got));
   }
 }
 
 // Expected alerts not raised, raised alerts not expected, and asserted texts rendered otherwise.
 // An expected alert is paired with a raised one whose texts match too, if there is one.
 std::vector<std::string> differences(const Expectation& e, const std::vector<const AlertSample*>& actual,
-                                     const std::string& file) {
+                                     const std::string& file, Lang lang) {
+  const bool ja = lang == Lang::ja;
   std::vector<bool> used(actual.size(), false);
   std::vector<std::optional<std::size_t>> paired;
   for (const auto& x : e.alerts) {
@@ -324,45 +328,53 @@ std::vector<std::string> differences(const Expectation& e, const std::vector<con
     if (paired[k]) continue;
     if (auto i = find_alert(x, actual, used, false)) {
       used[*i] = true;
-      text_differences(x, *actual[*i], file, problems);
+      text_differences(x, *actual[*i], file, lang, problems);
     } else {
-      problems.push_back(
-          fmt::format("{}:{}: expected alert not raised: {}", file, x.line, describe(x.rule, x.state, x.labels)));
+      problems.push_back(fmt::format("{}:{}: {}: {}", file, x.line,
+                                     ja ? "期待したアラートが出ていません" : "expected alert not raised",
+                                     describe(x.rule, x.state, x.labels)));
     }
   }
   for (std::size_t i = 0; i < actual.size(); ++i)
     if (!used[i])
-      problems.push_back(fmt::format("{}:{}: unexpected alert: {} — {}", file, e.line,
+      problems.push_back(fmt::format("{}:{}: {}: {} — {}", file, e.line,
+                                     ja ? "期待していないアラートが出ています" : "unexpected alert",
                                      describe(actual[i]->rule_id, actual[i]->state, actual[i]->labels),
-                                     actual[i]->summary_en));
+                                     ja ? actual[i]->summary_ja : actual[i]->summary_en));
   return problems;
 }
 
 // "at 2024", "now 2025-04-01", or both.
-std::string describe_when(const Expectation& e) {
-  std::string when = e.at_text.empty() ? "" : "at " + e.at_text;
-  if (e.now) when += (when.empty() ? "" : ", ") + std::string("now ") + format_rfc3339(*e.now).substr(0, 10);
+std::string describe_when(const Expectation& e, Lang lang) {
+  std::string when = e.at_text.empty() ? "" : (lang == Lang::ja ? "期間 " : "at ") + e.at_text;
+  if (e.now)
+    when += (when.empty() ? "" : ", ") + std::string(lang == Lang::ja ? "日付 " : "now ") +
+            format_rfc3339(*e.now).substr(0, 10);
   return when;
 }
 
 // Checks one expectation; returns true if it holds. Appends to `out`.
-bool check_expectation(const Expectation& e, const TestRun& run, std::string& out) {
+bool check_expectation(const Expectation& e, const TestRun& run, Lang lang, std::string& out) {
+  const bool ja = lang == Lang::ja;
   std::vector<Evaluation> evaluations;
   if (!e.at_text.empty() && !evaluate_at_period(e, run, evaluations)) {  // a typo must not pass as "no alerts"
-    out += fmt::format("  FAILED: at {}\n    {}:{}: \"at\" = \"{}\" is not a period of any input series\n", e.at_text,
-                       run.file, e.line, e.at_text);
+    out += fmt::format(
+        fmt::runtime(ja ? "  失敗: 期間 {}\n    {}:{}: at = \"{}\" はどの入力系列の期間でもありません\n"
+                        : "  FAILED: at {}\n    {}:{}: \"at\" = \"{}\" is not a period of any input series\n"),
+        e.at_text, run.file, e.line, e.at_text);
     return false;
   }
   if (e.now) {
     auto more = run.rules.evaluate_deadlines(run.index, *e.now);
     evaluations.insert(evaluations.end(), more.begin(), more.end());
   }
-  auto problems = differences(e, active_alerts(evaluations), run.file);
+  auto problems = differences(e, active_alerts(evaluations), run.file, lang);
   if (problems.empty()) {
-    out += fmt::format("  ok: {} ({} alert(s))\n", describe_when(e), e.alerts.size());
+    out += fmt::format(fmt::runtime(ja ? "  成功: {}（アラート {} 件）\n" : "  ok: {} ({} alert(s))\n"),
+                       describe_when(e, lang), e.alerts.size());
     return true;
   }
-  out += fmt::format("  FAILED: {}\n", describe_when(e));
+  out += fmt::format("  {}: {}\n", ja ? "失敗" : "FAILED", describe_when(e, lang));
   for (const auto& p : problems) out += "    " + p + "\n";
   return false;
 }
@@ -398,12 +410,13 @@ struct TextCoverage {
 };
 
 // Runs one test file; returns true if it passed. Appends to `out`.
-bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& catalog, std::string& out,
+bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& catalog, Lang lang, std::string& out,
               TextCoverage& coverage) {
-  out += fmt::format("Unit testing: {}\n", file);
+  const bool ja = lang == Lang::ja;
+  out += fmt::format("{}: {}\n", ja ? "テスト" : "Unit testing", file);
   auto text = read_text(file);
   if (!text) {
-    out += "  FAILED: cannot open the file\n";
+    out += ja ? "  失敗: ファイルを開けません\n" : "  FAILED: cannot open the file\n";
     return false;
   }
   Diagnostics diags;
@@ -411,14 +424,17 @@ bool run_file(const std::string& file, const std::shared_ptr<const Catalog>& cat
   if (auto root = parse_toml(*text, file, diags)) test = TestFileReader(file, *catalog, diags).read(*root);
   auto rules = load_rules(test.rule_files, file, catalog, diags);
   if (!diags.empty()) {
-    for (const auto& d : diags) out += fmt::format("  FAILED: {}\n", d.str());
+    for (const auto& d : diags) out += fmt::format("  {}: {}\n", ja ? "失敗" : "FAILED", render(d, lang));
     return false;
   }
   coverage.add(test, *rules, file);
   TestRun run{file, *catalog, test.index, *rules};
   bool passed = true;
-  for (const auto& e : test.expectations) passed = check_expectation(e, run, out) && passed;
-  out += passed ? "  SUCCESS\n" : "  FAILED\n";
+  for (const auto& e : test.expectations) passed = check_expectation(e, run, lang, out) && passed;
+  if (ja)
+    out += passed ? "  成功\n" : "  失敗\n";
+  else
+    out += passed ? "  SUCCESS\n" : "  FAILED\n";
   return passed;
 }
 
@@ -429,7 +445,7 @@ RuleTestReport run_rule_tests(const std::vector<std::string>& files, const std::
   RuleTestReport report;
   TextCoverage coverage;
   for (const auto& file : files) {
-    if (run_file(file, catalog, report.output, coverage))
+    if (run_file(file, catalog, options.lang, report.output, coverage))
       ++report.passed;
     else
       ++report.failed;

@@ -205,10 +205,11 @@ TEST(EvalCommand, PrintsEachAlertsSummaryAndDescriptionInTheLanguageAsked) {
   write_trainees(dir.file("figures.json"));
   const std::vector<std::string> eval = {
       "eval", "--rules", dir.file("rules.toml"), "--input", dir.file("figures.json"), "--at", "2025-01-01"};
-  auto ja = run_kpiwatch(eval);
+  auto ja =
+      run_kpiwatch(eval, std::chrono::seconds(60), {{"LC_ALL", ""}, {"LC_MESSAGES", ""}, {"LANG", "ja_JP.UTF-8"}});
   ASSERT_EQ(ja.exit_code, 0) << ja.err;
   EXPECT_NE(ja.out.find("few-trainees"), std::string::npos) << ja.out;
-  EXPECT_NE(ja.out.find(" 研修受講者数が少ない\n      基準: 1000人以上\n"), std::string::npos) << "ja by default\n"
+  EXPECT_NE(ja.out.find(" 研修受講者数が少ない\n      基準: 1000人以上\n"), std::string::npos) << "ja from LANG\n"
                                                                                                << ja.out;
   EXPECT_EQ(ja.out.find("Few Trainees"), std::string::npos) << ja.out;
 
@@ -254,9 +255,10 @@ TEST(EvalCommand, TheJsonFormatCarriesBothLanguages) {
 }
 
 TEST(EvalCommand, TheShippedRulesSpeakJapaneseOnTheBundledDataset) {
-  auto result = run_kpiwatch({"eval", "--input", kSourceDir + "/config/dataset/bundled.json", "--at", "2026-01-01"});
+  auto result = run_kpiwatch(
+      {"eval", "--input", kSourceDir + "/config/dataset/bundled.json", "--at", "2026-01-01", "--lang", "ja"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  auto y2024 = result.out.find("\n2024 (");
+  auto y2024 = result.out.find("\n2024年（");
   ASSERT_NE(y2024, std::string::npos) << result.out;
   const std::string section = result.out.substr(y2024, result.out.find("\n\n", y2024 + 1) - y2024);
   EXPECT_NE(section.find("採択1年後のステージアップの割合"), std::string::npos) << section;

@@ -19,18 +19,21 @@ int run_serve(const CommonOptions& options);
 // Imports a CSV or JSON file, all or nothing; `encoding` as --encoding names it ("" or "auto": detected).
 int run_import(const CommonOptions& options, const std::string& file, const std::string& submitted_by,
                const std::string& encoding = "");
-// Validates config, catalog and rules; prints OK or every error.
-int run_check(const CommonOptions& options, const std::vector<std::string>& rule_paths);
+// Validates config, catalog and rules; prints OK or every error with its code, in `lang`
+// ("ja", "en", or "": from LC_ALL, LC_MESSAGES, LANG).
+int run_check(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& lang = "");
 // Runs rule unit tests; prints each file's result and "N passed, N failed". With
 // `require_texts`, also fails if a rule fires in an expectation but none of its
 // expected alerts asserts all four texts.
-int run_rule_tests(const std::vector<std::string>& files, bool require_texts = false);
+// `lang` as run_check's.
+int run_rule_tests(const std::vector<std::string>& files, bool require_texts = false, const std::string& lang = "");
 // Prints the alerts the rules raise in each period of the stored history (or
 // of `input`), and the missing-data alerts as of `at` (YYYY-MM-DD, default today);
 // `format` is "text" (a table, each alert's summary and description in `lang`,
-// "ja" or "en") or "json" (one object, numbers as people write them, texts in both languages).
+// "ja" or "en"; "": from the environment, as run_check's) or "json" (one object, numbers as people
+// write them, texts in both languages).
 int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_paths, const std::string& input,
-             const std::string& at, const std::string& format, const std::string& lang = "ja");
+             const std::string& at, const std::string& format, const std::string& lang = "");
 // Writes the follow-up report of `year` (YYYY; empty: the newest year with figures) in `lang`
 // ("ja" or "en") as `format` "html" (to `out`, or stdout) or "pdf" (to `out`, or report-YEAR-LANG.pdf).
 int run_report(const CommonOptions& options, const std::string& year, const std::string& lang,

@@ -10,6 +10,7 @@
 #include "commands/setup.hpp"
 #include "kpiwatch/importer.hpp"
 #include "kpiwatch/json.hpp"
+#include "kpiwatch/messages.hpp"
 #include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
@@ -100,17 +101,28 @@ std::vector<Period> periods_of(const SeriesIndex& index) {
 }
 
 void print_text(const RuleSet& rules, const SeriesIndex& index, TimePoint now, Lang lang) {
-  fmt::print("{} rules over {} series\n", rules.size(), index.size());
+  const bool ja = lang == Lang::ja;
+  auto alerts = [ja](std::size_t n) {
+    return ja ? fmt::format("アラート {} 件", n) : fmt::format("{} alert{}", n, n == 1 ? "" : "s");
+  };
+  if (ja)
+    fmt::print("ルール {} 件、系列 {} 件\n", rules.size(), index.size());
+  else
+    fmt::print("{} rules over {} series\n", rules.size(), index.size());
   for (const Period& p : periods_of(index)) {
     auto evaluations = rules.evaluate_at(index, p);
-    std::size_t active = count_active(evaluations);
-    fmt::print("\n{} ({} alert{})\n", p.str(), active, active == 1 ? "" : "s");
+    if (ja)
+      fmt::print("\n{}（{}）\n", period_name(p, lang), alerts(count_active(evaluations)));
+    else
+      fmt::print("\n{} ({})\n", p.str(), alerts(count_active(evaluations)));
     print_alerts(evaluations, lang);
   }
   auto deadlines = rules.evaluate_deadlines(index, now);
-  std::size_t missing = count_active(deadlines);
-  fmt::print("\nmissing data as of {} ({} alert{})\n", format_rfc3339(now).substr(0, 10), missing,
-             missing == 1 ? "" : "s");
+  const std::string day = format_rfc3339(now).substr(0, 10);
+  if (ja)
+    fmt::print("\n{} 時点の未提出（{}）\n", day, alerts(count_active(deadlines)));
+  else
+    fmt::print("\nmissing data as of {} ({})\n", day, alerts(count_active(deadlines)));
   print_alerts(deadlines, lang);
 }
 
@@ -135,12 +147,12 @@ int run_eval(const CommonOptions& options, const std::vector<std::string>& rule_
     fmt::print(stderr, "--format must be text or json, not \"{}\"\n", format);
     return 2;
   }
-  Lang lang = Lang::ja;
-  if (!parse_lang(lang_name, lang)) {
+  Lang lang = Lang::en;
+  if (!choose_lang(lang_name, lang)) {
     fmt::print(stderr, "--lang must be ja or en, not \"{}\"\n", lang_name);
     return 2;
   }
-  auto setup = load_setup_or_print(options, rule_paths);
+  auto setup = load_setup_or_print(options, rule_paths, lang);
   if (!setup) return 2;
   auto now = at.empty() ? std::optional<TimePoint>(std::chrono::system_clock::now()) : parse_day(at);
   if (!now) {

@@ -14,14 +14,16 @@
 #include "kpiwatch/auth.hpp"
 #include "kpiwatch/dataset.hpp"
 #include "kpiwatch/log.hpp"
+#include "kpiwatch/messages.hpp"
 
 namespace kpiwatch {
 namespace {
 
 constexpr const char* kBundledKey = "bundled_dataset";
 
-void print(const Diagnostics& diags) {
-  for (const auto& d : diags) fmt::print(stderr, "{}\n", d.str());
+// As the config has it, or with codes (and in Japanese) for the commands that take --lang.
+void print(const Diagnostics& diags, std::optional<Lang> lang) {
+  for (const auto& d : diags) fmt::print(stderr, "{}\n", lang ? render(d, *lang) : d.str());
 }
 
 // The command line's --log-level and --listen, checked as the config file's are.
@@ -136,10 +138,11 @@ Loaded<Setup> load_setup(const CommonOptions& options, const std::vector<std::st
   return setup;
 }
 
-std::optional<Setup> load_setup_or_print(const CommonOptions& options, const std::vector<std::string>& rule_paths) {
+std::optional<Setup> load_setup_or_print(const CommonOptions& options, const std::vector<std::string>& rule_paths,
+                                         std::optional<Lang> lang) {
   auto loaded = load_setup(options, rule_paths);
   if (auto* diags = std::get_if<Diagnostics>(&loaded)) {
-    print(*diags);
+    print(*diags, lang);
     return std::nullopt;
   }
   return std::get<Setup>(std::move(loaded));

@@ -14,6 +14,7 @@
 #include "kpiwatch/rules.hpp"
 #include "kpiwatch/settings.hpp"
 #include "kpiwatch/store.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 
@@ -29,8 +30,10 @@ struct Setup {
 // loads the catalog and checks token scopes. Check and reload share this path.
 // `rule_paths`, if not empty, replaces the config's rule paths.
 Loaded<Setup> load_setup(const CommonOptions& options, const std::vector<std::string>& rule_paths = {});
-// load_setup(), printing every error to stderr.
-std::optional<Setup> load_setup_or_print(const CommonOptions& options, const std::vector<std::string>& rule_paths = {});
+// load_setup(), printing every error to stderr: as `file:line:col: message`, or, given `lang`
+// (check, test, eval), with its code and in that language (kpiwatch/messages.hpp).
+std::optional<Setup> load_setup_or_print(const CommonOptions& options, const std::vector<std::string>& rule_paths = {},
+                                         std::optional<Lang> lang = std::nullopt);
 
 // spdlog to stderr at `level`.
 void init_logging(const std::string& level);

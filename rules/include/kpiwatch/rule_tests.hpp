@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kpiwatch/catalog.hpp"
+#include "kpiwatch/text.hpp"
 
 namespace kpiwatch {
 
@@ -14,6 +15,8 @@ struct RuleTestOptions {
   // Every rule that fires in an expectation must have an expected alert that
   // asserts all four texts (summary_ja, summary_en, description_ja, description_en).
   bool require_texts = false;
+  // The language of the report's words and diagnostics (each with its code).
+  Lang lang = Lang::en;
 };
 
 struct RuleTestReport {
