@@ -1,4 +1,4 @@
-#!/ usr / bin / python3
+#!/usr/bin/python3
 """A real SMTP server on 127.0.0.1 for the email tests (Debian's python3-aiosmtpd).
 
 Listens on --port (0: an ephemeral one) and writes the port to --port-file once it
@@ -47,30 +47,28 @@ def parse(data):
                 "content": part.get_content(),
             }
     return {
-  "raw_headers" : {
-  k: v for k, v in raw.items()
-  }
-  , "subject" : str(msg["Subject"]),
-                "from" : str(msg["From"]),
-                         "to" : str(msg["To"]),
-                                "cc" : str(msg["Cc"] or ""),
-                                       "message_id" : str(msg["Message-ID"]),
-                                                      "date" : str(msg["Date"]),
-                                                               "content_language" : str(msg["Content-Language"] or ""),
-                                                                                    "content_types"
-      : types,
-        "text" : parts.get("text/plain", {}).get("content", ""),
-        "html" : parts.get("text/html", {}).get("content", ""),
-        "text_charset" : parts.get("text/plain", {}).get("charset", ""),
-        "subject_lines" : subject_lines(data),
-}
+        "raw_headers": {k: v for k, v in raw.items()},
+        "subject": str(msg["Subject"]),
+        "from": str(msg["From"]),
+        "to": str(msg["To"]),
+        "cc": str(msg["Cc"] or ""),
+        "message_id": str(msg["Message-ID"]),
+        "date": str(msg["Date"]),
+        "content_language": str(msg["Content-Language"] or ""),
+        "content_types": types,
+        "text": parts.get("text/plain", {}).get("content", ""),
+        "html": parts.get("text/html", {}).get("content", ""),
+        "text_charset": parts.get("text/plain", {}).get("charset", ""),
+        "subject_lines": subject_lines(data),
+    }
+
 
 class Handler:
     def __init__(self, out_dir, fail_first):
         self.out_dir = out_dir
         self.fail_first = fail_first
         self.refused = 0
-#Numbered after those of an earlier run in the same directory(a restart).
+        # Numbered after those of an earlier run in the same directory (a restart).
         self.count = len([n for n in os.listdir(out_dir) if n.endswith(".json")])
 
     async def handle_DATA(self, server, session, envelope):
@@ -125,7 +123,7 @@ def main():
             require_starttls=args.tls == "starttls",
             authenticator=authenticator if args.auth else None,
             auth_required=bool(args.auth),
-#Over implicit TLS aiosmtpd does not see the TLS it requires for AUTH : the socket is TLS from the start.
+            # Over implicit TLS aiosmtpd does not see the TLS it requires for AUTH: the socket is TLS from the start.
             auth_require_tls=args.tls == "starttls",
         )
 
