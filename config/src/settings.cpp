@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -38,9 +37,48 @@ bool parse_receiver_format(std::string_view text, ReceiverFormat& out) {
     }
   return false;
 }
+namespace {
+constexpr std::string_view kDays[] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
+
+// The index of `name` in kDays; -1 if it is not a day.
+int weekday_of(std::string_view name) {
+  auto it = std::find(std::begin(kDays), std::end(kDays), name);
+  return it == std::end(kDays) ? -1 : static_cast<int>(it - std::begin(kDays));
+}
+
+// "09:00" as minutes after midnight; -1 unless it is HH:MM of a day.
+int minute_of(std::string_view text) {
+  auto digit = [&](std::size_t i) { return text[i] >= '0' && text[i] <= '9' ? text[i] - '0' : -100; };
+  if (text.size() != 5 || text[2] != ':') return -1;
+  int h = digit(0) * 10 + digit(1), m = digit(3) * 10 + digit(4);
+  return h >= 0 && h < 24 && m >= 0 && m < 60 ? h * 60 + m : -1;
+}
+}  // namespace
+
+std::optional<DigestConfig> parse_digest_key(std::string_view key) {
+  if (!key.starts_with("digest:")) return std::nullopt;
+  key.remove_prefix(7);
+  DigestConfig d;
+  if (key.starts_with("weekly:")) {
+    key.remove_prefix(7);
+    auto colon = key.find(':');
+    d.every = DigestConfig::Every::weekly;
+    d.weekday = weekday_of(key.substr(0, colon));
+    if (d.weekday < 0 || colon == std::string_view::npos) return std::nullopt;
+    key.remove_prefix(colon + 1);
+  } else if (key.starts_with("daily:")) {
+    key.remove_prefix(6);
+  } else {
+    return std::nullopt;
+  }
+  if (key.size() < 7 || key[5] != ':') return std::nullopt;
+  d.minute_of_day = minute_of(key.substr(0, 5));
+  d.time_zone = std::string(key.substr(6));
+  if (d.minute_of_day < 0) return std::nullopt;
+  return d;
+}
+
 std::string DigestConfig::group_key() const {
-  static constexpr std::string_view kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
-                                               "thursday", "friday", "saturday"};
   return fmt::format("digest:{}:{:02}:{:02}:{}",
                      every == Every::weekly ? std::string("weekly:") + std::string(kDays[weekday % 7]) : "daily",
                      minute_of_day / 60, minute_of_day % 60, time_zone);
@@ -305,7 +343,8 @@ class SettingsReader {
       else if (*type != "webhook")
         r.error(*r.raw().get("type"), fmt::format("\"type\" must be webhook or email, not \"{}\"", *type));
     }
-    rc.timeout = positive_ms(r, "timeout_ms", rc.timeout);
+    // An SMTP session is several round trips, and a relay may scan a message before it answers.
+    rc.timeout = positive_ms(r, "timeout_ms", rc.type == ReceiverType::email ? std::chrono::seconds(30) : rc.timeout);
     rc.ca_file = resolve(r.string("ca_file").value_or(""), base_dir_);
     if (auto repeat = r.integer("repeat_interval_ms")) {
       if (*repeat < 0)
@@ -356,12 +395,7 @@ class SettingsReader {
     read_login(r, e);
     if (auto lang = r.string("language"); lang && !parse_lang(*lang, e.language))
       r.error(*r.raw().get("language"), fmt::format("\"language\" must be ja or en, not \"{}\"", *lang));
-    if (auto zone = r.string("time_zone")) {
-      if (is_time_zone(*zone))
-        e.time_zone = *zone;
-      else
-        r.error(*r.raw().get("time_zone"), fmt::format("unknown time zone \"{}\" (e.g. \"Asia/Tokyo\")", *zone));
-    }
+    read_time_zone(r, e.time_zone);
     e.digest = read_digest(r, e.time_zone);
   }
 
@@ -414,33 +448,31 @@ class SettingsReader {
         r.error(*r.raw().get("every"), fmt::format("\"every\" must be daily or weekly, not \"{}\"", *every));
     }
     if (auto day = r.string("weekday")) {
-      static constexpr std::string_view kDays[] = {"sunday",   "monday", "tuesday", "wednesday",
-                                                   "thursday", "friday", "saturday"};
-      auto it = std::find(std::begin(kDays), std::end(kDays), *day);
-      if (it == std::end(kDays))
+      if (int n = weekday_of(*day); n < 0)
         r.error(*r.raw().get("weekday"), fmt::format("\"weekday\" must be a day such as monday, not \"{}\"", *day));
       else
-        d.weekday = static_cast<int>(it - std::begin(kDays));
+        d.weekday = n;
       if (d.every != DigestConfig::Every::weekly)
         r.error(*r.raw().get("weekday"), "\"weekday\" is for every = \"weekly\"");
     }
     if (auto at = r.string("at")) {
-      int h = 0, m = 0;
-      bool valid = at->size() == 5 && (*at)[2] == ':' && std::sscanf(at->c_str(), "%2d:%2d", &h, &m) == 2 && h >= 0 &&
-                   h < 24 && m >= 0 && m < 60;
-      if (valid)
-        d.minute_of_day = h * 60 + m;
+      if (int minute = minute_of(*at); minute >= 0)
+        d.minute_of_day = minute;
       else
         r.error(*r.raw().get("at"), fmt::format("\"at\" is a local time such as \"09:00\", not \"{}\"", *at));
     }
-    if (auto zone = r.string("time_zone")) {
-      if (is_time_zone(*zone))
-        d.time_zone = *zone;
-      else
-        r.error(*r.raw().get("time_zone"), fmt::format("unknown time zone \"{}\" (e.g. \"Asia/Tokyo\")", *zone));
-    }
+    read_time_zone(r, d.time_zone);
     r.reject_unknown_keys();
     return d;
+  }
+
+  static void read_time_zone(TomlTable& r, std::string& out) {
+    auto zone = r.string("time_zone");
+    if (!zone) return;
+    if (is_time_zone(*zone))
+      out = *zone;
+    else
+      r.error(*r.raw().get("time_zone"), fmt::format("unknown time zone \"{}\" (e.g. \"Asia/Tokyo\")", *zone));
   }
 
   void read_route(TomlTable& r) {
@@ -458,10 +490,17 @@ class SettingsReader {
       else
         r.error(*r.raw().get("language"), fmt::format("\"language\" must be ja or en, not \"{}\"", *lang));
     }
-    route.digest = read_digest(r, "Asia/Tokyo");
+    // A digest's time zone defaults to its first email receiver's, as a receiver's own digest does.
+    const ReceiverConfig* email = nullptr;
+    for (const auto& name : route.receivers)
+      if (const auto* rc = s_.receiver(name); rc && rc->type == ReceiverType::email && !email) email = rc;
+    route.digest = read_digest(r, email ? email->email.time_zone : std::string("Asia/Tokyo"));
     r.reject_unknown_keys();
     for (const auto& name : route.receivers)
       if (!s_.receiver(name)) r.error(*r.raw().get("receivers"), fmt::format("unknown receiver \"{}\"", name));
+    for (const char* key : {"language", "digest"})
+      if (r.raw().get(key) && !email && !route.receivers.empty())
+        r.error(*r.raw().get(key), fmt::format("\"{}\" is for email receivers, and this route has none", key));
     s_.routes.push_back(std::move(route));
   }
 

@@ -192,7 +192,10 @@ Result<int> OutboxRepository::requeue_all(const std::string& now) {
 }
 
 Result<OutboxDepth> OutboxRepository::depth() {
-  auto s = db_.statement("SELECT COUNT(*), MIN(created_at) FROM outbox WHERE status = ?1");
+  // A notification held for a digest waits by design: it counts from the digest's time, not from when it was queued.
+  auto s = db_.statement(
+      "SELECT COUNT(*), MIN(CASE WHEN group_key LIKE 'digest:%' AND message_key = '' THEN next_attempt_at "
+      "ELSE created_at END) FROM outbox WHERE status = ?1");
   if (!s) return s.error();
   s->bind(1, to_string(OutboxStatus::pending));
   if (auto row = s->row("read outbox"); !row) return row.error();

@@ -137,6 +137,8 @@ TEST(Email, TheStageUpAlertArrivesInJapaneseWithItsFiguresCriterionAndLink) {
   EXPECT_EQ(json::serialize(m.at("content_types")),
             R"(["multipart/mixed","multipart/alternative","text/plain","text/html"])");
   EXPECT_EQ(str(m.at("text_charset")), "utf-8");
+  EXPECT_EQ(str(m.at("text_encoding")), "base64");
+  EXPECT_EQ(str(m.at("text_line_ends")), "crlf") << "MIME's canonical form";
   std::string text = str(m.at("text")), html = str(m.at("html"));
   std::string link = std::string(kExternalUrl) + "/alerts/" + str(alert.at("fingerprint"));
   for (const std::string& want :

@@ -41,10 +41,13 @@ def parse(data):
     for part in msg.walk():
         types.append(part.get_content_type())
         if part.get_content_maintype() == "text":
+            content = part.get_content()
+            bare_lf = content.count("\n") - content.count("\r\n")
             parts[part.get_content_type()] = {
                 "charset": part.get_content_charset(),
                 "transfer_encoding": part.get("Content-Transfer-Encoding", ""),
-                "content": part.get_content(),
+                "line_ends": "crlf" if bare_lf == 0 else "lf" if "\r\n" not in content else "mixed",
+                "content": content.replace("\r\n", "\n"),  # as a reader sees it
             }
     return {
         "raw_headers": {k: v for k, v in raw.items()},
@@ -59,6 +62,8 @@ def parse(data):
         "text": parts.get("text/plain", {}).get("content", ""),
         "html": parts.get("text/html", {}).get("content", ""),
         "text_charset": parts.get("text/plain", {}).get("charset", ""),
+        "text_encoding": parts.get("text/plain", {}).get("transfer_encoding", ""),
+        "text_line_ends": parts.get("text/plain", {}).get("line_ends", ""),
         "subject_lines": subject_lines(data),
     }
 

@@ -378,10 +378,9 @@ class DigestTest : public DeliveryTest {
     e.fingerprint = fingerprint;
     e.receiver = "mail";
     EXPECT_TRUE(parse_outbox_event(event, e.event)) << event;
-    item["lang"] = "ja";
-    item["event"] = event;
-    item["fingerprint"] = fingerprint;
-    e.body = boost::json::serialize(item);
+    boost::json::object o{{"lang", "ja"}, {"event", event}, {"fingerprint", fingerprint}};  // "lang" first, as queued
+    for (const auto& [k, v] : item) o[k] = v;
+    e.body = boost::json::serialize(o);
     e.idempotency_key = fingerprint + "-" + event + "-" + std::to_string(++queued_);
     e.created_at = format_rfc3339(clock_.now());
     e.next_attempt_at = format_rfc3339(next_digest(digest_, clock_.now()));

@@ -46,14 +46,14 @@ std::string decode_words(const std::string& header, std::vector<std::string>& li
 }
 
 TEST(EncodeHeader, PlainAsciiStaysAsItIs) {
-  EXPECT_EQ(encode_header("[kpiwatch] Goal 6: fell", 9), "[kpiwatch] Goal 6: fell");
+  EXPECT_EQ(encode_header("[kpiwatch] Goal 6: fell"), "[kpiwatch] Goal 6: fell");
 }
 
 TEST(EncodeHeader, JapaneseBecomesWholeCharacterWordsOnLinesOf78) {
   const std::string subject =
       "【kpiwatch】ゴール6: 2024年の採択1年後のステージアップの割合（全体）は33.1%から26.8%に低下しました";
   std::vector<std::string> lines;
-  auto encoded = encode_header(subject, 9);
+  auto encoded = encode_header(subject);
   EXPECT_EQ(decode_words(encoded, lines), subject);
   ASSERT_GE(lines.size(), 3u);
   EXPECT_LE(lines[0].size() + 9, 78u) << "after \"Subject: \"";

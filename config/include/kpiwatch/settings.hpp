@@ -49,6 +49,8 @@ struct DigestConfig {
   // The outbox group of the digest's notifications, e.g. "digest:weekly:monday:09:00:Asia/Tokyo".
   std::string group_key() const;
 };
+// The digest of a group_key(); none for any other text.
+std::optional<DigestConfig> parse_digest_key(std::string_view key);
 
 // How an SMTP connection is protected: STARTTLS required (smtp://), TLS from the
 // first byte (smtps://), or none (a relay on the same host).

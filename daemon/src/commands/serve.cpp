@@ -39,7 +39,7 @@ struct Daemon {
   std::shared_ptr<AlertEngine> engine;
   Metrics metrics;
   std::unique_ptr<WebhookClient> transport;
-  // Destroyed after delivery: joins the sends in progress, each bounded by its receiver's timeout.
+  // Its sends in progress keep io.run() going until they are answered (and recorded).
   std::unique_ptr<SmtpMailer> mailer;
   std::unique_ptr<Delivery> delivery;
   std::unique_ptr<asio::steady_timer> tick;
@@ -230,6 +230,7 @@ void handle_signals(Daemon& d) {
     if (d.tick) d.tick->cancel();
     if (d.external_check) d.external_check->cancel();
     d.delivery->stop();
+    d.mailer->stop();
     d.events->stop();  // streams end at once: they do not hold the drain
     d.server->stop(d.setup.settings.shutdown_timeout, [] {});
   });

@@ -22,6 +22,12 @@ constexpr auto kIdlePoll = 5s;                  // also picks up requeued dead l
 constexpr std::int64_t kCountEveryTime = 1000;  // pending rows below which counting them is cheap
 
 bool is_digest(const std::string& group_key) { return group_key.starts_with("digest:"); }
+
+// Why a notification queued for a receiver of the other kind is not sent: a reload changed it.
+std::string type_changed(const ReceiverConfig& receiver) {
+  return fmt::format("receiver \"{}\" is now {} receiver; this notification was queued for the other kind",
+                     receiver.name, receiver.type == ReceiverType::email ? "an email" : "a webhook");
+}
 }  // namespace
 
 std::chrono::milliseconds retry_delay(int attempts, std::chrono::milliseconds initial, std::chrono::milliseconds max,
@@ -162,9 +168,14 @@ void Delivery::send(const OutboxEntry& entry) {
     return;
   }
   in_flight_.insert(entry.id);
-  if (receiver->type == ReceiverType::email) {
-    auto message = compose_email(*receiver, EmailKind::alone, {entry.body}, entry.idempotency_key, clock_.now(),
-                                 config_->external_url);
+  bool email = receiver->type == ReceiverType::email;
+  if (email != is_email_item(entry.body)) {
+    finished(entry, PostResult{0, type_changed(*receiver)});
+    return;
+  }
+  if (email) {
+    auto message = compose_email(*receiver, EmailKind::alone, {entry.body}, entry.idempotency_key,
+                                 parse_rfc3339(entry.created_at).value_or(clock_.now()), config_->external_url);
     mailer_.send(*receiver, std::move(message), [this, entry](const PostResult& result) { finished(entry, result); });
     return;
   }
@@ -284,14 +295,21 @@ void Delivery::send_group(const std::string& flight, const std::string& message_
     g.attempts = std::max(g.attempts, e.attempts);
     g.created_at = std::min(g.created_at, e.created_at);
   }
-  if (!aged_from.empty()) g.created_at = aged_from;
+  // A requeued digest ages from its requeue (its created_at), like any dead letter sent again.
+  if (!aged_from.empty()) g.created_at = std::max(g.created_at, aged_from);
   if (!receiver)
     return finished_group(g, PostResult{0, fmt::format("receiver \"{}\" is no longer configured", g.receiver)});
   std::vector<std::string> items;
   for (const auto& e : entries.value()) items.push_back(e.body);
-  if (receiver->type == ReceiverType::email) {
-    auto kind = is_digest(first.group_key) ? EmailKind::digest : EmailKind::group;
-    auto message = compose_email(*receiver, kind, items, message_key, clock_.now(), config_->external_url);
+  bool email = receiver->type == ReceiverType::email;
+  if (email != is_email_item(first.body)) return finished_group(g, PostResult{0, type_changed(*receiver)});
+  if (email) {
+    auto digest = parse_digest_key(first.group_key);
+    auto kind = digest ? EmailKind::digest : EmailKind::group;
+    // Dated when the digest was claimed, or when the group's first alert was queued: the same on every attempt.
+    auto date = parse_rfc3339(aged_from.empty() ? g.created_at : aged_from).value_or(clock_.now());
+    auto message =
+        compose_email(*receiver, kind, items, message_key, date, config_->external_url, digest ? &*digest : nullptr);
     mailer_.send(*receiver, std::move(message), [this, g](const PostResult& result) { finished_group(g, result); });
     return;
   }

@@ -119,9 +119,11 @@ std::string email_item(const AlertRecord& a, std::string_view event, Lang lang, 
   return serialize_json(o);
 }
 
+bool is_email_item(std::string_view body) { return body.starts_with(R"({"lang":)"); }
+
 // Headers -------------------------------------------------------------------
 
-std::string encode_header(std::string_view text, std::size_t used) {
+std::string encode_header(std::string_view text) {
   bool plain = std::all_of(text.begin(), text.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);
     return u >= 0x20 && u < 0x7f;
@@ -135,6 +137,7 @@ std::string encode_header(std::string_view text, std::size_t used) {
   while (i < text.size()) {
     std::size_t end = std::min(text.size(), i + kChunk);
     while (end < text.size() && end > i && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+    if (end == i) end = std::min(text.size(), i + kChunk);  // not UTF-8 there: cut anyway, never stall
     auto chunk = text.substr(i, end - i);
     std::string b64(4 * ((chunk.size() + 2) / 3), '\0');
     int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
@@ -144,7 +147,6 @@ std::string encode_header(std::string_view text, std::size_t used) {
     out += "=?UTF-8?B?" + b64 + "?=";
     i = end;
   }
-  (void)used;  // the chunk size leaves room for the longest header name used ("Subject: ")
   return out;
 }
 
@@ -341,12 +343,12 @@ std::string counts_text(const std::vector<Item>& items, Words w) {
   return out;
 }
 
-std::string subject_of(EmailKind kind, const std::vector<Item>& items, const ReceiverConfig& receiver, TimePoint date,
+std::string subject_of(EmailKind kind, const std::vector<Item>& items, const DigestConfig* digest, TimePoint date,
                        Words w) {
   std::string prefix = w.pick("【kpiwatch】", "[kpiwatch] ");
-  if (kind == EmailKind::digest) {
-    bool weekly = receiver.email.digest && receiver.email.digest->every == DigestConfig::Every::weekly;
-    std::string day = local_date_text(date, receiver.email.time_zone, w.ja ? Lang::ja : Lang::en);
+  if (kind == EmailKind::digest && digest) {
+    bool weekly = digest->every == DigestConfig::Every::weekly;
+    std::string day = local_date_text(date, digest->time_zone, w.ja ? Lang::ja : Lang::en);
     return w.ja
                ? fmt::format("{}{}ダイジェスト（{}）: {}", prefix, weekly ? "週次" : "日次", day, counts_text(items, w))
                : fmt::format("{}{} digest, {}: {}", prefix, weekly ? "Weekly" : "Daily", day, counts_text(items, w));
@@ -373,7 +375,7 @@ std::string opening(EmailKind kind, const std::vector<Item>& items, Words w) {
                   "The alerts that fired, resolved or became overdue since the last digest.");
   if (kind == EmailKind::group && items.size() > 1)
     return w.pick("医療機器基本計画のフォローアップで、次のアラートがありました。",
-                  "These alerts of the follow-up changed.");
+                  "The follow-up raised or cleared these alerts.");
   std::string e = items.front().event();
   if (e == "resolved")
     return items.front().overdue() ? w.pick("未提出だった数値が提出されました。", "The missing figures have arrived.")
@@ -425,7 +427,8 @@ std::string address_list(const std::vector<std::string>& addresses) {
 }  // namespace
 
 MailMessage compose_email(const ReceiverConfig& receiver, EmailKind kind, const std::vector<std::string>& items_json,
-                          const std::string& key, TimePoint date, const std::string& external_url) {
+                          const std::string& key, TimePoint date, const std::string& external_url,
+                          const DigestConfig* digest) {
   std::vector<Item> items;
   for (const auto& text : items_json) {
     boost::system::error_code ec;
@@ -441,7 +444,7 @@ MailMessage compose_email(const ReceiverConfig& receiver, EmailKind kind, const 
   m.recipients = e.to;
   m.recipients.insert(m.recipients.end(), e.cc.begin(), e.cc.end());
   if (items.empty()) items.push_back({json::object{{"summary", w.pick("（内容なし）", "(no content)")}}});
-  m.subject = subject_of(kind, items, receiver, date, w);
+  m.subject = subject_of(kind, items, digest, date, w);
 
   Rendered r;
   std::string intro = opening(kind, items, w);
@@ -465,9 +468,9 @@ MailMessage compose_email(const ReceiverConfig& receiver, EmailKind kind, const 
   std::string from = e.from_name.empty() ? e.from_address
                      : std::all_of(e.from_name.begin(), e.from_name.end(), [](char c) { return c >= 0x20 && c < 0x7f; })
                          ? fmt::format("\"{}\" <{}>", e.from_name, e.from_address)
-                         : fmt::format("{} <{}>", encode_header(e.from_name, 6), e.from_address);
+                         : fmt::format("{} <{}>", encode_header(e.from_name), e.from_address);
   std::string domain = e.from_address.substr(e.from_address.find('@') + 1);
-  m.headers = {"From: " + from, "To: " + address_list(e.to), "Subject: " + encode_header(m.subject, 9),
+  m.headers = {"From: " + from, "To: " + address_list(e.to), "Subject: " + encode_header(m.subject),
                "Date: " + rfc5322_date(date),
                // The same for every attempt: a relay or a reader sees a retried send as the same message.
                fmt::format("Message-ID: <{}@{}>", key, domain), "MIME-Version: 1.0",

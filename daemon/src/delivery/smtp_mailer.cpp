@@ -1,12 +1,13 @@
 // SMTP through libcurl: the protocol, STARTTLS, AUTH and MIME are libcurl's.
 #include <curl/curl.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "kpiwatch/email.hpp"
 
@@ -29,6 +30,16 @@ curl_slist* append(curl_slist* list, const std::string& text) {
   return grown ? grown : list;
 }
 
+std::string crlf(const std::string& text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 16);
+  for (char c : text) {
+    if (c == '\n' && (out.empty() || out.back() != '\r')) out += '\r';
+    out += c;
+  }
+  return out;
+}
+
 PostResult perform(const ReceiverConfig& receiver, const MailMessage& m, const std::string& password) {
   Owned<CURL> curl(curl_easy_init());
   if (!curl) return {0, "cannot start an SMTP session (curl_easy_init)"};
@@ -49,7 +60,8 @@ PostResult perform(const ReceiverConfig& receiver, const MailMessage& m, const s
     curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
   }
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(receiver.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(receiver.timeout.count()));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<std::int64_t>(receiver.timeout.count(), 10'000)));
   std::string from = "<" + m.envelope_from + ">";
   curl_easy_setopt(c, CURLOPT_MAIL_FROM, from.c_str());
   curl_slist* rcpt = nullptr;
@@ -63,16 +75,18 @@ PostResult perform(const ReceiverConfig& receiver, const MailMessage& m, const s
 
   // multipart/alternative of the plain text and the HTML, each UTF-8 in base64.
   Owned<curl_mime> mime(curl_mime_init(c));
-  curl_mime* alternative = curl_mime_init(c);
+  Owned<curl_mime> alternative(curl_mime_init(c));
+  // Text in MIME's canonical form: CRLF line ends (RFC 2046, 4.1.1).
+  std::string text = crlf(m.text), html = crlf(m.html);
   for (const auto& [data, type] :
-       {std::pair{&m.text, "text/plain; charset=UTF-8"}, std::pair{&m.html, "text/html; charset=UTF-8"}}) {
-    curl_mimepart* part = curl_mime_addpart(alternative);
+       {std::pair{&text, "text/plain; charset=UTF-8"}, std::pair{&html, "text/html; charset=UTF-8"}}) {
+    curl_mimepart* part = curl_mime_addpart(alternative.get());
     curl_mime_data(part, data->data(), data->size());
     curl_mime_type(part, type);
     curl_mime_encoder(part, "base64");
   }
   curl_mimepart* body = curl_mime_addpart(mime.get());
-  curl_mime_subparts(body, alternative);  // owned by `mime` from here
+  if (curl_mime_subparts(body, alternative.get()) == CURLE_OK) alternative.release();  // owned by `mime` from here
   curl_mime_type(body, "multipart/alternative");
   curl_mime_headers(body, curl_slist_append(nullptr, "Content-Disposition: inline"), 1);
   curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
@@ -99,32 +113,42 @@ Result<std::string> smtp_password(const EmailConfig& e) {
     return std::string(value);
   }
   std::ifstream in(e.password_file, std::ios::binary);
-  if (!in)
+  std::string password;
+  if (!in || !std::getline(in, password))
     return Error{ErrorCode::config_error,
                  fmt::format("cannot read the password file {} (password_file)", e.password_file), "password_file",
                  std::nullopt};
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string password = text.str();
-  while (!password.empty() && (password.back() == '\n' || password.back() == '\r')) password.pop_back();
+  if (password.ends_with('\r')) password.pop_back();
+  if (password.empty())
+    return Error{ErrorCode::config_error,
+                 fmt::format("the password file {} (password_file) has an empty first line", e.password_file),
+                 "password_file", std::nullopt};
   return password;
 }
 
 SmtpMailer::SmtpMailer(boost::asio::io_context& io) : io_(io), pool_(kThreads) {
+  // Once per process, before any thread uses libcurl.
   static const bool initialized = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK;
-  (void)initialized;
+  if (!initialized) spdlog::error("libcurl could not be initialized: emails cannot be sent");
 }
 
 SmtpMailer::~SmtpMailer() { join(); }
 
 void SmtpMailer::join() { pool_.join(); }
 
+void SmtpMailer::stop() { stopping_ = true; }
+
 void SmtpMailer::send(const ReceiverConfig& receiver, MailMessage message, std::function<void(PostResult)> done) {
-  boost::asio::post(pool_, [this, receiver, message = std::move(message), done = std::move(done)]() mutable {
+  // The work guard keeps the event loop running until the answer is back, so that a
+  // shutdown records a send in progress instead of leaving it pending to be sent again.
+  boost::asio::post(pool_, [this, receiver, message = std::move(message), done = std::move(done),
+                            guard = boost::asio::make_work_guard(io_)]() mutable {
+    if (stopping_) return;  // not started: stays pending in the outbox, sent after the restart
     auto password = smtp_password(receiver.email);
     PostResult result =
         password ? perform(receiver, message, password.value()) : PostResult{0, password.error().message};
     boost::asio::post(io_, [done = std::move(done), result] { done(result); });
+    guard.reset();
   });
 }
 

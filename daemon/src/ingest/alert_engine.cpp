@@ -592,6 +592,7 @@ void AlertEngine::repeat(Store& store, TimePoint now) {
     for (const Routed& routed : notify_->routes_for(*a)) {
       const ReceiverConfig* receiver = routed.receiver;
       if (receiver->repeat_interval.count() == 0 || receiver->format == ReceiverFormat::alertmanager_api) continue;
+      if (routed.digest) continue;  // a digest is the reminder: it would list the alert once per interval
       auto last = store.outbox().last_queued(a->fingerprint, receiver->name);
       if (!last) continue;
       auto last_time = parse_rfc3339(last.value());

@@ -66,7 +66,8 @@ struct AlertNotification {
 
 struct OutboxDepth {
   std::int64_t pending = 0;
-  std::string oldest;  // created_at of the oldest pending notification; empty if none
+  // created_at of the oldest pending notification (of one held for a digest: the digest's time); empty if none
+  std::string oldest;
 };
 
 class OutboxRepository {
