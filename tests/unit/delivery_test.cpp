@@ -414,9 +414,10 @@ TEST_F(DigestTest, OneEmailOnMondayMorningListsWhatFiredResolvedAndBecameOverdue
         {"summary", "採択1年後のステージアップの割合の2025年の数値が未提出です"}});
   EXPECT_EQ(outbox("pending")[0].next_attempt_at, "2026-07-06T00:00:00.000Z");
 
-  // Monday 08:59 in Tokyo: nothing yet.
+  // Monday 08:59 in Tokyo: nothing yet, not even claimed for a message.
   clock_.advance(std::chrono::hours(24 * 5 - 1) + std::chrono::minutes(59));
   settle();
+  for (const auto& e : outbox("pending")) EXPECT_EQ(e.message_key, "") << e.fingerprint;
   EXPECT_TRUE(smtp_.messages().empty());
 
   clock_.advance(1min);
@@ -438,9 +439,11 @@ TEST_F(DigestTest, OneEmailOnMondayMorningListsWhatFiredResolvedAndBecameOverdue
   EXPECT_EQ(boost::json::value_to<std::string>(mails[0].at("message_id")),
             "<" + delivered[0].message_key + "@example.go.jp>");
 
-  // A week with nothing new: no digest.
+  // A week with nothing new: no digest, nothing waiting.
   clock_.advance(std::chrono::hours(24 * 7));
   settle();
+  EXPECT_TRUE(outbox("pending").empty());
+  EXPECT_EQ(outbox("delivered").size(), 3u);
   EXPECT_EQ(smtp_.messages().size(), 1u);
 }
 

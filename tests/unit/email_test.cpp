@@ -3,13 +3,17 @@
 
 #include "kpiwatch/email.hpp"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "kpiwatch/settings.hpp"
+#include "process.hpp"
+#include "temp_dir.hpp"
 
 namespace kpiwatch {
 namespace {
@@ -60,6 +64,17 @@ TEST(EncodeHeader, JapaneseBecomesWholeCharacterWordsOnLinesOf78) {
   for (const auto& line : lines) EXPECT_LE(line.size(), 78u) << line;
 }
 
+TEST(EncodeHeader, BytesThatAreNotUtf8StillEnd) {
+  std::string junk(100, '\x80');  // continuation bytes only: no character boundary to cut at
+  std::vector<std::string> lines;
+  auto encoded = encode_header(junk);
+  EXPECT_GE(std::count(encoded.begin(), encoded.end(), '?'), 4);
+  for (std::size_t at = 0, next = 0; at != std::string::npos; at = next == std::string::npos ? next : next + 2) {
+    next = encoded.find("\r\n", at);
+    EXPECT_LE(encoded.substr(at, next == std::string::npos ? next : next - at).size(), 78u);
+  }
+}
+
 TEST(NextDigest, DailyAtNineInTokyoIsMidnightUtc) {
   DigestConfig daily;  // daily, 09:00, Asia/Tokyo
   EXPECT_EQ(next_digest(daily, utc(2026, 12, 1, 23, 59)), utc(2026, 12, 2));
@@ -85,6 +100,41 @@ TEST(NextDigest, LocalTimeAcrossAClockChange) {
   // Summer time ends on 25 October 2026: 09:00 is 07:00 UTC on the 24th, 08:00 UTC on the 25th.
   EXPECT_EQ(next_digest(berlin, utc(2026, 10, 23, 8)), utc(2026, 10, 24, 7));
   EXPECT_EQ(next_digest(berlin, utc(2026, 10, 24, 8)), utc(2026, 10, 25, 8));
+}
+
+TEST(DigestKey, ReadsBackWhatItWrites) {
+  DigestConfig weekly;
+  weekly.every = DigestConfig::Every::weekly;
+  weekly.weekday = 5;
+  weekly.minute_of_day = 17 * 60 + 30;
+  weekly.time_zone = "Europe/Berlin";
+  auto back = parse_digest_key(weekly.group_key());
+  ASSERT_TRUE(back.has_value()) << weekly.group_key();
+  EXPECT_EQ(back->group_key(), "digest:weekly:friday:17:30:Europe/Berlin");
+  EXPECT_EQ(parse_digest_key(DigestConfig{}.group_key())->group_key(), "digest:daily:09:00:Asia/Tokyo");
+  EXPECT_FALSE(parse_digest_key("{goal=\"6\"}").has_value());
+  EXPECT_FALSE(parse_digest_key("digest:weekly:mon:09:00:Asia/Tokyo").has_value());
+}
+
+// An item as the alert engine queues it ("lang" first).
+std::string item(const std::string& event, int goal, const std::string& summary) {
+  return fmt::format(R"({{"lang":"ja","event":"{}","goal":{},"summary":"{}"}})", event, goal, summary);
+}
+
+TEST(ComposeEmail, ADigestIsTitledByItsOwnScheduleAndTimeZone) {
+  ReceiverConfig mail;  // no digest of its own: the route's
+  mail.type = ReceiverType::email;
+  mail.email.from_address = "kpiwatch@example.go.jp";
+  mail.email.to = {"a@example.go.jp"};
+  mail.email.time_zone = "UTC";
+  DigestConfig weekly;
+  weekly.every = DigestConfig::Every::weekly;
+  // Sunday 6 December 2026, 23:30 UTC is already Monday in Tokyo.
+  auto m = compose_email(mail, EmailKind::digest, {item("firing", 6, "a"), item("resolved", 6, "b")}, "k",
+                         utc(2026, 12, 6, 23, 30), "http://kpiwatch.test", &weekly);
+  EXPECT_EQ(m.subject, "【kpiwatch】週次ダイジェスト（2026年12月7日）: 発生1件、解消1件");
+  EXPECT_NE(std::find(m.headers.begin(), m.headers.end(), "Message-ID: <k@example.go.jp>"), m.headers.end());
+  EXPECT_NE(std::find(m.headers.begin(), m.headers.end(), "Date: Sun, 06 Dec 2026 23:30:00 +0000"), m.headers.end());
 }
 
 std::string errors_of(const std::string& receiver, const std::string& route = "") {
@@ -139,6 +189,41 @@ TEST(EmailSettings, EachMistakeNamesItsKey) {
   EXPECT_NE(errors_of(kMinimal, "digest = { every = \"daily\", at = \"9:00\" }")
                 .find("\"at\" is a local time such as \"09:00\", not \"9:00\""),
             std::string::npos);
+}
+
+TEST(EmailSettings, ARouteOfWebhooksHasNoLanguageOrDigest) {
+  auto loaded = parse_settings(
+      "[[receivers]]\nname = \"hook\"\nurl = \"http://127.0.0.1:9\"\n[[routes]]\nreceivers = [\"hook\"]\n"
+      "language = \"en\"\n",
+      "k.toml", "/etc");
+  ASSERT_TRUE(std::holds_alternative<Diagnostics>(loaded));
+  EXPECT_EQ(std::get<Diagnostics>(loaded).at(0).str(),
+            "k.toml:6:12: routes[0]: \"language\" is for email receivers, and this route has none");
+}
+
+TEST(EmailSettings, ADigestTimeIsTwoDigitsEach) {
+  for (const char* at : {" 9:00", "+9:00", "9:00", "24:00", "09:60"})
+    EXPECT_NE(errors_of(kMinimal, fmt::format("digest = {{ every = \"daily\", at = \"{}\" }}", at))
+                  .find("\"at\" is a local time such as \"09:00\""),
+              std::string::npos)
+        << at;
+}
+
+TEST(SmtpPassword, IsTheFilesFirstLineAndNeverEmpty) {
+  test::TempDir dir;
+  EmailConfig e;
+  e.username = "kpiwatch";
+  e.password_file = dir.file("pw");
+  test::write_file(e.password_file, "秘密-pass\r\n# rotated 2026-12-01\n");
+  auto read = smtp_password(e);
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read.value(), "秘密-pass");
+  test::write_file(e.password_file, "\nsecond-line\n");
+  ASSERT_FALSE(smtp_password(e).ok());
+  EXPECT_EQ(smtp_password(e).error().message,
+            "the password file " + e.password_file + " (password_file) has an empty first line");
+  e.password_file = dir.file("missing");
+  EXPECT_EQ(smtp_password(e).error().field, "password_file");
 }
 
 TEST(EmailSettings, ARouteChoosesItsLanguageAndDigest) {
