@@ -8,7 +8,7 @@
 #   /etc/kpiwatch/kpiwatch.toml                   config/kpiwatch.service.toml, 0640
 #   /etc/kpiwatch/rules.d/*.toml                  the shipped rules (config/rules)
 #   <prefix>/share/kpiwatch/                      catalog, bundled dataset, pristine rules and their tests
-#   <prefix>/share/doc/kpiwatch/                  README, docs/*.md, kpiwatch.example.toml
+#   <prefix>/share/doc/kpiwatch/                  README, docs/*.md, docs/ja/, kpiwatch.example.toml
 #
 # The .deb uses the prefix /usr. The config lives in /etc/kpiwatch whatever the
 # prefix (the unit's ConfigurationDirectory=); `cmake --install` keeps files
@@ -35,6 +35,8 @@ install(FILES ${kpiwatch_rule_files} DESTINATION ${CMAKE_INSTALL_DATADIR}/kpiwat
 install(FILES ${kpiwatch_rule_tests} DESTINATION ${CMAKE_INSTALL_DATADIR}/kpiwatch/rules/tests)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${kpiwatch_docs} ${PROJECT_SOURCE_DIR}/config/kpiwatch.example.toml
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# The guide for policy staff, in Japanese, with the example rules it walks through.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ja DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # The Debian package.
 set(kpiwatch_conffiles "/etc/kpiwatch/kpiwatch.toml\n")

@@ -48,7 +48,7 @@ check_tree() {
     etc/kpiwatch/kpiwatch.toml etc/kpiwatch/rules.d/g01.toml etc/kpiwatch/rules.d/g11.toml \
     usr/share/kpiwatch/catalog.toml usr/share/kpiwatch/dataset/bundled.json usr/share/kpiwatch/rules/g06.toml \
     usr/share/kpiwatch/rules/tests/g06_test.toml usr/share/doc/kpiwatch/OPERATIONS.md \
-    usr/share/doc/kpiwatch/README.md usr/share/doc/kpiwatch/kpiwatch.example.toml; do
+    usr/share/doc/kpiwatch/README.md usr/share/doc/kpiwatch/kpiwatch.example.toml usr/share/doc/kpiwatch/ja/README.md; do
     [[ -f $root/$f ]] || fail "$f is not in the package"
   done
   [[ -x $root/usr/bin/kpiwatch ]] || fail "usr/bin/kpiwatch is not executable"
