@@ -190,6 +190,20 @@ void describe_metrics(Metrics& m) {
   m.describe("kpiwatch_outbox_oldest_age_seconds", "gauge", "Age of the oldest notification waiting.");
 }
 
+// What would make an email receiver fail only at its first send (for a weekly digest, days later).
+void warn_about_email(const NotifyConfig& notify) {
+  for (const auto& r : notify.receivers) {
+    if (r.type != ReceiverType::email) continue;
+    if (auto password = smtp_password(r.email); !password)
+      spdlog::warn("receiver {}: {}; its emails wait in the outbox until it can be read", r.name,
+                   password.error().message);
+    bool loopback = r.email.smtp_url.starts_with("smtp://127.") || r.email.smtp_url.starts_with("smtp://localhost") ||
+                    r.email.smtp_url.starts_with("smtp://[::1]");
+    if (r.email.tls == SmtpTls::none && !loopback)
+      spdlog::warn("receiver {}: tls = \"none\" sends the emails to {} unencrypted", r.name, r.email.smtp_url);
+  }
+}
+
 void start_alerting(Daemon& d) {
   describe_metrics(d.metrics);
   auto notify = make_notify_config(d.setup.settings, d.listening);
@@ -214,6 +228,7 @@ void start_alerting(Daemon& d) {
   });
   d.delivery->start();
   spdlog::info("{} receiver(s), {} route(s)", notify->receivers.size(), notify->routes.size());
+  warn_about_email(*notify);
 }
 
 void handle_signals(Daemon& d) {
