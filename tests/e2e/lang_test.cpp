@@ -53,7 +53,7 @@ TEST(LangCommands, TheFlagBeatsTheEnvironmentAndEnglishKeepsItsTextWithTheCode) 
 
   auto ja =
       run_kpiwatch({"check", "--lang", "ja", dir.file("rules.toml")}, std::chrono::seconds(60), locale("C", "", ""));
-  EXPECT_NE(ja.err.find(":8:1: ルール \"few-trainees\": 知らないキー「colour」です [E-KEY-UNKNOWN]\n"),
+  EXPECT_NE(ja.err.find(":8:1: ルール \"few-trainees\": 定義されていないキー「colour」です [E-KEY-UNKNOWN]\n"),
             std::string::npos)
       << ja.err;
 }
@@ -61,7 +61,7 @@ TEST(LangCommands, TheFlagBeatsTheEnvironmentAndEnglishKeepsItsTextWithTheCode) 
 TEST(LangCommands, LcAllThenLcMessagesThenLangDecide) {
   TempDir dir;
   write_file(dir.file("rules.toml"), kUnknownKey);
-  const std::string japanese = "知らないキー";
+  const std::string japanese = "定義されていないキー";
   auto run = [&](const Environment& env) {
     return run_kpiwatch({"check", dir.file("rules.toml")}, std::chrono::seconds(60), env).err;
   };

@@ -13,7 +13,7 @@ namespace {
 TEST(Messages, AnUnknownKeyKeepsItsWhereAndGetsACodeAndJapanese) {
   auto m = localize("rule \"g06-x\" [rule.change]: unknown key \"more_then\"");
   EXPECT_EQ(m.code, "E-KEY-UNKNOWN");
-  EXPECT_EQ(m.ja, "ルール \"g06-x\" [rule.change]: 知らないキー「more_then」です");
+  EXPECT_EQ(m.ja, "ルール \"g06-x\" [rule.change]: 定義されていないキー「more_then」です");
   EXPECT_FALSE(m.hint_ja.empty());
 }
 
@@ -27,6 +27,14 @@ TEST(Messages, TomlParseErrorsAreMappedByTheirDescription) {
             "キー「below」が同じ表に2回書かれています");
   EXPECT_EQ(localize("Error while parsing value: could not determine value type").code, "E-TOML-VALUE");
   EXPECT_EQ(localize("Error while parsing decimal integer: expected digit, saw '%'").ja, "数値の中に「%」があります");
+  // A rate written with its decimals and unit, as the report prints it (26.8%).
+  EXPECT_EQ(localize("Error while parsing floating-point: expected decimal digit, saw '%'").ja,
+            "数値の中に「%」があります");
+  // A space typed with the Japanese input method, named as people call it.
+  EXPECT_EQ(localize("Error while parsing key-value pair: expected space or tab, saw '\\u3000'").ja,
+            "全角の空白があります");
+  auto missing = localize("rule \"a\": a rule needs one condition table: [rule.threshold], [rule.change]");
+  EXPECT_EQ(missing.hint_ja, "次の条件の表のうち1つを書きます: [rule.threshold], [rule.change]");
   // A description no entry names still gets the TOML code, and its English text.
   auto other = localize("Error while parsing time: expected 2-digit hour, saw 'x'");
   EXPECT_EQ(other.code, "E-TOML-SYNTAX");
@@ -46,7 +54,7 @@ TEST(Messages, ASpecificEntryWinsOverTheGeneralOneItAlsoFits) {
 TEST(Messages, BracesInTemplatesAndTypeWordsAreTranslated) {
   auto m = localize("rule \"r\": \"summary_en\": unknown placeholder {valeu} (known: value, period)");
   EXPECT_EQ(m.code, "E-TMPL-PLACEHOLDER");
-  EXPECT_EQ(m.ja, "ルール \"r\": \"summary_en\": 知らない差し込み項目 {valeu} です");
+  EXPECT_EQ(m.ja, "ルール \"r\": \"summary_en\": 定義されていない差し込み項目 {valeu} です");
   EXPECT_EQ(m.hint_ja, "使える項目: value, period");
   EXPECT_EQ(localize("server: \"port\" must be an integer, not string").ja,
             "server: 「port」は整数で書きます（文字列になっています）");
