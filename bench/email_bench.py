@@ -21,13 +21,9 @@ import argparse
 import asyncio
 import email.message
 import email.policy
-import hashlib
-import json
 import os
 import queue
 import random
-import re
-import secrets
 import smtplib
 import statistics
 import sys
@@ -36,12 +32,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from peer_bench import Client, Process, wait_ready  # noqa: E402
+from peer_bench import Kpiwatch  # noqa: E402
 
 from aiosmtpd.smtp import SMTP  # noqa: E402
 
-KPI = "g01.trainees"
-THRESHOLD = 100
 
 
 class Relay:
@@ -92,62 +86,14 @@ class Relay:
 
 
 def start_kpiwatch(binary, relay, folder):
-    token = "kpw_bench_" + secrets.token_hex(16)
-    rules = os.path.join(folder, "rules")
-    os.mkdir(rules)
-    with open(os.path.join(rules, "bench.toml"), "w") as f:
-        f.write(f"""# Benchmark rule (written by bench/email_bench.py).
-[[rule]]
-id = "bench-trainees-above-{THRESHOLD}"
-title = "Trainees above {THRESHOLD}"
-kpi = "{KPI}"
-severity = "warning"
-summary_ja = "{{kpi_name_ja}}が{{value}}人（{{period}}）"
-summary_en = "{{kpi_name_en}} were {{value}} in {{period}}"
-
-[rule.threshold]
-above = {THRESHOLD}
-""")
-    config = os.path.join(folder, "kpiwatch.toml")
-    with open(config, "w") as f:
-        f.write(f"""# Benchmark configuration (written by bench/email_bench.py).
-[storage]
-synchronous = "full"
-
-[dataset]
-load_bundled = false
-
-[rules]
-paths = ["{rules}"]
-
-[alerting]
-default_receiver = "mail"
-
-[[receivers]]
-name = "mail"
+    """peer_bench's kpiwatch (one threshold rule), with an email receiver to the relay."""
+    return Kpiwatch(binary, "full", None, folder, receiver_toml=f"""[[receivers]]
+name = "bench"
 type = "email"
 smtp_url = "smtp://127.0.0.1:{relay.port}"
 tls = "none"
 from = "kpiwatch <kpiwatch@example.go.jp>"
-to = ["policy-unit@example.go.jp"]
-
-[[tokens]]
-name = "bench"
-sha256 = "{hashlib.sha256(token.encode()).hexdigest()}"
-admin = true
-""")
-    daemon = Process("kpiwatch", [binary, "serve", "--config", config, "--state-dir",
-                                  os.path.join(folder, "state"), "--listen", "127.0.0.1:0"], folder)
-    deadline = time.monotonic() + 60
-    while not (m := re.search(r"listening on 127\.0\.0\.1:(\d+)\D", daemon.text())):
-        daemon.check_running()
-        if time.monotonic() > deadline:
-            daemon.stop()
-            raise RuntimeError("kpiwatch did not log its port within 60 s")
-        time.sleep(0.02)
-    port = int(m.group(1))
-    wait_ready([daemon], [(port, "/readyz")])
-    return daemon, Client(port), {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+to = ["policy-unit@example.go.jp"]""")
 
 
 def bare_send(relay, size, n):
@@ -178,25 +124,21 @@ def main():
     args = ap.parse_args()
     relay = Relay()
     with tempfile.TemporaryDirectory(prefix="kpiwatch-email-bench-") as folder:
-        daemon, client, headers = start_kpiwatch(args.kpiwatch, relay, folder)
+        kpiwatch = start_kpiwatch(args.kpiwatch, relay, folder)
         latencies, bare = [], []
         size = 0
         try:
             for i in range(args.iterations):
                 period = str(2100 + 2 * i)
                 time.sleep(random.uniform(0, 0.01))
-                body = json.dumps({"kpi": KPI, "period": period, "dims": {}, "value": 150, "body": "amed",
-                                   "source": "bench/email_bench.py"}).encode()
-                answered = client.send("POST", "/api/v1/submissions", body, headers, (201,))
+                answered = kpiwatch.submit(period, 150)
                 at, size = relay.await_subject(f"（{period}年）", 30)
                 latencies.append(at - answered)
-                resolve = json.dumps({"kpi": KPI, "period": str(int(period) + 1), "dims": {}, "value": 50,
-                                      "body": "amed", "source": "bench/email_bench.py"}).encode()
-                client.send("POST", "/api/v1/submissions", resolve, headers, (201,))
+                kpiwatch.resolve(period, 50)
                 relay.await_subject("解消", 30)
                 bare.append(bare_send(relay, size, i))
         finally:
-            daemon.stop()
+            kpiwatch.stop()
             relay.close()
     ms = lambda v: f"{v * 1000:.2f} ms"  # noqa: E731
     median, limit = statistics.median(latencies), statistics.median(bare)

@@ -282,8 +282,15 @@ class Kpiwatch:
     name = "kpiwatch"
     cycle = 0.01  # no cycle of its own; the same random pause as the fastest stack
 
-    def __init__(self, binary, synchronous, receiver, folder):
+    def __init__(self, binary, synchronous, receiver, folder, receiver_toml=None):
+        """`receiver_toml`: the [[receivers]] table named "bench", instead of a webhook to `receiver`."""
         self.folder = folder
+        if receiver_toml is None:
+            receiver_toml = f"""[[receivers]]
+name = "bench"
+url = "http://127.0.0.1:{receiver.port}/hook"
+secret = "bench-secret"
+timeout_ms = 5000"""
         token = "kpw_bench_" + secrets.token_hex(16)
         rules = os.path.join(folder, "rules")
         os.mkdir(rules)
@@ -321,11 +328,7 @@ level = "info"
 [alerting]
 default_receiver = "bench"
 
-[[receivers]]
-name = "bench"
-url = "http://127.0.0.1:{receiver.port}/hook"
-secret = "bench-secret"
-timeout_ms = 5000
+{receiver_toml}
 
 [[tokens]]
 name = "bench"

@@ -75,6 +75,8 @@ int wait_pid(pid_t pid, std::chrono::milliseconds deadline) {
   }
 }
 
+}  // namespace
+
 unsigned short read_port(const std::string& path) {
   auto text = read_file(path);
   if (text.empty() || text.back() != '\n') return 0;
@@ -84,8 +86,6 @@ unsigned short read_port(const std::string& path) {
     return 0;
   }
 }
-
-}  // namespace
 
 std::string ReceivedRequest::header(const std::string& name) const {
   auto it = headers.find(lower(name));

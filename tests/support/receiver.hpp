@@ -131,6 +131,9 @@ int wait_program(pid_t pid, std::chrono::milliseconds deadline);
 // SIGTERM, bounded wait, then SIGKILL; the exit status, or -1 if it had to be killed.
 int stop_program(pid_t pid, std::chrono::milliseconds deadline = std::chrono::seconds(10));
 
+// The port a test server wrote to `path` (a number and a newline); 0 until the whole line is there.
+unsigned short read_port(const std::string& path);
+
 // Parses one JSON line of a record file (as written by the receiver).
 ReceivedRequest parse_received(const boost::json::value& line);
 

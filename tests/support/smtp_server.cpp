@@ -16,16 +16,6 @@ using namespace std::chrono_literals;
 namespace {
 // Debian's python3, which has python3-aiosmtpd: not whichever python3 comes first in PATH.
 constexpr const char* kPython = "/usr/bin/python3";
-
-unsigned short port_in(const std::string& path) {
-  auto text = read_file(path);
-  if (text.empty() || text.back() != '\n') return 0;
-  try {
-    return static_cast<unsigned short>(std::stoi(text));
-  } catch (const std::exception&) {
-    return 0;
-  }
-}
 }  // namespace
 
 TestSmtpServer::TestSmtpServer(SmtpServerOptions options) : options_(std::move(options)) {
@@ -63,7 +53,7 @@ void TestSmtpServer::start() {
   for (;;) {
     pid_ = start_program(kPython, args, dir_.file("server.out"), dir_.file("server.log"));
     for (;;) {
-      if (auto port = port_in(port_file)) {
+      if (auto port = read_port(port_file)) {
         port_ = port;
         return;
       }
