@@ -86,7 +86,8 @@ PostResult perform(const ReceiverConfig& receiver, const MailMessage& m, const s
     curl_mime_encoder(part, "base64");
   }
   curl_mimepart* body = curl_mime_addpart(mime.get());
-  if (curl_mime_subparts(body, alternative.get()) == CURLE_OK) alternative.release();  // owned by `mime` from here
+  if (curl_mime_subparts(body, alternative.get()) == CURLE_OK)
+    static_cast<void>(alternative.release());  // owned by `mime` from here
   curl_mime_type(body, "multipart/alternative");
   curl_mime_headers(body, curl_slist_append(nullptr, "Content-Disposition: inline"), 1);
   curl_easy_setopt(c, CURLOPT_MIMEPOST, mime.get());
