@@ -34,15 +34,6 @@ unsigned short free_port() {
   return acceptor.local_endpoint().port();
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = 30s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(50ms);
-  }
-}
-
 // Alertmanager on 127.0.0.1, clustering off, state in a temp dir; stopped by PID.
 class Alertmanager {
  public:

@@ -95,15 +95,6 @@ json::object stage_up_alert(unsigned short port) {
   return {};
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = 30s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
 TEST(Email, TheStageUpAlertArrivesInJapaneseWithItsFiguresCriterionAndLink) {
   TestSmtpServer smtp;
   smtp.start();

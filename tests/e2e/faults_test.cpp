@@ -66,15 +66,6 @@ std::string scalar(const std::string& database, const std::string& sql) {
   return out;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = 30s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 // The shipped rule on g06.stage_up_rate, stage = "basic": the bundled 24.1 (2024)
 // followed by 10 (2025) is a fall of 14.1 points, which fires. Only that series
 // goes to the receiver.

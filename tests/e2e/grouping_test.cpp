@@ -101,15 +101,6 @@ void submit_basic_2025(const Daemon& daemon) {
   ASSERT_EQ(reply.status, 201) << reply.body;
 }
 
-bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = 30s) {
-  auto until = std::chrono::steady_clock::now() + deadline;
-  for (;;) {
-    if (condition()) return true;
-    if (std::chrono::steady_clock::now() > until) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-}
-
 // ---------------------------------------------------------------------------
 // (a) Grouping
 

@@ -103,6 +103,16 @@ CommandResult run_kpiwatch(const std::vector<std::string>& args, std::chrono::mi
   return result;
 }
 
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline,
+                std::chrono::milliseconds poll) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(poll);
+  }
+  return true;
+}
+
 std::string test_config(const std::string& state_dir, const std::string& server_extra, const std::string& extra) {
   return fmt::format(R"(
 [server]

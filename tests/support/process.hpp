@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +16,10 @@ namespace kpiwatch::test {
 
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
+
+// Whether `condition` holds within `deadline`, looked at every `poll`.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline = std::chrono::seconds(30),
+                std::chrono::milliseconds poll = std::chrono::milliseconds(20));
 
 // Variables added to a child's environment.
 using Environment = std::vector<std::pair<std::string, std::string>>;
